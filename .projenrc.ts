@@ -48,11 +48,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '/lib/'],
     },
   },
-  tsconfigDev: {
-    compilerOptions: {},
-    include: ['examples/**/*.ts', 'bench/**/*.ts'],
-    exclude: ['examples/**/dist/**'],
-  },
   gitignore: ['/dist/', 'examples/*/dist/', '.jsii.tabl.json', '/bench/out/'],
 });
 

@@ -1,0 +1,167 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { CelValidationRule, evaluateCelRule } from './cel/cel-rule';
+import { StructuralSchema, toCelValue } from './cel/cel-value';
+import { checkListType } from './list-type';
+
+/** The pinned Istio CRDs shipped with the library (the inputs of `cdk8s import`). */
+export const PINNED_ISTIO_CRDS = join(__dirname, '..', '..', 'imports', 'istio-1.30.3-crds.yaml');
+
+/** One served version of one CRD. */
+export interface CrdVersion {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly schema: StructuralSchema;
+}
+
+/**
+ * The kinds and versions a set of CRDs serves, with their schemas compiled on first use into
+ * validators that behave like the API server with strict field validation: unknown fields are
+ * errors, `x-kubernetes-validations` CEL rules run on the path they are declared on, and
+ * `x-kubernetes-list-type` set/map lists reject duplicates.
+ */
+export class CrdCatalog {
+  /** Reads the CRDs in a multi-document YAML file. */
+  public static fromFile(file: string): CrdCatalog {
+    return CrdCatalog.fromYaml(readFileSync(file, 'utf8'));
+  }
+
+  public static fromYaml(text: string): CrdCatalog {
+    const versions: CrdVersion[] = [];
+    for (const doc of parseAllDocuments(text)) {
+      const crd = doc.toJS() as any;
+      if (crd?.kind !== 'CustomResourceDefinition') continue;
+      for (const v of crd.spec.versions ?? []) {
+        if (!v.served) continue;
+        versions.push({
+          group: crd.spec.group,
+          version: v.name,
+          kind: crd.spec.names.kind,
+          namespaced: crd.spec.scope === 'Namespaced',
+          schema: v.schema.openAPIV3Schema,
+        });
+      }
+    }
+    return new CrdCatalog(versions);
+  }
+
+  private readonly byGvk = new Map<string, CrdVersion>();
+  private readonly validators = new Map<string, ValidateFunction>();
+  private ajv?: Ajv;
+
+  private constructor(versions: CrdVersion[]) {
+    for (const v of versions) this.byGvk.set(`${v.group}/${v.version}/${v.kind}`, v);
+  }
+
+  /** The served version, or undefined when the CRDs do not serve `group/version` `kind`. */
+  public lookup(group: string, version: string, kind: string): CrdVersion | undefined {
+    return this.byGvk.get(`${group}/${version}/${kind}`);
+  }
+
+  /** Whether any CRD defines `kind` in `group` (in any version). */
+  public hasKind(group: string, kind: string): boolean {
+    return [...this.byGvk.values()].some((v) => v.group === group && v.kind === kind);
+  }
+
+  /** The versions of `group` `kind` that are served. */
+  public servedVersions(group: string, kind: string): string[] {
+    return [...this.byGvk.values()].filter((v) => v.group === group && v.kind === kind).map((v) => v.version);
+  }
+
+  /** Validates an object of a served kind; returns Ajv's errors (CEL and list-type errors included). */
+  public validate(crd: CrdVersion, obj: unknown): ErrorObject[] {
+    const key = `${crd.group}/${crd.version}/${crd.kind}`;
+    let validator = this.validators.get(key);
+    if (!validator) {
+      validator = this.compiler().compile(toStrictSchema(crd.schema));
+      this.validators.set(key, validator);
+    }
+    return validator(obj) ? [] : [...(validator.errors ?? [])];
+  }
+
+  private compiler(): Ajv {
+    if (this.ajv) return this.ajv;
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
+    for (const annotation of ['x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource']) {
+      ajv.addKeyword({ keyword: annotation });
+    }
+    ajv.addKeyword({ keyword: 'x-kubernetes-validations', schemaType: 'array', errors: true, validate: celKeyword });
+    ajv.addKeyword({ keyword: 'x-kubernetes-list-type', schemaType: 'string', errors: true, validate: listTypeKeyword });
+    ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+    ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+    ajv.addFormat('double', { type: 'number', validate: () => true });
+    ajv.addFormat('float', { type: 'number', validate: () => true });
+    ajv.addFormat('byte', /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
+    ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/);
+    this.ajv = ajv;
+    return ajv;
+  }
+}
+
+type KeywordValidate = ((schema: any, data: any, parentSchema?: any) => boolean) & { errors?: Partial<ErrorObject>[] };
+
+/** Runs the CEL rules declared on a schema node against the value at that node. */
+const celKeyword: KeywordValidate = function (rules: CelValidationRule[], data: unknown, parentSchema?: StructuralSchema): boolean {
+  const errors: Partial<ErrorObject>[] = [];
+  const self = toCelValue(data, parentSchema);
+  for (const rule of rules) {
+    const outcome = evaluateCelRule(rule, self);
+    if (outcome.kind === 'pass') continue;
+    errors.push({
+      keyword: 'x-kubernetes-validations',
+      message: outcome.message,
+      params: { rule: rule.rule, evaluationError: outcome.kind === 'error', fieldPath: rule.fieldPath },
+    });
+  }
+  celKeyword.errors = errors;
+  return errors.length === 0;
+};
+
+/** Rejects duplicates in `set` lists and duplicate keys in `map` lists. */
+const listTypeKeyword: KeywordValidate = function (listType: string, data: unknown, parentSchema?: StructuralSchema): boolean {
+  const problems = checkListType(listType, (parentSchema?.['x-kubernetes-list-map-keys'] as string[]) ?? [], data);
+  listTypeKeyword.errors = problems.map((message) => ({ keyword: 'x-kubernetes-list-type', message, params: { listType } }));
+  return problems.length === 0;
+};
+
+/**
+ * Rewrites a structural schema into a JSON schema Ajv can enforce like the API server:
+ * objects that declare properties refuse undeclared ones (strict field validation) unless
+ * `x-kubernetes-preserve-unknown-fields` is set, int-or-string fields take integers or strings,
+ * and the root also admits apiVersion, kind and metadata (checked by the other layers).
+ */
+export function toStrictSchema(root: StructuralSchema): StructuralSchema {
+  const strict = rewrite(root) as any;
+  strict.properties = {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+    ...strict.properties,
+  };
+  return strict;
+}
+
+function rewrite(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewrite);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    // Keyword values that are not schemas are copied as they are.
+    out[key] = ['enum', 'required', 'x-kubernetes-validations', 'x-kubernetes-list-map-keys', 'default', 'example'].includes(key)
+      ? value
+      : key === 'properties'
+        ? Object.fromEntries(Object.entries(value as object).map(([p, s]) => [p, rewrite(s)]))
+        : rewrite(value);
+  }
+  if (out['x-kubernetes-int-or-string'] === true && !out.type && !out.anyOf) {
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  if (out.properties && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
