@@ -82,7 +82,7 @@ export function checkLabelValue(value: string): string[] {
 export function checkIanaServiceName(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 15) errs.push(`must be no more than 15 characters (is ${value.length})`);
-  if (!/^[-a-z0-9]+$/.test(value)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (!/^[-a-z0-9]+$/.test(value)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
   if (value.includes('--')) errs.push("must not contain consecutive hyphens ('--')");
   if (/^-|-$/.test(value)) errs.push('must not begin or end with a hyphen');
   if (!/[a-z]/.test(value)) errs.push('must contain at least one letter (a-z)');

@@ -104,7 +104,8 @@ describe('CrdCatalog of the pinned Istio 1.30.3 CRDs', () => {
 
     test('ServiceEntry host "*" and duplicated port numbers', () => {
       const messages = celMessages(errorsOf('networking.istio.io/v1', 'ServiceEntry', {
-        hosts: ['*'], resolution: 'DNS',
+        hosts: ['*'],
+        resolution: 'DNS',
         ports: [{ number: 443, name: 'a', protocol: 'TLS' }, { number: 443, name: 'b', protocol: 'TLS' }],
       }));
       expect(messages).toEqual(expect.arrayContaining(['/spec/hosts/0: hostname cannot be wildcard', '/spec/ports: port number cannot be duplicated']));

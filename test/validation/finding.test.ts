@@ -3,8 +3,12 @@ import { ValidationLayer, formatFinding } from '../../src/validation/finding';
 describe('formatFinding', () => {
   test('names the object, the path, the message, the layer and the rule', () => {
     expect(formatFinding({
-      object: 'AuthorizationPolicy/bookinfo/x', path: 'spec.provider', rule: 'AP-4', message: 'CUSTOM needs a provider',
-      layer: ValidationLayer.WEBHOOK, documentIndex: 0,
+      object: 'AuthorizationPolicy/bookinfo/x',
+      path: 'spec.provider',
+      rule: 'AP-4',
+      message: 'CUSTOM needs a provider',
+      layer: ValidationLayer.WEBHOOK,
+      documentIndex: 0,
     })).toBe('AuthorizationPolicy/bookinfo/x spec.provider: CUSTOM needs a provider [webhook: AP-4]');
   });
 

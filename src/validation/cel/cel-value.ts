@@ -1,9 +1,9 @@
 /** The parts of a structural OpenAPI schema that decide how a value looks to CEL. */
 export interface StructuralSchema {
-  readonly type?: string;
-  readonly properties?: Record<string, StructuralSchema>;
-  readonly additionalProperties?: StructuralSchema | boolean;
-  readonly items?: StructuralSchema;
+  readonly 'type'?: string;
+  readonly 'properties'?: Record<string, StructuralSchema>;
+  readonly 'additionalProperties'?: StructuralSchema | boolean;
+  readonly 'items'?: StructuralSchema;
   readonly 'x-kubernetes-int-or-string'?: boolean;
   readonly [key: string]: unknown;
 }

@@ -1,0 +1,67 @@
+import { App, Chart } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { ValidationFinding, formatFinding } from './finding';
+import { validateObjects } from './manifest-validator';
+
+/**
+ * Offline admission check for synthesized manifests: would a Kubernetes API server with the
+ * pinned Istio 1.30.3 CRDs and istiod's validating webhook accept these objects?
+ *
+ * Each object is checked as the cluster would check it on create:
+ * - the API server: the apiVersion/kind must be served (built-in, or by the pinned CRDs), names,
+ *   namespaces, label and annotation keys/values must follow Kubernetes' syntax rules;
+ * - the OpenAPI v3 schema (Kubernetes' own for built-in kinds, the CRD's for Istio kinds) with
+ *   strict field validation, so unknown fields in Istio objects are errors;
+ * - every `x-kubernetes-validations` CEL rule of the CRD, with the Kubernetes CEL library;
+ * - istiod's validating webhook rules for AuthorizationPolicy, PeerAuthentication,
+ *   RequestAuthentication, Sidecar, ServiceEntry, DestinationRule, VirtualService, Gateway and Telemetry.
+ *
+ * Use it in snapshot tests: `Validation.assertValid(Testing.synth(chart))`.
+ */
+export class Validation {
+  /** Validates parsed manifests (objects as in `Testing.synth(chart)` or `chart.toJson()`); returns every finding. */
+  public static validateManifests(manifests: any[]): ValidationFinding[] {
+    return validateObjects(manifests);
+  }
+
+  /** Validates a multi-document YAML string, such as a file `cdk8s synth` wrote. */
+  public static validateYaml(yaml: string): ValidationFinding[] {
+    const objects: unknown[] = [];
+    for (const doc of parseAllDocuments(yaml)) {
+      if (doc.errors.length > 0) {
+        throw new Error(`Invalid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
+      }
+      const value = doc.toJS();
+      if (value !== null && value !== undefined) objects.push(value);
+    }
+    return validateObjects(objects);
+  }
+
+  /** Validates every object of a chart. */
+  public static validateChart(chart: Chart): ValidationFinding[] {
+    return validateObjects(chart.toJson());
+  }
+
+  /** Validates every object of every chart of an app. */
+  public static validateApp(app: App): ValidationFinding[] {
+    return validateObjects(app.charts.flatMap((chart) => chart.toJson()));
+  }
+
+  /**
+   * Throws when any manifest would be rejected; the error lists every finding with the object,
+   * the field path and the rule broken.
+   */
+  public static assertValid(manifests: any[]): void {
+    const findings = validateObjects(manifests);
+    if (findings.length > 0) {
+      throw new Error(`${findings.length} manifest validation finding(s):\n${Validation.formatFindings(findings)}`);
+    }
+  }
+
+  /** One line per finding: `Kind/ns/name spec.path: message [layer: rule]`. */
+  public static formatFindings(findings: ValidationFinding[]): string {
+    return findings.map((f) => `  - ${formatFinding(f)}`).join('\n');
+  }
+
+  private constructor() {}
+}
