@@ -63,7 +63,10 @@ project.addTask('import', {
 project.addTask('synth:example', {
   description: 'Synthesize examples/blueprint into dist/blueprint and validate every object',
   cwd: 'examples/blueprint',
-  steps: [{ exec: 'cdk8s synth --output ../../dist/blueprint' }],
+  steps: [
+    { exec: 'cdk8s synth --no-check-upgrade --output ../../dist/blueprint' },
+    { exec: 'ts-node --transpile-only validate-output.ts ../../dist/blueprint' },
+  ],
 });
 
 project.addPackageIgnore('/examples/');
