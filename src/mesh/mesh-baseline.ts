@@ -1,0 +1,445 @@
+import * as net from 'net';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { IMesh, MeshAttributes, injectionLabelsFor, istiodPodLabelsFor } from './mesh';
+import { assertNoProblems, configError } from '../core/errors';
+import { assertDnsLabel } from '../core/names';
+import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
+import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
+import { Telemetry } from '../imports/telemetry.istio.io';
+import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
+
+/** Marks MeshBaseline instances, also across copies of this library loaded side by side. */
+const MESH_BASELINE_SYMBOL = Symbol.for('cdk8s-secure-mesh.MeshBaseline');
+
+const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+const DEFAULT_ACCESS_LOG_PROVIDERS = ['envoy'];
+
+/** istiod's xDS and CA port (mTLS): every sidecar and gateway of the mesh connects here. */
+const XDS_CA_PORT = 15012;
+/** istiod's webhook port (TLS): the API server calls the injection and validation webhooks here. */
+const WEBHOOK_PORT = 15017;
+/** istiod's monitoring port (plaintext HTTP metrics): scraped by Prometheus. */
+const MONITORING_PORT = 15014;
+
+const DNS_LABEL_FIX = 'Use lower-case letters, digits and "-", start and end with a letter or digit, at most 63 characters';
+
+/**
+ * Properties of the mesh-wide security baseline. Every prop is optional: the defaults give a
+ * strict-mTLS, default-deny, registry-only mesh whose control plane is reachable only by the mesh.
+ */
+export interface MeshBaselineProps {
+  /**
+   * The mesh root namespace (Istio's `meshConfig.rootNamespace`): the mesh-wide
+   * PeerAuthentication, AuthorizationPolicy, Sidecar and Telemetry are created here and apply to
+   * every namespace of the mesh.
+   *
+   * @default 'istio-system' - Istio's default root namespace; policies placed anywhere else would
+   * not be mesh-wide.
+   */
+  readonly rootNamespace?: string;
+
+  /**
+   * The namespace istiod runs in. The control-plane NetworkPolicies (CP-1) are created here.
+   *
+   * @default - the root namespace, as in a default Istio installation.
+   */
+  readonly controlPlaneNamespace?: string;
+
+  /**
+   * The SPIFFE trust domain of workload identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`),
+   * used by authorization policies that name callers.
+   *
+   * @default 'cluster.local' - Istio's default trust domain; set it to your mesh's trust domain
+   * (e.g. `PROJECT_ID.svc.id.goog` on Cloud Service Mesh) so principals match real identities.
+   */
+  readonly trustDomain?: string;
+
+  /**
+   * The control-plane revision (`istio.io/rev`) for canary or revisioned installs. It changes
+   * the injection label that makes a namespace part of the mesh (`istio.io/rev: <revision>`
+   * instead of `istio-injection: enabled`) and the istiod pod labels the CP-1 policy selects.
+   *
+   * @default - the default revision: namespaces join the mesh with `istio-injection: enabled`.
+   */
+  readonly revision?: string;
+
+  /**
+   * Registries (hosts, optionally with a path, e.g. `us-docker.pkg.dev/my-project`) workload
+   * images may come from (IMG-1). Enforced by the image rules, not by this construct.
+   *
+   * @default [] - any registry; images must still be pinned by digest, so a tag cannot be
+   * silently re-pointed to another image.
+   */
+  readonly allowedRegistries?: string[];
+
+  /**
+   * The namespace your Prometheus runs in. Only pods of this namespace may reach istiod's
+   * monitoring port 15014 (plaintext metrics).
+   *
+   * @default - none: 15014 is reachable from nowhere until you name the namespace that scrapes it,
+   * because the metrics endpoint is unauthenticated and describes the whole mesh.
+   */
+  readonly monitoringNamespace?: string;
+
+  /**
+   * The CIDR ranges (IPv4 or IPv6, e.g. `172.16.0.2/32`) the Kubernetes API server calls
+   * istiod's webhooks from. Setting it narrows istiod's webhook port 15017 to these sources.
+   *
+   * @default - any source, but ONLY on port 15017: the API server's address is cluster-specific
+   * (on GKE the control plane is outside the pod network) and 15017 serves only the TLS sidecar
+   * injection and config validation webhooks, so opening it is the price of not breaking them.
+   */
+  readonly apiServerCidrs?: string[];
+
+  /**
+   * The access-log providers (names of `meshConfig.extensionProviders`, or the built-in `envoy`)
+   * the mesh-wide Telemetry turns on for every workload (OPS-3).
+   *
+   * @default ['envoy'] - Envoy's built-in access log to the proxy's stdout, so every request is
+   * logged (and auditable) without extra configuration.
+   */
+  readonly accessLogProviders?: string[];
+}
+
+/**
+ * The mesh-wide security baseline: one per mesh (and per cdk8s App).
+ *
+ * After it is applied:
+ * - MTLS-1: every workload of the mesh accepts only mutual TLS (`PeerAuthentication` `default`,
+ *   mode STRICT, in the root namespace); plaintext is refused.
+ * - AUTHZ-1: every request to a mesh workload is denied unless another `AuthorizationPolicy`
+ *   allows it (`allow-nothing`: an ALLOW policy without rules matches nothing, and any ALLOW
+ *   policy selecting a workload makes unmatched requests fail).
+ * - EGRESS-1: sidecars reach only hosts in the mesh's service registry (Kubernetes services and
+ *   `ServiceEntry` hosts), never arbitrary external hosts (`Sidecar` `default`, REGISTRY_ONLY).
+ * - OPS-3: every workload writes access logs (`Telemetry` `mesh-default`).
+ * - CP-1: in the control-plane namespace, istiod accepts only
+ *   - 15012 (xDS + CA, mTLS) from namespaces carrying the mesh injection label and from pods of
+ *     the control-plane namespace itself (gateways installed there),
+ *   - 15017 (webhooks, TLS) from `apiServerCidrs`, or from any source when those are not given,
+ *   - 15014 (metrics) from `monitoringNamespace` only, and from nowhere when it is not given;
+ *   15010 (plaintext xDS), 8080 (debug, readiness) and every other port stay closed. Every other
+ *   pod of the control-plane namespace accepts nothing until a policy allows it
+ *   (`default-deny-ingress`). Kubelet health probes come from the node, which common CNIs
+ *   (Calico, Cilium, GKE Dataplane V2) exempt from NetworkPolicy.
+ *
+ * Namespaces join the mesh (and may reach istiod) only through the injection label
+ * (`injectionLabels`); a namespace that relies on pod-level injection cannot reach istiod.
+ *
+ * Egress from the control-plane namespace is not restricted: istiod must reach the Kubernetes
+ * API server, whose address is cluster-specific and unknown here. Restrict it in the cluster's
+ * firewall (or add an egress NetworkPolicy) where the address is known.
+ *
+ * None of these objects can be switched off by props: weakening them takes a `PolicyException`.
+ */
+export class MeshBaseline extends Construct implements IMesh {
+  /**
+   * Whether `x` is a MeshBaseline (also one created by another copy of this library).
+   *
+   * @param x any value
+   */
+  public static isMeshBaseline(x: any): boolean {
+    return x !== null && typeof x === 'object' && MESH_BASELINE_SYMBOL in x;
+  }
+
+  /**
+   * The one MeshBaseline of the App `scope` belongs to (searched from the root of the tree, so a
+   * construct in another chart of the same App finds it). Throws when the App has none.
+   *
+   * @param scope any construct of the App
+   */
+  public static of(scope: IConstruct): IMesh {
+    const found = findBaselines(scope.node.root);
+    if (found.length === 0) {
+      throw configError(scope, 'mesh', 'no MeshBaseline in this app',
+        'Add a MeshBaseline to the app, or pass `mesh: MeshBaseline.fromAttributes({...})` for a mesh whose baseline is managed elsewhere');
+    }
+    return found[0];
+  }
+
+  /**
+   * A mesh whose baseline is managed elsewhere (another repository or pipeline), with the same
+   * defaults as a MeshBaseline. Synthesizes nothing.
+   *
+   * @param attrs the mesh's attributes
+   */
+  public static fromAttributes(attrs: MeshAttributes): IMesh {
+    const rootNamespace = attrs.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+    const controlPlaneNamespace = attrs.controlPlaneNamespace ?? rootNamespace;
+    const trustDomain = attrs.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    const allowedRegistries = [...(attrs.allowedRegistries ?? [])];
+    const check = (field: string, problems: string[], fix: string) => {
+      if (problems.length > 0) throw new Error(`[MeshBaseline.fromAttributes] ${field}: ${problems.join('; ')}. ${fix}`);
+    };
+    check('rootNamespace', labelProblems(rootNamespace), DNS_LABEL_FIX);
+    check('controlPlaneNamespace', labelProblems(controlPlaneNamespace), DNS_LABEL_FIX);
+    if (attrs.revision !== undefined) check('revision', labelProblems(attrs.revision), DNS_LABEL_FIX);
+    check('trustDomain', trustDomainProblems(trustDomain), TRUST_DOMAIN_FIX);
+    check('allowedRegistries', registryProblems(allowedRegistries), REGISTRY_FIX);
+    return new ImportedMesh(rootNamespace, controlPlaneNamespace, trustDomain, attrs.revision, allowedRegistries);
+  }
+
+  /** The mesh root namespace: the mesh-wide policies are created here. */
+  public readonly rootNamespace: string;
+  /** The namespace istiod runs in; the CP-1 NetworkPolicies are created here. */
+  public readonly controlPlaneNamespace: string;
+  /** The SPIFFE trust domain of workload identities. */
+  public readonly trustDomain: string;
+  /** The control-plane revision, or undefined for the default revision. */
+  public readonly revision?: string;
+  /** Registries images may come from (IMG-1); empty means any registry, still pinned by digest. */
+  public readonly allowedRegistries: string[];
+  /** The monitoring namespace allowed to scrape istiod on 15014, if any. */
+  public readonly monitoringNamespace?: string;
+  /** The CIDRs allowed to reach istiod's webhooks on 15017, or undefined for any source. */
+  public readonly apiServerCidrs?: string[];
+  /** The access-log providers turned on mesh-wide. */
+  public readonly accessLogProviders: string[];
+  /** Labels that make a namespace part of the mesh (and allowed to reach istiod). */
+  public readonly injectionLabels: { [key: string]: string };
+  /** Labels that select the istiod pods in the control-plane namespace. */
+  public readonly istiodPodLabels: { [key: string]: string };
+
+  /**
+   * Creates the mesh-wide baseline. Throws when the App already has a MeshBaseline or a prop is invalid.
+   *
+   * @param scope the chart (or construct) to create the baseline objects in
+   * @param id the construct id
+   * @param props the mesh's settings, all optional and secure by default
+   */
+  constructor(scope: Construct, id: string, props: MeshBaselineProps = {}) {
+    super(scope, id);
+    Object.defineProperty(this, MESH_BASELINE_SYMBOL, { value: true });
+
+    const other = findBaselines(this.node.root).find((b) => b !== this);
+    if (other) {
+      throw configError(this, 'MeshBaseline', `a second MeshBaseline in the same app (the first is ${other.node.path})`,
+        `Keep one MeshBaseline per mesh and app: remove ${this.node.path} or ${other.node.path}, and use MeshBaseline.of(this) to reach the one that stays`);
+    }
+
+    this.rootNamespace = props.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+    this.controlPlaneNamespace = props.controlPlaneNamespace ?? this.rootNamespace;
+    this.trustDomain = props.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    this.revision = props.revision;
+    this.allowedRegistries = [...(props.allowedRegistries ?? [])];
+    this.monitoringNamespace = props.monitoringNamespace;
+    this.apiServerCidrs = props.apiServerCidrs === undefined ? undefined : [...props.apiServerCidrs];
+    this.accessLogProviders = [...(props.accessLogProviders ?? DEFAULT_ACCESS_LOG_PROVIDERS)];
+
+    assertDnsLabel(this, 'rootNamespace', this.rootNamespace);
+    assertDnsLabel(this, 'controlPlaneNamespace', this.controlPlaneNamespace);
+    if (this.revision !== undefined) assertDnsLabel(this, 'revision', this.revision);
+    if (this.monitoringNamespace !== undefined) assertDnsLabel(this, 'monitoringNamespace', this.monitoringNamespace);
+    assertNoProblems(this, 'trustDomain', trustDomainProblems(this.trustDomain), TRUST_DOMAIN_FIX);
+    assertNoProblems(this, 'allowedRegistries', registryProblems(this.allowedRegistries), REGISTRY_FIX);
+    if (this.apiServerCidrs !== undefined) {
+      assertNoProblems(this, 'apiServerCidrs', cidrListProblems(this.apiServerCidrs),
+        'List the API server\'s source ranges as CIDRs (e.g. "172.16.0.2/32"), or leave apiServerCidrs unset to accept any source on 15017 only');
+    }
+    assertNoProblems(this, 'accessLogProviders', providerProblems(this.accessLogProviders),
+      'Name at least one access-log provider ("envoy" or a meshConfig.extensionProviders name), each once; turning access logging off takes a PolicyException');
+
+    this.injectionLabels = injectionLabelsFor(this.revision);
+    this.istiodPodLabels = istiodPodLabelsFor(this.revision);
+
+    // MTLS-1: mesh-wide STRICT mTLS; no selector, so it applies to every workload of the mesh.
+    new PeerAuthentication(this, 'StrictMtls', {
+      metadata: { name: 'default', namespace: this.rootNamespace },
+      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+
+    // AUTHZ-1: an ALLOW policy without rules matches nothing, so every request is denied unless
+    // another policy allows it.
+    new AuthorizationPolicy(this, 'AllowNothing', {
+      metadata: { name: 'allow-nothing', namespace: this.rootNamespace },
+      spec: {},
+    });
+
+    // EGRESS-1: the mesh-wide default Sidecar (root namespace, no workloadSelector).
+    new Sidecar(this, 'RegistryOnly', {
+      metadata: { name: 'default', namespace: this.rootNamespace },
+      spec: { outboundTrafficPolicy: { mode: SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY } },
+    });
+
+    // OPS-3: access logs for every workload.
+    new Telemetry(this, 'AccessLogging', {
+      metadata: { name: 'mesh-default', namespace: this.rootNamespace },
+      spec: { accessLogging: [{ providers: this.accessLogProviders.map((name) => ({ name })) }] },
+    });
+
+    // CP-1: istiod reachable only on its mesh-facing ports, from the mesh.
+    new k8s.KubeNetworkPolicy(this, 'IstiodIngress', {
+      metadata: { name: 'istiod-ingress', namespace: this.controlPlaneNamespace },
+      spec: {
+        podSelector: { matchLabels: { ...this.istiodPodLabels } },
+        policyTypes: ['Ingress'],
+        ingress: this.istiodIngressRules(),
+      },
+    });
+
+    // CP-1: every other pod of the control-plane namespace is unreachable until allowed.
+    new k8s.KubeNetworkPolicy(this, 'ControlPlaneDefaultDeny', {
+      metadata: { name: 'default-deny-ingress', namespace: this.controlPlaneNamespace },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    });
+  }
+
+  private istiodIngressRules(): k8s.NetworkPolicyIngressRule[] {
+    const tcp = (port: number): k8s.NetworkPolicyPort[] => [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }];
+    const rules: k8s.NetworkPolicyIngressRule[] = [
+      {
+        // Sidecars of mesh namespaces, and gateways in the control-plane namespace itself.
+        from: [
+          { namespaceSelector: { matchLabels: { ...this.injectionLabels } } },
+          { podSelector: {} },
+        ],
+        ports: tcp(XDS_CA_PORT),
+      },
+      this.apiServerCidrs
+        ? { from: this.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(WEBHOOK_PORT) }
+        : { ports: tcp(WEBHOOK_PORT) },
+    ];
+    if (this.monitoringNamespace !== undefined) {
+      rules.push({
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': this.monitoringNamespace } } }],
+        ports: tcp(MONITORING_PORT),
+      });
+    }
+    return rules;
+  }
+}
+
+/** A mesh managed elsewhere (`MeshBaseline.fromAttributes`). */
+class ImportedMesh implements IMesh {
+  public readonly injectionLabels: { [key: string]: string };
+  public readonly istiodPodLabels: { [key: string]: string };
+
+  constructor(
+    public readonly rootNamespace: string,
+    public readonly controlPlaneNamespace: string,
+    public readonly trustDomain: string,
+    public readonly revision: string | undefined,
+    public readonly allowedRegistries: string[],
+  ) {
+    this.injectionLabels = injectionLabelsFor(revision);
+    this.istiodPodLabels = istiodPodLabelsFor(revision);
+  }
+}
+
+function findBaselines(root: IConstruct): MeshBaseline[] {
+  return root.node.findAll().filter((c) => MeshBaseline.isMeshBaseline(c)) as MeshBaseline[];
+}
+
+function labelProblems(value: string): string[] {
+  return checkDns1123Label(value).map((p) => `"${value}" ${p}`);
+}
+
+const TRUST_DOMAIN_FIX = 'Use the mesh\'s trust domain as a lower-case DNS name without scheme or path, e.g. "cluster.local" or "my-project.svc.id.goog"';
+
+function trustDomainProblems(value: string): string[] {
+  if (value.length === 0) return ['must not be empty'];
+  if (value.includes('/')) return [`"${value}" must not contain "/" (it is the host part of spiffe://<trustDomain>/ns/<ns>/sa/<sa>)`];
+  return checkDns1123Subdomain(value).map((p) => `"${value}" ${p}`);
+}
+
+const REGISTRY_FIX = 'List registry hosts, optionally with a path, without scheme or trailing "/", e.g. "gcr.io/my-project" or "us-docker.pkg.dev/my-project/repo"';
+
+function registryProblems(registries: readonly string[]): string[] {
+  const problems: string[] = [];
+  registries.forEach((r, i) => {
+    if (r.length === 0) problems.push(`entry ${i} is empty`);
+    else if (r.includes('://')) problems.push(`"${r}" has a scheme (drop "${r.slice(0, r.indexOf('://') + 3)}")`);
+    else if (/\s/.test(r)) problems.push(`"${r}" contains whitespace`);
+    else if (r.endsWith('/')) problems.push(`"${r}" ends with "/" (use "${r.replace(/\/+$/, '')}")`);
+    else if (r.startsWith('/') || r.includes('//')) problems.push(`"${r}" has an empty path segment`);
+    else if (r.includes('@')) problems.push(`"${r}" is an image reference, not a registry (drop the digest)`);
+  });
+  return problems;
+}
+
+function providerProblems(providers: readonly string[]): string[] {
+  if (providers.length === 0) return ['is empty, which would turn access logging off'];
+  const problems: string[] = [];
+  providers.forEach((p, i) => {
+    if (p.trim().length === 0) problems.push(`entry ${i} is empty`);
+    else if (/\s/.test(p)) problems.push(`"${p}" contains whitespace`);
+    else if (providers.indexOf(p) !== i) problems.push(`"${p}" is listed twice`);
+  });
+  return problems;
+}
+
+function cidrListProblems(cidrs: readonly string[]): string[] {
+  if (cidrs.length === 0) return ['is empty, which would close the webhook port 15017 and break sidecar injection and config validation'];
+  return cidrs.flatMap((c) => cidrProblems(c));
+}
+
+/** Problems of one CIDR: `<IPv4 or IPv6 address>/<prefix>`, host bits zero. */
+function cidrProblems(cidr: string): string[] {
+  const parts = cidr.split('/');
+  if (parts.length !== 2) {
+    const version = net.isIP(cidr);
+    return version === 0
+      ? [`"${cidr}" is not a CIDR`]
+      : [`"${cidr}" has no prefix length. Did you mean "${cidr}/${version === 4 ? 32 : 128}"?`];
+  }
+  const [address, prefix] = parts;
+  const version = address.includes('%') ? 0 : net.isIP(address);
+  if (version === 0) return [`"${cidr}": "${address}" is not an IPv4 or IPv6 address`];
+  const bits = version === 4 ? 32 : 128;
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefix) || Number(prefix) > bits) {
+    return [`"${cidr}": prefix length must be an integer from 0 to ${bits}`];
+  }
+  const value = version === 4 ? ipv4ToBigInt(address) : ipv6ToBigInt(address);
+  const hostBits = BigInt(bits - Number(prefix));
+  const block = 2n ** hostBits;
+  const network = (value / block) * block;
+  if (network !== value) {
+    const canonical = version === 4 ? bigIntToIpv4(network) : bigIntToIpv6(network);
+    return [`"${cidr}" has host bits set. Did you mean "${canonical}/${prefix}"?`];
+  }
+  return [];
+}
+
+function ipv4ToBigInt(address: string): bigint {
+  return address.split('.').reduce((acc, octet) => acc * 256n + BigInt(Number(octet)), 0n);
+}
+
+function bigIntToIpv4(value: bigint): string {
+  return [3n, 2n, 1n, 0n].map((i) => ((value / 256n ** i) % 256n).toString()).join('.');
+}
+
+function ipv6ToBigInt(address: string): bigint {
+  let text = address;
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    // Embedded IPv4 (e.g. ::ffff:10.0.0.1): rewrite it as two hextets.
+    const v4 = ipv4ToBigInt(tail);
+    text = `${text.slice(0, lastColon + 1)}${(v4 / 65536n).toString(16)}:${(v4 % 65536n).toString(16)}`;
+  }
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headGroups = head ? head.split(':') : [];
+  const restGroups = rest ? rest.split(':') : [];
+  const zeros = rest === undefined ? [] : new Array(8 - headGroups.length - restGroups.length).fill('0');
+  return [...headGroups, ...zeros, ...restGroups].reduce((acc, g) => acc * 65536n + BigInt(parseInt(g, 16)), 0n);
+}
+
+function bigIntToIpv6(value: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value / 65536n ** BigInt(7 - i)) % 65536n));
+  // Compress the longest run (≥ 2) of zero groups as "::" (RFC 5952).
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * What namespaces and services need to know about the mesh they join (MTLS-1, AUTHZ-1, CP-1,
+ * IMG-1). Implemented by `MeshBaseline`, and by `MeshBaseline.fromAttributes(...)` for a mesh
+ * whose baseline is managed in another repository.
+ */
+export interface IMesh {
+  /** The mesh root namespace: mesh-wide policies live here (Istio's `rootNamespace`). */
+  readonly rootNamespace: string;
+  /** The namespace istiod runs in. */
+  readonly controlPlaneNamespace: string;
+  /** The SPIFFE trust domain of workload identities (`<trustDomain>/ns/<ns>/sa/<sa>`). */
+  readonly trustDomain: string;
+  /** The control-plane revision (`istio.io/rev`), or undefined for the default revision. */
+  readonly revision?: string;
+  /** Registries images may come from (IMG-1); empty means any registry, images still pinned by digest. */
+  readonly allowedRegistries: string[];
+  /** Labels that make a namespace part of the mesh (sidecar injection): `istio-injection: enabled` or `istio.io/rev: <rev>`. */
+  readonly injectionLabels: { [key: string]: string };
+  /** Labels that select the istiod pods in the control-plane namespace. */
+  readonly istiodPodLabels: { [key: string]: string };
+}
+
+/** Attributes of a mesh whose baseline is managed elsewhere. */
+export interface MeshAttributes {
+  /** @default 'istio-system' */
+  readonly rootNamespace?: string;
+  /** @default - the root namespace */
+  readonly controlPlaneNamespace?: string;
+  /** @default 'cluster.local' */
+  readonly trustDomain?: string;
+  /** @default - the default revision (`istio-injection: enabled`) */
+  readonly revision?: string;
+  /** @default - any registry (images must still be pinned by digest) */
+  readonly allowedRegistries?: string[];
+}
+
+/** The injection labels for a revision: `istio.io/rev: <rev>` or `istio-injection: enabled`. */
+export function injectionLabelsFor(revision: string | undefined): { [key: string]: string } {
+  return revision ? { 'istio.io/rev': revision } : { 'istio-injection': 'enabled' };
+}
+
+/** The istiod pod labels for a revision (`app: istiod`, plus `istio.io/rev` for a revision). */
+export function istiodPodLabelsFor(revision: string | undefined): { [key: string]: string } {
+  return revision ? { 'app': 'istiod', 'istio.io/rev': revision } : { app: 'istiod' };
+}
