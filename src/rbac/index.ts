@@ -1,0 +1,2 @@
+export * from './rbac-subject';
+export * from './namespace-team-roles';
