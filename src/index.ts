@@ -1,1 +1,4 @@
+export * from './mesh';
+export * from './rbac';
+export * from './workload';
 export * from './validation';

@@ -1,0 +1,6 @@
+export * from './access-grant';
+export * from './app-protocol';
+export * from './mesh';
+export * from './mesh-baseline';
+export * from './mesh-peer';
+export * from './principal';

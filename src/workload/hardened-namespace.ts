@@ -1,0 +1,197 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { configError } from '../core/errors';
+import { assertDnsLabel } from '../core/names';
+import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
+import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
+import { IMesh } from '../mesh/mesh';
+import { MeshBaseline } from '../mesh/mesh-baseline';
+import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
+import { RbacSubject } from '../rbac/rbac-subject';
+
+/** Kubernetes namespaces that belong to the cluster itself and never host app workloads. */
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Props of a HardenedNamespace. */
+export interface HardenedNamespaceProps {
+  /** The namespace name (a DNS-1123 label). */
+  readonly name: string;
+  /**
+   * The mesh the namespace joins.
+   *
+   * @default - the MeshBaseline of this app (an error when there is none)
+   */
+  readonly mesh?: IMesh;
+  /**
+   * Kubernetes minor version the Pod Security Admission `restricted` profile is pinned to, so an
+   * upgrade of the cluster cannot silently change what the profile allows.
+   *
+   * @default 'v1.30'
+   */
+  readonly podSecurityVersion?: string;
+  /**
+   * Registries images in this namespace may come from (IMG-1); replaces the mesh's list here.
+   *
+   * @default - the mesh's allowedRegistries
+   */
+  readonly allowedRegistries?: string[];
+  /**
+   * Groups, users or service accounts that deploy apps here (namespace-bound `app-deployer` role:
+   * workloads yes, security policy no).
+   *
+   * @default - nobody
+   */
+  readonly deployers?: RbacSubject[];
+  /**
+   * Who may read everything in the namespace except Secrets (`app-viewer` role).
+   *
+   * @default - nobody
+   */
+  readonly viewers?: RbacSubject[];
+}
+
+/**
+ * A namespace that is part of the mesh and closed by default (MTLS-1, AUTHZ-1, NETPOL-1, NS-1,
+ * RBAC-1).
+ *
+ * After this construct, and until a service grants something:
+ * - every pod gets an Istio sidecar (injection label; use the Istio CNI plugin, since Pod Security
+ *   Admission `restricted` forbids the NET_ADMIN init container), and must satisfy `restricted`;
+ * - no workload accepts plaintext (namespace STRICT PeerAuthentication) and no request is
+ *   authorized (namespace allow-nothing AuthorizationPolicy), even if the mesh baseline is
+ *   managed elsewhere;
+ * - no pod can receive any connection or open any connection (default-deny NetworkPolicy for
+ *   ingress and egress) except DNS to kube-dns and xDS/CA (15012) to istiod;
+ * - sidecars only see services of this namespace, the control plane, and hosts its services were
+ *   granted (namespace `Sidecar`, outbound REGISTRY_ONLY);
+ * - the `default` ServiceAccount mounts no token;
+ * - the app team gets namespace-bound roles only, never a ClusterRoleBinding.
+ */
+export class HardenedNamespace extends Construct {
+  /** The namespace name. */
+  public readonly name: string;
+  /** The mesh the namespace is part of. */
+  public readonly mesh: IMesh;
+  /** Registries images here may come from (empty: any, still pinned by digest). */
+  public readonly allowedRegistries: string[];
+  /** The team roles of the namespace. */
+  public readonly teamRoles: NamespaceTeamRoles;
+
+  private readonly egressHosts = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: HardenedNamespaceProps) {
+    super(scope, id);
+    assertDnsLabel(this, 'name', props.name);
+    this.name = props.name;
+    this.mesh = props.mesh ?? MeshBaseline.of(this);
+    this.allowedRegistries = [...(props.allowedRegistries ?? this.mesh.allowedRegistries)];
+    this.checkNotReserved();
+    this.checkUnique(scope);
+    const version = props.podSecurityVersion ?? 'v1.30';
+    if (!/^(v1\.[0-9]+|latest)$/.test(version)) {
+      throw configError(this, 'podSecurityVersion', `"${version}" is not a Kubernetes minor version`, 'Use a version such as "v1.30"');
+    }
+
+    const namespace = new k8s.KubeNamespace(this, 'Resource', {
+      metadata: {
+        name: this.name,
+        labels: sortedLabels({
+          ...this.mesh.injectionLabels,
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': version,
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': version,
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': version,
+        }),
+      },
+    });
+    const inNamespace = (name: string) => ({ name, namespace: this.name });
+
+    // MTLS-1 and AUTHZ-1, repeated at namespace level as defence in depth.
+    new PeerAuthentication(this, 'StrictMtls', {
+      metadata: inNamespace('default'),
+      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+    new AuthorizationPolicy(this, 'AllowNothing', { metadata: inNamespace('allow-nothing'), spec: {} });
+
+    // NETPOL-1: nothing in, nothing out, except what pods need to start in the mesh.
+    new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
+      metadata: inNamespace('default-deny'),
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    new k8s.KubeNetworkPolicy(this, 'AllowDns', {
+      metadata: inNamespace('allow-dns'),
+      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] },
+    });
+    new k8s.KubeNetworkPolicy(this, 'AllowIstiod', {
+      metadata: inNamespace('allow-istiod'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{
+          to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)],
+          ports: tcpPorts([15012]),
+        }],
+      },
+    });
+
+    // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
+    new Sidecar(this, 'Sidecar', {
+      metadata: inNamespace('default'),
+      spec: {
+        egress: [{ hosts: Lazy.any({ produce: () => this.sidecarEgressHosts() }) as unknown as string[] }],
+        outboundTrafficPolicy: { mode: SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY },
+      },
+    });
+
+    new k8s.KubeServiceAccount(this, 'DefaultServiceAccount', {
+      metadata: inNamespace('default'),
+      automountServiceAccountToken: false,
+    });
+
+    this.teamRoles = new NamespaceTeamRoles(this, 'TeamRoles', {
+      namespace: this.name,
+      deployers: props.deployers,
+      viewers: props.viewers,
+    });
+
+    // Everything in the namespace is applied after the namespace itself.
+    for (const child of this.node.findAll()) {
+      if (child instanceof ApiObject && child !== namespace) child.addDependency(namespace);
+    }
+  }
+
+  /**
+   * Makes `host` (a service of another namespace, as `namespace/fqdn`) visible to the sidecars of
+   * this namespace. Called by grants; idempotent.
+   *
+   * @internal
+   */
+  public _addEgressHost(host: string): void {
+    this.egressHosts.add(host);
+  }
+
+  private sidecarEgressHosts(): string[] {
+    const base = ['./*', `${this.mesh.controlPlaneNamespace}/*`];
+    return [...base, ...[...this.egressHosts].filter((h) => !base.includes(h)).sort()];
+  }
+
+  private checkNotReserved(): void {
+    const reserved = [...SYSTEM_NAMESPACES, this.mesh.rootNamespace, this.mesh.controlPlaneNamespace];
+    if (reserved.includes(this.name)) {
+      throw configError(this, 'name', `"${this.name}" is a reserved namespace (Kubernetes system or mesh control plane)`,
+        'Run applications in a namespace of their own, e.g. the team or app name');
+    }
+  }
+
+  private checkUnique(scope: IConstruct): void {
+    const other = scope.node.root.node.findAll().find((c) => c instanceof HardenedNamespace && c !== this && c.name === this.name);
+    if (other) {
+      throw configError(this, 'name', `namespace "${this.name}" is already defined at ${other.node.path}`,
+        'Define each namespace once and pass that HardenedNamespace to every service in it');
+    }
+  }
+}

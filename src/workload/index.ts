@@ -1,0 +1,3 @@
+export * from './hardened-namespace';
+export * from './secure-service';
+export * from './service-port';

@@ -1,0 +1,542 @@
+import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { HardenedNamespace } from './hardened-namespace';
+import { checkImage } from './image-policy';
+import { ServicePort, checkServicePorts } from './service-port';
+import { assertNoProblems, configError } from '../core/errors';
+import { objectName } from '../core/names';
+import { DestinationRule, DestinationRuleSpecTrafficPolicyTlsMode } from '../imports/networking.istio.io';
+import {
+  AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules,
+} from '../imports/security.istio.io';
+import { AccessGrant } from '../mesh/access-grant';
+import { isHttpProtocol } from '../mesh/app-protocol';
+import { checkHttpMethod, checkPathFor } from '../mesh/http-match';
+import { IMeshPeer } from '../mesh/mesh-peer';
+import { Principal } from '../mesh/principal';
+import { podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { checkDns1035Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
+
+/** Cluster DNS suffix of Service FQDNs (`<service>.<namespace>.svc.<clusterDomain>`). */
+const CLUSTER_DOMAIN = 'cluster.local';
+
+/** What a caller may do on the target: which ports, paths and methods (AUTHZ-3). */
+export interface AllowFromOptions {
+  /**
+   * Service ports the caller may call. The policies use the matching container ports, since
+   * Istio and NetworkPolicy see the traffic at the pod.
+   *
+   * @default - every port of the service
+   */
+  readonly ports?: number[];
+  /**
+   * Paths the caller may request: exact (`/api/v1/items`) or prefix (`/api/*`), normalized. On a
+   * gRPC port, methods as `/package.Service/Method`. Only on HTTP, HTTP2 and gRPC ports.
+   *
+   * @default - any path on the granted ports
+   */
+  readonly paths?: string[];
+  /**
+   * Upper-case HTTP methods the caller may use (`GET`, `POST`, ...). Only on HTTP-family ports.
+   *
+   * @default - any method
+   */
+  readonly methods?: string[];
+}
+
+/** End-user authentication with JWTs (JWT-1). */
+export interface JwtRequirement {
+  /** The issuer (`iss` claim) accepted. */
+  readonly issuer: string;
+  /** Where the issuer publishes its signing keys; must be https. */
+  readonly jwksUri: string;
+  /** Accepted audiences (`aud` claim): a token minted for another service is rejected. */
+  readonly audiences: string[];
+}
+
+/** A mesh service that can be granted to callers: one of ours, or one imported from another repo. */
+export interface ISecureService extends IMeshPeer, IConstruct {
+  /** The Kubernetes Service name. */
+  readonly serviceName: string;
+  /** The namespace of the service. */
+  readonly namespaceName: string;
+  /** The Service FQDN, `<name>.<namespace>.svc.cluster.local`. */
+  readonly host: string;
+  /** The ports of the service. */
+  readonly ports: ServicePort[];
+  /**
+   * Lets `caller` call this service on the given ports, paths and methods, and nothing else.
+   * Idempotent: the same call twice creates one grant.
+   */
+  allowFrom(caller: IMeshPeer, options?: AllowFromOptions): AccessGrant;
+}
+
+/** Props of a SecureService. */
+export interface SecureServiceProps {
+  /** The hardened namespace the service runs in. */
+  readonly namespace: HardenedNamespace;
+  /**
+   * Name of the Service, Deployment and pods (`app` label); a DNS-1035 label.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /** Container image, pinned by digest (`repo@sha256:...`), from an allowed registry (IMG-1). */
+  readonly image: string;
+  /** Ports the service exposes; each has a name, a port, an optional container port and a protocol. */
+  readonly ports: ServicePort[];
+  /**
+   * Number of pod replicas.
+   *
+   * @default 2 - survives the loss of one pod or node
+   */
+  readonly replicas?: number;
+  /**
+   * Name of the dedicated ServiceAccount, whose SPIFFE identity is the service's principal.
+   *
+   * @default - the service name
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Google service account to impersonate through GKE Workload Identity (WI-1); written as the
+   * `iam.gke.io/gcp-service-account` annotation. Never store service-account keys in Secrets.
+   *
+   * @default - no cloud identity
+   */
+  readonly workloadIdentity?: string;
+  /**
+   * Mount the Kubernetes API token into the pods. Only for workloads that call the API server.
+   *
+   * @default false - a stolen token cannot be used against the API server
+   */
+  readonly automountServiceAccountToken?: boolean;
+  /**
+   * Container resource requests and limits.
+   *
+   * @default - cdk8s-plus defaults: cpu 1000m request/1500m limit, memory 512Mi request/2048Mi limit
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Environment variables of the container.
+   *
+   * @default - none
+   */
+  readonly env?: { [name: string]: string };
+  /**
+   * Arguments of the container entrypoint.
+   *
+   * @default - the image's
+   */
+  readonly args?: string[];
+  /**
+   * Value of the `version` pod label (Istio telemetry).
+   *
+   * @default - no version label
+   */
+  readonly version?: string;
+}
+
+/** Attributes of a service defined in another repository, to grant to or from it. */
+export interface SecureServiceAttributes {
+  /** Namespace of the service. */
+  readonly namespace: string;
+  /** Service name. */
+  readonly name: string;
+  /** Ports of the service (needed to grant access to it). */
+  readonly ports: ServicePort[];
+  /**
+   * Its ServiceAccount.
+   *
+   * @default - the service name
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Labels of its pods.
+   *
+   * @default - `{ app: <name> }`
+   */
+  readonly podLabels?: { [key: string]: string };
+  /**
+   * Trust domain of its mesh.
+   *
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+}
+
+interface GrantRecord {
+  readonly key: string;
+  readonly caller: IMeshPeer;
+  readonly principal: string;
+  readonly targetPorts: number[];
+  readonly paths: string[];
+  readonly methods: string[];
+  readonly grant: AccessGrant;
+}
+
+/** Checks an allowFrom call against the target's ports; returns the container ports granted. */
+function resolveGrant(target: ISecureService, options: AllowFromOptions): { targetPorts: number[]; paths: string[]; methods: string[] } {
+  const where = `${target.namespaceName}/${target.serviceName}`;
+  for (const [field, list] of [['ports', options.ports], ['paths', options.paths], ['methods', options.methods]] as const) {
+    if (list !== undefined && list.length === 0) {
+      throw configError(target, `allowFrom.${field}`, `an empty ${field} list grants nothing`, `Omit ${field} to allow every ${field.slice(0, -1)}, or name at least one`);
+    }
+  }
+  const requested = options.ports ?? target.ports.map((p) => p.port);
+  const ports = requested.map((number) => {
+    const port = target.ports.find((p) => p.port === number);
+    if (!port) {
+      throw configError(target, 'allowFrom.ports', `${where} does not expose port ${number}`,
+        `Grant one of its Service ports: ${target.ports.map((p) => `${p.port} (${p.name})`).join(', ')}`);
+    }
+    return port;
+  });
+  const paths = [...new Set(options.paths ?? [])].sort();
+  const methods = [...new Set(options.methods ?? [])].sort();
+  if (paths.length > 0 || methods.length > 0) {
+    const opaque = ports.filter((p) => !isHttpProtocol(p.protocol));
+    if (opaque.length > 0) {
+      throw configError(target, 'allowFrom', `paths/methods on ${opaque.map((p) => `${p.protocol} port ${p.port}`).join(', ')} would never match (Istio sees no HTTP there), so the rule would silently deny`,
+        'Grant paths and methods only on http, http2 or grpc ports, and grant TCP/TLS ports in a separate allowFrom without paths or methods');
+    }
+  }
+  for (const path of paths) {
+    for (const port of ports) assertNoProblems(target, 'allowFrom.paths', checkPathFor(port.protocol, path), 'Write exact paths or "/prefix/*", normalized');
+  }
+  for (const method of methods) assertNoProblems(target, 'allowFrom.methods', checkHttpMethod(method), 'Use upper-case HTTP methods');
+  const targetPorts = [...new Set(ports.map((p) => p.targetPort ?? p.port))].sort((a, b) => a - b);
+  return { targetPorts, paths, methods };
+}
+
+/**
+ * A workload exposed in the mesh, closed until granted (AUTHZ-1..4, MTLS-1, JWT-1, POD-1, IMG-1, WI-1).
+ *
+ * It runs as its own ServiceAccount, whose SPIFFE identity `<trustDomain>/ns/<ns>/sa/<sa>` is its
+ * principal, in a hardened Deployment (non-root, read-only root filesystem, no privilege
+ * escalation, all capabilities dropped, seccomp RuntimeDefault, no host namespaces, no API token
+ * by default) behind a Service whose ports declare their protocol.
+ *
+ * Until `allowFrom` is called nobody can call it: its AuthorizationPolicy allows nothing and its
+ * NetworkPolicy admits nothing. Each `allowFrom(caller, { ports, paths, methods })` admits exactly
+ * that caller's identity on those container ports, paths and methods (L7, AuthorizationPolicy),
+ * and exactly that caller's pods on those ports (L3/L4, NetworkPolicy on both sides). Traffic to
+ * it is mTLS (`ISTIO_MUTUAL`). After `requireJwt`, every allowed request must also carry a valid
+ * token of that issuer: a request without a token is denied, not let through.
+ */
+export class SecureService extends Construct implements ISecureService {
+  /** A service from another repository, to grant access to it (caller side) or from it. */
+  public static fromAttributes(scope: Construct, id: string, attrs: SecureServiceAttributes): ISecureService {
+    return new ImportedSecureService(scope, id, attrs);
+  }
+
+  public readonly serviceName: string;
+  public readonly namespaceName: string;
+  public readonly host: string;
+  public readonly ports: ServicePort[];
+  /** The hardened namespace the service runs in. */
+  public readonly namespace: HardenedNamespace;
+  /** The ServiceAccount name. */
+  public readonly serviceAccountName: string;
+  /** The service's identity. */
+  public readonly peerPrincipal: Principal;
+  public readonly peerNamespace: string;
+  public readonly peerPodLabels?: { [key: string]: string };
+  /** The Deployment (cdk8s-plus). */
+  public readonly deployment: kplus.Deployment;
+
+  private readonly grants: GrantRecord[] = [];
+  private readonly egress = new Map<string, { target: ISecureService; ports: Set<number> }>();
+  private readonly jwtRules: JwtRequirement[] = [];
+  private requestAuthentication?: ApiObject;
+
+  constructor(scope: Construct, id: string, props: SecureServiceProps) {
+    super(scope, id);
+    this.namespace = props.namespace;
+    this.namespaceName = props.namespace.name;
+    this.serviceName = props.name ?? id;
+    assertNoProblems(this, 'name', checkDns1035Label(this.serviceName).map((p) => `"${this.serviceName}" ${p}`),
+      'Service names are DNS-1035 labels: lower-case letters, digits and "-", starting with a letter');
+    this.serviceAccountName = props.serviceAccountName ?? this.serviceName;
+    assertNoProblems(this, 'serviceAccountName', checkDns1123Subdomain(this.serviceAccountName).map((p) => `"${this.serviceAccountName}" ${p}`), 'Use a DNS-1123 name');
+    assertNoProblems(this, 'ports', checkServicePorts(props.ports), 'Give each port a unique IANA-style name (at most 15 characters), a unique number and a protocol');
+    assertNoProblems(this, 'image', checkImage(props.image, props.namespace.allowedRegistries),
+      'Pin the image by digest (repo@sha256:<64 hex>) from an allowed registry; an exception comes only through PolicyException');
+    const replicas = props.replicas ?? 2;
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw configError(this, 'replicas', `${replicas} is not a positive integer`, 'Run at least one replica');
+    }
+    if (props.workloadIdentity !== undefined && !/^[a-z][-a-z0-9]{4,28}[a-z0-9]@[-a-z0-9.]+\.iam\.gserviceaccount\.com$/.test(props.workloadIdentity)) {
+      throw configError(this, 'workloadIdentity', `"${props.workloadIdentity}" is not a Google service account email`,
+        'Use "<name>@<project>.iam.gserviceaccount.com"');
+    }
+    this.checkUnique();
+
+    this.ports = props.ports.map((p) => ({ ...p }));
+    this.host = `${this.serviceName}.${this.namespaceName}.svc.${CLUSTER_DOMAIN}`;
+    this.peerNamespace = this.namespaceName;
+    this.peerPodLabels = { app: this.serviceName };
+    this.peerPrincipal = Principal.serviceAccount(this.namespaceName, this.serviceAccountName, props.namespace.mesh.trustDomain);
+    const podLabels = sortedLabels({ ...this.peerPodLabels, ...(props.version ? { version: props.version } : {}) });
+    const meta = (name: string) => ({ name, namespace: this.namespaceName });
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: {
+        ...meta(this.serviceAccountName),
+        ...(props.workloadIdentity ? { annotations: { 'iam.gke.io/gcp-service-account': props.workloadIdentity } } : {}),
+      },
+      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+    });
+
+    this.deployment = this.hardenedDeployment(props, replicas, podLabels);
+
+    new k8s.KubeService(this, 'Service', {
+      metadata: { ...meta(this.serviceName), labels: { app: this.serviceName } },
+      spec: {
+        selector: { app: this.serviceName },
+        ports: this.ports.map((p) => ({
+          name: p.name,
+          port: p.port,
+          targetPort: k8s.IntOrString.fromNumber(p.targetPort ?? p.port),
+          protocol: 'TCP',
+          appProtocol: p.protocol,
+        })),
+      },
+    });
+
+    // AUTHZ-1..3: ALLOW only what was granted; with no grant the policy matches nothing.
+    new AuthorizationPolicy(this, 'AuthorizationPolicy', {
+      metadata: meta(this.serviceName),
+      spec: {
+        selector: { matchLabels: { app: this.serviceName } },
+        action: AuthorizationPolicySpecAction.ALLOW,
+        rules: Lazy.any({ produce: () => this.renderRules() }) as unknown as AuthorizationPolicySpecRules[],
+      },
+    });
+
+    // MTLS-1: clients of this host always use Istio mTLS.
+    new DestinationRule(this, 'DestinationRule', {
+      metadata: meta(this.serviceName),
+      spec: { host: this.host, trafficPolicy: { tls: { mode: DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL } } },
+    });
+
+    // AUTHZ-4: the same callers, on the same container ports, at L3/L4.
+    new k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
+      metadata: meta(objectName([this.serviceName, 'ingress'])),
+      spec: {
+        podSelector: { matchLabels: { app: this.serviceName } },
+        policyTypes: ['Ingress'],
+        ingress: Lazy.any({ produce: () => this.renderIngress() }) as unknown as k8s.NetworkPolicyIngressRule[],
+      },
+    });
+  }
+
+  public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
+    const { targetPorts, paths, methods } = resolveGrant(this, options);
+    const principal = caller.peerPrincipal.principalIn(this.namespace.mesh.trustDomain);
+    const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}, targetPorts, paths, methods]);
+    const existing = this.grants.find((g) => g.key === key);
+    if (existing) return existing.grant;
+
+    const objects = [
+      `AuthorizationPolicy/${this.namespaceName}/${this.serviceName}`,
+      `NetworkPolicy/${this.namespaceName}/${objectName([this.serviceName, 'ingress'])}`,
+    ];
+    if (caller instanceof SecureService) objects.push(...caller._allowEgressTo(this, targetPorts));
+    const grant = new AccessGrant({ callerPrincipal: principal, target: `${this.namespaceName}/${this.serviceName}`, targetPorts, paths, methods, objects });
+    this.grants.push({ key, caller, principal, targetPorts, paths, methods, grant });
+    return grant;
+  }
+
+  /**
+   * Requires a valid JWT of `issuer` on every request this service allows (JWT-1). Emits the
+   * RequestAuthentication that validates tokens, and makes each ALLOW rule also require a
+   * request principal of a required issuer, so a request without a token is denied.
+   */
+  public requireJwt(requirement: JwtRequirement): void {
+    this.checkJwt(requirement);
+    if (this.jwtRules.some((r) => r.issuer === requirement.issuer)) {
+      throw configError(this, 'requireJwt.issuer', `issuer "${requirement.issuer}" is already required`, 'Require each issuer once');
+    }
+    this.jwtRules.push({ issuer: requirement.issuer, jwksUri: requirement.jwksUri, audiences: [...requirement.audiences] });
+    // A plain ApiObject: the generated binding renders jwksUri as the deprecated jwks_uri alias.
+    this.requestAuthentication ??= new ApiObject(this, 'RequestAuthentication', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'RequestAuthentication',
+      metadata: { name: objectName([this.serviceName, 'jwt']), namespace: this.namespaceName },
+      spec: {
+        selector: { matchLabels: { app: this.serviceName } },
+        jwtRules: Lazy.any({
+          produce: () => this.jwtRules.map((r) => ({ issuer: r.issuer, jwksUri: r.jwksUri, audiences: r.audiences, forwardOriginalToken: false })),
+        }),
+      },
+    });
+  }
+
+  /** The grants made so far. */
+  public get accessGrants(): AccessGrant[] {
+    return this.grants.map((g) => g.grant);
+  }
+
+  /**
+   * Opens this service's egress to `target` on `targetPorts` (NetworkPolicy) and makes the
+   * target's host visible to this namespace's sidecars. Called by the target's allowFrom.
+   *
+   * @internal
+   */
+  public _allowEgressTo(target: ISecureService, targetPorts: number[]): string[] {
+    const key = `${target.namespaceName}/${target.serviceName}`;
+    const entry = this.egress.get(key) ?? { target, ports: new Set<number>() };
+    targetPorts.forEach((p) => entry.ports.add(p));
+    this.egress.set(key, entry);
+    const policyName = objectName([this.serviceName, 'egress']);
+    if (!this.node.tryFindChild('EgressPolicy')) {
+      new k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
+        metadata: { name: policyName, namespace: this.namespaceName },
+        spec: {
+          podSelector: { matchLabels: { app: this.serviceName } },
+          policyTypes: ['Egress'],
+          egress: Lazy.any({ produce: () => this.renderEgress() }) as unknown as k8s.NetworkPolicyEgressRule[],
+        },
+      });
+    }
+    const objects = [`NetworkPolicy/${this.namespaceName}/${policyName}`];
+    if (target.namespaceName !== this.namespaceName) {
+      this.namespace._addEgressHost(`${target.namespaceName}/${target.host}`);
+      objects.push(`Sidecar/${this.namespaceName}/default`);
+    }
+    return objects;
+  }
+
+  /** The ALLOW rules, one per grant; undefined (no rules: allow nothing) before the first grant. */
+  private renderRules(): any[] | undefined {
+    if (this.grants.length === 0) return undefined;
+    const requestPrincipals = this.jwtRules.map((r) => `${r.issuer}/*`).sort();
+    return [...this.grants]
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((g) => ({
+        from: [{ source: { principals: [g.principal], ...(requestPrincipals.length ? { requestPrincipals } : {}) } }],
+        to: [{
+          operation: {
+            ports: g.targetPorts.map(String),
+            ...(g.methods.length ? { methods: g.methods } : {}),
+            ...(g.paths.length ? { paths: g.paths } : {}),
+          },
+        }],
+      }));
+  }
+
+  private renderIngress(): k8s.NetworkPolicyIngressRule[] {
+    const byPeer = new Map<string, { peer: k8s.NetworkPolicyPeer; ports: Set<number> }>();
+    for (const g of this.grants) {
+      const peer = podsInNamespace(g.caller.peerNamespace, g.caller.peerPodLabels);
+      const key = JSON.stringify(peer);
+      const entry = byPeer.get(key) ?? { peer, ports: new Set<number>() };
+      g.targetPorts.forEach((p) => entry.ports.add(p));
+      byPeer.set(key, entry);
+    }
+    return [...byPeer.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({ from: [e.peer], ports: tcpPorts([...e.ports]) }));
+  }
+
+  private renderEgress(): k8s.NetworkPolicyEgressRule[] {
+    return [...this.egress.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({
+      to: [podsInNamespace(e.target.peerNamespace, e.target.peerPodLabels)],
+      ports: tcpPorts([...e.ports]),
+    }));
+  }
+
+  private hardenedDeployment(props: SecureServiceProps, replicas: number, podLabels: { [key: string]: string }): kplus.Deployment {
+    const serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccountRef', this.serviceAccountName);
+    const deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: this.serviceName, namespace: this.namespaceName },
+      replicas,
+      select: false,
+      podMetadata: { labels: podLabels },
+      serviceAccount,
+      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+      hostNetwork: false,
+      securityContext: { ensureNonRoot: true },
+      containers: [{
+        name: this.serviceName,
+        image: props.image,
+        args: props.args,
+        ports: this.ports.map((p) => ({ number: p.targetPort ?? p.port, name: p.name })),
+        resources: props.resources,
+        envVariables: Object.fromEntries(Object.entries(props.env ?? {})
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+        securityContext: {
+          ensureNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          // cdk8s-plus-27's Capability enum has no ALL; the API takes the literal "ALL".
+          capabilities: { drop: ['ALL' as kplus.Capability] },
+        },
+      }],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels: { app: this.serviceName } }));
+    // cdk8s-plus-27 has no prop for the seccomp profile; POD-1 needs RuntimeDefault.
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
+    return deployment;
+  }
+
+  private checkJwt(r: JwtRequirement): void {
+    if (!r.issuer || /\s/.test(r.issuer)) throw configError(this, 'requireJwt.issuer', `"${r.issuer}" is not an issuer`, 'Use the exact iss claim of the tokens');
+    if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(r.jwksUri)) {
+      throw configError(this, 'requireJwt.jwksUri', `"${r.jwksUri}" is not an https URL`, 'Fetch signing keys over https only, e.g. "https://issuer.example.com/.well-known/jwks.json"');
+    }
+    if (r.audiences.length === 0 || r.audiences.some((a) => !a)) {
+      throw configError(this, 'requireJwt.audiences', 'at least one non-empty audience is required', 'Name the audience tokens for this service carry, so tokens minted for other services are rejected');
+    }
+  }
+
+  private checkUnique(): void {
+    const other = this.node.root.node.findAll().find((c) => c !== this && c instanceof SecureService
+      && c.namespaceName === this.namespaceName && c.serviceName === this.serviceName);
+    if (other) {
+      throw configError(this, 'name', `service "${this.namespaceName}/${this.serviceName}" is already defined at ${other.node.path}`, 'Give each service in a namespace a unique name');
+    }
+  }
+}
+
+/**
+ * A service from another repository. As a target, `allowFrom` opens only the caller's side
+ * (egress NetworkPolicy and sidecar visibility); the owning repository must grant the caller too.
+ */
+class ImportedSecureService extends Construct implements ISecureService {
+  public readonly serviceName: string;
+  public readonly namespaceName: string;
+  public readonly host: string;
+  public readonly ports: ServicePort[];
+  public readonly peerPrincipal: Principal;
+  public readonly peerNamespace: string;
+  public readonly peerPodLabels?: { [key: string]: string };
+
+  constructor(scope: Construct, id: string, attrs: SecureServiceAttributes) {
+    super(scope, id);
+    assertNoProblems(this, 'name', checkDns1035Label(attrs.name).map((p) => `"${attrs.name}" ${p}`), 'Use the Service name of the imported service');
+    assertNoProblems(this, 'ports', checkServicePorts(attrs.ports), 'Describe the ports as the owning repository declares them');
+    this.serviceName = attrs.name;
+    this.namespaceName = attrs.namespace;
+    this.ports = attrs.ports.map((p) => ({ ...p }));
+    this.host = `${attrs.name}.${attrs.namespace}.svc.${CLUSTER_DOMAIN}`;
+    this.peerPrincipal = Principal.serviceAccount(attrs.namespace, attrs.serviceAccountName ?? attrs.name, attrs.trustDomain ?? 'cluster.local');
+    this.peerNamespace = attrs.namespace;
+    this.peerPodLabels = { ...(attrs.podLabels ?? { app: attrs.name }) };
+  }
+
+  public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
+    const { targetPorts, paths, methods } = resolveGrant(this, options);
+    const objects = caller instanceof SecureService ? caller._allowEgressTo(this, targetPorts) : [];
+    return new AccessGrant({
+      callerPrincipal: caller.peerPrincipal.principalIn(this.peerPrincipal.trustDomain ?? 'cluster.local'),
+      target: `${this.namespaceName}/${this.serviceName}`,
+      targetPorts,
+      paths,
+      methods,
+      objects,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { Testing } from 'cdk8s';
+import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { RbacSubject } from '../../src/rbac/rbac-subject';
+import { HardenedNamespace } from '../../src/workload/hardened-namespace';
+import { findObject, ofKind, synthValidated } from '../helpers';
+
+function setup(props: Partial<ConstructorParameters<typeof HardenedNamespace>[2]> = {}, baseline = {}) {
+  const chart = Testing.chart();
+  new MeshBaseline(chart, 'mesh', baseline);
+  const ns = new HardenedNamespace(chart, 'team', { name: 'team-a', ...props });
+  return { chart, ns };
+}
+
+describe('HardenedNamespace', () => {
+  test('shape', () => {
+    const { chart } = setup({ deployers: [RbacSubject.group('team-a-devs')], viewers: [RbacSubject.group('sre')] });
+    expect(synthValidated(chart).filter((o) => o.metadata.namespace === 'team-a' || o.kind === 'Namespace')).toMatchSnapshot();
+  });
+
+  test('Namespace: sidecar injection and Pod Security Admission restricted, pinned', () => {
+    const { chart } = setup();
+    const labels = findObject(synthValidated(chart), 'Namespace', 'team-a').metadata.labels;
+    expect(labels).toEqual({
+      'istio-injection': 'enabled',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/audit-version': 'v1.30',
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'v1.30',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/warn-version': 'v1.30',
+    });
+  });
+
+  test('revision-based install: istio.io/rev instead of istio-injection', () => {
+    const { chart } = setup({ podSecurityVersion: 'v1.31' }, { revision: 'canary' });
+    const labels = findObject(synthValidated(chart), 'Namespace', 'team-a').metadata.labels;
+    expect(labels['istio.io/rev']).toBe('canary');
+    expect(labels['istio-injection']).toBeUndefined();
+    expect(labels['pod-security.kubernetes.io/enforce-version']).toBe('v1.31');
+  });
+
+  test('MTLS-1 and AUTHZ-1 at namespace level: STRICT, allow-nothing; no PERMISSIVE anywhere', () => {
+    const { chart } = setup();
+    const objects = synthValidated(chart);
+    expect(findObject(objects, 'PeerAuthentication', 'default', 'team-a').spec).toEqual({ mtls: { mode: 'STRICT' } });
+    expect(findObject(objects, 'AuthorizationPolicy', 'allow-nothing', 'team-a').spec).toEqual({});
+    expect(JSON.stringify(objects)).not.toMatch(/PERMISSIVE|DISABLE/);
+  });
+
+  test('NETPOL-1: default deny for ingress and egress, then only DNS and istiod 15012', () => {
+    const { chart } = setup();
+    const policies = ofKind(synthValidated(chart), 'NetworkPolicy', 'team-a');
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(['allow-dns', 'allow-istiod', 'default-deny']);
+    const deny = policies.find((p) => p.metadata.name === 'default-deny');
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    // No policy of the namespace admits any ingress.
+    expect(policies.every((p) => !p.spec.ingress)).toBe(true);
+    const dns = policies.find((p) => p.metadata.name === 'allow-dns').spec.egress;
+    expect(dns).toEqual([{
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+      ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+    }]);
+    const istiod = policies.find((p) => p.metadata.name === 'allow-istiod').spec.egress;
+    expect(istiod).toEqual([{
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { app: 'istiod' } } }],
+      ports: [{ protocol: 'TCP', port: 15012 }],
+    }]);
+    // Every egress rule names ports: none opens all ports.
+    expect(policies.flatMap((p) => p.spec.egress ?? []).every((r: any) => r.ports?.length > 0)).toBe(true);
+  });
+
+  test('Sidecar: egress visibility limited to the namespace and the control plane; REGISTRY_ONLY', () => {
+    const { chart, ns } = setup({}, { controlPlaneNamespace: 'istio-cp' });
+    ns._addEgressHost('payments/ledger.payments.svc.cluster.local');
+    ns._addEgressHost('payments/ledger.payments.svc.cluster.local');
+    const sidecar = findObject(synthValidated(chart), 'Sidecar', 'default', 'team-a');
+    expect(sidecar.spec).toEqual({
+      egress: [{ hosts: ['./*', 'istio-cp/*', 'payments/ledger.payments.svc.cluster.local'] }],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
+  });
+
+  test('default ServiceAccount mounts no token', () => {
+    const { chart } = setup();
+    expect(findObject(synthValidated(chart), 'ServiceAccount', 'default', 'team-a').automountServiceAccountToken).toBe(false);
+  });
+
+  test('NS-1: team roles are namespace-bound; no ClusterRoleBinding', () => {
+    const { chart, ns } = setup({ deployers: [RbacSubject.group('devs')] });
+    const objects = synthValidated(chart);
+    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    expect(findObject(objects, 'RoleBinding', 'app-deployers', 'team-a').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'devs' }]);
+    expect(ns.teamRoles.deployerRole).toBe('app-deployer');
+  });
+
+  test('allowedRegistries: namespace list replaces the mesh list', () => {
+    expect(setup({}, { allowedRegistries: ['gcr.io/a'] }).ns.allowedRegistries).toEqual(['gcr.io/a']);
+    expect(setup({ allowedRegistries: ['gcr.io/b'] }, { allowedRegistries: ['gcr.io/a'] }).ns.allowedRegistries).toEqual(['gcr.io/b']);
+  });
+
+  test('works with a mesh managed elsewhere (fromAttributes), no baseline in the app', () => {
+    const chart = Testing.chart();
+    new HardenedNamespace(chart, 'team', { name: 'team-a', mesh: MeshBaseline.fromAttributes({ trustDomain: 'example.org', revision: 'stable' }) });
+    const objects = synthValidated(chart);
+    expect(findObject(objects, 'Namespace', 'team-a').metadata.labels['istio.io/rev']).toBe('stable');
+    expect(ofKind(objects, 'PeerAuthentication')).toHaveLength(1);
+  });
+
+  test('the namespace sorts before its contents', () => {
+    const { chart } = setup();
+    const objects = synthValidated(chart).filter((o) => o.kind === 'Namespace' || o.metadata.namespace === 'team-a');
+    expect(objects[0].kind).toBe('Namespace');
+  });
+
+  describe('guards', () => {
+    test('invalid names', () => {
+      expect(() => setup({ name: 'Team_A' })).toThrow(/\[test\/team\] name: "Team_A" a lowercase RFC 1123 label/);
+      expect(() => setup({ name: 'a'.repeat(64) })).toThrow(/no more than 63/);
+      expect(() => setup({ name: '-team' })).toThrow(/\[test\/team\] name:/);
+    });
+
+    test.each(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system'])('reserved namespace %s', (name) => {
+      expect(() => setup({ name })).toThrow(new RegExp(`\\[test/team\\] name: "${name}" is a reserved namespace`));
+    });
+
+    test('a custom control-plane namespace is reserved too', () => {
+      expect(() => setup({ name: 'istio-cp' }, { controlPlaneNamespace: 'istio-cp' })).toThrow(/reserved namespace/);
+    });
+
+    test('the same namespace twice', () => {
+      const { chart } = setup();
+      expect(() => new HardenedNamespace(chart, 'again', { name: 'team-a' })).toThrow(/\[test\/again\] name: namespace "team-a" is already defined at test\/team/);
+    });
+
+    test('no mesh baseline and no mesh prop', () => {
+      expect(() => new HardenedNamespace(Testing.chart(), 'team', { name: 'team-a' })).toThrow(/MeshBaseline/);
+    });
+
+    test('pod security version', () => {
+      expect(() => setup({ podSecurityVersion: '1.30' })).toThrow(/podSecurityVersion: "1.30" is not a Kubernetes minor version/);
+    });
+  });
+});
