@@ -1,29 +1,63 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../src/imports/security.istio.io';
+import { AppProtocol, HardenedNamespace, MeshBaseline, RbacSubject, SecureService, ServicePort } from '../../src';
+
+/** Images of Istio's Bookinfo sample, pinned by digest (IMG-1); the tag each digest was published as is noted. */
+const IMAGES = {
+  productpage: 'docker.io/istio/examples-bookinfo-productpage-v1@sha256:6668bcf42ef0afb89d0ccd378905c761eab0f06919e74e178852b58b4bbb29c5', // 1.17.0
+  details: 'docker.io/istio/examples-bookinfo-details-v1@sha256:2b081e3c86dd8105040ea1f2adcc94cb473f41249dc9c91ebc1c2885ddd56c13', // 1.17.0
+  reviews: 'docker.io/istio/examples-bookinfo-reviews-v1@sha256:5b3c8ec2cb877b7a3c93fc340bb91633c3e51a6bc43a2da3ae7d72727650ec07', // 1.20.1
+  ratings: 'docker.io/istio/examples-bookinfo-ratings-v1@sha256:b6a6b88d35785c19f6dcb6acf055aa585511f2126bb0b5802f3107b7d37ead0b', // 1.17.0
+};
+
+/** Bookinfo's one port: HTTP on 9080. */
+const HTTP_9080: ServicePort[] = [{ name: 'http', port: 9080, protocol: AppProtocol.HTTP }];
 
 /**
- * The example platform blueprint.
+ * The example platform blueprint: Istio's Bookinfo in a hardened namespace on a mesh baseline,
+ * with exactly the call graph Bookinfo needs and nothing more:
  *
- * For now it holds the two mesh-wide objects every blueprint starts from, written with the
- * generated Istio bindings (the high-level constructs of the next issues replace them):
- * - MTLS-1: a mesh-wide STRICT PeerAuthentication in the root namespace, so no workload accepts plaintext;
- * - AUTHZ-1: a mesh-wide allow-nothing AuthorizationPolicy, so every request is denied unless
- *   another policy allows it.
+ * - productpage -> details  GET /details/*  on 9080
+ * - productpage -> reviews  GET /reviews/*  on 9080
+ * - reviews     -> ratings  GET /ratings/*  on 9080
+ *
+ * Everything else is denied: by the mesh-wide and namespace allow-nothing policies at L7 and by
+ * the default-deny NetworkPolicies at L3/L4. productpage is reachable from nobody until an
+ * ingress gateway is granted (mesh edge, next release).
  */
 export class BlueprintChart extends Chart {
+  public readonly services: { [name: string]: SecureService };
+
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
 
-    new PeerAuthentication(this, 'mesh-strict-mtls', {
-      metadata: { name: 'default', namespace: 'istio-system' },
-      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    new MeshBaseline(this, 'mesh', {
+      allowedRegistries: ['docker.io/istio'],
+      monitoringNamespace: 'monitoring',
     });
 
-    // An ALLOW policy without rules matches nothing: with it in place, requests are denied by default.
-    new AuthorizationPolicy(this, 'mesh-allow-nothing', {
-      metadata: { name: 'allow-nothing', namespace: 'istio-system' },
-      spec: {},
+    const bookinfo = new HardenedNamespace(this, 'bookinfo', {
+      name: 'bookinfo',
+      deployers: [RbacSubject.group('bookinfo-developers')],
+      viewers: [RbacSubject.group('bookinfo-sre')],
     });
+
+    const service = (name: string, image: string) => new SecureService(this, name, {
+      namespace: bookinfo,
+      image,
+      ports: HTTP_9080,
+      serviceAccountName: `bookinfo-${name}`,
+      version: 'v1',
+    });
+    const productpage = service('productpage', IMAGES.productpage);
+    const details = service('details', IMAGES.details);
+    const reviews = service('reviews', IMAGES.reviews);
+    const ratings = service('ratings', IMAGES.ratings);
+
+    details.allowFrom(productpage, { ports: [9080], methods: ['GET'], paths: ['/details/*'] });
+    reviews.allowFrom(productpage, { ports: [9080], methods: ['GET'], paths: ['/reviews/*'] });
+    ratings.allowFrom(reviews, { ports: [9080], methods: ['GET'], paths: ['/ratings/*'] });
+
+    this.services = { productpage, details, reviews, ratings };
   }
 }
