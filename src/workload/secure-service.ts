@@ -177,8 +177,12 @@ interface GrantRecord {
 }
 
 /** Checks an allowFrom call against the target's ports; returns the container ports granted. */
-function resolveGrant(target: ISecureService, options: AllowFromOptions): { targetPorts: number[]; paths: string[]; methods: string[] } {
+function resolveGrant(target: ISecureService, caller: IMeshPeer, options: AllowFromOptions): { targetPorts: number[]; paths: string[]; methods: string[] } {
   const where = `${target.namespaceName}/${target.serviceName}`;
+  if (!(caller?.peerPrincipal instanceof Principal)) {
+    throw configError(target, 'allowFrom.caller', 'the caller has no mesh identity, and access is only ever granted to an authenticated identity (AUTHZ-2)',
+      'Pass a SecureService, an imported service, or Principal.serviceAccount(namespace, serviceAccount)');
+  }
   for (const [field, list] of [['ports', options.ports], ['paths', options.paths], ['methods', options.methods]] as const) {
     if (list !== undefined && list.length === 0) {
       throw configError(target, `allowFrom.${field}`, `an empty ${field} list grants nothing`, `Omit ${field} to allow every ${field.slice(0, -1)}, or name at least one`);
@@ -333,7 +337,7 @@ export class SecureService extends Construct implements ISecureService {
   }
 
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
-    const { targetPorts, paths, methods } = resolveGrant(this, options);
+    const { targetPorts, paths, methods } = resolveGrant(this, caller, options);
     const principal = caller.peerPrincipal.principalIn(this.namespace.mesh.trustDomain);
     const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}, targetPorts, paths, methods]);
     const existing = this.grants.find((g) => g.key === key);
@@ -528,7 +532,7 @@ class ImportedSecureService extends Construct implements ISecureService {
   }
 
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
-    const { targetPorts, paths, methods } = resolveGrant(this, options);
+    const { targetPorts, paths, methods } = resolveGrant(this, caller, options);
     const objects = caller instanceof SecureService ? caller._allowEgressTo(this, targetPorts) : [];
     return new AccessGrant({
       callerPrincipal: caller.peerPrincipal.principalIn(this.peerPrincipal.trustDomain ?? 'cluster.local'),

@@ -293,6 +293,14 @@ describe('SecureService', () => {
       expect(() => b.allowFrom(a, options as any)).toThrow(error);
     });
 
+    test('a caller without an identity is refused', () => {
+      const { svc, chart } = world();
+      const b = svc('b');
+      expect(() => b.allowFrom({ peerNamespace: 'x' } as any)).toThrow(/\[test\/b\] allowFrom.caller: the caller has no mesh identity/);
+      const ext = SecureService.fromAttributes(chart, 'ext', { namespace: 'x', name: 'ext', ports: HTTP });
+      expect(() => ext.allowFrom(null as any)).toThrow(/no mesh identity/);
+    });
+
     test('paths or methods on a TCP port would never match: error', () => {
       const { svc } = world();
       const a = svc('a');
