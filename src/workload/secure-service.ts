@@ -176,8 +176,15 @@ interface GrantRecord {
   readonly grant: AccessGrant;
 }
 
-/** Checks an allowFrom call against the target's ports; returns the container ports granted. */
-function resolveGrant(target: ISecureService, caller: IMeshPeer, options: AllowFromOptions): { targetPorts: number[]; paths: string[]; methods: string[] } {
+/** What an allowFrom call resolves to: container ports, paths and methods, sorted. */
+interface ResolvedGrant {
+  readonly targetPorts: number[];
+  readonly paths: string[];
+  readonly methods: string[];
+}
+
+/** Checks an allowFrom call against the caller and the target's ports. */
+function resolveGrant(target: ISecureService, caller: IMeshPeer, options: AllowFromOptions): ResolvedGrant {
   const where = `${target.namespaceName}/${target.serviceName}`;
   if (!(caller?.peerPrincipal instanceof Principal)) {
     throw configError(target, 'allowFrom.caller', 'the caller has no mesh identity, and access is only ever granted to an authenticated identity (AUTHZ-2)',
