@@ -1,6 +1,8 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AppProtocol, HardenedNamespace, MeshBaseline, RbacSubject, SecureService, ServicePort } from '../../src';
+import {
+  AppProtocol, GatewayTls, HardenedNamespace, IngressGateway, MeshBaseline, RbacSubject, SecureService, ServicePort,
+} from '../../src';
 
 /** Images of Istio's Bookinfo sample, pinned by digest (IMG-1); the tag each digest was published as is noted. */
 const IMAGES = {
@@ -21,12 +23,21 @@ const HTTP_9080: ServicePort[] = [{ name: 'http', port: 9080, protocol: AppProto
  * - productpage -> reviews  GET /reviews/*  on 9080
  * - reviews     -> ratings  GET /ratings/*  on 9080
  *
+ * and at the edge, through the ingress gateway on https://bookinfo.example.com:
+ *
+ * - signed-in users -> productpage  GET /productpage, /static/*, /logout, /api/v1/products/*;
+ *                                    GET and POST /login
+ *
+ * Users sign in at the edge: the gateway requires a valid token of the external issuer, and the
+ * ext-authz provider `token-exchange` swaps it for an internal one, the only token productpage
+ * accepts. The external token never enters the mesh.
+ *
  * Everything else is denied: by the mesh-wide and namespace allow-nothing policies at L7 and by
- * the default-deny NetworkPolicies at L3/L4. productpage is reachable from nobody until an
- * ingress gateway is granted (mesh edge, next release).
+ * the default-deny NetworkPolicies at L3/L4.
  */
 export class BlueprintChart extends Chart {
   public readonly services: { [name: string]: SecureService };
+  public readonly gateway: IngressGateway;
 
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -58,6 +69,28 @@ export class BlueprintChart extends Chart {
     reviews.allowFrom(productpage, { ports: [9080], methods: ['GET'], paths: ['/reviews/*'] });
     ratings.allowFrom(reviews, { ports: [9080], methods: ['GET'], paths: ['/ratings/*'] });
 
+    const gateway = new IngressGateway(this, 'bookinfo-gateway', {
+      hosts: ['bookinfo.example.com'],
+      tls: GatewayTls.simple('bookinfo-example-com-tls'),
+      externalIssuers: [{
+        issuer: 'https://login.example.com',
+        jwksUri: 'https://login.example.com/.well-known/jwks.json',
+        audiences: ['bookinfo'],
+      }],
+      tokenExchange: {
+        provider: 'token-exchange',
+        internalIssuer: {
+          issuer: 'https://sts.mesh.example.com',
+          jwksUri: 'https://sts.mesh.example.com/.well-known/jwks.json',
+          audiences: ['bookinfo-productpage'],
+        },
+      },
+    });
+    const host = 'bookinfo.example.com';
+    gateway.route(productpage, { host, methods: ['GET'], paths: ['/productpage', '/static/*', '/logout', '/api/v1/products/*'] });
+    gateway.route(productpage, { host, methods: ['GET', 'POST'], paths: ['/login'] });
+
     this.services = { productpage, details, reviews, ratings };
+    this.gateway = gateway;
   }
 }

@@ -4,3 +4,5 @@ export * from './mesh';
 export * from './mesh-baseline';
 export * from './mesh-peer';
 export * from './principal';
+export * from './gateway-tls';
+export * from './ingress-gateway';

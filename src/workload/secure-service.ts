@@ -166,6 +166,18 @@ export interface SecureServiceAttributes {
   readonly trustDomain?: string;
 }
 
+/** Pods a service may open connections to. */
+export interface EgressPeer {
+  /** Namespace of the pods. */
+  readonly namespace: string;
+  /**
+   * Labels of the pods.
+   *
+   * @default - every pod of the namespace
+   */
+  readonly podLabels?: { [key: string]: string };
+}
+
 interface GrantRecord {
   readonly key: string;
   readonly caller: IMeshPeer;
@@ -258,7 +270,7 @@ export class SecureService extends Construct implements ISecureService {
   public readonly deployment: kplus.Deployment;
 
   private readonly grants: GrantRecord[] = [];
-  private readonly egress = new Map<string, { target: ISecureService; ports: Set<number> }>();
+  private readonly egress = new Map<string, { to: EgressPeer; ports: Set<number> }>();
   private readonly jwtRules: JwtRequirement[] = [];
   private requestAuthentication?: ApiObject;
 
@@ -385,6 +397,11 @@ export class SecureService extends Construct implements ISecureService {
     });
   }
 
+  /** Issuers whose tokens this service requires (see `requireJwt`). */
+  public get requiredJwtIssuers(): string[] {
+    return this.jwtRules.map((r) => r.issuer);
+  }
+
   /** The grants made so far. */
   public get accessGrants(): AccessGrant[] {
     return this.grants.map((g) => g.grant);
@@ -397,9 +414,21 @@ export class SecureService extends Construct implements ISecureService {
    * @internal
    */
   public _allowEgressTo(target: ISecureService, targetPorts: number[]): string[] {
-    const key = `${target.namespaceName}/${target.serviceName}`;
-    const entry = this.egress.get(key) ?? { target, ports: new Set<number>() };
-    targetPorts.forEach((p) => entry.ports.add(p));
+    const sidecarHost = target.namespaceName !== this.namespaceName ? `${target.namespaceName}/${target.host}` : undefined;
+    return this._allowEgress({ namespace: target.peerNamespace, podLabels: target.peerPodLabels }, targetPorts, sidecarHost);
+  }
+
+  /**
+   * Opens this service's egress to the pods `to` on `ports` (NetworkPolicy, one rule per peer)
+   * and, when given, makes `sidecarHost` (`namespace/host`) visible to this namespace's sidecars.
+   * Returns the objects that carry it. Idempotent.
+   *
+   * @internal
+   */
+  public _allowEgress(to: EgressPeer, ports: number[], sidecarHost?: string): string[] {
+    const key = JSON.stringify(podsInNamespace(to.namespace, to.podLabels));
+    const entry = this.egress.get(key) ?? { to, ports: new Set<number>() };
+    ports.forEach((p) => entry.ports.add(p));
     this.egress.set(key, entry);
     const policyName = objectName([this.serviceName, 'egress']);
     if (!this.node.tryFindChild('EgressPolicy')) {
@@ -413,8 +442,8 @@ export class SecureService extends Construct implements ISecureService {
       });
     }
     const objects = [`NetworkPolicy/${this.namespaceName}/${policyName}`];
-    if (target.namespaceName !== this.namespaceName) {
-      this.namespace._addEgressHost(`${target.namespaceName}/${target.host}`);
+    if (sidecarHost) {
+      this.namespace._addEgressHost(sidecarHost);
       objects.push(`Sidecar/${this.namespaceName}/default`);
     }
     return objects;
@@ -452,7 +481,7 @@ export class SecureService extends Construct implements ISecureService {
 
   private renderEgress(): k8s.NetworkPolicyEgressRule[] {
     return [...this.egress.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({
-      to: [podsInNamespace(e.target.peerNamespace, e.target.peerPodLabels)],
+      to: [podsInNamespace(e.to.namespace, e.to.podLabels)],
       ports: tcpPorts([...e.ports]),
     }));
   }

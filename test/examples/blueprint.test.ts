@@ -29,7 +29,8 @@ describe('examples/blueprint (Bookinfo)', () => {
   test('AUTHZ-2/3: the ALLOW rules are exactly the call graph: caller principal, port 9080, GET, its path', () => {
     const objects = synthBlueprint();
     const allowed = ofKind(objects, 'AuthorizationPolicy', 'bookinfo')
-      .flatMap((p) => (p.spec.rules ?? []).map((r: any) => ({ to: p.metadata.name, rule: r })));
+      .flatMap((p) => (p.spec.rules ?? []).map((r: any) => ({ to: p.metadata.name, rule: r })))
+      .filter(({ to }) => to !== 'productpage');
     expect(allowed.map(({ to, rule }) => ({
       from: rule.from[0].source.principals[0].replace('cluster.local/ns/bookinfo/sa/bookinfo-', ''),
       to,
@@ -45,18 +46,42 @@ describe('examples/blueprint (Bookinfo)', () => {
       from: [{ source: { principals: ['cluster.local/ns/bookinfo/sa/bookinfo-reviews'] } }],
       to: [{ operation: { ports: ['9080'], methods: ['GET'], paths: ['/ratings/*'] } }],
     }]);
-    // productpage is reachable from nobody until an ingress gateway is granted.
-    expect(findObject(objects, 'AuthorizationPolicy', 'productpage', 'bookinfo').spec.rules).toBeUndefined();
+    // productpage: only the ingress gateway's identity, and only with an internal (exchanged) token.
+    const edge = findObject(objects, 'AuthorizationPolicy', 'productpage', 'bookinfo').spec.rules;
+    expect(edge.map((r: any) => r.from)).toEqual(edge.map(() => [{
+      source: {
+        principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'],
+        requestPrincipals: ['https://sts.mesh.example.com/*'],
+      },
+    }]));
+  });
+
+  test('INGRESS-1/TOKEN-1: HTTPS only (80 redirects), sign-in at the edge, the external token never enters the mesh', () => {
+    const objects = synthBlueprint();
+    const servers = findObject(objects, 'Gateway', 'bookinfo-gateway', 'istio-system').spec.servers;
+    expect(servers).toEqual([
+      expect.objectContaining({ port: { number: 443, name: 'https', protocol: 'HTTPS' }, tls: { mode: 'SIMPLE', credentialName: 'bookinfo-example-com-tls', minProtocolVersion: 'TLSV1_2' } }),
+      expect.objectContaining({ port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } }),
+    ]);
+    const edgeRules = findObject(objects, 'AuthorizationPolicy', 'bookinfo-gateway', 'istio-system').spec.rules;
+    for (const rule of edgeRules) expect(rule.from).toEqual([{ source: { requestPrincipals: ['https://login.example.com/*'] } }]);
+    const jwt = ofKind(objects, 'RequestAuthentication');
+    expect(jwt.map((r) => [r.metadata.namespace, r.spec.jwtRules[0].issuer, r.spec.jwtRules[0].forwardOriginalToken])).toEqual([
+      ['bookinfo', 'https://sts.mesh.example.com', false],
+      ['istio-system', 'https://login.example.com', false],
+    ]);
+    expect(JSON.stringify(ofKind(objects, 'RequestAuthentication', 'bookinfo'))).not.toContain('login.example.com');
+    expect(findObject(objects, 'AuthorizationPolicy', 'bookinfo-gateway-token-exchange', 'istio-system').spec).toMatchObject({ action: 'CUSTOM', provider: { name: 'token-exchange' } });
   });
 
   test('AUTHZ-4: NetworkPolicy edges are exactly the call graph, both sides', () => {
     const objects = synthBlueprint();
     const ingressEdges = SERVICES.flatMap((to) => findObject(objects, 'NetworkPolicy', `${to}-ingress`, 'bookinfo').spec.ingress
-      .map((r: any) => `${r.from[0].podSelector.matchLabels.app}->${to}:${r.ports.map((p: any) => p.port).join(',')}`));
+      .map((r: any) => `${r.from[0].podSelector.matchLabels.app ?? r.from[0].podSelector.matchLabels.istio}->${to}:${r.ports.map((p: any) => p.port).join(',')}`));
     const egressEdges = ofKind(objects, 'NetworkPolicy', 'bookinfo').filter((p) => p.metadata.name.endsWith('-egress'))
       .flatMap((p) => p.spec.egress.map((r: any) => `${p.spec.podSelector.matchLabels.app}->${r.to[0].podSelector.matchLabels.app}:${r.ports.map((x: any) => x.port).join(',')}`));
     const expected = CALL_GRAPH.map((e) => `${e.from}->${e.to}:9080`).sort();
-    expect(ingressEdges.sort()).toEqual(expected);
+    expect(ingressEdges.sort()).toEqual([...expected, 'ingressgateway->productpage:9080'].sort());
     expect(egressEdges.sort()).toEqual(expected);
     // "no NetworkPolicy admits ratings traffic from anyone but reviews"
     const ratingsIngress = ofKind(objects, 'NetworkPolicy', 'bookinfo')

@@ -1,0 +1,451 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { AccessGrant } from './access-grant';
+import { isHttpProtocol } from './app-protocol';
+import { GatewayTls, TlsVersion } from './gateway-tls';
+import { checkDnsHostname } from './hostname';
+import { checkHttpMethod, checkHttpPath } from './http-match';
+import { IMesh } from './mesh';
+import { MeshBaseline } from './mesh-baseline';
+import { IMeshPeer } from './mesh-peer';
+import { Principal } from './principal';
+import { assertNoProblems, configError } from '../core/errors';
+import { assertDnsLabel, assertPort, objectName } from '../core/names';
+import { sortedLabels, tcpPorts } from '../network/peers';
+import { JwtRequirement, SecureService } from '../workload/secure-service';
+
+/** Headers a JWT claim must never be copied into: they carry credentials, routing or trust. */
+const PROTECTED_HEADERS = [
+  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'host', 'forwarded', 'x-request-id',
+  'x-real-ip', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'upgrade', 'te',
+  'traceparent', 'tracestate', 'x-forwarded-client-cert',
+];
+const PROTECTED_HEADER_PREFIXES = [':', 'x-forwarded-', 'x-envoy-', 'x-b3-', 'x-istio-'];
+
+/** Copies a verified JWT claim into a request header for the upstream service. */
+export interface ClaimToHeader {
+  /** The claim, e.g. `sub`. */
+  readonly claim: string;
+  /** The header to write; never a protected header (authorization, cookie, host, x-forwarded-*, x-envoy-*, ...). */
+  readonly header: string;
+}
+
+/** An external token issuer accepted at the edge only (TOKEN-1, USERAUTH-1). */
+export interface ExternalJwtIssuer {
+  /** The issuer URL (`iss` claim); https. */
+  readonly issuer: string;
+  /** Where the issuer publishes its signing keys; https. */
+  readonly jwksUri: string;
+  /** Accepted audiences: tokens minted for other applications are rejected. */
+  readonly audiences: string[];
+  /**
+   * Claims copied into headers for upstream services.
+   *
+   * @default - none
+   */
+  readonly outputClaimToHeaders?: ClaimToHeader[];
+}
+
+/** Token exchange at the edge (TOKEN-1). */
+export interface TokenExchange {
+  /**
+   * Name of the ext-authz extension provider (in mesh config `extensionProviders`) that swaps
+   * the external token for a short-lived, narrowly scoped internal one.
+   */
+  readonly provider: string;
+  /** The internal issuer services behind the gateway accept (and the only one they accept). */
+  readonly internalIssuer: JwtRequirement;
+}
+
+/** Props of an IngressGateway. */
+export interface IngressGatewayProps {
+  /** Host names served (DNS names, no wildcards). */
+  readonly hosts: string[];
+  /** TLS termination: `GatewayTls.simple(credentialName)` or `GatewayTls.mutual(...)`. */
+  readonly tls: GatewayTls;
+  /**
+   * Oldest TLS version clients may use.
+   *
+   * @default TlsVersion.TLSV1_2 - TLS 1.0 and 1.1 are broken
+   */
+  readonly minProtocolVersion?: TlsVersion;
+  /**
+   * Serve port 80 only to redirect clients to HTTPS.
+   *
+   * @default true - browsers that type the bare host land on HTTPS; nothing is served in plaintext
+   */
+  readonly httpsRedirect?: boolean;
+  /**
+   * Issuers of end-user tokens accepted at the gateway. Every route not declared public requires
+   * a valid token of one of them.
+   *
+   * @default - none: only public routes can be added
+   */
+  readonly externalIssuers?: ExternalJwtIssuer[];
+  /**
+   * Exchange external tokens for internal ones at the edge.
+   *
+   * @default - no exchange
+   */
+  readonly tokenExchange?: TokenExchange;
+  /**
+   * Name of the Gateway object (a DNS-1123 label).
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /**
+   * The mesh.
+   *
+   * @default - the MeshBaseline of this app
+   */
+  readonly mesh?: IMesh;
+  /**
+   * Namespace of the gateway deployment.
+   *
+   * @default 'istio-system' - where the standard istio-ingressgateway runs
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of the gateway pods.
+   *
+   * @default { istio: 'ingressgateway' } - the standard gateway's labels
+   */
+  readonly selector?: { [key: string]: string };
+  /**
+   * ServiceAccount of the gateway pods (its mesh identity).
+   *
+   * @default 'istio-ingressgateway-service-account'
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Container port behind Service port 443.
+   *
+   * @default 8443 - the standard gateway's
+   */
+  readonly httpsTargetPort?: number;
+  /**
+   * Container port behind Service port 80.
+   *
+   * @default 8080 - the standard gateway's
+   */
+  readonly httpTargetPort?: number;
+}
+
+/** How to route to a service through the gateway. */
+export interface RouteOptions {
+  /** The host the route serves (one of the gateway's hosts). */
+  readonly host: string;
+  /**
+   * Paths routed and authorized: exact (`/productpage`) or prefix (`/static/*`), normalized.
+   *
+   * @default ['/*'] - every path
+   */
+  readonly paths?: string[];
+  /**
+   * Methods routed and authorized.
+   *
+   * @default - every method
+   */
+  readonly methods?: string[];
+  /**
+   * The service port to route to.
+   *
+   * @default - the service's only HTTP port
+   */
+  readonly port?: number;
+  /**
+   * Serve the route without an end-user token (USERAUTH-1). Declare it only for pages meant for
+   * anonymous users.
+   *
+   * @default false - a valid token of an external issuer is required
+   */
+  readonly public?: boolean;
+}
+
+interface Route {
+  readonly service: SecureService;
+  readonly host: string;
+  readonly port: number;
+  readonly paths: string[];
+  readonly methods: string[];
+  readonly isPublic: boolean;
+}
+
+/**
+ * The mesh's front door (INGRESS-1, TOKEN-1, USERAUTH-1).
+ *
+ * After construction the gateway accepts HTTPS (TLS 1.2+ with a certificate from a Secret) on
+ * its hosts and, on port 80, only a redirect to HTTPS; it routes nothing and authorizes nothing.
+ * Each `route(service, { host, paths, methods })` adds, from one call, the VirtualService route
+ * AND the grant of the gateway's identity on the service with the same paths and methods
+ * (`service.allowFrom(gateway)`), so routing and authorization cannot drift apart. Unless the
+ * route is declared public, the gateway requires a valid end-user token of an external issuer.
+ * With token exchange, the gateway does not forward external tokens; an ext-authz provider
+ * swaps them for internal ones, and services accept only the internal issuer.
+ */
+export class IngressGateway extends Construct implements IMeshPeer {
+  /** The Gateway object name. */
+  public readonly gatewayName: string;
+  /** Namespace of the gateway pods and the Gateway object. */
+  public readonly namespace: string;
+  /** Host names served. */
+  public readonly hosts: string[];
+  /** The gateway's identity. */
+  public readonly peerPrincipal: Principal;
+  public readonly peerNamespace: string;
+  public readonly peerPodLabels: { [key: string]: string };
+
+  private readonly mesh: IMesh;
+  private readonly externalIssuers: ExternalJwtIssuer[];
+  private readonly tokenExchange?: TokenExchange;
+  private readonly routes: Route[] = [];
+
+  constructor(scope: Construct, id: string, props: IngressGatewayProps) {
+    super(scope, id);
+    this.mesh = props.mesh ?? MeshBaseline.of(this);
+    this.gatewayName = props.name ?? id;
+    assertDnsLabel(this, 'name', this.gatewayName);
+    this.namespace = props.namespace ?? 'istio-system';
+    assertDnsLabel(this, 'namespace', this.namespace);
+    if (!props.hosts || props.hosts.length === 0) throw configError(this, 'hosts', 'no host', 'Name the DNS names the gateway serves');
+    props.hosts.forEach((h, i) => assertNoProblems(this, `hosts[${i}]`, checkDnsHostname(h), 'Use a DNS name such as "shop.example.com"'));
+    if (new Set(props.hosts).size !== props.hosts.length) throw configError(this, 'hosts', 'duplicate hosts', 'List each host once');
+    if (!(props.tls instanceof GatewayTls)) throw configError(this, 'tls', 'TLS is required', 'Use GatewayTls.simple(credentialName) or GatewayTls.mutual(...)');
+    const httpsTargetPort = props.httpsTargetPort ?? 8443;
+    const httpTargetPort = props.httpTargetPort ?? 8080;
+    assertPort(this, 'httpsTargetPort', httpsTargetPort);
+    assertPort(this, 'httpTargetPort', httpTargetPort);
+    this.hosts = [...props.hosts].sort();
+    this.externalIssuers = (props.externalIssuers ?? []).map((iss, i) => this.checkIssuer(iss, `externalIssuers[${i}]`));
+    if (props.tokenExchange) {
+      if (!props.tokenExchange.provider || /\s/.test(props.tokenExchange.provider)) {
+        throw configError(this, 'tokenExchange.provider', `"${props.tokenExchange.provider}" is not a provider name`, 'Name the ext-authz provider from meshConfig.extensionProviders');
+      }
+      if (this.externalIssuers.length === 0) {
+        throw configError(this, 'tokenExchange', 'a token exchange needs an external issuer to exchange from', 'Declare externalIssuers');
+      }
+      if (this.externalIssuers.some((e) => e.issuer === props.tokenExchange!.internalIssuer.issuer)) {
+        throw configError(this, 'tokenExchange.internalIssuer', 'the internal issuer must differ from the external ones', 'Use a mesh-internal issuer for the exchanged tokens');
+      }
+      this.tokenExchange = props.tokenExchange;
+    }
+
+    this.peerNamespace = this.namespace;
+    this.peerPodLabels = sortedLabels(props.selector ?? { istio: 'ingressgateway' });
+    this.peerPrincipal = Principal.serviceAccount(this.namespace, props.serviceAccountName ?? 'istio-ingressgateway-service-account', this.mesh.trustDomain);
+    const meta = (name: string) => ({ name, namespace: this.namespace });
+    const selector = { matchLabels: this.peerPodLabels };
+
+    const httpsServer = {
+      port: { number: 443, name: 'https', protocol: 'HTTPS' },
+      hosts: this.hosts,
+      tls: {
+        mode: props.tls.mode,
+        credentialName: props.tls.credentialName,
+        minProtocolVersion: props.minProtocolVersion ?? TlsVersion.TLSV1_2,
+      },
+    };
+    const redirect = props.httpsRedirect ?? true;
+    new ApiObject(this, 'Gateway', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: meta(this.gatewayName),
+      spec: {
+        selector: this.peerPodLabels,
+        servers: redirect
+          ? [httpsServer, { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: this.hosts, tls: { httpsRedirect: true } }]
+          : [httpsServer],
+      },
+    });
+
+    // INGRESS-1: the gateway pods take connections from anywhere, on the gateway ports only.
+    new k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
+      metadata: meta(objectName([this.gatewayName, 'ingress'])),
+      spec: {
+        podSelector: selector,
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: tcpPorts(redirect ? [httpsTargetPort, httpTargetPort] : [httpsTargetPort]) }],
+      },
+    });
+
+    if (this.externalIssuers.length > 0) {
+      new ApiObject(this, 'RequestAuthentication', {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'RequestAuthentication',
+        metadata: meta(objectName([this.gatewayName, 'jwt'])),
+        spec: {
+          selector,
+          jwtRules: this.externalIssuers.map((e) => ({
+            issuer: e.issuer,
+            jwksUri: e.jwksUri,
+            audiences: e.audiences,
+            // TOKEN-1: the external token never travels into the mesh.
+            forwardOriginalToken: false,
+            ...(e.outputClaimToHeaders?.length
+              ? { outputClaimToHeaders: e.outputClaimToHeaders.map((c) => ({ claim: c.claim, header: c.header })) }
+              : {}),
+          })),
+        },
+      });
+    }
+
+    if (this.tokenExchange) {
+      new ApiObject(this, 'TokenExchange', {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: meta(objectName([this.gatewayName, 'token-exchange'])),
+        spec: {
+          selector,
+          action: 'CUSTOM',
+          provider: { name: this.tokenExchange.provider },
+          rules: [{ to: [{ operation: { hosts: this.hosts } }] }],
+        },
+      });
+    }
+
+    new ApiObject(this, 'AuthorizationPolicy', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: meta(this.gatewayName),
+      spec: {
+        selector,
+        action: 'ALLOW',
+        rules: Lazy.any({ produce: () => this.renderEdgeRules() }),
+      },
+    });
+
+    this.node.addValidation({ validate: () => this.externalIssuerInsideMesh() });
+  }
+
+  /**
+   * Routes `host` + paths + methods to `service` and grants the gateway's identity exactly that
+   * on the service. Returns the grant.
+   */
+  public route(service: SecureService, options: RouteOptions): AccessGrant {
+    if (!(service instanceof SecureService)) {
+      throw configError(this, 'route.service', 'the target is not a mesh service of this app', 'Route to a SecureService');
+    }
+    if (!this.hosts.includes(options.host)) {
+      throw configError(this, 'route.host', `"${options.host}" is not served by this gateway`, `Use one of ${this.hosts.join(', ')} or add it to hosts`);
+    }
+    const httpPorts = service.ports.filter((p) => isHttpProtocol(p.protocol));
+    const port = options.port !== undefined ? service.ports.find((p) => p.port === options.port) : httpPorts.length === 1 ? httpPorts[0] : undefined;
+    if (!port || !isHttpProtocol(port.protocol)) {
+      throw configError(this, 'route.port', options.port !== undefined ? `${service.serviceName} has no HTTP port ${options.port}` : `${service.serviceName} has ${httpPorts.length} HTTP ports`,
+        'Name the service port to route to with port');
+    }
+    const paths = [...new Set(options.paths ?? ['/*'])].sort();
+    const methods = [...new Set(options.methods ?? [])].sort();
+    paths.forEach((p) => assertNoProblems(this, 'route.paths', checkHttpPath(p), 'Write exact paths or "/prefix/*", normalized'));
+    methods.forEach((m) => assertNoProblems(this, 'route.methods', checkHttpMethod(m), 'Use upper-case HTTP methods'));
+    const isPublic = options.public ?? false;
+    if (!isPublic && this.externalIssuers.length === 0) {
+      throw configError(this, 'route.public', 'the route needs an end-user token but the gateway accepts no issuer',
+        'Declare externalIssuers on the gateway, or declare the route public: true if anonymous users may call it');
+    }
+    if (isPublic && (this.tokenExchange || service.requiredJwtIssuers.length > 0)) {
+      throw configError(this, 'route.public', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
+        'Route it without public: true (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
+    }
+    if (this.tokenExchange && !service.requiredJwtIssuers.includes(this.tokenExchange.internalIssuer.issuer)) {
+      service.requireJwt(this.tokenExchange.internalIssuer);
+    }
+    this.ensureVirtualService();
+    const key = JSON.stringify([service.node.path, options.host, port.port, paths, methods, isPublic]);
+    if (!this.routes.some((r) => JSON.stringify([r.service.node.path, r.host, r.port, r.paths, r.methods, r.isPublic]) === key)) {
+      this.routes.push({ service, host: options.host, port: port.port, paths, methods, isPublic });
+    }
+    return service.allowFrom(this, {
+      ports: [port.port],
+      ...(paths.includes('/*') ? {} : { paths }),
+      ...(methods.length ? { methods } : {}),
+    });
+  }
+
+  /** The VirtualService of the gateway's routes, created with the first route (a VirtualService needs one). */
+  private ensureVirtualService(): void {
+    if (this.node.tryFindChild('VirtualService')) return;
+    new ApiObject(this, 'VirtualService', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: this.gatewayName, namespace: this.namespace },
+      spec: {
+        hosts: this.hosts,
+        gateways: [this.gatewayName],
+        // Only this gateway uses the routes; no sidecar of the namespace picks them up.
+        exportTo: ['.'],
+        http: Lazy.any({ produce: () => this.renderHttpRoutes() }),
+      },
+    });
+  }
+
+  private renderHttpRoutes(): any[] {
+    return [...this.routes].sort(byKey).map((r, i) => ({
+      name: objectName([r.service.namespaceName, r.service.serviceName, String(i)]),
+      match: r.paths.flatMap((path) => {
+        const uri = path === '/*' ? { prefix: '/' } : path.endsWith('/*') ? { prefix: path.slice(0, -1) } : { exact: path };
+        const authority = { exact: r.host };
+        return r.methods.length ? r.methods.map((m) => ({ authority, uri, method: { exact: m } })) : [{ authority, uri }];
+      }),
+      route: [{ destination: { host: r.service.host, port: { number: r.port } } }],
+    }));
+  }
+
+  private renderEdgeRules(): any[] | undefined {
+    if (this.routes.length === 0) return undefined;
+    const requestPrincipals = this.externalIssuers.map((e) => `${e.issuer}/*`).sort();
+    return [...this.routes].sort(byKey).map((r) => ({
+      ...(r.isPublic ? {} : { from: [{ source: { requestPrincipals } }] }),
+      to: [{
+        operation: {
+          hosts: [r.host],
+          ...(r.paths.includes('/*') ? {} : { paths: r.paths }),
+          ...(r.methods.length ? { methods: r.methods } : {}),
+        },
+      }],
+    }));
+  }
+
+  private checkIssuer(e: ExternalJwtIssuer, field: string): ExternalJwtIssuer {
+    if (!/^https:\/\/[^/\s]+/.test(e.issuer ?? '')) throw configError(this, `${field}.issuer`, `"${e.issuer}" is not an https URL`, 'External issuers are identified by their https URL');
+    if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(e.jwksUri ?? '')) throw configError(this, `${field}.jwksUri`, `"${e.jwksUri}" is not an https URL`, 'Fetch signing keys over https only');
+    if (!e.audiences?.length || e.audiences.some((a) => !a)) {
+      throw configError(this, `${field}.audiences`, 'at least one non-empty audience is required', 'Name the audience of tokens for this application');
+    }
+    (e.outputClaimToHeaders ?? []).forEach((c, i) => {
+      const header = (c.header ?? '').toLowerCase();
+      if (!c.claim) throw configError(this, `${field}.outputClaimToHeaders[${i}].claim`, 'empty claim', 'Name the claim to copy');
+      if (!/^[-_a-z0-9]+$/.test(header)) throw configError(this, `${field}.outputClaimToHeaders[${i}].header`, `"${c.header}" is not a header name`, 'Use letters, digits, "-" and "_"');
+      if (PROTECTED_HEADERS.includes(header) || PROTECTED_HEADER_PREFIXES.some((p) => header.startsWith(p))) {
+        throw configError(this, `${field}.outputClaimToHeaders[${i}].header`, `"${c.header}" is a security-sensitive or well-known header`,
+          'Write claims into an application header such as "x-jwt-sub"; never authorization, cookie, host, x-forwarded-*, x-envoy-* or x-request-id');
+      }
+    });
+    return e;
+  }
+
+  /**
+   * TOKEN-1: an external issuer is accepted at the edge only, never by a mesh service; and a
+   * public route never leads to a service that requires a token.
+   */
+  private externalIssuerInsideMesh(): string[] {
+    const external = new Set(this.externalIssuers.map((e) => e.issuer));
+    const publicToJwt = this.routes.filter((r) => r.isPublic && r.service.requiredJwtIssuers.length > 0).map((r) =>
+      `[${this.node.path}] route.public: ${r.service.serviceName} requires a JWT, so the public route to ${r.host} would always be denied. `
+      + 'Route it without public: true');
+    return [...publicToJwt, ...this.node.root.node.findAll()
+      .filter((c: IConstruct): c is SecureService => c instanceof SecureService)
+      .flatMap((svc) => svc.requiredJwtIssuers.filter((i) => external.has(i)).map((i) =>
+        `[${svc.node.path}] requireJwt.issuer: "${i}" is an external issuer of gateway ${this.node.path}, accepted at the edge only (TOKEN-1). `
+        + 'Require the internal issuer of the token exchange instead'))];
+  }
+}
+
+function byKey(a: Route, b: Route): number {
+  const ka = `${a.host}|${a.service.host}|${a.paths.join(',')}|${a.methods.join(',')}`;
+  const kb = `${b.host}|${b.service.host}|${b.paths.join(',')}|${b.methods.join(',')}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
