@@ -6,3 +6,5 @@ export * from './mesh-peer';
 export * from './principal';
 export * from './gateway-tls';
 export * from './ingress-gateway';
+export * from './external-host';
+export * from './egress-gateway';

@@ -195,7 +195,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
   /** The gateway's identity. */
   public readonly peerPrincipal: Principal;
   public readonly peerNamespace: string;
-  public readonly peerPodLabels: { [key: string]: string };
+  public readonly peerPodLabels?: { [key: string]: string };
 
   private readonly mesh: IMesh;
   private readonly externalIssuers: ExternalJwtIssuer[];

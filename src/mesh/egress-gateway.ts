@@ -1,0 +1,570 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { AccessGrant } from './access-grant';
+import { ExternalHost, ExternalHostMode } from './external-host';
+import { IMesh } from './mesh';
+import { MeshBaseline } from './mesh-baseline';
+import { IMeshPeer } from './mesh-peer';
+import { Principal } from './principal';
+import { assertNoProblems, configError } from '../core/errors';
+import { assertDnsLabel, assertPort, objectName } from '../core/names';
+import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { checkDns1035Label, checkDns1123Subdomain, checkLabelValue, checkQualifiedName } from '../validation/kubernetes-names';
+import { SecureService } from '../workload/secure-service';
+
+/** Cluster DNS suffix of Service FQDNs (`<service>.<namespace>.svc.<clusterDomain>`). */
+const CLUSTER_DOMAIN = 'cluster.local';
+/** istiod's xDS and CA port: the egress gateway gets its configuration and certificate here. */
+const XDS_CA_PORT = 15012;
+/** The mesh gateway name that binds a VirtualService rule to every sidecar. */
+const MESH_GATEWAY = 'mesh';
+
+/** Callers granted one external host (the declarative form of `allowExternal`). */
+export interface ExternalAccess {
+  /** The external host. */
+  readonly host: ExternalHost;
+  /** The services that may call it; at least one. */
+  readonly from: SecureService[];
+}
+
+/** Who may call an external host through the egress gateway. */
+export interface AllowExternalOptions {
+  /** The services that may call the host; at least one. Every other workload stays refused. */
+  readonly from: SecureService[];
+}
+
+/** Props of an EgressGateway. Every prop is optional: the defaults describe Istio's standard egress gateway. */
+export interface EgressGatewayProps {
+  /**
+   * The mesh whose workloads use this gateway.
+   *
+   * @default - the MeshBaseline of this app (an error when there is none)
+   */
+  readonly mesh?: IMesh;
+  /**
+   * Namespace the egress gateway pods run in. The ServiceEntries, Gateway, VirtualServices,
+   * DestinationRules, AuthorizationPolicy and gateway NetworkPolicies are created here, and CA
+   * Secrets for TLS origination (`caCredentialName`) must live here.
+   *
+   * @default 'istio-system' - where istioctl's profiles and the `istio-egress` chart put the
+   * standard `istio-egressgateway`
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of the egress gateway pods: the Gateway, the AuthorizationPolicy and the
+   * NetworkPolicies select them. Must not be empty (an empty selector would select every pod of
+   * the namespace, istiod included).
+   *
+   * @default { istio: 'egressgateway' } - the labels of the standard egress gateway
+   * (`manifests/charts/gateways/istio-egress/values.yaml`: `app: istio-egressgateway`, `istio: egressgateway`)
+   */
+  readonly selector?: { [key: string]: string };
+  /**
+   * ServiceAccount of the egress gateway pods: its SPIFFE identity is the gateway's principal.
+   *
+   * @default 'istio-egressgateway-service-account' - the standard chart's `<gateway name>-service-account`
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Name of the egress gateway's Kubernetes Service. Sidecars send granted traffic to
+   * `<serviceName>.<namespace>.svc.cluster.local`; it also names the per-gateway objects.
+   *
+   * @default 'istio-egressgateway' - the standard chart's Service
+   */
+  readonly serviceName?: string;
+  /**
+   * The Service port sidecars reach the egress gateway on (mTLS). It is the Gateway servers' port.
+   *
+   * @default 443 - the standard chart's `https` Service port
+   */
+  readonly httpsPort?: number;
+  /**
+   * The container port behind `httpsPort`: the port the NetworkPolicies open and the
+   * AuthorizationPolicy names (both see the traffic at the pod, after the Service).
+   *
+   * @default 8443 - the standard chart maps Service port 443 to target port 8443 (and 80 to 8080,
+   * which no grant of this construct uses: nothing reaches the egress gateway in plaintext)
+   */
+  readonly httpsTargetPort?: number;
+  /**
+   * External hosts and their callers, as if `allowExternal(host, { from })` were called for each.
+   *
+   * @default - none: the gateway forwards nothing until `allowExternal` is called
+   */
+  readonly hosts?: ExternalAccess[];
+}
+
+interface CallerRecord {
+  readonly caller: SecureService;
+  readonly principal: string;
+  readonly grant: AccessGrant;
+}
+
+interface HostRecord {
+  readonly external: ExternalHost;
+  /** DNS-label form of the host, unique per host. */
+  readonly slug: string;
+  readonly callers: Map<string, CallerRecord>;
+}
+
+/**
+ * The mesh's only way out (EGRESS-1; with MTLS-1, AUTHZ-2 and AUTHZ-4).
+ *
+ * The mesh baseline makes sidecars REGISTRY_ONLY, so no workload reaches a host outside the
+ * registry; hardened namespaces let pods connect to nothing outside the cluster. This construct
+ * describes an existing Istio egress gateway deployment (it does not deploy one) and, right
+ * after construction, it forwards nothing: its ALLOW AuthorizationPolicy has no rule, its
+ * ingress NetworkPolicy admits no pod, and its egress NetworkPolicy lets the gateway pods reach
+ * only the cluster DNS and istiod (15012).
+ *
+ * Each `allowExternal(host, { from: [a, b] })` lets exactly the services `a` and `b` reach
+ * `host:port`, only through the egress gateway, and nobody else:
+ * - the host enters the registry of the gateway namespace and of `a`'s and `b`'s namespaces only
+ *   (ServiceEntry `exportTo`), and their sidecars import it (`Sidecar` egress `<gwNs>/<host>`);
+ * - their sidecars send traffic for the host to the egress gateway over mesh mTLS
+ *   (VirtualService `mesh` rule, DestinationRule subset `ISTIO_MUTUAL` with `sni: <host>`), so
+ *   the gateway learns the caller's identity;
+ * - the gateway admits the call only from `a`'s and `b`'s principals, and only for that host
+ *   (AuthorizationPolicy: the Host header for `httpsOriginated`, `connection.sni` for `https`),
+ *   on its container port;
+ * - at L3/L4, `a` and `b` may open connections only to the egress gateway pods on their
+ *   container port (their egress NetworkPolicy; still never to an IP outside the cluster), the
+ *   gateway pods accept connections only from `a`'s and `b`'s pods on that port, and the gateway
+ *   pods may connect out only on the granted external ports;
+ * - for `https`, the application's TLS stream is forwarded unchanged to the host; for
+ *   `httpsOriginated`, the gateway opens TLS to the host (SNI `host`), verifying its certificate
+ *   against the CA Secret and its names against `subjectAltNames`.
+ *
+ * Every Gateway server terminates the mesh mTLS (`ISTIO_MUTUAL`), also for `https` hosts (TLS
+ * server, routed on to the host with a TCP route). A `PASSTHROUGH` server, as in Istio's plain
+ * "Egress Gateways" task, would never learn the caller's identity, so an ALLOW rule on
+ * principals could only refuse everyone, or, without it, admit everyone.
+ *
+ * For an `httpsOriginated` host the ServiceEntry also lists the host's TLS port (the gateway
+ * needs it to reach the host), so a caller's sidecar knows that port too; a direct connection
+ * there is refused by the caller's egress NetworkPolicy, which reaches only in-cluster pods.
+ *
+ * The gateway pods' egress is open to `0.0.0.0/0` and `::/0` on the external ports: an external
+ * DNS name resolves to addresses that change (CDNs, cloud load balancers) and NetworkPolicy has
+ * no DNS-name peers, so the L3 rule cannot name the host. What the gateway connects to is
+ * narrowed in Envoy instead: it routes only registered, granted hosts, and only for the granted
+ * callers. Restrict the gateway nodes' egress further in the cloud firewall where addresses are
+ * known.
+ *
+ * Note for the default namespace `istio-system`, which is usually also the mesh root namespace:
+ * an AuthorizationPolicy with a selector in the root namespace applies to pods with those labels
+ * in every namespace. It only ever allows the granted callers, and callers' NetworkPolicies reach
+ * only the gateway pods of the gateway namespace.
+ */
+export class EgressGateway extends Construct implements IMeshPeer {
+  /** The mesh the gateway serves. */
+  public readonly mesh: IMesh;
+  /** Namespace of the egress gateway pods and of every object this construct creates. */
+  public readonly namespace: string;
+  /** Labels of the egress gateway pods. */
+  public readonly selector: { [key: string]: string };
+  /** The egress gateway's ServiceAccount. */
+  public readonly serviceAccountName: string;
+  /** The egress gateway's Service name. */
+  public readonly serviceName: string;
+  /** The egress gateway's Service FQDN, `<serviceName>.<namespace>.svc.cluster.local`. */
+  public readonly serviceHost: string;
+  /** The Service port sidecars reach the gateway on. */
+  public readonly httpsPort: number;
+  /** The container port behind `httpsPort`. */
+  public readonly httpsTargetPort: number;
+  /** The gateway's own identity. */
+  public readonly peerPrincipal: Principal;
+  public readonly peerNamespace: string;
+  public readonly peerPodLabels?: { [key: string]: string };
+
+  private readonly records = new Map<string, HostRecord>();
+
+  constructor(scope: Construct, id: string, props: EgressGatewayProps = {}) {
+    super(scope, id);
+    this.mesh = props.mesh ?? MeshBaseline.of(this);
+    this.namespace = props.namespace ?? 'istio-system';
+    assertDnsLabel(this, 'namespace', this.namespace);
+    this.selector = sortedLabels(props.selector ?? { istio: 'egressgateway' });
+    this.checkSelector();
+    this.serviceAccountName = props.serviceAccountName ?? 'istio-egressgateway-service-account';
+    assertNoProblems(this, 'serviceAccountName', checkDns1123Subdomain(this.serviceAccountName).map((p) => `"${this.serviceAccountName}" ${p}`),
+      'Use the name of the egress gateway\'s ServiceAccount');
+    this.serviceName = props.serviceName ?? 'istio-egressgateway';
+    assertNoProblems(this, 'serviceName', checkDns1035Label(this.serviceName).map((p) => `"${this.serviceName}" ${p}`),
+      'Use the name of the egress gateway\'s Service');
+    this.httpsPort = props.httpsPort ?? 443;
+    assertPort(this, 'httpsPort', this.httpsPort);
+    this.httpsTargetPort = props.httpsTargetPort ?? 8443;
+    assertPort(this, 'httpsTargetPort', this.httpsTargetPort);
+    this.checkUnique();
+
+    this.serviceHost = `${this.serviceName}.${this.namespace}.svc.${CLUSTER_DOMAIN}`;
+    this.peerPrincipal = Principal.serviceAccount(this.namespace, this.serviceAccountName, this.mesh.trustDomain);
+    this.peerNamespace = this.namespace;
+    this.peerPodLabels = { ...this.selector };
+
+    // EGRESS-1 / AUTHZ-2: the gateway forwards for granted identities only; no rule = nothing.
+    new ApiObject(this, 'AuthorizationPolicy', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: this.meta(this.serviceName),
+      spec: {
+        selector: { matchLabels: { ...this.selector } },
+        action: 'ALLOW',
+        rules: Lazy.any({ produce: () => this.renderRules() }),
+      },
+    });
+
+    // AUTHZ-4: exactly the granted callers' pods, on the gateway's container port.
+    new k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
+      metadata: this.meta(objectName([this.serviceName, 'ingress'])),
+      spec: {
+        podSelector: { matchLabels: { ...this.selector } },
+        policyTypes: ['Ingress'],
+        ingress: Lazy.any({ produce: () => this.renderIngress() }) as unknown as k8s.NetworkPolicyIngressRule[],
+      },
+    });
+
+    // EGRESS-1: the gateway pods reach DNS, istiod and the granted external ports, nothing else.
+    new k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
+      metadata: this.meta(objectName([this.serviceName, 'egress'])),
+      spec: {
+        podSelector: { matchLabels: { ...this.selector } },
+        policyTypes: ['Egress'],
+        egress: Lazy.any({ produce: () => this.renderEgress() }) as unknown as k8s.NetworkPolicyEgressRule[],
+      },
+    });
+
+    for (const access of props.hosts ?? []) this.allowExternal(access.host, { from: access.from });
+  }
+
+  /**
+   * Lets exactly the services in `options.from` reach `host` through this egress gateway, and
+   * nobody else (see the class comment for every object involved). Returns one grant per
+   * caller. Idempotent: granting the same host to the same caller again returns the same grant;
+   * granting it to more callers extends the callers. Granting a host again with other settings
+   * (mode, ports, CA or names) is an error.
+   *
+   * @param host the external host
+   * @param options the callers
+   */
+  public allowExternal(host: ExternalHost, options: AllowExternalOptions): AccessGrant[] {
+    if (!(host instanceof ExternalHost)) {
+      throw configError(this, 'allowExternal.host', `${JSON.stringify(host)} is not an ExternalHost`,
+        'Pass ExternalHost.https(host) or ExternalHost.httpsOriginated(host, { caCredentialName })');
+    }
+    const callers = options?.from ?? [];
+    if (callers.length === 0) {
+      throw configError(this, 'allowExternal.from', `an empty caller list grants ${host.host} to nobody`,
+        'Name at least one SecureService that may call the host');
+    }
+    callers.forEach((c, i) => {
+      if (!(c instanceof SecureService)) {
+        throw configError(this, `allowExternal.from[${i}]`, 'the caller is not a SecureService of this app, so its egress NetworkPolicy and Sidecar cannot be opened here',
+          'Pass SecureService instances; a workload of another repository is granted in that repository');
+      }
+    });
+    const record = this.recordFor(host);
+    return callers.map((caller) => this.grantCaller(record, caller));
+  }
+
+  /** The external hosts granted so far, sorted by host. */
+  public get externalHosts(): ExternalHost[] {
+    return this.sortedRecords().map((r) => r.external);
+  }
+
+  /** The grants made so far, sorted by host then caller. */
+  public get accessGrants(): AccessGrant[] {
+    return this.sortedRecords().flatMap((r) => sortedCallers(r).map((c) => c.grant));
+  }
+
+  private recordFor(host: ExternalHost): HostRecord {
+    const existing = this.records.get(host.host);
+    if (existing) {
+      if (!existing.external.sameAs(host)) {
+        throw configError(this, 'allowExternal.host', `${host.host} is already granted as ${existing.external} and this call asks for ${host}`,
+          'Grant each external host with one setting: reuse the same ExternalHost for every caller');
+      }
+      return existing;
+    }
+    this.checkHostNotElsewhere(host);
+    const record: HostRecord = { external: host, slug: hostSlug(host.host), callers: new Map() };
+    this.records.set(host.host, record);
+    this.ensureSharedObjects();
+    this.createHostObjects(record);
+    return record;
+  }
+
+  private grantCaller(record: HostRecord, caller: SecureService): AccessGrant {
+    const principal = caller.peerPrincipal.principalIn(this.mesh.trustDomain);
+    const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}]);
+    const existing = record.callers.get(key);
+    if (existing) return existing.grant;
+
+    const to = { namespace: this.namespace, podLabels: this.selector };
+    const callerObjects = caller._allowEgress(to, [this.httpsTargetPort], `${this.namespace}/${record.external.host}`);
+    if (this.namespace !== this.mesh.controlPlaneNamespace) {
+      // The caller's Sidecar sees the control-plane namespace already; elsewhere it must import the gateway Service.
+      callerObjects.push(...caller._allowEgress(to, [this.httpsTargetPort], `${this.namespace}/${this.serviceHost}`));
+    }
+    const objects = [...this.hostObjects(record), ...new Set(callerObjects)];
+    const grant = new AccessGrant({
+      callerPrincipal: principal,
+      target: record.external.host,
+      targetPorts: [record.external.port],
+      paths: [],
+      methods: [],
+      objects,
+    });
+    record.callers.set(key, { caller, principal, grant });
+    return grant;
+  }
+
+  /** The objects in the gateway namespace that carry a host's grants, as `Kind/namespace/name`. */
+  private hostObjects(record: HostRecord): string[] {
+    const at = (kind: string, name: string) => `${kind}/${this.namespace}/${name}`;
+    return [
+      at('ServiceEntry', this.perHostName(record)),
+      at('Gateway', this.serviceName),
+      at('VirtualService', this.perHostName(record)),
+      at('DestinationRule', this.serviceName),
+      ...(record.external.mode === ExternalHostMode.HTTPS_ORIGINATED ? [at('DestinationRule', this.originationName(record))] : []),
+      at('AuthorizationPolicy', this.serviceName),
+      at('NetworkPolicy', objectName([this.serviceName, 'ingress'])),
+      at('NetworkPolicy', objectName([this.serviceName, 'egress'])),
+    ];
+  }
+
+  /** The Gateway and the sidecar-to-gateway DestinationRule: one each, created with the first host. */
+  private ensureSharedObjects(): void {
+    if (this.node.tryFindChild('Gateway')) return;
+    new ApiObject(this, 'Gateway', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: this.meta(this.serviceName),
+      spec: {
+        selector: { ...this.selector },
+        servers: Lazy.any({ produce: () => this.sortedRecords().map((r) => this.renderServer(r)) }),
+      },
+    });
+    // MTLS-1: every sidecar-to-gateway hop is Istio mTLS, with the external host as SNI so the
+    // gateway picks the right server. One object for all subsets: Istio merges DestinationRules
+    // of one host unreliably when their exportTo differ.
+    new ApiObject(this, 'DestinationRule', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: this.meta(this.serviceName),
+      spec: {
+        host: this.serviceHost,
+        exportTo: Lazy.any({ produce: () => this.exportTo(this.sortedRecords()) }),
+        subsets: Lazy.any({
+          produce: () => this.sortedRecords().map((r) => ({
+            name: objectName([r.slug]),
+            trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL', sni: r.external.host } },
+          })),
+        }),
+      },
+    });
+  }
+
+  private createHostObjects(record: HostRecord): void {
+    const { external } = record;
+    const scope = new Construct(this, external.host);
+    const originated = external.mode === ExternalHostMode.HTTPS_ORIGINATED;
+
+    new ApiObject(scope, 'ServiceEntry', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: this.meta(this.perHostName(record)),
+      spec: {
+        hosts: [external.host],
+        exportTo: Lazy.any({ produce: () => this.exportTo([record]) }),
+        location: 'MESH_EXTERNAL',
+        resolution: 'DNS',
+        ports: originated
+          ? [
+            { number: external.appPort, name: 'http', protocol: 'HTTP' },
+            { number: external.port, name: 'https', protocol: 'HTTPS' },
+          ]
+          : [{ number: external.port, name: 'tls', protocol: 'TLS' }],
+      },
+    });
+
+    const gatewayRef = `${this.namespace}/${this.serviceName}`;
+    const toGateway = [{ destination: { host: this.serviceHost, subset: objectName([record.slug]), port: { number: this.httpsPort } } }];
+    const toHost = [{ destination: { host: external.host, port: { number: external.port } } }];
+    new ApiObject(scope, 'VirtualService', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: this.meta(this.perHostName(record)),
+      spec: {
+        hosts: [external.host],
+        gateways: [gatewayRef, MESH_GATEWAY],
+        exportTo: Lazy.any({ produce: () => this.exportTo([record]) }),
+        ...(originated
+          ? {
+            http: [
+              { match: [{ gateways: [MESH_GATEWAY], port: external.appPort }], route: toGateway },
+              { match: [{ gateways: [gatewayRef], port: this.httpsPort }], route: toHost },
+            ],
+          }
+          : {
+            // The app's TLS stream, wrapped in mesh mTLS to the gateway, which unwraps it and
+            // forwards the app's TLS unchanged (a TCP route: the gateway terminated only the mTLS).
+            tls: [{ match: [{ gateways: [MESH_GATEWAY], port: external.port, sniHosts: [external.host] }], route: toGateway }],
+            tcp: [{ match: [{ gateways: [gatewayRef], port: this.httpsPort }], route: toHost }],
+          }),
+      },
+    });
+
+    if (originated) {
+      // EGRESS-1: TLS is originated here, at the gateway, and the server is verified.
+      new ApiObject(scope, 'OriginateTls', {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: this.meta(this.originationName(record)),
+        spec: {
+          host: external.host,
+          exportTo: ['.'],
+          trafficPolicy: {
+            portLevelSettings: [{
+              port: { number: external.port },
+              tls: {
+                mode: 'SIMPLE',
+                credentialName: external.caCredentialName,
+                sni: external.host,
+                subjectAltNames: [...external.subjectAltNames],
+              },
+            }],
+          },
+        },
+      });
+    }
+  }
+
+  private renderServer(record: HostRecord): any {
+    const originated = record.external.mode === ExternalHostMode.HTTPS_ORIGINATED;
+    return {
+      port: {
+        number: this.httpsPort,
+        name: objectName([originated ? 'https' : 'tls', record.slug]),
+        protocol: originated ? 'HTTPS' : 'TLS',
+      },
+      // Only VirtualServices of the gateway namespace may bind to the server.
+      hosts: [`./${record.external.host}`],
+      tls: { mode: 'ISTIO_MUTUAL' },
+    };
+  }
+
+  /** One ALLOW rule per host: its callers' principals, on the gateway port, for that host only. */
+  private renderRules(): any[] | undefined {
+    const records = this.sortedRecords().filter((r) => r.callers.size > 0);
+    if (records.length === 0) return undefined;
+    return records.map((r) => {
+      const principals = [...new Set(sortedCallers(r).map((c) => c.principal))].sort();
+      const ports = [String(this.httpsTargetPort)];
+      const from = [{ source: { principals } }];
+      if (r.external.mode === ExternalHostMode.HTTPS_ORIGINATED) {
+        // The Host header, with or without the port the app called.
+        const hosts = [r.external.host, `${r.external.host}:${r.external.appPort}`];
+        return { from, to: [{ operation: { hosts, ports } }] };
+      }
+      // TLS from the app: no HTTP to inspect; the SNI of the mTLS hop names the host.
+      return { from, to: [{ operation: { ports } }], when: [{ key: 'connection.sni', values: [r.external.host] }] };
+    });
+  }
+
+  private renderIngress(): k8s.NetworkPolicyIngressRule[] {
+    const peers = new Map<string, k8s.NetworkPolicyPeer>();
+    for (const r of this.records.values()) {
+      for (const c of r.callers.values()) {
+        const peer = podsInNamespace(c.caller.peerNamespace, c.caller.peerPodLabels);
+        peers.set(JSON.stringify(peer), peer);
+      }
+    }
+    return [...peers.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, peer]) => ({ from: [peer], ports: tcpPorts([this.httpsTargetPort]) }));
+  }
+
+  private renderEgress(): k8s.NetworkPolicyEgressRule[] {
+    const rules: k8s.NetworkPolicyEgressRule[] = [
+      dnsEgressRule(),
+      { to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)], ports: tcpPorts([XDS_CA_PORT]) },
+    ];
+    const ports = [...this.records.values()].map((r) => r.external.port);
+    if (ports.length > 0) {
+      // External DNS names have no stable addresses, so L3 cannot narrow further (see class comment).
+      rules.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: tcpPorts(ports) });
+    }
+    return rules;
+  }
+
+  /** `.` (the gateway namespace) plus the callers' namespaces of `records`, sorted and unique. */
+  private exportTo(records: HostRecord[]): string[] {
+    const namespaces = new Set<string>();
+    for (const r of records) for (const c of r.callers.values()) namespaces.add(c.caller.peerNamespace);
+    namespaces.delete(this.namespace);
+    return ['.', ...[...namespaces].sort()];
+  }
+
+  private sortedRecords(): HostRecord[] {
+    return [...this.records.values()].sort((a, b) => (a.external.host < b.external.host ? -1 : 1));
+  }
+
+  private perHostName(record: HostRecord): string {
+    return objectName(['egress', record.slug]);
+  }
+
+  private originationName(record: HostRecord): string {
+    return objectName(['originate-tls', record.slug]);
+  }
+
+  private meta(name: string): { name: string; namespace: string } {
+    return { name, namespace: this.namespace };
+  }
+
+  private checkSelector(): void {
+    const entries = Object.entries(this.selector);
+    if (entries.length === 0) {
+      throw configError(this, 'selector', 'an empty selector would select every pod of the namespace (istiod included)',
+        'Give the labels of the egress gateway pods, e.g. { istio: \'egressgateway\' }');
+    }
+    const problems = entries.flatMap(([k, v]) => [
+      ...checkQualifiedName(k).map((p) => `key "${k}" ${p}`),
+      ...checkLabelValue(v).map((p) => `value "${v}" of "${k}" ${p}`),
+    ]);
+    assertNoProblems(this, 'selector', problems, 'Use valid Kubernetes label keys and values');
+  }
+
+  private checkUnique(): void {
+    const other = this.node.root.node.findAll().find((c) => c !== this && c instanceof EgressGateway
+      && c.namespace === this.namespace && c.serviceName === this.serviceName);
+    if (other) {
+      throw configError(this, 'serviceName', `egress gateway "${this.namespace}/${this.serviceName}" is already defined at ${other.node.path}`,
+        'Describe each egress gateway once and grant all its hosts on that construct');
+    }
+  }
+
+  private checkHostNotElsewhere(host: ExternalHost): void {
+    const other = this.node.root.node.findAll()
+      .find((c) => c !== this && c instanceof EgressGateway && c.records.has(host.host)) as EgressGateway | undefined;
+    if (other) {
+      throw configError(this, 'allowExternal.host', `${host.host} is already routed through the egress gateway at ${other.node.path}`,
+        'Route each external host through one egress gateway, and grant its callers there');
+    }
+  }
+}
+
+/**
+ * A DNS-label form of a host name that never maps two hosts to one name: each `-` is doubled,
+ * then each `.` becomes `-` (DNS labels never start or end with `-`, so the mapping is reversible).
+ */
+function hostSlug(host: string): string {
+  return host.replace(/-/g, '--').replace(/\./g, '-');
+}
+
+function sortedCallers(record: HostRecord): CallerRecord[] {
+  return [...record.callers.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, c]) => c);
+}
