@@ -1,7 +1,8 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  AppProtocol, GatewayTls, HardenedNamespace, IngressGateway, MeshBaseline, RbacSubject, SecureService, ServicePort,
+  AppProtocol, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace, IngressGateway, MeshBaseline, RbacSubject,
+  SecureService, ServicePort,
 } from '../../src';
 
 /** Images of Istio's Bookinfo sample, pinned by digest (IMG-1); the tag each digest was published as is noted. */
@@ -28,6 +29,11 @@ const HTTP_9080: ServicePort[] = [{ name: 'http', port: 9080, protocol: AppProto
  * - signed-in users -> productpage  GET /productpage, /static/*, /logout, /api/v1/products/*;
  *                                    GET and POST /login
  *
+ * and out of the mesh, through the egress gateway only:
+ *
+ * - details -> www.googleapis.com:443 (details speaks TLS itself; the gateway admits only
+ *   details' identity for that host, and nothing else in the mesh can reach it)
+ *
  * Users sign in at the edge: the gateway requires a valid token of the external issuer, and the
  * ext-authz provider `token-exchange` swaps it for an internal one, the only token productpage
  * accepts. The external token never enters the mesh.
@@ -38,6 +44,7 @@ const HTTP_9080: ServicePort[] = [{ name: 'http', port: 9080, protocol: AppProto
 export class BlueprintChart extends Chart {
   public readonly services: { [name: string]: SecureService };
   public readonly gateway: IngressGateway;
+  public readonly egress: EgressGateway;
 
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -90,7 +97,11 @@ export class BlueprintChart extends Chart {
     gateway.route(productpage, { host, methods: ['GET'], paths: ['/productpage', '/static/*', '/logout', '/api/v1/products/*'] });
     gateway.route(productpage, { host, methods: ['GET', 'POST'], paths: ['/login'] });
 
+    const egress = new EgressGateway(this, 'egress');
+    egress.allowExternal(ExternalHost.https('www.googleapis.com'), { from: [details] });
+
     this.services = { productpage, details, reviews, ratings };
     this.gateway = gateway;
+    this.egress = egress;
   }
 }

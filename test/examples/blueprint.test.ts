@@ -22,7 +22,9 @@ describe('examples/blueprint (Bookinfo)', () => {
   test('MTLS-1: STRICT mesh-wide and in bookinfo, ISTIO_MUTUAL to every service, no PERMISSIVE anywhere', () => {
     const objects = synthBlueprint();
     expect(ofKind(objects, 'PeerAuthentication').map((p) => [p.metadata.namespace, p.spec.mtls.mode])).toEqual([['istio-system', 'STRICT'], ['bookinfo', 'STRICT']]);
-    expect(ofKind(objects, 'DestinationRule').map((d) => d.spec.trafficPolicy.tls.mode)).toEqual(SERVICES.map(() => 'ISTIO_MUTUAL'));
+    expect(ofKind(objects, 'DestinationRule', 'bookinfo').map((d) => d.spec.trafficPolicy.tls.mode)).toEqual(SERVICES.map(() => 'ISTIO_MUTUAL'));
+    // The sidecar -> egress gateway hop is mTLS too.
+    expect(findObject(objects, 'DestinationRule', 'istio-egressgateway', 'istio-system').spec.subsets.map((s: any) => s.trafficPolicy.tls.mode)).toEqual(['ISTIO_MUTUAL']);
     expect(JSON.stringify(objects)).not.toMatch(/PERMISSIVE|DISABLE/);
   });
 
@@ -79,15 +81,39 @@ describe('examples/blueprint (Bookinfo)', () => {
     const ingressEdges = SERVICES.flatMap((to) => findObject(objects, 'NetworkPolicy', `${to}-ingress`, 'bookinfo').spec.ingress
       .map((r: any) => `${r.from[0].podSelector.matchLabels.app ?? r.from[0].podSelector.matchLabels.istio}->${to}:${r.ports.map((p: any) => p.port).join(',')}`));
     const egressEdges = ofKind(objects, 'NetworkPolicy', 'bookinfo').filter((p) => p.metadata.name.endsWith('-egress'))
-      .flatMap((p) => p.spec.egress.map((r: any) => `${p.spec.podSelector.matchLabels.app}->${r.to[0].podSelector.matchLabels.app}:${r.ports.map((x: any) => x.port).join(',')}`));
+      .flatMap((p) => p.spec.egress.map((r: any) => {
+        const to = r.to[0].podSelector.matchLabels;
+        return `${p.spec.podSelector.matchLabels.app}->${to.app ?? to.istio}:${r.ports.map((x: any) => x.port).join(',')}`;
+      }));
     const expected = CALL_GRAPH.map((e) => `${e.from}->${e.to}:9080`).sort();
     expect(ingressEdges.sort()).toEqual([...expected, 'ingressgateway->productpage:9080'].sort());
-    expect(egressEdges.sort()).toEqual(expected);
+    expect(egressEdges.sort()).toEqual([...expected, 'details->egressgateway:8443'].sort());
     // "no NetworkPolicy admits ratings traffic from anyone but reviews"
     const ratingsIngress = ofKind(objects, 'NetworkPolicy', 'bookinfo')
       .filter((p) => p.spec.ingress && (Object.keys(p.spec.podSelector).length === 0 || p.spec.podSelector.matchLabels?.app === 'ratings'))
       .flatMap((p) => p.spec.ingress.flatMap((r: any) => r.from));
     expect(ratingsIngress).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'bookinfo' } }, podSelector: { matchLabels: { app: 'reviews' } } }]);
+  });
+
+  test('EGRESS-1: www.googleapis.com is reachable only by details, only through the egress gateway', () => {
+    const objects = synthBlueprint();
+    // Nothing leaves the mesh unregistered.
+    expect(findObject(objects, 'Sidecar', 'default', 'istio-system').spec.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+    expect(findObject(objects, 'Sidecar', 'default', 'bookinfo').spec.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+    // The one ServiceEntry lives with the gateway and is visible to bookinfo only.
+    const entries = ofKind(objects, 'ServiceEntry');
+    expect(entries.map((e) => [e.metadata.namespace, e.spec.hosts, e.spec.exportTo])).toEqual([['istio-system', ['www.googleapis.com'], ['.', 'bookinfo']]]);
+    // Only details' principal is allowed on the egress gateway, for that SNI.
+    expect(findObject(objects, 'AuthorizationPolicy', 'istio-egressgateway', 'istio-system').spec.rules).toEqual([{
+      from: [{ source: { principals: ['cluster.local/ns/bookinfo/sa/bookinfo-details'] } }],
+      to: [{ operation: { ports: ['8443'] } }],
+      when: [{ key: 'connection.sni', values: ['www.googleapis.com'] }],
+    }]);
+    // No NetworkPolicy in bookinfo lets a pod out of the cluster (no ipBlock); the gateway's own policy is the only way out.
+    const bookinfoEgress = ofKind(objects, 'NetworkPolicy', 'bookinfo').flatMap((p) => p.spec.egress ?? []).flatMap((r: any) => r.to);
+    expect(bookinfoEgress.every((peer: any) => peer.namespaceSelector && !peer.ipBlock)).toBe(true);
+    const outOfCluster = ofKind(objects, 'NetworkPolicy').filter((p) => JSON.stringify(p.spec.egress ?? []).includes('ipBlock'));
+    expect(outOfCluster.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(['istio-system/istio-egressgateway-egress']);
   });
 
   test('IMG-1: every image pinned by digest from the allowed registry', () => {
