@@ -1,0 +1,28 @@
+import { celEnv, CelEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import { AdmissionCheck, RuleObject } from './rule';
+import { KUBERNETES_CEL_FUNCTIONS } from '../validation/cel/kubernetes-library';
+
+let env: CelEnv | undefined;
+
+/** Converts a JSON object to the CEL value a ValidatingAdmissionPolicy binds to `object` (integers as int). */
+export function toAdmissionValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toAdmissionValue);
+  if (typeof value === 'object') return new Map(Object.entries(value as object).map(([k, v]) => [k, toAdmissionValue(v)]));
+  return value;
+}
+
+/**
+ * Evaluates an admission check against an object as the API server would: true admits, false
+ * rejects. A CEL error is thrown (the API server would reject with the error too, and a rule
+ * whose CEL cannot evaluate is a bug to fix, not something to skip).
+ */
+export function admits(check: AdmissionCheck, object: RuleObject): boolean {
+  env ??= celEnv({ funcs: KUBERNETES_CEL_FUNCTIONS });
+  const program = plan(env, parse(check.expression));
+  const result = program({ object: toAdmissionValue(object) } as any);
+  if (isCelError(result)) throw new Error(`admission CEL failed on ${object.kind}/${object.metadata?.name}: ${result.message}\n  ${check.expression}`);
+  if (typeof result !== 'boolean') throw new Error(`admission CEL returned ${typeof result}, not a bool: ${check.expression}`);
+  return result;
+}

@@ -1,0 +1,107 @@
+/**
+ * The rule model shared by synth-time enforcement, the audit command and the admission
+ * guardrails: each rule is defined once, here, and runs in all three places (OPS-1).
+ */
+
+/** How bad a violation is. */
+export enum RuleSeverity {
+  /** Fails synthesis (and the audit, and admission) unless a PolicyException covers it. */
+  ERROR = 'error',
+  /** Reported, never blocking. */
+  WARNING = 'warning',
+}
+
+/** One object a rule looks at: the final rendered manifest. */
+export interface RuleObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: { [key: string]: string };
+    readonly annotations?: { [key: string]: string };
+  };
+  readonly [key: string]: any;
+}
+
+/** What a rule knows besides the object: the whole set of objects and the mesh layout. */
+export interface RuleContext {
+  /** Every object of the app (or of the audited files), after JSON patches. */
+  readonly objects: readonly RuleObject[];
+  /** The mesh root namespace (mesh-wide policies live there). */
+  readonly rootNamespace: string;
+  /** The namespace istiod runs in. */
+  readonly controlPlaneNamespace: string;
+  /** Groups whose members are mesh administrators (may hold ClusterRoleBindings and read CA secrets). */
+  readonly meshAdminGroups: readonly string[];
+}
+
+/** One place where an object breaks a rule. */
+export interface RuleViolation {
+  /** JSON path in the object, e.g. `spec.mtls.mode`; empty for the object as a whole. */
+  readonly path: string;
+  /** What is wrong, for this object. */
+  readonly message: string;
+  /**
+   * The port the violation is about, when a PolicyException may be scoped to ports.
+   */
+  readonly port?: number;
+}
+
+/**
+ * The same rule as a Kubernetes ValidatingAdmissionPolicy validation (CEL), for the kinds it
+ * matches. `expression` must evaluate to true for an admissible object (variable `object`).
+ */
+export interface AdmissionCheck {
+  /** Resources matched, e.g. `[{ apiGroups: ['security.istio.io'], apiVersions: ['*'], resources: ['peerauthentications'] }]`. */
+  readonly resources: readonly { readonly apiGroups: string[]; readonly apiVersions: string[]; readonly resources: string[] }[];
+  /** CEL over `object`; true means admit. */
+  readonly expression: string;
+  /** Message shown when the expression is false. */
+  readonly message: string;
+}
+
+/** A rule: stable id, the practices it implements, and its checks. */
+export interface PolicyRule {
+  /** Stable id, e.g. `MESH-MTLS-002`. Never reused for another meaning. */
+  readonly id: string;
+  /** Practice ids from the catalog, e.g. `['MTLS-1']`. */
+  readonly practices: readonly string[];
+  readonly severity: RuleSeverity;
+  /** One line: what the rule demands. */
+  readonly title: string;
+  /** Why: the risk when it is broken. */
+  readonly explanation: string;
+  /** How to fix a violation (and when a PolicyException is the right answer). */
+  readonly fix: string;
+  /**
+   * Checks one object; returns its violations (empty when it complies or the rule does not
+   * apply to its kind). Must not throw on unexpected shapes: treat them as the API server would.
+   */
+  check(object: RuleObject, context: RuleContext): RuleViolation[];
+  /**
+   * Checks the whole set once (rules about presence or consistency across objects, e.g.
+   * "mesh-wide STRICT exists"). Violations name the object they attach to.
+   */
+  checkAll?(context: RuleContext): { readonly object: RuleObject | undefined; readonly violation: RuleViolation }[];
+  /** The admission form of the rule, when CEL over a single object can express it. */
+  readonly admission?: AdmissionCheck;
+}
+
+/** `Kind/namespace/name` (or `Kind/name`) of an object. */
+export function objectRef(o: RuleObject | undefined): string {
+  if (!o) return '<mesh>';
+  const ns = o.metadata?.namespace ? `${o.metadata.namespace}/` : '';
+  return `${o.kind ?? '<no kind>'}/${ns}${o.metadata?.name ?? '<no name>'}`;
+}
+
+/** The API group of an object (`''` for the core group). */
+export function groupOf(o: RuleObject): string {
+  const v = o.apiVersion ?? '';
+  return v.includes('/') ? v.slice(0, v.indexOf('/')) : '';
+}
+
+/** Whether the object is `group` `kind` (any version). */
+export function isKind(o: RuleObject, group: string, kind: string): boolean {
+  return o.kind === kind && groupOf(o) === group;
+}
