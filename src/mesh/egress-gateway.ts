@@ -10,6 +10,7 @@ import { Principal } from './principal';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel, assertPort, objectName } from '../core/names';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { checkDns1035Label, checkDns1123Subdomain, checkLabelValue, checkQualifiedName } from '../validation/kubernetes-names';
 import { SecureService } from '../workload/secure-service';
 
@@ -184,6 +185,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
   constructor(scope: Construct, id: string, props: EgressGatewayProps = {}) {
     super(scope, id);
     this.mesh = props.mesh ?? MeshBaseline.of(this);
+    PolicyEnforcement.of(this)._useMesh(this.mesh, false);
     this.namespace = props.namespace ?? 'istio-system';
     assertDnsLabel(this, 'namespace', this.namespace);
     this.selector = sortedLabels(props.selector ?? { istio: 'egressgateway' });

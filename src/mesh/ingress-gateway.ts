@@ -13,6 +13,8 @@ import { Principal } from './principal';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel, assertPort, objectName } from '../core/names';
 import { sortedLabels, tcpPorts } from '../network/peers';
+import { PolicyEnforcement } from '../policy/policy-enforcement';
+import { PolicyException } from '../policy/policy-exception';
 import { JwtRequirement, SecureService } from '../workload/secure-service';
 
 /** Headers a JWT claim must never be copied into: they carry credentials, routing or trust. */
@@ -156,12 +158,13 @@ export interface RouteOptions {
    */
   readonly port?: number;
   /**
-   * Serve the route without an end-user token (USERAUTH-1). Declare it only for pages meant for
-   * anonymous users.
+   * Serve the route to anonymous users (no end-user token) (USERAUTH-1). An ALLOW rule without
+   * an identity breaks MESH-AUTHZ-004, so this takes a PolicyException that relaxes it and
+   * covers the gateway: anonymous pages are a deliberate, owned, expiring decision.
    *
-   * @default false - a valid token of an external issuer is required
+   * @default - a valid token of an external issuer is required
    */
-  readonly public?: boolean;
+  readonly publicAccess?: PolicyException;
 }
 
 interface Route {
@@ -205,6 +208,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
   constructor(scope: Construct, id: string, props: IngressGatewayProps) {
     super(scope, id);
     this.mesh = props.mesh ?? MeshBaseline.of(this);
+    PolicyEnforcement.of(this)._useMesh(this.mesh, false);
     this.gatewayName = props.name ?? id;
     assertDnsLabel(this, 'name', this.gatewayName);
     this.namespace = props.namespace ?? 'istio-system';
@@ -340,14 +344,18 @@ export class IngressGateway extends Construct implements IMeshPeer {
     const methods = [...new Set(options.methods ?? [])].sort();
     paths.forEach((p) => assertNoProblems(this, 'route.paths', checkHttpPath(p), 'Write exact paths or "/prefix/*", normalized'));
     methods.forEach((m) => assertNoProblems(this, 'route.methods', checkHttpMethod(m), 'Use upper-case HTTP methods'));
-    const isPublic = options.public ?? false;
+    const isPublic = options.publicAccess !== undefined;
+    if (isPublic && !(options.publicAccess instanceof PolicyException && options.publicAccess.rules.includes('MESH-AUTHZ-004'))) {
+      throw configError(this, 'route.publicAccess', 'anonymous access needs a PolicyException that relaxes MESH-AUTHZ-004',
+        'Create a PolicyException for MESH-AUTHZ-004 covering the gateway, with a justification, an owner and an expiry date');
+    }
     if (!isPublic && this.externalIssuers.length === 0) {
-      throw configError(this, 'route.public', 'the route needs an end-user token but the gateway accepts no issuer',
-        'Declare externalIssuers on the gateway, or declare the route public: true if anonymous users may call it');
+      throw configError(this, 'route.publicAccess', 'the route needs an end-user token but the gateway accepts no issuer',
+        'Declare externalIssuers on the gateway, or give the route publicAccess (a PolicyException) if anonymous users may call it');
     }
     if (isPublic && (this.tokenExchange || service.requiredJwtIssuers.length > 0)) {
-      throw configError(this, 'route.public', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
-        'Route it without public: true (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
+      throw configError(this, 'route.publicAccess', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
+        'Route it without publicAccess (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
     }
     if (this.tokenExchange && !service.requiredJwtIssuers.includes(this.tokenExchange.internalIssuer.issuer)) {
       service.requireJwt(this.tokenExchange.internalIssuer);
@@ -433,8 +441,8 @@ export class IngressGateway extends Construct implements IMeshPeer {
   private externalIssuerInsideMesh(): string[] {
     const external = new Set(this.externalIssuers.map((e) => e.issuer));
     const publicToJwt = this.routes.filter((r) => r.isPublic && r.service.requiredJwtIssuers.length > 0).map((r) =>
-      `[${this.node.path}] route.public: ${r.service.serviceName} requires a JWT, so the public route to ${r.host} would always be denied. `
-      + 'Route it without public: true');
+      `[${this.node.path}] route.publicAccess: ${r.service.serviceName} requires a JWT, so the public route to ${r.host} would always be denied. `
+      + 'Route it without publicAccess');
     return [...publicToJwt, ...this.node.root.node.findAll()
       .filter((c: IConstruct): c is SecureService => c instanceof SecureService)
       .flatMap((svc) => svc.requiredJwtIssuers.filter((i) => external.has(i)).map((i) =>

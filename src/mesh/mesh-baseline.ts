@@ -7,6 +7,7 @@ import { assertDnsLabel } from '../core/names';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { Telemetry } from '../imports/telemetry.istio.io';
+import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
 /** Marks MeshBaseline instances, also across copies of this library loaded side by side. */
@@ -227,6 +228,8 @@ export class MeshBaseline extends Construct implements IMesh {
     this.monitoringNamespace = props.monitoringNamespace;
     this.apiServerCidrs = props.apiServerCidrs === undefined ? undefined : [...props.apiServerCidrs];
     this.accessLogProviders = [...(props.accessLogProviders ?? DEFAULT_ACCESS_LOG_PROVIDERS)];
+    // OPS-1: the rule set runs over the app's final manifests; the baseline's presence rules apply.
+    PolicyEnforcement.of(this)._useMesh(this, true);
 
     assertDnsLabel(this, 'rootNamespace', this.rootNamespace);
     assertDnsLabel(this, 'controlPlaneNamespace', this.controlPlaneNamespace);

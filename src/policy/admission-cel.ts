@@ -18,11 +18,16 @@ export function toAdmissionValue(value: unknown): unknown {
  * rejects. A CEL error is thrown (the API server would reject with the error too, and a rule
  * whose CEL cannot evaluate is a bug to fix, not something to skip).
  */
-export function admits(check: AdmissionCheck, object: RuleObject): boolean {
+export function admits(check: AdmissionCheck, object: RuleObject, params?: unknown): boolean {
+  return admitsExpression(check.expression, object, params);
+}
+
+/** Evaluates a CEL admission expression with `object` (and `params`, when given) bound. */
+export function admitsExpression(expression: string, object: RuleObject, params?: unknown): boolean {
   env ??= celEnv({ funcs: KUBERNETES_CEL_FUNCTIONS });
-  const program = plan(env, parse(check.expression));
-  const result = program({ object: toAdmissionValue(object) } as any);
-  if (isCelError(result)) throw new Error(`admission CEL failed on ${object.kind}/${object.metadata?.name}: ${result.message}\n  ${check.expression}`);
-  if (typeof result !== 'boolean') throw new Error(`admission CEL returned ${typeof result}, not a bool: ${check.expression}`);
+  const program = plan(env, parse(expression));
+  const result = program({ object: toAdmissionValue(object), params: toAdmissionValue(params ?? null) } as any);
+  if (isCelError(result)) throw new Error(`admission CEL failed on ${object.kind}/${object.metadata?.name}: ${result.message}\n  ${expression}`);
+  if (typeof result !== 'boolean') throw new Error(`admission CEL returned ${typeof result}, not a bool: ${expression}`);
   return result;
 }

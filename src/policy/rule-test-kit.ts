@@ -10,5 +10,6 @@ export function ruleContext(objects: readonly RuleObject[], overrides: Partial<R
     rootNamespace: overrides.rootNamespace ?? 'istio-system',
     controlPlaneNamespace: overrides.controlPlaneNamespace ?? overrides.rootNamespace ?? 'istio-system',
     meshAdminGroups: overrides.meshAdminGroups ?? [],
+    operatorGroups: overrides.operatorGroups ?? [],
   };
 }

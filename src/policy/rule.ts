@@ -34,6 +34,11 @@ export interface RuleContext {
   readonly controlPlaneNamespace: string;
   /** Groups whose members are mesh administrators (may hold ClusterRoleBindings and read CA secrets). */
   readonly meshAdminGroups: readonly string[];
+  /**
+   * Operator groups besides the mesh admins that may hold ClusterRoleBindings (security admins,
+   * auditors): cluster-wide, but never CA secret readers.
+   */
+  readonly operatorGroups?: readonly string[];
 }
 
 /** One place where an object breaks a rule. */

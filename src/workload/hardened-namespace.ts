@@ -8,6 +8,7 @@ import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
 import { RbacSubject } from '../rbac/rbac-subject';
 
@@ -86,6 +87,7 @@ export class HardenedNamespace extends Construct {
     assertDnsLabel(this, 'name', props.name);
     this.name = props.name;
     this.mesh = props.mesh ?? MeshBaseline.of(this);
+    PolicyEnforcement.of(this)._useMesh(this.mesh, false);
     this.allowedRegistries = [...(props.allowedRegistries ?? this.mesh.allowedRegistries)];
     this.checkNotReserved();
     this.checkUnique(scope);

@@ -17,6 +17,7 @@ import { checkHttpMethod, checkPathFor } from '../mesh/http-match';
 import { IMeshPeer } from '../mesh/mesh-peer';
 import { Principal } from '../mesh/principal';
 import { podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { PolicyException } from '../policy/policy-exception';
 import { checkDns1035Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
 /** Cluster DNS suffix of Service FQDNs (`<service>.<namespace>.svc.<clusterDomain>`). */
@@ -136,6 +137,33 @@ export interface SecureServiceProps {
    * @default - no version label
    */
   readonly version?: string;
+  /**
+   * An exception allowing an image that is not pinned by digest (rule IMG-DIGEST-001). The
+   * registry allow-list still applies.
+   *
+   * @default - images must be pinned by digest
+   */
+  readonly imageException?: PolicyException;
+}
+
+/** Options of a sidecar bypass: the exception that allows it and who may still reach the port. */
+export interface BypassOptions {
+  /** The PolicyException relaxing the rule (it must name it and cover this service). */
+  readonly exception: PolicyException;
+  /**
+   * Peers allowed to reach the bypassed port (compensating NetworkPolicy).
+   *
+   * @default - only pods of the service's own namespace
+   */
+  readonly from?: IMeshPeer[];
+}
+
+/** Options of an outbound IP-range bypass. */
+export interface OutboundBypassOptions {
+  /** The PolicyException relaxing MESH-EXC-001 (it must name it and cover this service). */
+  readonly exception: PolicyException;
+  /** The only TCP ports the pods may reach in those ranges (compensating NetworkPolicy). */
+  readonly ports: number[];
 }
 
 /** Attributes of a service defined in another repository, to grant to or from it. */
@@ -284,8 +312,11 @@ export class SecureService extends Construct implements ISecureService {
     this.serviceAccountName = props.serviceAccountName ?? this.serviceName;
     assertNoProblems(this, 'serviceAccountName', checkDns1123Subdomain(this.serviceAccountName).map((p) => `"${this.serviceAccountName}" ${p}`), 'Use a DNS-1123 name');
     assertNoProblems(this, 'ports', checkServicePorts(props.ports), 'Give each port a unique IANA-style name (at most 15 characters), a unique number and a protocol');
-    assertNoProblems(this, 'image', checkImage(props.image, props.namespace.allowedRegistries),
-      'Pin the image by digest (repo@sha256:<64 hex>) from an allowed registry; an exception comes only through PolicyException');
+    const imageProblems = checkImage(props.image, props.namespace.allowedRegistries)
+      .filter((p) => !(props.imageException && /not pinned by digest/.test(p)));
+    if (props.imageException) requireException(this, 'imageException', props.imageException, 'IMG-DIGEST-001');
+    assertNoProblems(this, 'image', imageProblems,
+      'Pin the image by digest (repo@sha256:<64 hex>) from an allowed registry; an exception comes only through PolicyException (imageException)');
     const replicas = props.replicas ?? 2;
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw configError(this, 'replicas', `${replicas} is not a positive integer`, 'Run at least one replica');
@@ -393,6 +424,84 @@ export class SecureService extends Construct implements ISecureService {
         jwtRules: Lazy.any({
           produce: () => this.jwtRules.map((r) => ({ issuer: r.issuer, jwksUri: r.jwksUri, audiences: r.audiences, forwardOriginalToken: false })),
         }),
+      },
+    });
+  }
+
+  /**
+   * Accepts plaintext (PERMISSIVE mTLS) on one container port, for a client that cannot do mTLS
+   * (EXC-1). Plaintext carries no identity, so the port is also authorized without one. Needs a
+   * PolicyException for MESH-MTLS-002 and MESH-AUTHZ-004. Compensating control: a NetworkPolicy
+   * lets only the service's namespace (or `from`) reach that port.
+   */
+  public allowPlaintextPort(containerPort: number, options: BypassOptions): void {
+    requireException(this, 'allowPlaintextPort.exception', options.exception, 'MESH-MTLS-002');
+    requireException(this, 'allowPlaintextPort.exception', options.exception, 'MESH-AUTHZ-004');
+    this.checkContainerPort('allowPlaintextPort', containerPort);
+    new ApiObject(this, `Plaintext${containerPort}`, {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: objectName([this.serviceName, 'plaintext', String(containerPort)]), namespace: this.namespaceName },
+      spec: {
+        selector: { matchLabels: { app: this.serviceName } },
+        mtls: { mode: 'STRICT' },
+        portLevelMtls: { [String(containerPort)]: { mode: 'PERMISSIVE' } },
+      },
+    });
+    new ApiObject(this, `PlaintextAuthz${containerPort}`, {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: objectName([this.serviceName, 'plaintext', String(containerPort)]), namespace: this.namespaceName },
+      spec: {
+        selector: { matchLabels: { app: this.serviceName } },
+        action: 'ALLOW',
+        rules: [{ to: [{ operation: { ports: [String(containerPort)] } }] }],
+      },
+    });
+    this.compensatingIngress(`plaintext-${containerPort}`, [containerPort], options.from);
+  }
+
+  /**
+   * Lets inbound traffic on container ports bypass the sidecar (EXC-1): no mTLS, no
+   * authorization on them. Needs a PolicyException for MESH-EXC-001 (scoped to the ports).
+   * Compensating control: a NetworkPolicy lets only the service's namespace (or `from`) reach them.
+   */
+  public excludeInboundPorts(containerPorts: number[], options: BypassOptions): void {
+    requireException(this, 'excludeInboundPorts.exception', options.exception, 'MESH-EXC-001');
+    if (containerPorts.length === 0) throw configError(this, 'excludeInboundPorts', 'no port', 'Name the container ports to exclude');
+    containerPorts.forEach((p) => this.checkContainerPort('excludeInboundPorts', p));
+    const ports = [...new Set(containerPorts)].sort((a, b) => a - b);
+    this.deployment.podMetadata.addAnnotation('traffic.sidecar.istio.io/excludeInboundPorts', ports.join(','));
+    this.compensatingIngress('bypass-inbound', ports, options.from);
+  }
+
+  /**
+   * Lets outbound traffic to IP ranges bypass the sidecar (EXC-1), e.g. a database the mesh
+   * cannot reach. Needs a PolicyException for MESH-EXC-001. Compensating control: a NetworkPolicy
+   * lets the pods reach only those ranges on `ports`; the app must encrypt and authenticate itself.
+   */
+  public excludeOutboundIpRanges(cidrs: string[], options: OutboundBypassOptions): void {
+    requireException(this, 'excludeOutboundIpRanges.exception', options.exception, 'MESH-EXC-001');
+    if (cidrs.length === 0) throw configError(this, 'excludeOutboundIpRanges', 'no range', 'Name the CIDRs to exclude');
+    for (const cidr of cidrs) {
+      const [ip, prefix] = cidr.split('/');
+      const bits = ip?.includes(':') ? 128 : 32;
+      if (!/^[0-9a-f.:]+$/i.test(ip ?? '') || !/^\d+$/.test(prefix ?? '') || Number(prefix) > bits || (bits === 32 && Number(prefix) < 8) || (bits === 128 && Number(prefix) < 16)) {
+        throw configError(this, 'excludeOutboundIpRanges', `"${cidr}" is not a CIDR of at most a /8 (IPv4) or /16 (IPv6)`, 'Name the narrowest range, e.g. "10.20.0.5/32"');
+      }
+    }
+    if (options.ports.length === 0) throw configError(this, 'excludeOutboundIpRanges.ports', 'no port', 'Name the ports the pods need in those ranges');
+    options.ports.forEach((p) => {
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw configError(this, 'excludeOutboundIpRanges.ports', `${p} is not a port`, 'Use ports 1-65535');
+    });
+    const ranges = [...new Set(cidrs)].sort();
+    this.deployment.podMetadata.addAnnotation('traffic.sidecar.istio.io/excludeOutboundIPRanges', ranges.join(','));
+    new k8s.KubeNetworkPolicy(this, 'BypassOutbound', {
+      metadata: { name: objectName([this.serviceName, 'bypass-outbound']), namespace: this.namespaceName },
+      spec: {
+        podSelector: { matchLabels: { app: this.serviceName } },
+        policyTypes: ['Egress'],
+        egress: [{ to: ranges.map((cidr) => ({ ipBlock: { cidr } })), ports: tcpPorts(options.ports) }],
       },
     });
   }
@@ -522,6 +631,28 @@ export class SecureService extends Construct implements ISecureService {
     return deployment;
   }
 
+  private checkContainerPort(field: string, port: number): void {
+    if (!this.ports.some((p) => (p.targetPort ?? p.port) === port)) {
+      throw configError(this, field, `${port} is not a container port of ${this.serviceName}`,
+        `Use one of ${this.ports.map((p) => p.targetPort ?? p.port).join(', ')}`);
+    }
+  }
+
+  /** EXC-1 compensating control: only the namespace (or the named peers) may reach `ports`. */
+  private compensatingIngress(suffix: string, ports: number[], from?: IMeshPeer[]): void {
+    const peers = from?.length
+      ? from.map((p) => podsInNamespace(p.peerNamespace, p.peerPodLabels))
+      : [podsInNamespace(this.namespaceName)];
+    new k8s.KubeNetworkPolicy(this, `Compensating-${suffix}`, {
+      metadata: { name: objectName([this.serviceName, suffix]), namespace: this.namespaceName },
+      spec: {
+        podSelector: { matchLabels: { app: this.serviceName } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: peers, ports: tcpPorts(ports) }],
+      },
+    });
+  }
+
   private checkJwt(r: JwtRequirement): void {
     if (!r.issuer || /\s/.test(r.issuer)) throw configError(this, 'requireJwt.issuer', `"${r.issuer}" is not an issuer`, 'Use the exact iss claim of the tokens');
     if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(r.jwksUri)) {
@@ -538,6 +669,17 @@ export class SecureService extends Construct implements ISecureService {
     if (other) {
       throw configError(this, 'name', `service "${this.namespaceName}/${this.serviceName}" is already defined at ${other.node.path}`, 'Give each service in a namespace a unique name');
     }
+  }
+}
+
+/** Throws unless `exception` relaxes `ruleId` (the knob it unlocks). */
+function requireException(scope: IConstruct, field: string, exception: PolicyException | undefined, ruleId: string): void {
+  if (!(exception instanceof PolicyException)) {
+    throw configError(scope, field, `a PolicyException for ${ruleId} is required`, 'Create one with a justification, an owner and an expiry date');
+  }
+  if (!exception.rules.includes(ruleId)) {
+    throw configError(scope, field, `the exception at ${exception.node.path} does not relax ${ruleId} (it relaxes ${exception.rules.join(', ')})`,
+      `Add ${ruleId} to its rules, or use an exception made for this bypass`);
   }
 }
 

@@ -3,6 +3,7 @@ import { AppProtocol } from '../../src/mesh/app-protocol';
 import { GatewayTls, TlsVersion } from '../../src/mesh/gateway-tls';
 import { ExternalJwtIssuer, IngressGateway, IngressGatewayProps } from '../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { PolicyException } from '../../src/policy/policy-exception';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService } from '../../src/workload/secure-service';
 import { findObject, ofKind, synthValidated } from '../helpers';
@@ -10,6 +11,15 @@ import { findObject, ofKind, synthValidated } from '../helpers';
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 const HTTP = [{ name: 'http', port: 80, targetPort: 8080, protocol: AppProtocol.HTTP }];
 const EXTERNAL: ExternalJwtIssuer = { issuer: 'https://login.acme.example', jwksUri: 'https://login.acme.example/jwks.json', audiences: ['shop'] };
+/** Anonymous access at the edge is an explicit, owned, expiring exception. */
+function publicDocs(gw: IngressGateway): PolicyException {
+  return new PolicyException(gw, 'public-docs', {
+    rules: ['MESH-AUTHZ-004'],
+    justification: 'Product documentation is public by design and carries no customer data.',
+    owner: 'team-docs@acme.example',
+    expires: '2099-12-31',
+  });
+}
 const INTERNAL = { issuer: 'https://sts.mesh.acme.example', jwksUri: 'https://sts.mesh.acme.example/jwks.json', audiences: ['web'] };
 
 function world(props: Partial<IngressGatewayProps> = {}) {
@@ -79,8 +89,11 @@ describe('IngressGateway', () => {
     const docs = new SecureService(chart, 'docs', { namespace: ns, image: IMAGE, ports: HTTP });
     const web = ns.node.scope!.node.findChild('web') as SecureService;
     gw.route(web, { host: 'shop.acme.example', paths: ['/account/*'] });
-    gw.route(docs, { host: 'shop.acme.example', paths: ['/docs/*'], methods: ['GET'], public: true });
-    const rules = findObject(synthValidated(chart), 'AuthorizationPolicy', 'edge', 'istio-system').spec.rules;
+    gw.route(docs, { host: 'shop.acme.example', paths: ['/docs/*'], methods: ['GET'], publicAccess: publicDocs(gw) });
+    const edge = findObject(synthValidated(chart), 'AuthorizationPolicy', 'edge', 'istio-system');
+    // The exception is stamped on the object it relaxes.
+    expect(edge.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': 'MESH-AUTHZ-004@2099-12-31' });
+    const rules = edge.spec.rules;
     expect(rules).toEqual([
       { to: [{ operation: { hosts: ['shop.acme.example'], paths: ['/docs/*'], methods: ['GET'] } }] },
       { from: [{ source: { requestPrincipals: ['https://login.acme.example/*'] } }], to: [{ operation: { hosts: ['shop.acme.example'], paths: ['/account/*'] } }] },
@@ -160,21 +173,36 @@ describe('IngressGateway', () => {
       expect(() => gw.route(web, { host: 'shop.acme.example', methods: ['get'] })).toThrow(/route.methods/);
     });
 
+    test('anonymous access without an exception for MESH-AUTHZ-004', () => {
+      const { gw, web, chart } = world();
+      const other = new PolicyException(chart, 'other', { rules: ['MESH-EXC-001'], justification: 'An unrelated exception that relaxes something else entirely.', owner: 'x', expires: '2099-01-01' });
+      expect(() => gw.route(web, { host: 'shop.acme.example', publicAccess: other })).toThrow(/route.publicAccess: anonymous access needs a PolicyException that relaxes MESH-AUTHZ-004/);
+    });
+
+    test('without the exception the anonymous ALLOW rule fails synthesis (MESH-AUTHZ-004)', () => {
+      const { gw, web, chart } = world();
+      const ex = publicDocs(gw);
+      gw.route(web, { host: 'shop.acme.example', publicAccess: ex });
+      // Narrow the exception to another object: the gateway's ALLOW rule is no longer covered.
+      (ex as any).objects.push('AuthorizationPolicy/istio-system/unrelated');
+      expect(() => Testing.synth(chart)).toThrow(/MESH-AUTHZ-004 \(AUTHZ-2\): \[test\/edge\/AuthorizationPolicy\] AuthorizationPolicy\/istio-system\/edge spec.rules\[0\]/);
+    });
+
     test('a protected route on a gateway without issuers', () => {
       const { gw, web } = world({ externalIssuers: [] });
-      expect(() => gw.route(web, { host: 'shop.acme.example' })).toThrow(/route.public: the route needs an end-user token but the gateway accepts no issuer/);
+      expect(() => gw.route(web, { host: 'shop.acme.example' })).toThrow(/route.publicAccess: the route needs an end-user token but the gateway accepts no issuer/);
     });
 
     test('a public route to a service that requires a token', () => {
       const { gw, web } = world({ tokenExchange: { provider: 'sts', internalIssuer: INTERNAL } });
-      expect(() => gw.route(web, { host: 'shop.acme.example', public: true })).toThrow(/an anonymous route to it would always be denied/);
+      expect(() => gw.route(web, { host: 'shop.acme.example', publicAccess: publicDocs(gw) })).toThrow(/an anonymous route to it would always be denied/);
     });
 
     test('a public route whose service later requires a token fails synthesis', () => {
       const { chart, gw, web } = world();
-      gw.route(web, { host: 'shop.acme.example', public: true });
+      gw.route(web, { host: 'shop.acme.example', publicAccess: publicDocs(gw) });
       web.requireJwt(INTERNAL);
-      expect(() => Testing.synth(chart)).toThrow(/route.public: web requires a JWT/);
+      expect(() => Testing.synth(chart)).toThrow(/route.publicAccess: web requires a JWT/);
     });
 
     test('TOKEN-1: a service accepting the external issuer directly fails synthesis', () => {

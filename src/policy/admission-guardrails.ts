@@ -1,0 +1,122 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { PolicyEnforcement } from './policy-enforcement';
+import { AdmissionCheck, PolicyRule, RuleSeverity } from './rule';
+import { ALL_RULES } from './rule-pack';
+import { configError } from '../core/errors';
+import { assertDnsLabel } from '../core/names';
+
+/** Name of the ConfigMap holding the exceptions the guardrails honour. */
+export const EXCEPTIONS_CONFIGMAP = 'secure-mesh-exceptions';
+
+/** Props of the admission guardrails. */
+export interface AdmissionGuardrailsProps {
+  /**
+   * Namespace of the exceptions ConfigMap (write access there must be limited to security admins).
+   *
+   * @default 'istio-system'
+   */
+  readonly namespace?: string;
+  /**
+   * Only report violations (admission warnings and audit annotations) instead of refusing them,
+   * e.g. while rolling the guardrails out to an existing cluster.
+   *
+   * @default false - refuse
+   */
+  readonly warnOnly?: boolean;
+}
+
+/** The ConfigMap key an object's exceptions are stored under: `Kind.namespace.name`. */
+export function exceptionKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}.${namespace ?? ''}.${name}`;
+}
+
+/**
+ * The CEL that lets an object through when the exceptions ConfigMap lists the rule for it; the
+ * same PolicyException that relaxed the rule at synth relaxes it at admission.
+ */
+export function exceptedExpression(ruleId: string): string {
+  const key = "object.kind + '.' + (has(object.metadata.namespace) ? object.metadata.namespace : '') + '.' + object.metadata.name";
+  return `(params != null && has(params.data) && (${key}) in params.data && params.data[${key}].split(',').exists(r, r == '${ruleId}'))`;
+}
+
+/**
+ * The rule set as admission guardrails for the cluster (OPS-1): for every rule CEL can express
+ * over one object, a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) and its
+ * binding, so the cluster refuses what synthesis refuses — also objects applied by hand or by
+ * other tools. The rule's CEL is the one its synth-time check is tested against.
+ *
+ * Exceptions: PolicyExceptions in this app are written to the ConfigMap
+ * `secure-mesh-exceptions` (key `Kind.namespace.name`, value the rule ids), the policies' param;
+ * only objects listed there for a rule pass it. Admission cannot read a clock, so expiry is
+ * enforced at synthesis: an expired exception fails the pipeline that regenerates the map.
+ */
+export class AdmissionGuardrails extends Construct {
+  /** Rules emitted as admission policies. */
+  public readonly ruleIds: string[];
+
+  constructor(scope: Construct, id: string, props: AdmissionGuardrailsProps = {}) {
+    super(scope, id);
+    const namespace = props.namespace ?? 'istio-system';
+    assertDnsLabel(this, 'namespace', namespace);
+    const rules = ALL_RULES.filter((r): r is PolicyRule & { admission: AdmissionCheck } => r.admission !== undefined);
+    if (rules.length === 0) throw configError(this, 'rules', 'no rule has an admission form', 'This is a bug in the rule set');
+    this.ruleIds = rules.map((r) => r.id);
+    const enforcement = PolicyEnforcement.of(this);
+
+    const exceptions = new ApiObject(this, 'Exceptions', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: EXCEPTIONS_CONFIGMAP, namespace },
+      data: Lazy.any({ produce: () => exceptionData(enforcement) }),
+    });
+
+    for (const rule of rules) {
+      const name = `secure-mesh-${rule.id.toLowerCase()}`;
+      new ApiObject(this, rule.id, {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name, annotations: { 'secure-mesh.cdk8s.io/practices': rule.practices.join(',') } },
+        spec: {
+          failurePolicy: 'Fail',
+          paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+          matchConstraints: {
+            resourceRules: rule.admission.resources.map((r) => ({
+              apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
+            })),
+          },
+          validations: [{
+            expression: `${exceptedExpression(rule.id)} || (${rule.admission.expression})`,
+            message: `${rule.id}: ${rule.admission.message}`,
+            reason: 'Forbidden',
+          }],
+        },
+      });
+      const binding = new ApiObject(this, `${rule.id}-binding`, {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name },
+        spec: {
+          policyName: name,
+          // Fail closed: without the exceptions map every matched request is refused, not waved through.
+          paramRef: { name: EXCEPTIONS_CONFIGMAP, namespace, parameterNotFoundAction: 'Deny' },
+          validationActions: props.warnOnly || rule.severity === RuleSeverity.WARNING ? ['Warn', 'Audit'] : ['Deny'],
+        },
+      });
+      binding.addDependency(exceptions);
+    }
+  }
+}
+
+/** `Kind.namespace.name` → rule ids, for every object a valid exception covers. */
+function exceptionData(enforcement: PolicyEnforcement): { [key: string]: string } | undefined {
+  const byObject = new Map<string, Set<string>>();
+  for (const f of enforcement.report.findings) {
+    if (!f.exception || f.object === '<mesh>') continue;
+    const [kind, ...rest] = f.object.split('/');
+    const key = rest.length === 2 ? exceptionKey(kind, rest[0], rest[1]) : exceptionKey(kind, undefined, rest[0]);
+    byObject.set(key, (byObject.get(key) ?? new Set()).add(f.ruleId));
+  }
+  if (byObject.size === 0) return undefined;
+  return Object.fromEntries([...byObject.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort().join(',')]));
+}

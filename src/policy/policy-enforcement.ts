@@ -1,0 +1,228 @@
+import { ApiObject } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
+import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, objectRef } from './rule';
+import { ALL_RULES } from './rule-pack';
+import { IMesh } from '../mesh/mesh';
+
+/** Annotation listing the exceptions that cover an object: `RULE@expires,...`. */
+export const EXCEPTION_ANNOTATION = 'secure-mesh.cdk8s.io/exceptions';
+
+/** One rule violation found in the final manifests. */
+export interface PolicyFinding {
+  /** The rule broken. */
+  readonly ruleId: string;
+  /** Practices the rule implements. */
+  readonly practices: string[];
+  /** `error` fails synthesis; `warning` is reported. */
+  readonly severity: string;
+  /** The object, as `Kind/namespace/name` (`<mesh>` for a missing mesh-wide object). */
+  readonly object: string;
+  /** Construct path of the object (empty for a missing object). */
+  readonly constructPath: string;
+  /** JSON path in the object. */
+  readonly path: string;
+  /** What is wrong. */
+  readonly message: string;
+  /** How to fix it. */
+  readonly fix: string;
+  /** Construct path of the PolicyException that covers it, if any. */
+  readonly exception?: string;
+}
+
+/** An exception in the report. */
+export interface ExceptionRecord {
+  /** Construct path of the exception. */
+  readonly path: string;
+  readonly rules: string[];
+  readonly owner: string;
+  readonly expires: string;
+  readonly justification: string;
+  /** Objects it relaxed a rule on. */
+  readonly coveredObjects: string[];
+  /** `valid`, `expiring` (within 14 days), `expired` or `stale` (covers nothing). */
+  readonly status: string;
+}
+
+/** What enforcement found: findings (covered or not) and the exceptions. */
+export interface PolicyReport {
+  readonly findings: PolicyFinding[];
+  readonly exceptions: ExceptionRecord[];
+}
+
+interface Located {
+  readonly object: RuleObject | undefined;
+  readonly apiObject: ApiObject | undefined;
+  readonly violation: RuleViolation;
+  readonly rule: PolicyRule;
+}
+
+const ENFORCEMENT_ID = 'cdk8s-secure-mesh-policy';
+
+/**
+ * Synth-time enforcement of the rule set over the FINAL rendered objects of the whole app
+ * (OPS-1, EXC-1): after JSON patches, including raw ApiObjects, whatever construct wrote them.
+ *
+ * One per app, created by the library's constructs. Before any chart is written, every rule
+ * runs over every object; a violation of an ERROR rule fails synthesis with the rule, the
+ * object, its construct path, the field and the fix, unless an unexpired PolicyException
+ * covers it. Covered objects are annotated with the exceptions that relax them.
+ */
+export class PolicyEnforcement extends Construct {
+  /** The enforcement of the app `scope` belongs to, created on first use. */
+  public static of(scope: IConstruct): PolicyEnforcement {
+    const root = scope.node.root;
+    return (root.node.tryFindChild(ENFORCEMENT_ID) as PolicyEnforcement | undefined) ?? new PolicyEnforcement(root as Construct, ENFORCEMENT_ID);
+  }
+
+  private mesh?: IMesh;
+  private meshBaselineInApp = false;
+  private readonly adminGroups = new Set<string>();
+  private readonly operatorGroups = new Set<string>();
+  private controlPlaneNamespace?: string;
+  private lastReport: PolicyReport = { findings: [], exceptions: [] };
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.node.addValidation({ validate: () => this.enforce() });
+  }
+
+  /**
+   * Records the mesh layout rules need (root and control-plane namespaces). `hasBaseline` is
+   * true when the app defines the mesh baseline itself, so rules about its presence apply.
+   *
+   * @internal
+   */
+  public _useMesh(mesh: IMesh, hasBaseline: boolean): void {
+    this.mesh ??= mesh;
+    this.meshBaselineInApp ||= hasBaseline;
+  }
+
+  /**
+   * Groups whose members are mesh administrators (RBAC rules allow them cluster-wide bindings
+   * and CA secret reads).
+   *
+   * @internal
+   */
+  public _addMeshAdminGroup(group: string): void {
+    this.adminGroups.add(group);
+  }
+
+  /**
+   * The control-plane namespace when no mesh construct names it (e.g. role sets alone).
+   *
+   * @internal
+   */
+  public _useControlPlaneNamespace(namespace: string): void {
+    this.controlPlaneNamespace ??= namespace;
+  }
+
+  /**
+   * Groups of operators (security admins, auditors) who may hold ClusterRoleBindings.
+   *
+   * @internal
+   */
+  public _addOperatorGroup(group: string): void {
+    this.operatorGroups.add(group);
+  }
+
+  /** The report of the last synthesis (findings, covered or not, and the exceptions). */
+  public get report(): PolicyReport {
+    return this.lastReport;
+  }
+
+  /** Runs the rules and returns the errors that fail synthesis. */
+  private enforce(): string[] {
+    const root = this.node.root;
+    const today = PolicyException.today(this);
+    const apiObjects = root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+    const rendered = apiObjects.map((a) => ({ apiObject: a, object: a.toJson() as RuleObject }));
+    const context: RuleContext = {
+      objects: rendered.map((r) => r.object),
+      rootNamespace: this.mesh?.rootNamespace ?? 'istio-system',
+      controlPlaneNamespace: this.mesh?.controlPlaneNamespace ?? this.controlPlaneNamespace ?? 'istio-system',
+      meshAdminGroups: [...this.adminGroups].sort(),
+      operatorGroups: [...this.operatorGroups].sort(),
+    };
+    const exceptions = root.node.findAll().filter((c): c is PolicyException => c instanceof PolicyException);
+    const errors: string[] = [];
+    const known = new Set(ALL_RULES.map((r) => r.id));
+    for (const ex of exceptions) {
+      const unknown = ex.rules.filter((r) => !known.has(r));
+      if (unknown.length) errors.push(`[${ex.node.path}] rules: unknown rule id(s) ${unknown.join(', ')}. Use ids of the rule set, e.g. ${ALL_RULES[0].id}`);
+      if (ex.isExpired(today)) {
+        errors.push(`[${ex.node.path}] expires: the exception expired on ${ex.expires} (today is ${today}; owner ${ex.owner}). `
+          + 'Fix what it excepted, or renew it with a new justification and date');
+      }
+    }
+
+    const located: Located[] = [];
+    for (const rule of ALL_RULES) {
+      for (const r of rendered) {
+        for (const violation of rule.check(r.object, context)) located.push({ ...r, violation, rule });
+      }
+      for (const { object, violation } of rule.checkAll?.(context) ?? []) {
+        if (!object && !this.meshBaselineInApp) continue;
+        located.push({ object, apiObject: object ? rendered.find((r) => r.object === object)?.apiObject : undefined, violation, rule });
+      }
+    }
+
+    const coveredBy = new Map<PolicyException, Set<string>>();
+    const findings: PolicyFinding[] = [];
+    for (const l of located) {
+      const ex = exceptions.find((e) => !e.isExpired(today) && this.covers(e, l));
+      const ref = objectRef(l.object);
+      if (ex) {
+        coveredBy.set(ex, (coveredBy.get(ex) ?? new Set()).add(ref));
+        l.apiObject?.metadata.addAnnotation(EXCEPTION_ANNOTATION, this.stampsFor(l.apiObject, exceptions, located, today));
+      }
+      findings.push({
+        ruleId: l.rule.id,
+        practices: [...l.rule.practices],
+        severity: l.rule.severity,
+        object: ref,
+        constructPath: l.apiObject?.node.path ?? '',
+        path: l.violation.path,
+        message: l.violation.message,
+        fix: l.rule.fix,
+        exception: ex?.node.path,
+      });
+      if (!ex && l.rule.severity === RuleSeverity.ERROR) {
+        const where = l.apiObject ? `[${l.apiObject.node.path}] ${ref}` : ref;
+        errors.push(`${l.rule.id} (${l.rule.practices.join(', ')}): ${where}${l.violation.path ? ` ${l.violation.path}` : ''}: ${l.violation.message}. `
+          + `Fix: ${l.rule.fix}`);
+      }
+    }
+    this.lastReport = {
+      findings,
+      exceptions: exceptions.map((e) => {
+        const covered = [...(coveredBy.get(e) ?? [])].sort();
+        const status = e.isExpired(today) ? 'expired' : covered.length === 0 ? 'stale' : e.daysLeft(today) <= EXPIRY_WARNING_DAYS ? 'expiring' : 'valid';
+        return { path: e.node.path, rules: e.rules, owner: e.owner, expires: e.expires, justification: e.justification, coveredObjects: covered, status };
+      }),
+    };
+    return errors;
+  }
+
+  private covers(ex: PolicyException, l: Located): boolean {
+    if (!ex.rules.includes(l.rule.id)) return false;
+    if (!l.apiObject) return ex.coveredScope === this.node.root || ex.coveredScope.node.scope === undefined;
+    const scopePath = ex.coveredScope.node.path;
+    const path = l.apiObject.node.path;
+    if (scopePath !== '' && path !== scopePath && !path.startsWith(`${scopePath}/`)) return false;
+    if (ex.objects.length > 0 && !ex.objects.includes(objectRef(l.object))) return false;
+    if (ex.ports.length > 0 && (l.violation.port === undefined || !ex.ports.includes(l.violation.port))) return false;
+    return true;
+  }
+
+  private stampsFor(apiObject: ApiObject, exceptions: PolicyException[], located: Located[], today: string): string {
+    const stamps = new Set<string>();
+    for (const l of located.filter((x) => x.apiObject === apiObject)) {
+      const ex = exceptions.find((e) => !e.isExpired(today) && this.covers(e, l));
+      if (ex) stamps.add(ex.stamp(l.rule.id));
+    }
+    return [...stamps].sort().join(',');
+  }
+}
+
+export { CLOCK_CONTEXT_KEY };

@@ -1,0 +1,114 @@
+import { PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { JsonMap, NETWORKING_GROUP, asList, asMap, asString, celEach, celHas, isSet, specOf, stringItems } from './mesh-shared';
+
+/**
+ * Whether a host is in-mesh by its name alone: a short name (no dot, resolved in the
+ * DestinationRule's namespace), `*`, or a cluster-local service name (`.svc.cluster.local`).
+ * No ServiceEntry can make these external.
+ */
+export function isClusterLocalHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return !h.includes('.') || h.endsWith('.svc.cluster.local');
+}
+
+/** Whether ServiceEntry host `entry` covers `host`: equal, or a `*.suffix` wildcard matching it. */
+export function hostCovers(entry: string, host: string): boolean {
+  const e = entry.toLowerCase();
+  const h = host.toLowerCase();
+  if (e === h) return true;
+  return e.startsWith('*.') && h.endsWith(e.slice(1)) && h.length > e.length - 1;
+}
+
+/**
+ * Whether `host` is outside the mesh: not cluster-local, and listed by a ServiceEntry whose
+ * location is MESH_EXTERNAL (Istio's default when `location` is unset).
+ */
+export function isExternalHost(host: string, context: RuleContext): boolean {
+  if (isClusterLocalHost(host)) return false;
+  return context.objects.some((o) => {
+    if (!isKind(o, NETWORKING_GROUP, 'ServiceEntry')) return false;
+    const spec = specOf(o);
+    const location = isSet(spec.location) ? spec.location : 'MESH_EXTERNAL';
+    return location === 'MESH_EXTERNAL' && stringItems(spec.hosts).some(({ value }) => hostCovers(value, host));
+  });
+}
+
+/** The TLS settings of a traffic policy (top level and per port), with paths and ports. */
+function tlsSettings(policy: JsonMap | undefined, path: string): { readonly tls: JsonMap; readonly path: string; readonly port?: number }[] {
+  if (!policy) return [];
+  const found: { tls: JsonMap; path: string; port?: number }[] = [];
+  const tls = asMap(policy.tls);
+  if (tls) found.push({ tls, path: `${path}.tls` });
+  asList(policy.portLevelSettings).forEach((s, i) => {
+    const setting = asMap(s);
+    const portTls = asMap(setting?.tls);
+    if (!portTls) return;
+    const number = asMap(setting?.port)?.number;
+    const port = typeof number === 'number' && Number.isInteger(number) ? number : undefined;
+    found.push({ tls: portTls, path: `${path}.portLevelSettings[${i}].tls`, ...(port !== undefined ? { port } : {}) });
+  });
+  return found;
+}
+
+/**
+ * MESH-DR-001 (MTLS-1): DestinationRules for in-mesh hosts keep mesh mTLS (ISTIO_MUTUAL).
+ *
+ * A client-side `tls.mode` of DISABLE sends plaintext to a STRICT server (broken or, with
+ * PERMISSIVE, unauthenticated); SIMPLE and MUTUAL replace the mesh identity with app-managed
+ * certificates, so the server sees no SPIFFE principal and principal-based authorization fails
+ * open or closed. `tls` without `mode` is DISABLE. Hosts declared external by a MESH_EXTERNAL
+ * ServiceEntry (TLS origination) are out of scope.
+ */
+export const MESH_DR_001: PolicyRule = {
+  id: 'MESH-DR-001',
+  practices: ['MTLS-1'],
+  severity: RuleSeverity.ERROR,
+  title: 'DestinationRules for in-mesh hosts use tls.mode ISTIO_MUTUAL (or leave tls unset for auto mTLS)',
+  explanation:
+    'For an in-mesh host, a DestinationRule tls.mode of DISABLE makes the client sidecar send plaintext, and SIMPLE or MUTUAL '
+    + 'replace Istio\'s workload certificates with other ones: the server no longer sees the caller\'s mesh identity, so STRICT '
+    + 'mTLS and principal-based AuthorizationPolicies stop protecting that hop. A `tls` block without `mode` means DISABLE.',
+  fix:
+    'Remove the `tls` block (auto mTLS applies ISTIO_MUTUAL) or set `mode: ISTIO_MUTUAL`, at top level, in portLevelSettings '
+    + 'and in subsets. For a host outside the mesh, declare it with a ServiceEntry (location MESH_EXTERNAL), e.g. through '
+    + 'ExternalHost. A port that must talk plaintext to an in-mesh workload needs a PolicyException scoped to that port.',
+  check(object, context) {
+    if (!isKind(object, NETWORKING_GROUP, 'DestinationRule')) return [];
+    const spec = specOf(object);
+    const host = asString(spec.host);
+    if (host === undefined || isExternalHost(host, context)) return [];
+    const settings = [
+      ...tlsSettings(asMap(spec.trafficPolicy), 'spec.trafficPolicy'),
+      ...asList(spec.subsets).flatMap((s, i) => tlsSettings(asMap(asMap(s)?.trafficPolicy), `spec.subsets[${i}].trafficPolicy`)),
+    ];
+    const violations: RuleViolation[] = [];
+    for (const { tls, path, port } of settings) {
+      if (tls.mode === 'ISTIO_MUTUAL') continue;
+      const mode = isSet(tls.mode) ? JSON.stringify(tls.mode) : 'unset (DISABLE)';
+      violations.push({
+        path: `${path}.mode`,
+        message: `tls.mode is ${mode} for the in-mesh host "${host}"${port !== undefined ? ` on port ${port}` : ''}: `
+          + 'traffic leaves the sidecar without Istio mTLS; use ISTIO_MUTUAL or remove tls',
+        ...(port !== undefined ? { port } : {}),
+      });
+    }
+    return violations;
+  },
+  /**
+   * Admission cannot see ServiceEntries, so it enforces the rule only for hosts that are in-mesh by
+   * name ({@link isClusterLocalHost}); a FQDN host that no MESH_EXTERNAL ServiceEntry declares is
+   * refused at synth and in the audit, but admitted here.
+   */
+  admission: {
+    resources: [{ apiGroups: [NETWORKING_GROUP], apiVersions: ['*'], resources: ['destinationrules'] }],
+    expression: `!${celHas('object.spec.host')} || (object.spec.host.contains('.') && !object.spec.host.lowerAscii().endsWith('.svc.cluster.local'))`
+      + ` || (${policyOk('object.spec.trafficPolicy')} && ${celEach('object.spec.subsets', 's', policyOk('s.trafficPolicy'))})`,
+    message: 'MESH-DR-001 (MTLS-1): a DestinationRule for an in-mesh host (short name or *.svc.cluster.local) must use tls.mode ISTIO_MUTUAL or leave tls unset, at top level, per port and in subsets',
+  },
+};
+
+/** CEL: the traffic policy at `path` (absent = fine) keeps ISTIO_MUTUAL at top level and per port. */
+function policyOk(path: string): string {
+  const tlsOk = (tls: string) => `(!${celHas(tls)} || (has(${tls}.mode) && ${tls}.mode == 'ISTIO_MUTUAL'))`;
+  return `(!${celHas(path)} || (${tlsOk(`${path}.tls`)} && ${celEach(`${path}.portLevelSettings`, 'p', tlsOk('p.tls'))}))`;
+}

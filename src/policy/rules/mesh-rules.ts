@@ -1,0 +1,32 @@
+import { MESH_AUTHZ_001 } from './mesh-authz-001';
+import { MESH_AUTHZ_002 } from './mesh-authz-002';
+import { MESH_AUTHZ_003 } from './mesh-authz-003';
+import { MESH_AUTHZ_004 } from './mesh-authz-004';
+import { MESH_AUTHZ_005 } from './mesh-authz-005';
+import { MESH_AUTHZ_006 } from './mesh-authz-006';
+import { MESH_DR_001 } from './mesh-dr-001';
+import { MESH_EXC_001 } from './mesh-exc-001';
+import { MESH_INJ_001 } from './mesh-inj-001';
+import { MESH_JWT_001 } from './mesh-jwt-001';
+import { MESH_MTLS_001 } from './mesh-mtls-001';
+import { MESH_MTLS_002 } from './mesh-mtls-002';
+import { PolicyRule } from '../rule';
+
+/**
+ * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, TOKEN-1): Istio security resources and sidecar
+ * injection/bypass on workloads. One rule per file; ids are stable.
+ */
+export const MESH_RULES: PolicyRule[] = [
+  MESH_MTLS_001,
+  MESH_MTLS_002,
+  MESH_DR_001,
+  MESH_AUTHZ_001,
+  MESH_AUTHZ_002,
+  MESH_AUTHZ_003,
+  MESH_AUTHZ_004,
+  MESH_AUTHZ_005,
+  MESH_AUTHZ_006,
+  MESH_INJ_001,
+  MESH_EXC_001,
+  MESH_JWT_001,
+];

@@ -1,0 +1,164 @@
+import { NAMESPACE_NAME_LABEL } from '../../network/peers';
+import { RuleContext, RuleObject, isKind } from '../rule';
+import { Labels, selectorMatches, selectorSelectsAllWith } from './network-label-selector';
+import { isRecord } from './workload-pod-specs';
+
+/**
+ * How mesh ALLOW policies and NetworkPolicies are read for the L4-counterpart rules (AUTHZ-4,
+ * NETPOL-1): which pods an ALLOW policy selects, which callers and ports it allows, and whether a
+ * NetworkPolicy admits a caller namespace on a port.
+ */
+
+/** An ALLOW AuthorizationPolicy (action ALLOW or absent) in a namespace. */
+export interface AllowPolicy {
+  readonly object: RuleObject;
+  readonly namespace: string;
+  /** `spec.selector.matchLabels`; undefined when the policy has no selector (all pods of the namespace). */
+  readonly matchLabels: Labels | undefined;
+}
+
+/** A caller namespace and port a policy allows, with where it says so. */
+export interface AllowedEdge {
+  readonly callerNamespace: string;
+  readonly principal: string;
+  readonly port: number;
+  /** Path of the port entry, e.g. `spec.rules[0].to[0].operation.ports[1]`. */
+  readonly path: string;
+}
+
+const PRINCIPAL = /^[^/]+\/ns\/([^/*]+)\/sa\/[^/]+$/;
+
+/** The namespace of a SPIFFE-style principal `<td>/ns/<ns>/sa/<sa>`, or undefined. */
+export function principalNamespace(principal: string): string | undefined {
+  return PRINCIPAL.exec(principal)?.[1];
+}
+
+/** A port number from an Istio `operation.ports` entry (a decimal string), or undefined. */
+export function portNumber(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]{1,5}$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+}
+
+function stringLabels(v: unknown): Labels {
+  if (!isRecord(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Labels;
+}
+
+function listOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * ALLOW AuthorizationPolicies that apply to workloads by selector or to a whole namespace
+ * (policies with `targetRefs`/`targetRef` attach to gateways and Services, and are left out).
+ */
+export function allowPolicies(ctx: RuleContext): AllowPolicy[] {
+  const out: AllowPolicy[] = [];
+  for (const o of ctx.objects) {
+    if (!isKind(o, 'security.istio.io', 'AuthorizationPolicy')) continue;
+    const ns = o.metadata?.namespace;
+    const spec = isRecord(o.spec) ? o.spec : {};
+    if (typeof ns !== 'string' || (spec.action !== undefined && spec.action !== 'ALLOW')) continue;
+    if (spec.targetRefs !== undefined || spec.targetRef !== undefined) continue;
+    const matchLabels = isRecord(spec.selector) ? stringLabels(spec.selector.matchLabels) : undefined;
+    out.push({ object: o, namespace: ns, matchLabels });
+  }
+  return out;
+}
+
+/**
+ * The (caller namespace, port) pairs a policy allows: in each rule, every namespace named by a
+ * `from.source.principals` entry with every `to.operation.ports` entry. Rules without principals
+ * or without ports, and principals whose namespace is a wildcard, give none.
+ */
+export function allowedEdges(policy: RuleObject): AllowedEdge[] {
+  const spec = isRecord(policy.spec) ? policy.spec : {};
+  const out: AllowedEdge[] = [];
+  listOf(spec.rules).forEach((rule, i) => {
+    if (!isRecord(rule)) return;
+    const callers: { ns: string; principal: string }[] = [];
+    for (const from of listOf(rule.from)) {
+      const source = isRecord(from) && isRecord(from.source) ? from.source : {};
+      for (const p of listOf(source.principals)) {
+        const ns = typeof p === 'string' ? principalNamespace(p) : undefined;
+        if (ns !== undefined) callers.push({ ns, principal: p as string });
+      }
+    }
+    listOf(rule.to).forEach((to, j) => {
+      const op = isRecord(to) && isRecord(to.operation) ? to.operation : {};
+      listOf(op.ports).forEach((raw, k) => {
+        const port = portNumber(raw);
+        if (port === undefined) return;
+        for (const c of callers) {
+          out.push({ callerNamespace: c.ns, principal: c.principal, port, path: `spec.rules[${i}].to[${j}].operation.ports[${k}]` });
+        }
+      });
+    });
+  });
+  return out;
+}
+
+/** Whether a NetworkPolicy restricts ingress: `Ingress` in policyTypes (the API server's default when absent). */
+export function restrictsIngress(np: RuleObject): boolean {
+  const spec = isRecord(np.spec) ? np.spec : {};
+  return spec.policyTypes === undefined || (Array.isArray(spec.policyTypes) && spec.policyTypes.includes('Ingress'));
+}
+
+/** NetworkPolicies (networking.k8s.io) in `namespace` that restrict ingress. */
+export function ingressPolicies(ctx: RuleContext, namespace: string): RuleObject[] {
+  return ctx.objects.filter((o) => isKind(o, 'networking.k8s.io', 'NetworkPolicy') && o.metadata?.namespace === namespace && restrictsIngress(o));
+}
+
+/** The pod selector of a NetworkPolicy (`{}`, all pods, when absent). */
+export function podSelectorOf(np: RuleObject): unknown {
+  const spec = isRecord(np.spec) ? np.spec : {};
+  return spec.podSelector === undefined ? {} : spec.podSelector;
+}
+
+/** The ingress rules of a NetworkPolicy, with their indexes. */
+export function ingressRulesOf(np: RuleObject): { readonly index: number; readonly rule: { readonly [key: string]: any } }[] {
+  const spec = isRecord(np.spec) ? np.spec : {};
+  return listOf(spec.ingress).flatMap((rule, index) => (isRecord(rule) ? [{ index, rule }] : []));
+}
+
+/** Whether an ingress rule has no port list, so admits every port. */
+export function admitsEveryPort(rule: { readonly [key: string]: any }): boolean {
+  return rule.ports === undefined || (Array.isArray(rule.ports) && rule.ports.length === 0);
+}
+
+/** Whether an ingress rule admits TCP `port` (numbered ports and ranges; named ports cannot be resolved here). */
+export function admitsPort(rule: { readonly [key: string]: any }, port: number): boolean {
+  if (admitsEveryPort(rule)) return true;
+  return listOf(rule.ports).some((p) => {
+    if (!isRecord(p) || (p.protocol !== undefined && p.protocol !== 'TCP')) return false;
+    if (p.port === undefined) return true;
+    if (typeof p.port !== 'number') return false;
+    return typeof p.endPort === 'number' ? p.port <= port && port <= p.endPort : p.port === port;
+  });
+}
+
+/** The labels of a namespace: its Namespace object's labels (when among the objects) and the name label the API server sets. */
+export function namespaceLabels(ctx: RuleContext, namespace: string): Labels {
+  const ns = ctx.objects.find((o) => isKind(o, '', 'Namespace') && o.metadata?.name === namespace);
+  return { ...stringLabels(ns?.metadata?.labels), [NAMESPACE_NAME_LABEL]: namespace };
+}
+
+/**
+ * Whether an ingress rule of a NetworkPolicy in `policyNamespace` admits pods of
+ * `callerNamespace`: no `from` (everyone), a peer whose namespaceSelector selects the caller
+ * namespace, or a podSelector-only peer when the caller is in the policy's own namespace.
+ * ipBlock peers do not count: pod traffic is identified by namespace and pod, not by address.
+ */
+export function admitsNamespace(ctx: RuleContext, rule: { readonly [key: string]: any }, policyNamespace: string, callerNamespace: string): boolean {
+  if (rule.from === undefined || (Array.isArray(rule.from) && rule.from.length === 0)) return true;
+  return listOf(rule.from).some((peer) => {
+    if (!isRecord(peer) || peer.ipBlock !== undefined) return false;
+    if (peer.namespaceSelector !== undefined) return selectorMatches(peer.namespaceSelector, namespaceLabels(ctx, callerNamespace));
+    return peer.podSelector !== undefined && callerNamespace === policyNamespace;
+  });
+}
+
+/** Whether a NetworkPolicy selects every pod that carries `labels`. */
+export function selectsAllPodsWith(np: RuleObject, labels: Labels): boolean {
+  return selectorSelectsAllWith(podSelectorOf(np), labels);
+}

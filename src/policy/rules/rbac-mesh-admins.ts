@@ -1,0 +1,89 @@
+import { RuleContext, RuleObject, isKind } from '../rule';
+import { isRecord } from './workload-pod-specs';
+
+/**
+ * Who counts as a mesh administrator for the RBAC rules (NS-1, RBAC-1, CA-1), and how RBAC
+ * rules are read. Shared by RBAC-CRB-001 and RBAC-CA-001 so both draw the line in one place.
+ */
+
+/** The RBAC API group. */
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/**
+ * `system:` groups that are not system components but everyone (or every workload): binding
+ * them is binding app teams and app service accounts, so they are never mesh admins.
+ */
+export const EVERYONE_GROUPS: readonly string[] = ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts'];
+
+/** The namespaces whose service accounts are cluster or mesh infrastructure. */
+export function adminNamespaces(ctx: RuleContext): string[] {
+  return [...new Set(['kube-system', ctx.controlPlaneNamespace])];
+}
+
+/**
+ * Whether an RBAC subject is a mesh administrator: a Group in `ctx.meshAdminGroups`; a
+ * ServiceAccount in `kube-system` or the control-plane namespace (also written as the user
+ * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`); or another
+ * `system:` user or group (Kubernetes components, e.g. `system:kube-controller-manager`,
+ * `system:masters`). `system:authenticated`, `system:unauthenticated`, `system:serviceaccounts`,
+ * `system:serviceaccounts:<other ns>` and `system:anonymous` are everyone, never admins.
+ */
+export function isMeshAdminSubject(subject: unknown, ctx: RuleContext): boolean {
+  if (!isRecord(subject) || typeof subject.name !== 'string') return false;
+  const name: string = subject.name;
+  const admins = adminNamespaces(ctx);
+  switch (subject.kind) {
+    case 'ServiceAccount':
+      return typeof subject.namespace === 'string' && admins.includes(subject.namespace);
+    case 'Group':
+      if (ctx.meshAdminGroups.includes(name)) return true;
+      if (name.startsWith('system:serviceaccounts:')) return admins.includes(name.slice('system:serviceaccounts:'.length));
+      return name.startsWith('system:') && !EVERYONE_GROUPS.includes(name);
+    case 'User':
+      if (name.startsWith('system:serviceaccount:')) return admins.includes(name.split(':')[2]);
+      return name.startsWith('system:') && name !== 'system:anonymous';
+    default:
+      return false;
+  }
+}
+
+/** `Group "x"`, `User "x"`, `ServiceAccount ns/name`, for messages. */
+export function subjectLabel(subject: unknown): string {
+  if (!isRecord(subject)) return 'a malformed subject';
+  if (subject.kind === 'ServiceAccount') return `ServiceAccount ${subject.namespace ?? '<no namespace>'}/${subject.name}`;
+  return `${subject.kind ?? '<no kind>'} "${subject.name}"`;
+}
+
+/** The subjects of a RoleBinding or ClusterRoleBinding, with their indexes (non-arrays give none). */
+export function subjectsOf(binding: RuleObject): { readonly index: number; readonly subject: unknown }[] {
+  const subjects: unknown = binding.subjects;
+  return Array.isArray(subjects) ? subjects.map((subject, index) => ({ index, subject })) : [];
+}
+
+/** The rules of a Role or ClusterRole that are objects, with their indexes. */
+export function policyRulesOf(role: RuleObject): { readonly index: number; readonly rule: { readonly [key: string]: any } }[] {
+  const rules: unknown = role.rules;
+  if (!Array.isArray(rules)) return [];
+  return rules.flatMap((rule, index) => (isRecord(rule) ? [{ index, rule }] : []));
+}
+
+/** The string entries of a list field of an RBAC rule (`verbs`, `resources`, `apiGroups`, ...). */
+export function stringsOf(rule: { readonly [key: string]: any }, field: string): string[] {
+  const v: unknown = rule[field];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Whether the object is an RBAC Role or ClusterRole. */
+export function isRole(o: RuleObject): boolean {
+  return isKind(o, RBAC_GROUP, 'Role') || isKind(o, RBAC_GROUP, 'ClusterRole');
+}
+
+/** The verbs that read a Secret's data. */
+export const SECRET_READ_VERBS: readonly string[] = ['get', 'list', 'watch', '*'];
+
+/** Whether an RBAC policy rule lets its holder read Secrets (core group `secrets` or `*`). */
+export function grantsSecretRead(rule: { readonly [key: string]: any }): boolean {
+  return stringsOf(rule, 'verbs').some((v) => SECRET_READ_VERBS.includes(v))
+    && stringsOf(rule, 'apiGroups').some((g) => g === '' || g === '*')
+    && stringsOf(rule, 'resources').some((r) => r === 'secrets' || r === '*');
+}

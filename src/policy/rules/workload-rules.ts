@@ -1,0 +1,31 @@
+import { PolicyRule } from '../rule';
+import { NET_L4_002 } from './network-l4-all-ports';
+import { NET_L4_001 } from './network-l4-counterpart';
+import { RBAC_CA_001 } from './rbac-ca-secrets';
+import { RBAC_CRB_001 } from './rbac-cluster-role-binding';
+import { RBAC_ESC_001 } from './rbac-escalation-verbs';
+import { RBAC_WILD_001 } from './rbac-wildcard';
+import { POD_CAP_001 } from './workload-capabilities';
+import { POD_HOST_001 } from './workload-host-namespaces';
+import { IMG_DIGEST_001 } from './workload-image-digest';
+import { POD_ESC_001 } from './workload-privilege-escalation';
+import { POD_PRIV_001 } from './workload-privileged';
+
+/**
+ * The workload, RBAC and NetworkPolicy rules (POD-1, IMG-1, RBAC-1, NS-1, CA-1, AUTHZ-4,
+ * NETPOL-1, OPS-1): pod hardening, image pinning, least-privilege RBAC, CA secret protection and
+ * the L4 counterparts of mesh authorization.
+ */
+export const WORKLOAD_RULES: PolicyRule[] = [
+  POD_PRIV_001,
+  POD_CAP_001,
+  POD_HOST_001,
+  POD_ESC_001,
+  IMG_DIGEST_001,
+  RBAC_WILD_001,
+  RBAC_ESC_001,
+  RBAC_CRB_001,
+  RBAC_CA_001,
+  NET_L4_001,
+  NET_L4_002,
+];

@@ -1,0 +1,218 @@
+import * as fc from 'fast-check';
+import { admits } from '../../../src/policy/admission-cel';
+import { RuleObject, RuleSeverity } from '../../../src/policy/rule';
+import { ruleContext } from '../../../src/policy/rule-test-kit';
+import { MESH_RULES } from '../../../src/policy/rules/mesh-rules';
+
+/** Practice ids of the catalog (docs: practices.md). */
+const PRACTICES = [
+  'MTLS-1', 'AUTHZ-1', 'AUTHZ-2', 'AUTHZ-3', 'AUTHZ-4', 'JWT-1', 'TOKEN-1', 'USERAUTH-1', 'EXC-1', 'NETPOL-1', 'CP-1', 'NS-1',
+  'RBAC-1', 'INGRESS-1', 'EGRESS-1', 'OPS-1', 'OPS-2', 'OPS-3', 'CA-1', 'POD-1', 'IMG-1', 'WI-1', 'SECRET-1',
+];
+
+const KINDS: [string, string][] = [
+  ['security.istio.io/v1', 'PeerAuthentication'], ['security.istio.io/v1beta1', 'AuthorizationPolicy'], ['security.istio.io/v1', 'AuthorizationPolicy'],
+  ['security.istio.io/v1', 'RequestAuthentication'], ['networking.istio.io/v1', 'DestinationRule'], ['networking.istio.io/v1', 'ServiceEntry'],
+  ['v1', 'Pod'], ['v1', 'Namespace'], ['v1', 'ReplicationController'], ['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['batch/v1', 'Job'], ['batch/v1', 'CronJob'],
+  ['v1', 'Service'], [undefined as unknown as string, 'Pod'],
+];
+
+const rule = (id: string) => MESH_RULES.find((r) => r.id === id)!;
+
+describe('MESH_RULES table', () => {
+  test('ids are the stable set, unique, in the table once', () => {
+    expect(MESH_RULES.map((r) => r.id).sort()).toEqual([
+      'MESH-AUTHZ-001', 'MESH-AUTHZ-002', 'MESH-AUTHZ-003', 'MESH-AUTHZ-004', 'MESH-AUTHZ-005', 'MESH-AUTHZ-006',
+      'MESH-DR-001', 'MESH-EXC-001', 'MESH-INJ-001', 'MESH-JWT-001', 'MESH-MTLS-001', 'MESH-MTLS-002',
+    ]);
+  });
+
+  test.each(MESH_RULES.map((r) => [r.id, r] as const))('%s: metadata is complete and names catalog practices', (_id, r) => {
+    expect(r.severity).toBe(RuleSeverity.ERROR);
+    expect(r.practices.length).toBeGreaterThan(0);
+    for (const p of r.practices) expect(PRACTICES).toContain(p);
+    expect(r.title.length).toBeGreaterThan(10);
+    expect(r.explanation.length).toBeGreaterThan(40);
+    expect(r.fix.length).toBeGreaterThan(40);
+  });
+
+  test('set-level rules have checkAll and no admission form; the others have an admission form', () => {
+    const setLevel = MESH_RULES.filter((r) => r.checkAll).map((r) => r.id);
+    expect(setLevel.sort()).toEqual(['MESH-AUTHZ-001', 'MESH-MTLS-001']);
+    for (const r of MESH_RULES) expect(r.admission === undefined).toBe(r.checkAll !== undefined);
+  });
+
+  test.each(MESH_RULES.filter((r) => r.admission).map((r) => [r.id, r] as const))('%s: admission is well-formed', (id, r) => {
+    const a = r.admission!;
+    expect(a.message.startsWith(`${id} (`)).toBe(true);
+    expect(a.resources.length).toBeGreaterThan(0);
+    for (const res of a.resources) {
+      expect(res.apiVersions).toEqual(['*']);
+      for (const plural of res.resources) expect(plural).toMatch(/^[a-z]+s$/);
+    }
+  });
+
+  test('check() never throws on arbitrary shapes, and checkAll() neither', () => {
+    const object = fc.record({
+      apiVersion: fc.constantFrom(...KINDS.map(([v]) => v)),
+      kind: fc.constantFrom(...KINDS.map(([, k]) => k)),
+      metadata: fc.oneof(fc.anything(), fc.record({ namespace: fc.constantFrom('istio-system', 'shop'), labels: fc.anything(), annotations: fc.anything() }, { requiredKeys: [] })),
+      spec: fc.anything(),
+    }, { requiredKeys: ['kind'] });
+    fc.assert(fc.property(fc.array(object, { maxLength: 4 }), (objects) => {
+      const ctx = ruleContext(objects as RuleObject[]);
+      for (const r of MESH_RULES) {
+        for (const o of objects) expect(Array.isArray(r.check(o as RuleObject, ctx))).toBe(true);
+        r.checkAll?.(ctx);
+      }
+    }), { numRuns: 300 });
+  });
+});
+
+// ---- Randomized agreement of check() and the admission CEL on schema-valid objects --------------
+
+const principal = fc.constantFrom('cluster.local/ns/shop/sa/a', '*', 'cluster.local/ns/shop/*', '*/sa/a', 'iss/*', 'iss/sub', 'shop', 'team-*', '10.0.0.0/8');
+const pathValue = fc.constantFrom('/api/*', '/admin', '*', '*.png', '/a/../b', '//x', '/%2e', '/a;b', '/a?b', '/a#b', '/a\\b', '/./a', '/a..b');
+const list = <T>(a: fc.Arbitrary<T>) => fc.array(a, { maxLength: 3 });
+const optionalRecord = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(model, { requiredKeys: [] });
+
+const source = optionalRecord({
+  principals: list(principal),
+  notPrincipals: list(principal),
+  requestPrincipals: list(principal),
+  notRequestPrincipals: list(principal),
+  namespaces: list(principal),
+  notNamespaces: list(principal),
+  ipBlocks: list(principal),
+  notIpBlocks: list(principal),
+  remoteIpBlocks: list(principal),
+  notRemoteIpBlocks: list(principal),
+  serviceAccounts: list(principal),
+  notServiceAccounts: list(principal),
+});
+const operation = optionalRecord({
+  paths: list(pathValue),
+  notPaths: list(pathValue),
+  hosts: list(fc.constantFrom('a.example.com', '*')),
+  notHosts: list(fc.constantFrom('a')),
+  methods: list(fc.constantFrom('GET', 'POST')),
+  notMethods: list(fc.constantFrom('DELETE')),
+  ports: list(fc.constantFrom('8080')),
+  notPorts: list(fc.constantFrom('9090')),
+});
+const condition = fc.record({
+  key: fc.constantFrom('source.principal', 'source.namespace', 'request.auth.principal', 'request.headers[x]'),
+  values: list(principal),
+  notValues: list(principal),
+}, { requiredKeys: ['key'] });
+const authorizationPolicy = fc.record({
+  apiVersion: fc.constant('security.istio.io/v1'),
+  kind: fc.constant('AuthorizationPolicy'),
+  metadata: fc.constant({ name: 'p', namespace: 'shop' }),
+  spec: optionalRecord({
+    action: fc.constantFrom('ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
+    rules: list(optionalRecord({ from: list(optionalRecord({ source })), to: list(optionalRecord({ operation })), when: list(condition) })),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const mode = fc.constantFrom('STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET');
+const peerAuthentication = fc.record({
+  apiVersion: fc.constant('security.istio.io/v1'),
+  kind: fc.constant('PeerAuthentication'),
+  metadata: fc.constant({ name: 'p', namespace: 'shop' }),
+  spec: optionalRecord({
+    mtls: optionalRecord({ mode }),
+    portLevelMtls: fc.dictionary(fc.constantFrom('80', '8080', '9090'), optionalRecord({ mode })),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const header = fc.constantFrom('x-user', 'Authorization', ':authority', 'X-Forwarded-For', 'x-envoy-x', 'te', 'tenant', 'x-b3-spanid');
+const requestAuthentication = fc.record({
+  apiVersion: fc.constant('security.istio.io/v1'),
+  kind: fc.constant('RequestAuthentication'),
+  metadata: fc.constant({ name: 'r', namespace: 'shop' }),
+  spec: optionalRecord({
+    jwtRules: list(fc.record({
+      issuer: fc.constant('https://i.example.com'),
+      outputClaimToHeaders: list(fc.record({ header, claim: fc.constant('sub') }, { requiredKeys: ['claim'] })),
+      outputPayloadToHeader: header,
+    }, { requiredKeys: ['issuer'] })),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const tlsMode = fc.constantFrom('ISTIO_MUTUAL', 'DISABLE', 'SIMPLE', 'MUTUAL');
+const trafficPolicy = optionalRecord({
+  tls: optionalRecord({ mode: tlsMode }),
+  portLevelSettings: list(fc.record({ port: fc.record({ number: fc.constantFrom(80, 9080) }), tls: optionalRecord({ mode: tlsMode }) }, { requiredKeys: ['port'] })),
+});
+const destinationRule = fc.record({
+  apiVersion: fc.constant('networking.istio.io/v1'),
+  kind: fc.constant('DestinationRule'),
+  metadata: fc.constant({ name: 'd', namespace: 'shop' }),
+  spec: fc.record({
+    // Hosts in-mesh by name, or external and declared by the context's ServiceEntry: the two forms agree there.
+    host: fc.constantFrom('reviews', '*', 'reviews.shop.svc.cluster.local', '*.shop.svc.cluster.local', 'api.example.com'),
+    trafficPolicy,
+    subsets: list(fc.record({ name: fc.constant('v1'), trafficPolicy }, { requiredKeys: ['name'] })),
+  }, { requiredKeys: ['host'] }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const metaKey = fc.constantFrom(
+  'sidecar.istio.io/inject', 'app', 'traffic.sidecar.istio.io/excludeInboundPorts', 'traffic.sidecar.istio.io/excludeOutboundPorts',
+  'traffic.sidecar.istio.io/excludeOutboundIPRanges', 'traffic.sidecar.istio.io/excludeInterfaces', 'traffic.sidecar.istio.io/kubevirtInterfaces',
+  'traffic.sidecar.istio.io/includeInboundPorts', 'traffic.sidecar.istio.io/includeOutboundIPRanges',
+);
+const metaValue = fc.constantFrom('', ' ', 'true', 'True', 'yes', 'on', 'y', 'false', 'no', 'off', '*', ' * ', '8080', '80,443', ' , ', 'eth1', '10.0.0.0/8');
+const meta = optionalRecord({ labels: fc.dictionary(metaKey, metaValue), annotations: fc.dictionary(metaKey, metaValue) });
+const podObject = fc.oneof(
+  fc.record({ apiVersion: fc.constant('v1'), kind: fc.constant('Pod'), metadata: meta }),
+  fc.record({
+    apiVersion: fc.constantFrom('apps/v1'),
+    kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'),
+    metadata: meta,
+    spec: optionalRecord({ template: optionalRecord({ metadata: meta }) }),
+  }),
+  fc.record({ apiVersion: fc.constant('batch/v1'), kind: fc.constant('Job'), metadata: meta, spec: fc.record({ template: fc.record({ metadata: meta }) }) }),
+  fc.record({
+    apiVersion: fc.constant('batch/v1'),
+    kind: fc.constant('CronJob'),
+    metadata: meta,
+    spec: optionalRecord({ jobTemplate: optionalRecord({ spec: optionalRecord({ template: optionalRecord({ metadata: meta }) }) }) }),
+  }),
+  fc.record({
+    apiVersion: fc.constant('v1'),
+    kind: fc.constant('Namespace'),
+    metadata: optionalRecord({ labels: fc.dictionary(fc.constantFrom('istio-injection', 'istio.io/rev', 'team'), fc.constantFrom('', 'enabled', 'disabled', 'stable')) }),
+  }),
+);
+
+const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
+  ['MESH-MTLS-002', peerAuthentication],
+  ['MESH-AUTHZ-002', authorizationPolicy], ['MESH-AUTHZ-003', authorizationPolicy], ['MESH-AUTHZ-004', authorizationPolicy],
+  ['MESH-AUTHZ-005', authorizationPolicy], ['MESH-AUTHZ-006', authorizationPolicy],
+  ['MESH-DR-001', destinationRule],
+  ['MESH-INJ-001', podObject], ['MESH-EXC-001', podObject.filter((o) => (o as RuleObject).kind !== 'Namespace')],
+  ['MESH-JWT-001', requestAuthentication],
+];
+
+describe('check() and admission CEL agree on random schema-valid objects', () => {
+  const ctx = ruleContext([{ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'e' }, spec: { hosts: ['api.example.com'] } }]);
+
+  test('every rule with an admission form is covered', () => {
+    expect(AGREEMENT.map(([id]) => id).sort()).toEqual(MESH_RULES.filter((r) => r.admission).map((r) => r.id).sort());
+  });
+
+  test.each(AGREEMENT)('%s', (id, arbitrary) => {
+    const r = rule(id);
+    let rejected = 0;
+    fc.assert(fc.property(arbitrary, (o) => {
+      const object = o as RuleObject;
+      const ok = r.check(object, ctx).length === 0;
+      if (!ok) rejected++;
+      expect(admits(r.admission!, object)).toBe(ok);
+    }), { numRuns: 400 });
+    // The generators must exercise both outcomes.
+    expect(rejected).toBeGreaterThan(10);
+    expect(rejected).toBeLessThan(390);
+  });
+});
