@@ -198,7 +198,9 @@ export class PolicyEnforcement extends Construct {
       exceptions: exceptions.map((e) => {
         const covered = [...(coveredBy.get(e) ?? [])].sort();
         const status = e.isExpired(today) ? 'expired' : covered.length === 0 ? 'stale' : e.daysLeft(today) <= EXPIRY_WARNING_DAYS ? 'expiring' : 'valid';
-        return { path: e.node.path, rules: e.rules, owner: e.owner, expires: e.expires, justification: e.justification, coveredObjects: covered, status };
+        return {
+          path: e.node.path, rules: e.rules, owner: e.owner, expires: e.expires, justification: e.justification, coveredObjects: covered, status,
+        };
       }),
     };
     return errors;

@@ -79,6 +79,8 @@ export interface PolicyRule {
   readonly explanation: string;
   /** How to fix a violation (and when a PolicyException is the right answer). */
   readonly fix: string;
+  /** The admission form of the rule, when CEL over a single object can express it. */
+  readonly admission?: AdmissionCheck;
   /**
    * Checks one object; returns its violations (empty when it complies or the rule does not
    * apply to its kind). Must not throw on unexpected shapes: treat them as the API server would.
@@ -89,8 +91,6 @@ export interface PolicyRule {
    * "mesh-wide STRICT exists"). Violations name the object they attach to.
    */
   checkAll?(context: RuleContext): { readonly object: RuleObject | undefined; readonly violation: RuleViolation }[];
-  /** The admission form of the rule, when CEL over a single object can express it. */
-  readonly admission?: AdmissionCheck;
 }
 
 /** `Kind/namespace/name` (or `Kind/name`) of an object. */
