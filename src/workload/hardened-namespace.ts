@@ -51,7 +51,19 @@ export interface HardenedNamespaceProps {
    * @default - nobody
    */
   readonly viewers?: RbacSubject[];
+  /**
+   * The namespace runs workloads that touch sensitive data (SECRET-1): its services get secrets
+   * only from a secret manager through the Secrets Store CSI driver (never Kubernetes Secrets),
+   * callers from other namespaces must be named services (not whole namespaces), and no viewer
+   * role exists: only the namespace's own deployers get in.
+   *
+   * @default false
+   */
+  readonly sensitiveData?: boolean;
 }
+
+/** Label marking a namespace that holds sensitive data (SECRET-1). */
+export const SENSITIVE_DATA_LABEL = 'secure-mesh.cdk8s.io/sensitive-data';
 
 /**
  * A namespace that is part of the mesh and closed by default (MTLS-1, AUTHZ-1, NETPOL-1, NS-1,
@@ -79,6 +91,8 @@ export class HardenedNamespace extends Construct {
   public readonly allowedRegistries: string[];
   /** The team roles of the namespace. */
   public readonly teamRoles: NamespaceTeamRoles;
+  /** Whether the namespace holds sensitive data (SECRET-1). */
+  public readonly sensitiveData: boolean;
 
   private readonly egressHosts = new Set<string>();
 
@@ -91,6 +105,11 @@ export class HardenedNamespace extends Construct {
     this.allowedRegistries = [...(props.allowedRegistries ?? this.mesh.allowedRegistries)];
     this.checkNotReserved();
     this.checkUnique(scope);
+    this.sensitiveData = props.sensitiveData ?? false;
+    if (this.sensitiveData && (props.viewers ?? []).length > 0) {
+      throw configError(this, 'viewers', 'a sensitive-data namespace has no viewer role (SECRET-1)',
+        'Give read access only to the deployers who own the data, or drop sensitiveData');
+    }
     const version = props.podSecurityVersion ?? 'v1.30';
     if (!/^(v1\.[0-9]+|latest)$/.test(version)) {
       throw configError(this, 'podSecurityVersion', `"${version}" is not a Kubernetes minor version`, 'Use a version such as "v1.30"');
@@ -107,6 +126,7 @@ export class HardenedNamespace extends Construct {
           'pod-security.kubernetes.io/audit-version': version,
           'pod-security.kubernetes.io/warn': 'restricted',
           'pod-security.kubernetes.io/warn-version': version,
+          ...(this.sensitiveData ? { [SENSITIVE_DATA_LABEL]: 'true' } : {}),
         }),
       },
     });

@@ -144,6 +144,22 @@ export interface SecureServiceProps {
    * @default - images must be pinned by digest
    */
   readonly imageException?: PolicyException;
+  /**
+   * Secrets from a secret manager, mounted read-only through the Secrets Store CSI driver
+   * (SECRET-1): the `SecretProviderClass` (managed with the secret manager's provider) and where
+   * to mount it. Kubernetes Secrets are never needed.
+   *
+   * @default - no secrets
+   */
+  readonly secretStore?: SecretStoreMount;
+}
+
+/** A SecretProviderClass mounted through the Secrets Store CSI driver. */
+export interface SecretStoreMount {
+  /** Name of the SecretProviderClass in the service's namespace. */
+  readonly secretProviderClass: string;
+  /** Absolute path to mount the secrets at, e.g. `/mnt/secrets`. */
+  readonly mountPath: string;
 }
 
 /** Options of a sidecar bypass: the exception that allows it and who may still reach the port. */
@@ -344,6 +360,7 @@ export class SecureService extends Construct implements ISecureService {
     });
 
     this.deployment = this.hardenedDeployment(props, replicas, podLabels);
+    if (props.secretStore) this.mountSecretStore(props.secretStore);
 
     new k8s.KubeService(this, 'Service', {
       metadata: { ...meta(this.serviceName), labels: { app: this.serviceName } },
@@ -388,6 +405,10 @@ export class SecureService extends Construct implements ISecureService {
 
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
     const { targetPorts, paths, methods } = resolveGrant(this, caller, options);
+    if (this.namespace.sensitiveData && caller.peerNamespace !== this.namespaceName && !caller.peerPodLabels) {
+      throw configError(this, 'allowFrom.caller', `${caller.peerPrincipal} would admit every pod of namespace ${caller.peerNamespace} at L3/L4 into a sensitive-data namespace (SECRET-1)`,
+        'Grant a SecureService (or an imported service with its pod labels) instead of a bare Principal');
+    }
     const principal = caller.peerPrincipal.principalIn(this.namespace.mesh.trustDomain);
     const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}, targetPorts, paths, methods]);
     const existing = this.grants.find((g) => g.key === key);
@@ -629,6 +650,20 @@ export class SecureService extends Construct implements ISecureService {
     // cdk8s-plus-27 has no prop for the seccomp profile; POD-1 needs RuntimeDefault.
     ApiObject.of(deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
     return deployment;
+  }
+
+  private mountSecretStore(mount: SecretStoreMount): void {
+    assertNoProblems(this, 'secretStore.secretProviderClass', checkDns1123Subdomain(mount.secretProviderClass ?? '').map((p) => `"${mount.secretProviderClass}" ${p}`),
+      'Name the SecretProviderClass of this namespace');
+    if (!/^\/[^\s]*$/.test(mount.mountPath ?? '') || mount.mountPath.split('/').includes('..')) {
+      throw configError(this, 'secretStore.mountPath', `"${mount.mountPath}" is not an absolute path`, 'Use a path such as "/mnt/secrets"');
+    }
+    const volume = kplus.Volume.fromCsi(this, 'SecretStore', 'secrets-store.csi.k8s.io', {
+      name: 'secret-store',
+      readOnly: true,
+      attributes: { secretProviderClass: mount.secretProviderClass },
+    });
+    this.deployment.containers[0].mount(mount.mountPath, volume, { readOnly: true });
   }
 
   private checkContainerPort(field: string, port: number): void {

@@ -112,6 +112,14 @@ describe('HardenedNamespace', () => {
     expect(objects[0].kind).toBe('Namespace');
   });
 
+  test('SECRET-1: a sensitive-data namespace is labelled and has no viewer role', () => {
+    const { chart } = setup({ sensitiveData: true, deployers: [RbacSubject.group('vault-team')] });
+    const objects = synthValidated(chart);
+    expect(findObject(objects, 'Namespace', 'team-a').metadata.labels['secure-mesh.cdk8s.io/sensitive-data']).toBe('true');
+    expect(ofKind(objects, 'RoleBinding', 'team-a').map((b) => b.metadata.name)).toEqual(['app-deployers']);
+    expect(() => setup({ sensitiveData: true, viewers: [RbacSubject.group('everyone-curious')] })).toThrow(/viewers: a sensitive-data namespace has no viewer role \(SECRET-1\)/);
+  });
+
   describe('guards', () => {
     test('invalid names', () => {
       expect(() => setup({ name: 'Team_A' })).toThrow(/\[test\/team\] name: "Team_A" a lowercase RFC 1123 label/);

@@ -1,8 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { Principal } from '../../src/mesh/principal';
+import { PolicyException } from '../../src/policy/policy-exception';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService, SecureServiceProps } from '../../src/workload/secure-service';
 import { findObject, ofKind, synthValidated } from '../helpers';
@@ -214,6 +216,46 @@ describe('SecureService', () => {
     });
   });
 
+  describe('SECRET-1: sensitive data', () => {
+    test('secretStore mounts a SecretProviderClass read-only through the Secrets Store CSI driver', () => {
+      const { chart, svc } = world();
+      svc('ledger', { secretStore: { secretProviderClass: 'ledger-db', mountPath: '/mnt/secrets' } });
+      const pod = findObject(synthValidated(chart), 'Deployment', 'ledger', 'shop').spec.template.spec;
+      expect(pod.volumes).toEqual([{ name: 'secret-store', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'ledger-db' } } }]);
+      expect(pod.containers[0].volumeMounts).toEqual([{ name: 'secret-store', mountPath: '/mnt/secrets', readOnly: true }]);
+      expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef|secretName/);
+    });
+
+    test('secretStore guards', () => {
+      const { svc } = world();
+      expect(() => svc('a', { secretStore: { secretProviderClass: 'Bad_Name', mountPath: '/mnt' } })).toThrow(/secretStore.secretProviderClass/);
+      expect(() => svc('b', { secretStore: { secretProviderClass: 'db', mountPath: 'relative' } })).toThrow(/secretStore.mountPath: "relative" is not an absolute path/);
+    });
+
+    test('a Kubernetes Secret patched into a sensitive-data namespace fails synthesis (SECRET-K8S-001)', () => {
+      const chart = Testing.chart();
+      new MeshBaseline(chart, 'mesh');
+      const vault = new HardenedNamespace(chart, 'vault', { name: 'vault', sensitiveData: true });
+      const ledger = new SecureService(chart, 'ledger', { namespace: vault, image: IMAGE, ports: HTTP });
+      ledger.deployment.containers[0].env.addVariable('PW', kplus.EnvValue.fromSecretValue({
+        secret: kplus.Secret.fromSecretName(chart, 'db', 'db'), key: 'pw',
+      }));
+      expect(() => Testing.synth(chart)).toThrow(/SECRET-K8S-001 \(SECRET-1\): \[test\/ledger\/Deployment\/Resource\] Deployment\/vault\/ledger/);
+    });
+
+    test('callers from other namespaces must be named services, not whole namespaces', () => {
+      const chart = Testing.chart();
+      new MeshBaseline(chart, 'mesh');
+      const vault = new HardenedNamespace(chart, 'vault', { name: 'vault', sensitiveData: true });
+      const ledger = new SecureService(chart, 'ledger', { namespace: vault, image: IMAGE, ports: HTTP });
+      expect(() => ledger.allowFrom(Principal.serviceAccount('batch', 'job'))).toThrow(/allowFrom.caller: .* would admit every pod of namespace batch at L3\/L4 into a sensitive-data namespace \(SECRET-1\)/);
+      const shop = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+      const cart = new SecureService(chart, 'cart', { namespace: shop, image: IMAGE, ports: HTTP });
+      expect(() => ledger.allowFrom(cart, { methods: ['POST'] })).not.toThrow();
+      synthValidated(chart);
+    });
+  });
+
   describe('requireJwt (JWT-1)', () => {
     const jwt = { issuer: 'https://auth.acme.example', jwksUri: 'https://auth.acme.example/.well-known/jwks.json', audiences: ['cart'] };
 
@@ -246,6 +288,83 @@ describe('SecureService', () => {
       expect(() => cart.requireJwt({ ...jwt, issuer: '' })).toThrow(/requireJwt.issuer/);
       cart.requireJwt(jwt);
       expect(() => cart.requireJwt(jwt)).toThrow(/already required/);
+    });
+  });
+
+  describe('sidecar bypass knobs (EXC-1): only through a PolicyException, with a compensating control', () => {
+    const justification = 'The batch importer talks to the legacy database that lives outside the mesh until Q2.';
+    const exception = (scope: any, rules: string[]) => new PolicyException(scope, `ex-${rules.join('-').toLowerCase()}`, {
+      rules, justification, owner: 'team-data', expires: '2099-01-01',
+    });
+
+    test('excludeInboundPorts: annotation, namespace-only NetworkPolicy, stamped exception', () => {
+      const { chart, svc } = world();
+      const web = svc('web');
+      const metrics = svc('metrics', { ports: [{ name: 'http', port: 9080, protocol: AppProtocol.HTTP }, { name: 'prom', port: 9090, protocol: AppProtocol.HTTP }] });
+      metrics.excludeInboundPorts([9090], { exception: exception(metrics, ['MESH-EXC-001']), from: [web] });
+      const objects = synthValidated(chart);
+      const deployment = findObject(objects, 'Deployment', 'metrics', 'shop');
+      expect(deployment.spec.template.metadata.annotations).toEqual({ 'traffic.sidecar.istio.io/excludeInboundPorts': '9090' });
+      expect(deployment.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': 'MESH-EXC-001@2099-01-01' });
+      expect(findObject(objects, 'NetworkPolicy', 'metrics-bypass-inbound', 'shop').spec.ingress).toEqual([{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { app: 'web' } } }],
+        ports: [{ protocol: 'TCP', port: 9090 }],
+      }]);
+    });
+
+    test('excludeOutboundIpRanges: annotation and an egress NetworkPolicy to those ranges on those ports only', () => {
+      const { chart, svc } = world();
+      const importer = svc('importer');
+      importer.excludeOutboundIpRanges(['10.20.0.5/32'], { exception: exception(importer, ['MESH-EXC-001']), ports: [5432] });
+      const objects = synthValidated(chart);
+      expect(findObject(objects, 'Deployment', 'importer', 'shop').spec.template.metadata.annotations)
+        .toEqual({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.20.0.5/32' });
+      expect(findObject(objects, 'NetworkPolicy', 'importer-bypass-outbound', 'shop').spec.egress).toEqual([
+        { to: [{ ipBlock: { cidr: '10.20.0.5/32' } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+      ]);
+    });
+
+    test('a tag-only image with an exception for IMG-DIGEST-001 (the registry list still applies)', () => {
+      const { chart, svc } = world({ allowedRegistries: ['gcr.io/acme'] });
+      const ex = new PolicyException(chart, 'legacy-image', {
+        rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: '2099-01-01', objects: ['Deployment/shop/legacy'],
+      });
+      svc('legacy', { image: 'gcr.io/acme/legacy:1.4', imageException: ex });
+      const deployment = findObject(synthValidated(chart), 'Deployment', 'legacy', 'shop');
+      expect(deployment.spec.template.spec.containers[0].image).toBe('gcr.io/acme/legacy:1.4');
+      expect(deployment.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': 'IMG-DIGEST-001@2099-01-01' });
+      expect(() => svc('evil', { image: 'docker.io/evil/app:1', imageException: ex })).toThrow(/not from an allowed registry/);
+    });
+
+    test('an image exception that does not cover the Deployment still fails synthesis', () => {
+      const { chart, svc } = world();
+      const ex = new PolicyException(chart, 'other-image', {
+        rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: '2099-01-01', objects: ['Deployment/shop/other'],
+      });
+      svc('legacy', { image: 'gcr.io/acme/legacy:1.4', imageException: ex });
+      expect(() => Testing.synth(chart)).toThrow(/IMG-DIGEST-001 \(IMG-1\): \[test\/legacy\/Deployment\/Resource\] Deployment\/shop\/legacy/);
+    });
+
+    test('without the right exception the knobs refuse to run', () => {
+      const { svc, chart } = world();
+      const a = svc('a');
+      const wrong = exception(chart, ['IMG-DIGEST-001']);
+      expect(() => a.excludeInboundPorts([9080], { exception: undefined as any })).toThrow(/excludeInboundPorts.exception: a PolicyException for MESH-EXC-001 is required/);
+      expect(() => a.excludeInboundPorts([9080], { exception: wrong })).toThrow(/does not relax MESH-EXC-001 \(it relaxes IMG-DIGEST-001\)/);
+      expect(() => a.allowPlaintextPort(9080, { exception: exception(a, ['MESH-MTLS-002']) })).toThrow(/does not relax MESH-AUTHZ-004/);
+      expect(() => svc('b', { image: 'gcr.io/acme/b:1', imageException: wrong })).not.toThrow();
+    });
+
+    test('guards: ports the service does not have, bad CIDRs, missing ports', () => {
+      const { svc } = world();
+      const a = svc('a');
+      const ex = exception(a, ['MESH-EXC-001']);
+      expect(() => a.excludeInboundPorts([7070], { exception: ex })).toThrow(/excludeInboundPorts: 7070 is not a container port of a\. Use one of 9080/);
+      expect(() => a.excludeInboundPorts([], { exception: ex })).toThrow(/no port/);
+      expect(() => a.excludeOutboundIpRanges(['0.0.0.0/0'], { exception: ex, ports: [443] })).toThrow(/is not a CIDR of at most a \/8/);
+      expect(() => a.excludeOutboundIpRanges(['10.0.0.1'], { exception: ex, ports: [443] })).toThrow(/not a CIDR/);
+      expect(() => a.excludeOutboundIpRanges(['10.0.0.1/32'], { exception: ex, ports: [] })).toThrow(/excludeOutboundIpRanges.ports: no port/);
+      expect(() => a.excludeOutboundIpRanges(['10.0.0.1/32'], { exception: ex, ports: [0] })).toThrow(/0 is not a port/);
     });
   });
 

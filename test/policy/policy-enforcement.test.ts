@@ -1,0 +1,150 @@
+import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
+import { AppProtocol } from '../../src/mesh/app-protocol';
+import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { EXCEPTION_ANNOTATION, PolicyEnforcement } from '../../src/policy/policy-enforcement';
+import { CLOCK_CONTEXT_KEY, PolicyException, PolicyExceptionProps } from '../../src/policy/policy-exception';
+import { HardenedNamespace } from '../../src/workload/hardened-namespace';
+import { SecureService } from '../../src/workload/secure-service';
+import { findObject, synthValidated } from '../helpers';
+
+const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
+const REASON = 'The legacy scraper cannot speak mTLS; only the monitoring namespace reaches it.';
+
+function setup(today?: string) {
+  const app = Testing.app();
+  if (today) app.node.setContext(CLOCK_CONTEXT_KEY, today);
+  const chart = new Chart(app, 'test');
+  const mesh = new MeshBaseline(chart, 'mesh');
+  const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+  const cart = new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }] });
+  return { app, chart, mesh, ns, cart };
+}
+
+const exceptionProps = (over: Partial<PolicyExceptionProps> = {}): PolicyExceptionProps => ({
+  rules: ['MESH-MTLS-002'], justification: REASON, owner: 'team-observability', expires: '2027-03-31', ...over,
+});
+
+describe('PolicyEnforcement (synth-time rules over the final manifests)', () => {
+  test('a secure app synthesizes; the report has no error finding', () => {
+    const { chart, app } = setup();
+    synthValidated(chart);
+    const report = PolicyEnforcement.of(app).report;
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(report.exceptions).toEqual([]);
+  });
+
+  test('a JSON patch that weakens mTLS fails synthesis, naming rule, practice, construct path, field and fix', () => {
+    const { chart } = setup();
+    const pa = chart.node.findAll().find((c: any) => c instanceof ApiObject && c.kind === 'PeerAuthentication' && c.metadata.namespace === 'shop') as ApiObject;
+    pa.addJsonPatch(JsonPatch.replace('/spec/mtls/mode', 'PERMISSIVE'));
+    expect(() => Testing.synth(chart)).toThrow(/MESH-MTLS-002 \(MTLS-1\): \[test\/shop\/StrictMtls\] PeerAuthentication\/shop\/default spec\.mtls\.mode: .*PERMISSIVE.*Fix: /);
+  });
+
+  test('a raw ApiObject added to the chart is checked like any other (privileged pod)', () => {
+    const { chart } = setup();
+    new ApiObject(chart, 'rogue', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'rogue', namespace: 'shop' },
+      spec: { containers: [{ name: 'x', image: IMAGE, securityContext: { privileged: true } }] },
+    });
+    expect(() => Testing.synth(chart)).toThrow(/POD-PRIV-001 \(POD-1, OPS-1\): \[test\/rogue\] Pod\/shop\/rogue/);
+  });
+
+  test('removing the mesh-wide STRICT policy (by patch) fails the presence rule', () => {
+    const { chart, mesh } = setup();
+    const pa = mesh.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'PeerAuthentication') as ApiObject;
+    pa.addJsonPatch(JsonPatch.replace('/metadata/namespace', 'elsewhere'));
+    expect(() => Testing.synth(chart)).toThrow(/MESH-MTLS-001 \(MTLS-1\): <mesh>/);
+  });
+
+  test('presence rules do not apply when the baseline is managed elsewhere', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'test');
+    const ns = new HardenedNamespace(chart, 'shop', { name: 'shop', mesh: MeshBaseline.fromAttributes({}) });
+    new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }] });
+    expect(() => synthValidated(chart)).not.toThrow();
+  });
+
+  describe('PolicyException', () => {
+    function plaintext(today: string, over: Partial<PolicyExceptionProps> = {}) {
+      const s = setup(today);
+      const ex = new PolicyException(s.cart, 'scraper', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'], ...over }));
+      s.cart.allowPlaintextPort(8080, { exception: ex });
+      return { ...s, ex };
+    }
+
+    test('a valid exception relaxes only its rules in its scope, stamps the objects and is reported', () => {
+      const { chart, app } = plaintext('2026-11-29');
+      const objects = synthValidated(chart);
+      const pa = findObject(objects, 'PeerAuthentication', 'cart-plaintext-8080', 'shop');
+      expect(pa.metadata.annotations).toEqual({ [EXCEPTION_ANNOTATION]: 'MESH-MTLS-002@2027-03-31' });
+      expect(findObject(objects, 'AuthorizationPolicy', 'cart-plaintext-8080', 'shop').metadata.annotations).toEqual({ [EXCEPTION_ANNOTATION]: 'MESH-AUTHZ-004@2027-03-31' });
+      const report = PolicyEnforcement.of(app).report;
+      expect(report.exceptions).toEqual([expect.objectContaining({
+        path: 'test/cart/scraper',
+        owner: 'team-observability',
+        status: 'valid',
+        coveredObjects: ['AuthorizationPolicy/shop/cart-plaintext-8080', 'PeerAuthentication/shop/cart-plaintext-8080'],
+      })]);
+      expect(report.findings.filter((f) => f.exception).map((f) => f.ruleId).sort()).toEqual(['MESH-AUTHZ-004', 'MESH-MTLS-002']);
+    });
+
+    test('the compensating control: only the namespace reaches the plaintext port', () => {
+      const { chart } = plaintext('2026-11-29');
+      expect(findObject(synthValidated(chart), 'NetworkPolicy', 'cart-plaintext-8080', 'shop').spec.ingress).toEqual([{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }],
+        ports: [{ protocol: 'TCP', port: 8080 }],
+      }]);
+    });
+
+    test('close to expiry it is reported as expiring; after expiry synthesis fails', () => {
+      const soon = plaintext('2027-03-25');
+      synthValidated(soon.chart);
+      expect(PolicyEnforcement.of(soon.app).report.exceptions[0].status).toBe('expiring');
+      const late = plaintext('2027-04-01');
+      expect(() => Testing.synth(late.chart)).toThrow(/\[test\/cart\/scraper\] expires: the exception expired on 2027-03-31 \(today is 2027-04-01; owner team-observability\)/);
+    });
+
+    test('an exception that relaxes nothing is reported as stale', () => {
+      const s = setup('2026-11-29');
+      new PolicyException(s.chart, 'unused', exceptionProps());
+      synthValidated(s.chart);
+      expect(PolicyEnforcement.of(s.app).report.exceptions).toEqual([expect.objectContaining({ path: 'test/unused', status: 'stale', coveredObjects: [] })]);
+    });
+
+    test('unknown rule ids fail synthesis', () => {
+      const s = setup('2026-11-29');
+      new PolicyException(s.chart, 'typo', exceptionProps({ rules: ['MESH-MTLS-02'] }));
+      expect(() => Testing.synth(s.chart)).toThrow(/\[test\/typo\] rules: unknown rule id\(s\) MESH-MTLS-02/);
+    });
+
+    test('an exception in another subtree does not cover', () => {
+      const s = setup('2026-11-29');
+      const elsewhere = new PolicyException(s.ns, 'wrong-scope', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'] }));
+      s.cart.allowPlaintextPort(8080, { exception: elsewhere });
+      expect(() => Testing.synth(s.chart)).toThrow(/MESH-MTLS-002 .*\[test\/cart\/Plaintext8080\]/);
+    });
+
+    test('objects and ports narrow an exception', () => {
+      const s = setup('2026-11-29');
+      const ex = new PolicyException(s.cart, 'narrow', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'], ports: [9999] }));
+      s.cart.allowPlaintextPort(8080, { exception: ex });
+      expect(() => Testing.synth(s.chart)).toThrow(/MESH-MTLS-002/);
+      const t = setup('2026-11-29');
+      const ok = new PolicyException(t.cart, 'narrow', exceptionProps({
+        rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'],
+        ports: [8080],
+        objects: ['PeerAuthentication/shop/cart-plaintext-8080', 'AuthorizationPolicy/shop/cart-plaintext-8080'],
+      }));
+      t.cart.allowPlaintextPort(8080, { exception: ok });
+      // MESH-AUTHZ-004's violation carries no port, so the port filter keeps it uncovered.
+      expect(() => Testing.synth(t.chart)).toThrow(/MESH-AUTHZ-004/);
+    });
+  });
+
+  test('PolicyEnforcement.of returns the one enforcement of the app', () => {
+    const chart = Testing.chart();
+    expect(PolicyEnforcement.of(chart)).toBe(PolicyEnforcement.of(chart.node.root));
+  });
+});
