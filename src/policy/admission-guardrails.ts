@@ -31,13 +31,24 @@ export function exceptionKey(kind: string, namespace: string | undefined, name: 
   return `${kind}.${namespace ?? ''}.${name}`;
 }
 
+/** The ConfigMap key covering the pods (and ReplicaSets) a workload creates: `Workload.namespace.<app label>`. */
+export function workloadKey(namespace: string | undefined, app: string): string {
+  return `Workload.${namespace ?? ''}.${app}`;
+}
+
 /**
  * The CEL that lets an object through when the exceptions ConfigMap lists the rule for it; the
- * same PolicyException that relaxed the rule at synth relaxes it at admission.
+ * same PolicyException that relaxed the rule at synth relaxes it at admission. A workload's
+ * exception also covers what its controller creates from it (ReplicaSets, Pods), found by the
+ * pod template's `app` label in the same namespace.
  */
 export function exceptedExpression(ruleId: string): string {
-  const key = "object.kind + '.' + (has(object.metadata.namespace) ? object.metadata.namespace : '') + '.' + object.metadata.name";
-  return `(params != null && has(params.data) && (${key}) in params.data && params.data[${key}].split(',').exists(r, r == '${ruleId}'))`;
+  const ns = "(has(object.metadata.namespace) ? object.metadata.namespace : '')";
+  const own = `object.kind + '.' + ${ns} + '.' + object.metadata.name`;
+  const workload = `'Workload.' + ${ns} + '.' + object.metadata.labels['app']`;
+  const listed = (key: string) => `((${key}) in params.data && params.data[${key}].split(',').exists(r, r == '${ruleId}'))`;
+  const byApp = `(has(object.metadata.labels) && 'app' in object.metadata.labels && ${listed(workload)})`;
+  return `(params != null && has(params.data) && (${listed(own)} || ${byApp}))`;
 }
 
 /**
@@ -87,7 +98,7 @@ export class AdmissionGuardrails extends Construct {
           },
           validations: [{
             expression: `${exceptedExpression(rule.id)} || (${rule.admission.expression})`,
-            message: `${rule.id}: ${rule.admission.message}`,
+            message: rule.admission.message.startsWith(rule.id) ? rule.admission.message : `${rule.id}: ${rule.admission.message}`,
             reason: 'Forbidden',
           }],
         },
@@ -111,11 +122,13 @@ export class AdmissionGuardrails extends Construct {
 /** `Kind.namespace.name` → rule ids, for every object a valid exception covers. */
 function exceptionData(enforcement: PolicyEnforcement): { [key: string]: string } | undefined {
   const byObject = new Map<string, Set<string>>();
+  const add = (key: string, rule: string) => byObject.set(key, (byObject.get(key) ?? new Set()).add(rule));
   for (const f of enforcement.report.findings) {
     if (!f.exception || f.object === '<mesh>') continue;
     const [kind, ...rest] = f.object.split('/');
-    const key = rest.length === 2 ? exceptionKey(kind, rest[0], rest[1]) : exceptionKey(kind, undefined, rest[0]);
-    byObject.set(key, (byObject.get(key) ?? new Set()).add(f.ruleId));
+    const namespace = rest.length === 2 ? rest[0] : undefined;
+    add(exceptionKey(kind, namespace, rest[rest.length - 1]), f.ruleId);
+    if (f.podTemplateApp) add(workloadKey(namespace, f.podTemplateApp), f.ruleId);
   }
   if (byObject.size === 0) return undefined;
   return Object.fromEntries([...byObject.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort().join(',')]));

@@ -28,6 +28,8 @@ export interface PolicyFinding {
   readonly fix: string;
   /** Construct path of the PolicyException that covers it, if any. */
   readonly exception?: string;
+  /** For a workload, the `app` label of its pod template (what its pods carry). */
+  readonly podTemplateApp?: string;
 }
 
 /** An exception in the report. */
@@ -186,6 +188,7 @@ export class PolicyEnforcement extends Construct {
         message: l.violation.message,
         fix: l.rule.fix,
         exception: ex?.node.path,
+        podTemplateApp: podTemplateApp(l.object),
       });
       if (!ex && l.rule.severity === RuleSeverity.ERROR) {
         const where = l.apiObject ? `[${l.apiObject.node.path}] ${ref}` : ref;
@@ -225,6 +228,13 @@ export class PolicyEnforcement extends Construct {
     }
     return [...stamps].sort().join(',');
   }
+}
+
+/** The `app` label of a workload's pod template (CronJobs: of the job template's). */
+function podTemplateApp(o: RuleObject | undefined): string | undefined {
+  const template = o?.spec?.template ?? o?.spec?.jobTemplate?.spec?.template;
+  const app = template?.metadata?.labels?.app;
+  return typeof app === 'string' ? app : undefined;
 }
 
 export { CLOCK_CONTEXT_KEY };

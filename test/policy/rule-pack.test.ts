@@ -1,0 +1,261 @@
+import { Chart, Testing } from 'cdk8s';
+import { AppProtocol } from '../../src/mesh/app-protocol';
+import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { admits } from '../../src/policy/admission-cel';
+import { AdmissionCheck, PolicyRule, RuleObject, RuleSeverity, groupOf } from '../../src/policy/rule';
+import { ALL_RULES, ruleById } from '../../src/policy/rule-pack';
+import { ruleContext } from '../../src/policy/rule-test-kit';
+import { MESH_RULES } from '../../src/policy/rules/mesh-rules';
+import { WORKLOAD_RULES } from '../../src/policy/rules/workload-rules';
+import { MeshRoleSets } from '../../src/rbac/mesh-role-sets';
+import { RbacSubject } from '../../src/rbac/rbac-subject';
+import { HardenedNamespace } from '../../src/workload/hardened-namespace';
+import { SecureService } from '../../src/workload/secure-service';
+import { synthValidated } from '../helpers';
+
+/** Practice ids of the catalog (`practices.md`), hard-coded: tests do not read the shared docs. */
+const CATALOG = [
+  'MTLS-1', 'AUTHZ-1', 'AUTHZ-2', 'AUTHZ-3', 'AUTHZ-4', 'JWT-1', 'TOKEN-1', 'USERAUTH-1', 'EXC-1', 'NETPOL-1', 'CP-1', 'NS-1',
+  'RBAC-1', 'INGRESS-1', 'EGRESS-1', 'OPS-1', 'OPS-2', 'OPS-3', 'CA-1', 'POD-1', 'IMG-1', 'WI-1', 'SECRET-1',
+];
+
+const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
+const HTTP = [{ name: 'http', port: 9080, protocol: AppProtocol.HTTP }];
+
+describe('ALL_RULES', () => {
+  test('contains every mesh rule and every workload rule, once', () => {
+    for (const r of [...MESH_RULES, ...WORKLOAD_RULES]) expect(ALL_RULES.filter((x) => x === r)).toHaveLength(1);
+  });
+
+  test('ids are unique and stable-looking', () => {
+    const ids = ALL_RULES.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[A-Z]+(-[A-Z0-9]+)+-\d{3}$/);
+  });
+
+  test.each(ALL_RULES.map((r) => [r.id, r] as const))('%s: title, explanation and fix are non-empty; severity is valid', (_id, r) => {
+    for (const text of [r.title, r.explanation, r.fix]) {
+      expect(typeof text).toBe('string');
+      expect(text.trim().length).toBeGreaterThan(0);
+    }
+    expect(Object.values(RuleSeverity)).toContain(r.severity);
+    expect(typeof r.check).toBe('function');
+  });
+
+  test.each(ALL_RULES.map((r) => [r.id, r] as const))('%s: practices are catalog ids, at least one, no duplicates', (_id, r) => {
+    expect(r.practices.length).toBeGreaterThan(0);
+    expect(new Set(r.practices).size).toBe(r.practices.length);
+    for (const p of r.practices) expect(CATALOG).toContain(p);
+  });
+
+  test('every rule with an admission form has resources, an expression and a message', () => {
+    for (const r of ALL_RULES.filter((x) => x.admission)) {
+      expect(r.admission!.resources.length).toBeGreaterThan(0);
+      expect(r.admission!.expression.trim().length).toBeGreaterThan(0);
+      expect(r.admission!.message.trim().length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('ruleById', () => {
+  test('finds every rule by its id (the same object)', () => {
+    for (const r of ALL_RULES) expect(ruleById(r.id)).toBe(r);
+  });
+
+  test('undefined for unknown ids, other spellings and empty input', () => {
+    expect(ruleById('MESH-XXX-999')).toBeUndefined();
+    expect(ruleById('mesh-mtls-002')).toBeUndefined();
+    expect(ruleById(' MESH-MTLS-002')).toBeUndefined();
+    expect(ruleById('')).toBeUndefined();
+  });
+});
+
+// ---- The admission form agrees with check() on a mixed set of objects ------------------------------
+
+/** VAP resource (plural) of each kind in the fixture set. */
+const RESOURCE_OF: { [kind: string]: string } = {
+  Pod: 'pods',
+  ReplicationController: 'replicationcontrollers',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  ReplicaSet: 'replicasets',
+  Job: 'jobs',
+  CronJob: 'cronjobs',
+  Namespace: 'namespaces',
+  Role: 'roles',
+  ClusterRole: 'clusterroles',
+  RoleBinding: 'rolebindings',
+  ClusterRoleBinding: 'clusterrolebindings',
+  PeerAuthentication: 'peerauthentications',
+  AuthorizationPolicy: 'authorizationpolicies',
+  RequestAuthentication: 'requestauthentications',
+  DestinationRule: 'destinationrules',
+  ServiceEntry: 'serviceentries',
+  Sidecar: 'sidecars',
+  Telemetry: 'telemetries',
+  NetworkPolicy: 'networkpolicies',
+  ConfigMap: 'configmaps',
+  Service: 'services',
+  ServiceAccount: 'serviceaccounts',
+  VirtualService: 'virtualservices',
+  Gateway: 'gateways',
+};
+
+/** Whether a ValidatingAdmissionPolicy with these resource rules sees the object. */
+function matches(check: AdmissionCheck, o: RuleObject): boolean {
+  const resource = RESOURCE_OF[o.kind ?? ''];
+  if (resource === undefined) throw new Error(`no resource name for kind ${o.kind}: add it to RESOURCE_OF`);
+  return check.resources.some((r) => (r.apiGroups.includes('*') || r.apiGroups.includes(groupOf(o)))
+    && (r.resources.includes('*') || r.resources.includes(resource)));
+}
+
+const SC_OK = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+const container = (over: object = {}) => ({ name: 'app', image: IMAGE, securityContext: SC_OK, ...over });
+const meta = (name: string, extra: object = {}) => ({ name, namespace: 'shop', ...extra });
+const template = (spec: object = {}, metadata: object = {}) => ({ metadata: { labels: { app: 'x' }, ...metadata }, spec: { containers: [container()], ...spec } });
+const workload = (apiVersion: string, kind: string, name: string, spec: object = {}, metadata: object = {}): RuleObject => (
+  kind === 'CronJob'
+    ? { apiVersion, kind, metadata: meta(name), spec: { schedule: '@daily', jobTemplate: { spec: { template: template(spec, metadata) } } } }
+    : { apiVersion, kind, metadata: meta(name), spec: { selector: { matchLabels: { app: 'x' } }, template: template(spec, metadata) } });
+const podOf = (name: string, spec: object = {}, metadata: object = {}): RuleObject => (
+  { apiVersion: 'v1', kind: 'Pod', metadata: meta(name, metadata), spec: { containers: [container()], ...spec } });
+const sec = (kind: string, name: string, spec: object, version = 'v1'): RuleObject => ({ apiVersion: `security.istio.io/${version}`, kind, metadata: meta(name), spec });
+const net = (kind: string, name: string, spec: object): RuleObject => ({ apiVersion: 'networking.istio.io/v1', kind, metadata: meta(name), spec });
+const role = (kind: string, name: string, rules: object[]): RuleObject => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: kind === 'Role' ? meta(name) : { name }, rules,
+});
+const CALLER = { source: { principals: ['cluster.local/ns/shop/sa/web'] } };
+
+const HAND_MADE: RuleObject[] = [
+  // Pods and workloads, hardened and not.
+  podOf('hardened'),
+  podOf('privileged', { containers: [container({ securityContext: { ...SC_OK, privileged: true } })] }),
+  podOf('net-raw', { initContainers: [container({ name: 'init', securityContext: { ...SC_OK, capabilities: { drop: ['ALL'], add: ['cap_net_raw'] } } })] }),
+  podOf('host', { hostNetwork: true, hostIPC: true }),
+  podOf('root', { containers: [container({ securityContext: { capabilities: { drop: ['ALL'] } } })] }),
+  podOf('pod-level-sc', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container({ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['all'] } } })] }),
+  podOf('latest', { containers: [container({ image: 'nginx:latest' })] }),
+  podOf('no-image', { containers: [{ name: 'app', securityContext: SC_OK }] }),
+  podOf('debugged', { ephemeralContainers: [{ name: 'debug', image: 'busybox', securityContext: { privileged: true } }] }),
+  podOf('uninjected', {}, { labels: { 'sidecar.istio.io/inject': 'false' } }),
+  podOf('injected-yes', {}, { annotations: { 'sidecar.istio.io/inject': 'Yes' } }),
+  podOf('bypass', {}, { annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '5432' } }),
+  podOf('include-some', {}, { annotations: { 'traffic.sidecar.istio.io/includeInboundPorts': '8080' } }),
+  podOf('include-all', {}, { annotations: { 'traffic.sidecar.istio.io/includeInboundPorts': '*' } }),
+  workload('apps/v1', 'Deployment', 'hardened'),
+  workload('apps/v1', 'Deployment', 'uninjected', {}, { annotations: { 'sidecar.istio.io/inject': 'off' } }),
+  workload('apps/v1', 'Deployment', 'bypass', {}, { annotations: { 'traffic.sidecar.istio.io/excludeInboundPorts': '9080,9090' } }),
+  workload('apps/v1', 'StatefulSet', 'host-pid', { hostPID: true }),
+  workload('apps/v1', 'DaemonSet', 'sys-admin', { containers: [container({ securityContext: { ...SC_OK, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } } })] }),
+  workload('apps/v1', 'ReplicaSet', 'hardened'),
+  workload('batch/v1', 'Job', 'tagged', { containers: [container({ image: 'gcr.io/acme/app:1.2.3' })] }),
+  workload('batch/v1', 'CronJob', 'hardened'),
+  workload('batch/v1', 'CronJob', 'bypass', {}, { annotations: { 'traffic.sidecar.istio.io/excludeInterfaces': 'eth1' } }),
+  workload('v1', 'ReplicationController', 'escalating', { containers: [container({ securityContext: { ...SC_OK, allowPrivilegeEscalation: true } })] }),
+  // Namespaces.
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'meshed', labels: { 'istio-injection': 'enabled' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'plain' } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'opted-out', labels: { 'istio-injection': 'disabled' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'no-revision', labels: { 'istio.io/rev': '' } } },
+  // RBAC.
+  role('Role', 'reader', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] }]),
+  role('Role', 'wild-verbs', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['*'] }]),
+  role('ClusterRole', 'admin-ish', [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]),
+  role('ClusterRole', 'scale-all', [{ apiGroups: ['apps'], resources: ['*/scale'], verbs: ['update'] }]),
+  role('ClusterRole', 'binder', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind', 'escalate'] }]),
+  role('Role', 'impersonator', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] }]),
+  role('Role', 'extras', [{ apiGroups: ['authentication.k8s.io'], resources: ['userextras/scopes'], verbs: ['*'] }]),
+  role('Role', 'token-requester', [{ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] }]),
+  role('ClusterRole', 'aggregated', []),
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'team' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'reader' },
+    subjects: [{ kind: 'Group', name: 'team-a', apiGroup: 'rbac.authorization.k8s.io' }],
+  },
+  // PeerAuthentications.
+  sec('PeerAuthentication', 'strict', { mtls: { mode: 'STRICT' } }),
+  sec('PeerAuthentication', 'inherit', { selector: { matchLabels: { app: 'x' } } }),
+  sec('PeerAuthentication', 'permissive', { mtls: { mode: 'PERMISSIVE' } }),
+  sec('PeerAuthentication', 'unset', { mtls: { mode: 'UNSET' } }, 'v1beta1'),
+  sec('PeerAuthentication', 'port-plaintext', { selector: { matchLabels: { app: 'x' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 9080: { mode: 'DISABLE' } } }),
+  sec('PeerAuthentication', 'port-strict', { selector: { matchLabels: { app: 'x' } }, portLevelMtls: { 9080: { mode: 'STRICT' } } }),
+  // AuthorizationPolicies.
+  sec('AuthorizationPolicy', 'allow-nothing', {}),
+  sec('AuthorizationPolicy', 'scoped', { selector: { matchLabels: { app: 'x' } }, rules: [{ from: [CALLER], to: [{ operation: { ports: ['9080'], methods: ['GET'], paths: ['/api/*'] } }] }] }),
+  sec('AuthorizationPolicy', 'jwt', { rules: [{ from: [{ source: { requestPrincipals: ['https://issuer.example.com/*'] } }] }] }),
+  sec('AuthorizationPolicy', 'no-from', { rules: [{ to: [{ operation: { ports: ['9080'] } }] }] }),
+  sec('AuthorizationPolicy', 'namespace-only', { rules: [{ from: [{ source: { namespaces: ['shop'] } }] }] }),
+  sec('AuthorizationPolicy', 'not-paths', { rules: [{ from: [CALLER], to: [{ operation: { notPaths: ['/admin'] } }] }] }),
+  sec('AuthorizationPolicy', 'not-values', { rules: [{ from: [CALLER], when: [{ key: 'request.headers[x-tenant]', notValues: ['evil'] }] }] }),
+  sec('AuthorizationPolicy', 'any-principal', { rules: [{ from: [{ source: { principals: ['*'] } }] }] }),
+  sec('AuthorizationPolicy', 'any-issuer', { rules: [{ from: [{ source: { requestPrincipals: ['*/sub'] } }] }] }),
+  sec('AuthorizationPolicy', 'wild-condition', { rules: [{ from: [CALLER], when: [{ key: 'source.namespace', values: ['team-*'] }] }] }),
+  sec('AuthorizationPolicy', 'deny-positive', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin'], hosts: ['a.example.com'] } }] }] }),
+  sec('AuthorizationPolicy', 'deny-negative', { action: 'DENY', rules: [{ to: [{ operation: { notPaths: ['/api/*'] } }] }] }),
+  sec('AuthorizationPolicy', 'dot-dot', { rules: [{ from: [CALLER], to: [{ operation: { paths: ['/a/../admin'] } }] }] }),
+  sec('AuthorizationPolicy', 'double-slash', { action: 'DENY', rules: [{ to: [{ operation: { notPaths: ['//api/*'] } }] }] }),
+  sec('AuthorizationPolicy', 'custom', { action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{ to: [{ operation: { paths: ['/login'] } }] }] }),
+  sec('AuthorizationPolicy', 'audit', { action: 'AUDIT', rules: [{ to: [{ operation: { paths: ['/audit'] } }] }] }, 'v1beta1'),
+  // RequestAuthentications.
+  sec('RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }] }] }),
+  sec('RequestAuthentication', 'authz-header', { jwtRules: [{ issuer: 'https://issuer.example.com', outputClaimToHeaders: [{ header: 'Authorization', claim: 'sub' }] }] }),
+  sec('RequestAuthentication', 'payload-envoy', { jwtRules: [{ issuer: 'https://issuer.example.com', outputPayloadToHeader: 'x-envoy-original-path' }] }),
+  // DestinationRules (ServiceEntry declares api.example.com external, so the two forms agree there).
+  net('DestinationRule', 'mutual', { host: 'cart.shop.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }),
+  net('DestinationRule', 'auto', { host: 'cart' }),
+  net('DestinationRule', 'disable', { host: 'cart', trafficPolicy: { tls: { mode: 'DISABLE' } } }),
+  net('DestinationRule', 'tls-without-mode', { host: 'cart.shop.svc.cluster.local', trafficPolicy: { tls: {} } }),
+  net('DestinationRule', 'port-simple', { host: 'cart', trafficPolicy: { portLevelSettings: [{ port: { number: 9080 }, tls: { mode: 'SIMPLE' } }] } }),
+  net('DestinationRule', 'subset-mutual', { host: '*.shop.svc.cluster.local', subsets: [{ name: 'v1', labels: { v: '1' }, trafficPolicy: { tls: { mode: 'MUTUAL' } } }] }),
+  net('DestinationRule', 'external', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE' } } }),
+  net('ServiceEntry', 'api', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'TLS' }], resolution: 'DNS' }),
+  // Kinds no admission rule matches.
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('cm'), data: { k: 'v' } },
+];
+
+/** Objects a real app synthesizes (all compliant): mesh baseline, hardened namespace, services, role sets. */
+function synthesized(): RuleObject[] {
+  const chart = new Chart(Testing.app(), 'test');
+  new MeshBaseline(chart, 'mesh');
+  const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+  const web = new SecureService(chart, 'web', { namespace: ns, image: IMAGE, ports: HTTP });
+  const cart = new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: HTTP });
+  cart.allowFrom(web, { ports: [9080], methods: ['GET'], paths: ['/cart/*'] });
+  new MeshRoleSets(chart, 'roles', { meshAdmins: [RbacSubject.group('mesh-admins')], securityAdmins: [RbacSubject.group('security')], auditors: [RbacSubject.group('auditors')] });
+  return synthValidated(chart);
+}
+
+describe('admission form and check() agree on every object the admission resources match', () => {
+  const objects = [...HAND_MADE, ...synthesized()];
+  const ctx = ruleContext(objects, { meshAdminGroups: ['mesh-admins'] });
+  const admissionRules = ALL_RULES.filter((r): r is PolicyRule & { admission: AdmissionCheck } => r.admission !== undefined);
+
+  test('every kind in the fixture set has a resource name', () => {
+    for (const o of objects) expect(RESOURCE_OF[o.kind ?? '']).toBeDefined();
+  });
+
+  test.each(admissionRules.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
+    const seen = objects.filter((o) => matches(rule.admission, o));
+    expect(seen.length).toBeGreaterThan(0);
+    // The set exercises both answers for every rule, so agreement is not trivial.
+    expect(seen.some((o) => rule.check(o, ctx).length > 0)).toBe(true);
+    expect(seen.some((o) => rule.check(o, ctx).length === 0)).toBe(true);
+    for (const o of seen) {
+      const ref = `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+      expect([ref, admits(rule.admission, o)]).toEqual([ref, rule.check(o, ctx).length === 0]);
+    }
+  });
+
+  test('objects outside the admission resources are not matched (sanity of the matcher)', () => {
+    const pa = ruleById('MESH-MTLS-002')!.admission!;
+    expect(matches(pa, HAND_MADE.find((o) => o.kind === 'PeerAuthentication')!)).toBe(true);
+    expect(matches(pa, HAND_MADE.find((o) => o.kind === 'AuthorizationPolicy')!)).toBe(false);
+    const inj = ruleById('MESH-INJ-001')!.admission!;
+    expect(matches(inj, HAND_MADE.find((o) => o.kind === 'Namespace')!)).toBe(true);
+    expect(matches(inj, HAND_MADE.find((o) => o.kind === 'ConfigMap')!)).toBe(false);
+    expect(matches(ruleById('MESH-EXC-001')!.admission!, HAND_MADE.find((o) => o.kind === 'Namespace')!)).toBe(false);
+  });
+});
