@@ -1,4 +1,5 @@
 export * from './mesh';
+export * from './policy';
 export * from './rbac';
 export * from './workload';
 export * from './validation';

@@ -1,8 +1,8 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  AppProtocol, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace, IngressGateway, MeshBaseline, RbacSubject,
-  SecureService, ServicePort,
+  AdmissionGuardrails, AppProtocol, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace, IngressGateway, MeshBaseline,
+  MeshRoleSets, RbacSubject, SecureService, ServicePort,
 } from '../../src';
 
 /** Images of Istio's Bookinfo sample, pinned by digest (IMG-1); the tag each digest was published as is noted. */
@@ -99,6 +99,15 @@ export class BlueprintChart extends Chart {
 
     const egress = new EgressGateway(this, 'egress');
     egress.allowExternal(ExternalHost.https('www.googleapis.com'), { from: [details] });
+
+    // RBAC-1: operators by role; only security admins write security policy.
+    new MeshRoleSets(this, 'operators', {
+      meshAdmins: [RbacSubject.group('mesh-admins')],
+      securityAdmins: [RbacSubject.group('security-admins')],
+      auditors: [RbacSubject.group('auditors')],
+    });
+    // OPS-1: the cluster refuses what synthesis refuses, also for YAML applied by other tools.
+    new AdmissionGuardrails(this, 'guardrails');
 
     this.services = { productpage, details, reviews, ratings };
     this.gateway = gateway;

@@ -1,5 +1,6 @@
 import { App, Testing } from 'cdk8s';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
+import { PolicyRules } from '../../src';
 import { findObject, ofKind, synthValidated } from '../helpers';
 
 /** Bookinfo's call graph: caller -> target, GET on one path prefix, port 9080 (reference/bookinfo-graph.json). */
@@ -114,6 +115,16 @@ describe('examples/blueprint (Bookinfo)', () => {
     expect(bookinfoEgress.every((peer: any) => peer.namespaceSelector && !peer.ipBlock)).toBe(true);
     const outOfCluster = ofKind(objects, 'NetworkPolicy').filter((p) => JSON.stringify(p.spec.egress ?? []).includes('ipBlock'));
     expect(outOfCluster.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(['istio-system/istio-egressgateway-egress']);
+  });
+
+  test('OPS-1/RBAC-1: admission guardrails for every rule with a CEL form, operators by role, and no exception anywhere', () => {
+    const objects = synthBlueprint();
+    const policies = ofKind(objects, 'ValidatingAdmissionPolicy');
+    expect(policies.length).toBe(PolicyRules.list().filter((r) => r.admission).length);
+    expect(ofKind(objects, 'ValidatingAdmissionPolicyBinding').map((b) => b.spec.paramRef.parameterNotFoundAction)).toEqual(policies.map(() => 'Deny'));
+    expect(findObject(objects, 'ClusterRoleBinding', 'security-admins').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'security-admins' }]);
+    expect(JSON.stringify(objects)).not.toContain('secure-mesh.cdk8s.io/exceptions');
+    expect(findObject(objects, 'ConfigMap', 'secure-mesh-exceptions', 'istio-system').data).toBeUndefined();
   });
 
   test('IMG-1: every image pinned by digest from the allowed registry', () => {
