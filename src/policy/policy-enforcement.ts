@@ -61,6 +61,9 @@ interface Located {
 
 const ENFORCEMENT_ID = 'cdk8s-secure-mesh-policy';
 
+/** Exceptions already warned about in this process (synthesis validates once per chart). */
+const warned = new Set<string>();
+
 /**
  * Synth-time enforcement of the rule set over the FINAL rendered objects of the whole app
  * (OPS-1, EXC-1): after JSON patches, including raw ApiObjects, whatever construct wrote them.
@@ -194,6 +197,15 @@ export class PolicyEnforcement extends Construct {
         const where = l.apiObject ? `[${l.apiObject.node.path}] ${ref}` : ref;
         errors.push(`${l.rule.id} (${l.rule.practices.join(', ')}): ${where}${l.violation.path ? ` ${l.violation.path}` : ''}: ${l.violation.message}. `
           + `Fix: ${l.rule.fix}`);
+      }
+    }
+    for (const e of exceptions) {
+      const left = e.daysLeft(today);
+      const key = `${e.node.path}@${today}`;
+      if (left >= 0 && left <= EXPIRY_WARNING_DAYS && coveredBy.has(e) && !warned.has(key)) {
+        warned.add(key);
+        process.emitWarning(`PolicyException ${e.node.path} (${e.rules.join(', ')}, owner ${e.owner}) expires on ${e.expires}, in ${left} day(s): `
+          + 'fix what it excepts or renew it with a new justification', { code: 'SECURE_MESH_EXCEPTION_EXPIRING' });
       }
     }
     this.lastReport = {

@@ -98,10 +98,15 @@ describe('PolicyEnforcement (synth-time rules over the final manifests)', () => 
       }]);
     });
 
-    test('close to expiry it is reported as expiring; after expiry synthesis fails', () => {
+    test('close to expiry it is reported as expiring and warned about once; after expiry synthesis fails', () => {
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
       const soon = plaintext('2027-03-25');
       synthValidated(soon.chart);
+      Testing.synth(soon.chart);
       expect(PolicyEnforcement.of(soon.app).report.exceptions[0].status).toBe('expiring');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/PolicyException test\/cart\/scraper .* expires on 2027-03-31, in 6 day\(s\)/);
+      warn.mockRestore();
       const late = plaintext('2027-04-01');
       expect(() => Testing.synth(late.chart)).toThrow(/\[test\/cart\/scraper\] expires: the exception expired on 2027-03-31 \(today is 2027-04-01; owner team-observability\)/);
     });
