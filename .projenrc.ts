@@ -26,8 +26,14 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'yaml@^2.8.0',
     // 4.x ships CommonJS (5.x is ESM-only, which Jest here cannot load) and Kubernetes' OpenAPI schemas.
     'kubernetes-models@4.5.1',
+    // The audit command: argument parsing, terminal tables, colour, progress (all CommonJS).
+    'commander@^13.1.0',
+    'cli-table3@^0.6.5',
+    'picocolors@^1.1.1',
+    'cli-progress@^3.12.0',
   ],
-  devDeps: ['cdk8s-cli@^2.200.0', 'fast-check@^4.0.0', '@types/node@^20'],
+  bin: { 'cdk8s-secure-mesh': 'lib/cli/main.js' },
+  devDeps: ['cdk8s-cli@^2.200.0', 'fast-check@^4.0.0', '@types/node@^20', '@types/cli-progress@^3.11.0', '@types/sarif@^2.1.7'],
 
   // Keep releases and GitHub workflows out: CI is .ci/run.
   release: false,
