@@ -75,6 +75,12 @@ project.addTask('synth:example', {
   ],
 });
 
+// Benchmarks: ratios measured in the same run, each point in its own process.
+project.addTask('bench', {
+  description: 'Synth benchmarks: library vs plain cdk8s, scaling, memory, rule enforcement share',
+  steps: [{ exec: 'ts-node --transpile-only bench/run.ts' }],
+});
+
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');

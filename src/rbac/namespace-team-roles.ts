@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { RbacSubject, RbacSubjectKind } from './rbac-subject';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
+import { claimKey } from '../core/registry';
 
 const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
 
@@ -196,8 +197,7 @@ export class NamespaceTeamRoles extends Construct {
     assertDnsLabel(this, 'namespace', props.namespace);
     this.namespace = props.namespace;
 
-    const clash = this.node.root.node.findAll()
-      .find((c) => c !== this && c instanceof NamespaceTeamRoles && c.namespace === props.namespace);
+    const clash = claimKey(this, `NamespaceTeamRoles:${props.namespace}`);
     if (clash) {
       throw configError(this, 'namespace',
         `namespace "${props.namespace}" already has team roles from ${clash.node.path}`,

@@ -1,8 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
+import { claimKey } from '../core/registry';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { IMesh } from '../mesh/mesh';
@@ -104,7 +105,7 @@ export class HardenedNamespace extends Construct {
     PolicyEnforcement.of(this)._useMesh(this.mesh, false);
     this.allowedRegistries = [...(props.allowedRegistries ?? this.mesh.allowedRegistries)];
     this.checkNotReserved();
-    this.checkUnique(scope);
+    this.checkUnique();
     this.sensitiveData = props.sensitiveData ?? false;
     if (this.sensitiveData && (props.viewers ?? []).length > 0) {
       throw configError(this, 'viewers', 'a sensitive-data namespace has no viewer role (SECRET-1)',
@@ -209,11 +210,12 @@ export class HardenedNamespace extends Construct {
     }
   }
 
-  private checkUnique(scope: IConstruct): void {
-    const other = scope.node.root.node.findAll().find((c) => c instanceof HardenedNamespace && c !== this && c.name === this.name);
+  private checkUnique(): void {
+    const other = claimKey(this, `HardenedNamespace:${this.name}`);
     if (other) {
       throw configError(this, 'name', `namespace "${this.name}" is already defined at ${other.node.path}`,
         'Define each namespace once and pass that HardenedNamespace to every service in it');
     }
   }
+
 }

@@ -7,6 +7,7 @@ import { checkImage } from './image-policy';
 import { ServicePort, checkServicePorts } from './service-port';
 import { assertNoProblems, configError } from '../core/errors';
 import { objectName } from '../core/names';
+import { claimKey } from '../core/registry';
 import { DestinationRule, DestinationRuleSpecTrafficPolicyTlsMode } from '../imports/networking.istio.io';
 import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules,
@@ -699,12 +700,12 @@ export class SecureService extends Construct implements ISecureService {
   }
 
   private checkUnique(): void {
-    const other = this.node.root.node.findAll().find((c) => c !== this && c instanceof SecureService
-      && c.namespaceName === this.namespaceName && c.serviceName === this.serviceName);
+    const other = claimKey(this, `SecureService:${this.namespaceName}/${this.serviceName}`);
     if (other) {
       throw configError(this, 'name', `service "${this.namespaceName}/${this.serviceName}" is already defined at ${other.node.path}`, 'Give each service in a namespace a unique name');
     }
   }
+
 }
 
 /** Throws unless `exception` relaxes `ruleId` (the knob it unlocks). */

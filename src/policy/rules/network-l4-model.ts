@@ -104,9 +104,29 @@ export function restrictsIngress(np: RuleObject): boolean {
   return spec.policyTypes === undefined || (Array.isArray(spec.policyTypes) && spec.policyTypes.includes('Ingress'));
 }
 
+/** Per object set: ingress-restricting NetworkPolicies by namespace, and Namespace objects by name (built once). */
+const indexes = new WeakMap<readonly RuleObject[], { readonly ingress: Map<string, RuleObject[]>; readonly namespaces: Map<string, RuleObject> }>();
+
+function indexOf(ctx: RuleContext): { readonly ingress: Map<string, RuleObject[]>; readonly namespaces: Map<string, RuleObject> } {
+  let index = indexes.get(ctx.objects);
+  if (!index) {
+    index = { ingress: new Map(), namespaces: new Map() };
+    for (const o of ctx.objects) {
+      const ns = o.metadata?.namespace;
+      if (isKind(o, 'networking.k8s.io', 'NetworkPolicy') && typeof ns === 'string' && restrictsIngress(o)) {
+        index.ingress.set(ns, [...(index.ingress.get(ns) ?? []), o]);
+      } else if (isKind(o, '', 'Namespace') && typeof o.metadata?.name === 'string' && !index.namespaces.has(o.metadata.name)) {
+        index.namespaces.set(o.metadata.name, o);
+      }
+    }
+    indexes.set(ctx.objects, index);
+  }
+  return index;
+}
+
 /** NetworkPolicies (networking.k8s.io) in `namespace` that restrict ingress. */
 export function ingressPolicies(ctx: RuleContext, namespace: string): RuleObject[] {
-  return ctx.objects.filter((o) => isKind(o, 'networking.k8s.io', 'NetworkPolicy') && o.metadata?.namespace === namespace && restrictsIngress(o));
+  return indexOf(ctx).ingress.get(namespace) ?? [];
 }
 
 /** The pod selector of a NetworkPolicy (`{}`, all pods, when absent). */
@@ -139,7 +159,7 @@ export function admitsPort(rule: { readonly [key: string]: any }, port: number):
 
 /** The labels of a namespace: its Namespace object's labels (when among the objects) and the name label the API server sets. */
 export function namespaceLabels(ctx: RuleContext, namespace: string): Labels {
-  const ns = ctx.objects.find((o) => isKind(o, '', 'Namespace') && o.metadata?.name === namespace);
+  const ns = indexOf(ctx).namespaces.get(namespace);
   return { ...stringLabels(ns?.metadata?.labels), [NAMESPACE_NAME_LABEL]: namespace };
 }
 

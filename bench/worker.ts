@@ -1,0 +1,47 @@
+import { performance } from 'perf_hooks';
+import { App } from 'cdk8s';
+import { libraryApp, plainApp } from './blueprint';
+import { PolicyEnforcement } from '../src/policy/policy-enforcement';
+
+/**
+ * One measurement in a fresh process (so peak RSS belongs to it alone):
+ * `worker.ts <library|plain|rules> <services>` prints JSON `{ ms, objects, peakRssMb }`.
+ * - library: build the blueprint with the library and synthesize it to YAML;
+ * - plain: synthesize the identical documents as plain ApiObjects;
+ * - rules: the synth-time rule enforcement alone, over the library blueprint.
+ */
+const [mode, count] = [process.argv[2], Number(process.argv[3])];
+let peak = process.memoryUsage().rss;
+const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+
+function synth(app: App): number {
+  return app.synthYaml().split('\n---\n').length;
+}
+
+let ms = 0;
+let objects = 0;
+if (mode === 'library') {
+  const start = performance.now();
+  objects = synth(libraryApp(count));
+  ms = performance.now() - start;
+} else if (mode === 'plain') {
+  const documents = libraryApp(count).charts.flatMap((c) => c.toJson());
+  if (global.gc) global.gc();
+  peak = process.memoryUsage().rss;
+  const start = performance.now();
+  objects = synth(plainApp(documents));
+  ms = performance.now() - start;
+} else if (mode === 'rules') {
+  const app = libraryApp(count);
+  const enforcement = PolicyEnforcement.of(app);
+  objects = app.charts[0].toJson().length;
+  const start = performance.now();
+  const errors = enforcement.node.validate();
+  ms = performance.now() - start;
+  if (errors.length) throw new Error(errors.join('\n'));
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage().rss);
+process.stdout.write(JSON.stringify({ mode, services: count, ms, objects, peakRssMb: Math.round(peak / 1048576) }) + '\n');
