@@ -1,7 +1,7 @@
 import { NAMESPACE_NAME_LABEL } from '../../network/peers';
 import { PolicyRule, RuleObject, RuleSeverity, RuleViolation } from '../rule';
 import {
-  admitsNamespace, admitsPort, allowPolicies, allowedEdges, ingressPolicies, ingressRulesOf, selectsAllPodsWith,
+  admitsNamespace, admitsPort, allowPolicies, allowedEdges, ingressPoliciesSelectingAll, ingressRulesOf,
 } from './network-l4-model';
 
 function labelText(labels: { readonly [key: string]: string }): string {
@@ -43,7 +43,7 @@ export const NET_L4_001: PolicyRule = {
     for (const policy of allowPolicies(ctx)) {
       if (policy.matchLabels === undefined) continue;
       const labels = policy.matchLabels;
-      const nps = ingressPolicies(ctx, policy.namespace).filter((np) => selectsAllPodsWith(np, labels));
+      const nps = ingressPoliciesSelectingAll(ctx, policy.namespace, labels);
       const seen = new Set<string>();
       for (const edge of allowedEdges(policy.object)) {
         const key = `${edge.callerNamespace}:${edge.port}`;

@@ -182,3 +182,49 @@ export function admitsNamespace(ctx: RuleContext, rule: { readonly [key: string]
 export function selectsAllPodsWith(np: RuleObject, labels: Labels): boolean {
   return selectorSelectsAllWith(podSelectorOf(np), labels);
 }
+
+/** Per namespace: ingress NetworkPolicies with a plain matchLabels selector, keyed by it; the rest apart. */
+const bySelector = new WeakMap<readonly RuleObject[], Map<string, { readonly plain: Map<string, RuleObject[]>; readonly other: RuleObject[] }>>();
+
+function selectorKey(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The ingress NetworkPolicies of `namespace` that select every pod carrying `labels`, found by
+ * looking up each subset of `labels` instead of testing every policy of the namespace (an
+ * AuthorizationPolicy selector has one or two labels, a namespace hundreds of policies).
+ */
+export function ingressPoliciesSelectingAll(ctx: RuleContext, namespace: string, labels: Labels): RuleObject[] {
+  let perNamespace = bySelector.get(ctx.objects);
+  if (!perNamespace) {
+    perNamespace = new Map();
+    bySelector.set(ctx.objects, perNamespace);
+  }
+  let index = perNamespace.get(namespace);
+  if (!index) {
+    index = { plain: new Map(), other: [] };
+    for (const np of ingressPolicies(ctx, namespace)) {
+      const selector = podSelectorOf(np);
+      const plain = isRecord(selector) && Object.keys(selector).every((k) => k === 'matchLabels') ? stringLabels((selector as any).matchLabels ?? {}) : undefined;
+      if (plain && Object.keys(plain).length === Object.keys((selector as any).matchLabels ?? {}).length) {
+        const key = selectorKey(plain);
+        index.plain.set(key, [...(index.plain.get(key) ?? []), np]);
+      } else {
+        index.other.push(np);
+      }
+    }
+    perNamespace.set(namespace, index);
+  }
+  const entries = Object.entries(labels);
+  if (entries.length > 12) return ingressPolicies(ctx, namespace).filter((np) => selectsAllPodsWith(np, labels));
+  const found: RuleObject[] = [];
+  for (let mask = 0; mask < 1 << entries.length; mask++) {
+    const subset = Object.fromEntries(entries.filter((_, i) => mask & (1 << i)));
+    found.push(...(index.plain.get(selectorKey(subset)) ?? []));
+  }
+  found.push(...index.other.filter((np) => selectsAllPodsWith(np, labels)));
+  // Keep the policies' original order.
+  const order = ingressPolicies(ctx, namespace);
+  return found.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}

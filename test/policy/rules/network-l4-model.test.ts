@@ -1,6 +1,8 @@
+import * as fc from 'fast-check';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import {
-  admitsNamespace, admitsPort, allowPolicies, allowedEdges, namespaceLabels, portNumber, principalNamespace, restrictsIngress,
+  admitsNamespace, admitsPort, allowPolicies, allowedEdges, ingressPolicies, ingressPoliciesSelectingAll, namespaceLabels, portNumber,
+  principalNamespace, restrictsIngress, selectsAllPodsWith,
 } from '../../../src/policy/rules/network-l4-model';
 
 const ap = (spec: object, namespace = 'bookinfo') => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace }, spec });
@@ -92,5 +94,25 @@ describe('NetworkPolicy reading', () => {
     expect(admitsNamespace(ctx, { from: [{ podSelector: {} }] }, 'bookinfo', 'bookinfo')).toBe(true);
     expect(admitsNamespace(ctx, { from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }, 'bookinfo', 'frontend')).toBe(false);
     expect(admitsNamespace(ctx, { from: [null, 'x'] }, 'bookinfo', 'frontend')).toBe(false);
+  });
+});
+
+describe('ingressPoliciesSelectingAll (indexed lookup)', () => {
+  const label = fc.record({ app: fc.constantFrom('a', 'b'), version: fc.constantFrom('v1', 'v2'), tier: fc.constantFrom('web', 'db') }, { requiredKeys: [] });
+  const selector = fc.oneof(
+    label.map((l: object) => ({ matchLabels: l })),
+    fc.constant({}),
+    label.map((l: object) => ({ matchLabels: l, matchExpressions: [{ key: 'tier', operator: 'Exists' }] })),
+  );
+
+  test('property: finds exactly the policies the linear filter finds, in the same order', () => {
+    fc.assert(fc.property(fc.array(selector, { maxLength: 12 }), label, (selectors: object[], labels: { [k: string]: string }) => {
+      const nps = selectors.map((podSelector, i) => ({
+        apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `np${i}`, namespace: 'ns' }, spec: { podSelector, policyTypes: ['Ingress'] },
+      }));
+      const ctx = ruleContext(nps);
+      const expected = ingressPolicies(ctx, 'ns').filter((np) => selectsAllPodsWith(np, labels));
+      expect(ingressPoliciesSelectingAll(ctx, 'ns', labels)).toEqual(expected);
+    }), { numRuns: 200 });
   });
 });
