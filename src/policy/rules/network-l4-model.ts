@@ -218,11 +218,11 @@ export function ingressPoliciesSelectingAll(ctx: RuleContext, namespace: string,
   }
   const entries = Object.entries(labels);
   if (entries.length > 12) return ingressPolicies(ctx, namespace).filter((np) => selectsAllPodsWith(np, labels));
+  // Every subset of the labels, built by adding one label at a time.
+  let subsets: [string, string][][] = [[]];
+  for (const entry of entries) subsets = [...subsets, ...subsets.map((s) => [...s, entry])];
   const found: RuleObject[] = [];
-  for (let mask = 0; mask < 1 << entries.length; mask++) {
-    const subset = Object.fromEntries(entries.filter((_, i) => mask & (1 << i)));
-    found.push(...(index.plain.get(selectorKey(subset)) ?? []));
-  }
+  for (const subset of subsets) found.push(...(index.plain.get(selectorKey(Object.fromEntries(subset))) ?? []));
   found.push(...index.other.filter((np) => selectsAllPodsWith(np, labels)));
   // Keep the policies' original order.
   const order = ingressPolicies(ctx, namespace);
