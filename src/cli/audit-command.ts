@@ -1,0 +1,160 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { CliIo, CliStream } from './main';
+import { auditManifests, isFailing } from '../audit/audit';
+import { DEFAULT_MAX_FILE_BYTES, LoadIssue, formatIssue, loadManifests } from '../audit/manifest-loader';
+import { renderJson } from '../audit/reporters/json';
+import { AuditReport, summaryLine } from '../audit/reporters/report';
+import { renderSarif } from '../audit/reporters/sarif';
+import { renderTable } from '../audit/reporters/table';
+
+/** More units than this (files while loading, objects while auditing) show a progress bar on a TTY. */
+export const PROGRESS_THRESHOLD = 200;
+
+/** The version in package.json, or `0.0.0` when it cannot be read. */
+export function toolVersion(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf-8')).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Options of the `audit` command, as Commander parses them. */
+interface AuditFlags {
+  readonly format: 'table' | 'json' | 'sarif';
+  readonly output?: string;
+  readonly failOn: 'error' | 'warning' | 'none';
+  readonly today?: string;
+  readonly rootNamespace: string;
+  readonly controlPlaneNamespace?: string;
+  readonly meshAdminGroup: string[];
+  readonly operatorGroup: string[];
+  readonly mesh?: boolean;
+  readonly color?: boolean;
+  readonly maxFileSize: number;
+}
+
+/**
+ * Registers `audit <paths...>`: loads manifests (files, directories, `-` for stdin), runs the
+ * rule set with exceptions from the objects' annotations, and prints a table, JSON or SARIF.
+ * Reports the exit code through `setExitCode`: 1 when a non-excepted finding at or above
+ * `--fail-on` exists, 2 when input was unusable (the report still covers the rest).
+ */
+export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): Command {
+  return program.command('audit')
+    .description('Audit Kubernetes/Istio manifests (YAML or JSON files, directories, - for stdin) against the rule set.')
+    .argument('<paths...>', 'files, directories (recursive: .yaml, .yml, .json) or - for stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a non-excepted finding at or above this severity exists')
+      .choices(['error', 'warning', 'none']).default('error'))
+    .option('--today <YYYY-MM-DD>', 'the date exceptions expire against (default: today, UTC)', parseDate)
+    .option('--root-namespace <namespace>', 'mesh root namespace', 'istio-system')
+    .option('--control-plane-namespace <namespace>', 'namespace istiod runs in (default: the root namespace)')
+    .option('--mesh-admin-group <group>', 'group of mesh administrators (repeatable)', collect, [])
+    .option('--operator-group <group>', 'other operator group allowed ClusterRoleBindings (repeatable)', collect, [])
+    .option('--mesh', 'expect the mesh baseline (mesh-wide STRICT mTLS, allow-nothing) in the input (default: when any object is in the root namespace)')
+    .option('--no-mesh', 'do not report missing mesh-wide objects')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (default: colour on a TTY unless NO_COLOR is set)')
+    .option('--max-file-size <MB>', 'skip files larger than this many megabytes', parseSize, DEFAULT_MAX_FILE_BYTES / 1024 / 1024)
+    .action((paths: string[], flags: AuditFlags) => setExitCode(audit(paths, flags, io)));
+}
+
+function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
+  const progress = new Progress(io.stderr);
+  const loaded = loadManifests(paths, {
+    readStdin: io.readStdin,
+    maxFileBytes: Math.round(flags.maxFileSize * 1024 * 1024),
+    onFile: (done, total) => progress.update('loading', done, total),
+  });
+  progress.stop();
+  const issues: LoadIssue[] = [...loaded.issues];
+  if (loaded.manifests.length === 0 && !issues.some((i) => i.severity === 'error')) {
+    issues.push({ severity: 'error', file: paths.join(' '), message: 'no Kubernetes objects found (empty input)' });
+  }
+  for (const issue of issues) io.stderr.write(`${formatIssue(issue)}\n`);
+  const errors = issues.filter((i) => i.severity === 'error').length;
+  if (errors > 0) io.stderr.write(`skipped ${errors} input(s) that could not be read; the report covers the rest\n`);
+
+  const result = auditManifests(loaded.manifests, {
+    today: flags.today,
+    rootNamespace: flags.rootNamespace,
+    controlPlaneNamespace: flags.controlPlaneNamespace,
+    meshAdminGroups: flags.meshAdminGroup,
+    operatorGroups: flags.operatorGroup,
+    expectMeshBaseline: flags.mesh,
+    onProgress: (done, total) => progress.update('auditing', done, total),
+  });
+  progress.stop();
+
+  const report: AuditReport = { result, issues, toolVersion: toolVersion() };
+  const toFile = flags.output !== undefined;
+  const env = io.env ?? process.env;
+  const color = !toFile && (flags.color ?? (!!io.stdout.isTTY && !env.NO_COLOR));
+  const text = flags.format === 'json' ? renderJson(report)
+    : flags.format === 'sarif' ? renderSarif(report)
+      : renderTable(report, { color, width: toFile ? 160 : io.stdout.columns });
+  if (toFile) {
+    try {
+      fs.writeFileSync(flags.output!, text);
+    } catch (e: any) {
+      io.stderr.write(`error: cannot write ${flags.output}: ${e?.message ?? e}\n`);
+      return 2;
+    }
+  } else {
+    io.stdout.write(text);
+  }
+  // The table ends with the summary; other outputs keep stdout machine-readable.
+  if (toFile || flags.format !== 'table') io.stderr.write(`${summaryLine(result.summary)}\n`);
+  if (errors > 0) return 2;
+  return result.findings.some((f) => isFailing(f, flags.failOn)) ? 1 : 0;
+}
+
+/** A progress bar on stderr, shown only on a TTY and for more than PROGRESS_THRESHOLD units. */
+class Progress {
+  private bar?: SingleBar;
+
+  constructor(private readonly stream: CliStream) {}
+
+  public update(phase: string, done: number, total: number): void {
+    if (!this.stream.isTTY || total <= PROGRESS_THRESHOLD) return;
+    if (!this.bar) {
+      this.bar = new SingleBar({
+        stream: this.stream as NodeJS.WritableStream,
+        format: `${phase} [{bar}] {value}/{total}`,
+        clearOnComplete: true,
+        hideCursor: false,
+        barsize: 30,
+      });
+      this.bar.start(total, 0);
+    }
+    this.bar.update(done);
+  }
+
+  public stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseDate(value: string): string {
+  const d = new Date(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
+    throw new InvalidArgumentError('expected a date as YYYY-MM-DD.');
+  }
+  return value;
+}
+
+function parseSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of megabytes.');
+  return n;
+}

@@ -1,0 +1,216 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PROGRESS_THRESHOLD } from '../../src/cli/audit-command';
+import { CliIo, run } from '../../src/cli/main';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const FIXTURES = path.join('test', 'fixtures', 'audit');
+const BAD = path.join(FIXTURES, 'bad');
+const GOOD = path.join(FIXTURES, 'good');
+const BROKEN = path.join(FIXTURES, 'broken');
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/;
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with buffers for stdout/stderr (TTY or not) and an optional stdin. */
+interface CliOptions {
+  tty?: boolean;
+  stderrTty?: boolean;
+  stdin?: string;
+  env?: { [k: string]: string };
+}
+
+async function cli(args: string[], opts: CliOptions = {}): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: { write: (s: string) => { stdout += s; return true; }, isTTY: opts.tty ?? false, columns: 140 },
+    stderr: { write: (s: string) => { stderr += s; return true; }, isTTY: opts.stderrTty ?? false, columns: 100 },
+    readStdin: opts.stdin === undefined ? undefined : () => opts.stdin!,
+    env: opts.env ?? {},
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+const created: string[] = [];
+afterAll(() => created.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function tmpdir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-cli-'));
+  created.push(dir);
+  return dir;
+}
+
+let cwd: string;
+beforeAll(() => {
+  cwd = process.cwd();
+  process.chdir(REPO);
+});
+afterAll(() => process.chdir(cwd));
+
+describe('cdk8s-secure-mesh audit: exit codes and output', () => {
+  test('findings at or above --fail-on exit 1; the table ends with the summary line', async () => {
+    const r = await cli(['audit', BAD, '--today', '2026-01-01']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('RBAC-CRB-001');
+    expect(r.stdout).toContain('list.json:11');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 objects, 8 errors, 4 warnings, 1 excepted');
+    expect(r.stderr).toBe('');
+  });
+
+  test('clean input exits 0', async () => {
+    const r = await cli(['audit', GOOD]);
+    expect(r).toEqual({ code: 0, stdout: 'No findings.\n6 objects, 0 errors, 0 warnings, 0 excepted\n', stderr: '' });
+  });
+
+  test('--fail-on none never fails on findings; --fail-on warning fails on warnings alone', async () => {
+    expect((await cli(['audit', BAD, '--fail-on', 'none'])).code).toBe(0);
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'np.yaml'), [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: shop}',
+      'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:',
+      '      containers:', '        - name: web', `          image: gcr.io/acme/web@sha256:${'a'.repeat(64)}`,
+    ].join('\n'));
+    const strict = await cli(['audit', dir, '--fail-on', 'warning']);
+    expect(strict.stdout).toContain('0 errors');
+    expect(strict.stdout).toMatch(/[1-9]\d* warnings?/);
+    expect(strict.code).toBe(1);
+    expect((await cli(['audit', dir])).code).toBe(0);
+  });
+
+  test('--format json and sarif keep stdout machine-readable; the summary goes to stderr', async () => {
+    const json = await cli(['audit', BAD, '-f', 'json', '--today', '2026-01-01']);
+    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 8, excepted: 1, objects: 4, warnings: 4 });
+    expect(json.stderr).toBe('4 objects, 8 errors, 4 warnings, 1 excepted\n');
+    const sarif = await cli(['audit', BAD, '--format', 'sarif']);
+    const log = JSON.parse(sarif.stdout);
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('test/fixtures/audit/bad/list.json');
+  });
+
+  test('--output writes the report to a file', async () => {
+    const out = path.join(tmpdir(), 'report.sarif');
+    const r = await cli(['audit', BAD, '-f', 'sarif', '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(fs.readFileSync(out, 'utf-8')).runs[0].tool.driver.name).toBe('cdk8s-secure-mesh');
+    expect(r.stderr).toMatch(/^4 objects, /);
+  });
+
+  test('--today moves the clock: the valid exception expires', async () => {
+    const later = await cli(['audit', BAD, '-f', 'json', '--today', '2100-01-01']);
+    const doc = JSON.parse(later.stdout);
+    expect(doc.summary.excepted).toBe(0);
+    expect(doc.findings.filter((f: any) => f.ruleId === 'EXC-EXPIRED').map((f: any) => f.message)).toEqual([
+      expect.stringContaining('IMG-DIGEST-001'), expect.stringContaining('POD-PRIV-001'),
+    ]);
+  });
+
+  test('mesh layout flags: --mesh-admin-group, --operator-group, --root-namespace, --no-mesh / --mesh', async () => {
+    const blueprint = tmpdir();
+    fs.writeFileSync(path.join(blueprint, 'crb.yaml'), [
+      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: ops}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]',
+    ].join('\n'));
+    expect((await cli(['audit', blueprint])).code).toBe(1);
+    expect((await cli(['audit', blueprint, '--mesh-admin-group', 'x', '--mesh-admin-group', 'ops'])).code).toBe(0);
+    expect((await cli(['audit', blueprint, '--operator-group', 'ops'])).code).toBe(0);
+    const withMesh = await cli(['audit', blueprint, '--operator-group', 'ops', '--mesh', '-f', 'json']);
+    expect(JSON.parse(withMesh.stdout).findings.map((f: any) => f.object)).toEqual(['<mesh>', '<mesh>']);
+    const noMesh = await cli(['audit', BAD, '--no-mesh', '-f', 'json']);
+    expect(JSON.parse(noMesh.stdout).findings.some((f: any) => f.object === '<mesh>')).toBe(false);
+    const otherRoot = await cli(['audit', BAD, '--root-namespace', 'mesh-root', '-f', 'json']);
+    expect(JSON.parse(otherRoot.stdout).meshBaselineExpected).toBe(false);
+  });
+
+  test('- reads manifests from stdin', async () => {
+    const r = await cli(['audit', '-', '-f', 'json'], { stdin: fs.readFileSync(path.join(BAD, 'mesh.yaml'), 'utf-8') });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.summary.objects).toBe(2);
+    expect(doc.findings[0].file).toBe('<stdin>');
+  });
+});
+
+describe('bad input and usage errors exit 2, saying what was skipped', () => {
+  test('unparseable files are named with file:line and document; the rest is still audited', async () => {
+    const r = await cli(['audit', BROKEN, GOOD, '--format', 'json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: test/fixtures/audit/broken/invalid.json:5: invalid JSON, file skipped');
+    expect(r.stderr).toContain('error: test/fixtures/audit/broken/invalid.yaml:10 (document 1): invalid YAML, document skipped');
+    expect(r.stderr).toContain('skipped 2 input(s) that could not be read; the report covers the rest');
+    expect(JSON.parse(r.stdout).summary.objects).toBe(8);
+  });
+
+  test('missing paths and empty input are errors', async () => {
+    const missing = await cli(['audit', 'no/such/dir']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('error: no/such/dir: no such file or directory');
+    const empty = await cli(['audit', tmpdir()]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no Kubernetes objects found \(empty input\)/);
+  });
+
+  test('invalid options are usage errors, with a hint', async () => {
+    for (const args of [['audit', BAD, '-f', 'xml'], ['audit', BAD, '--today', '2026-13-01'], ['audit', BAD, '--fail-on', 'info'], ['audit'], ['nope'], ['audit', BAD, '--max-file-size', '0']]) {
+      const r = await cli(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/error: /);
+    }
+  });
+
+  test('--help and --version exit 0; both commands are registered', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/audit \[options\] <paths\.\.\.>/);
+    expect(help.stdout).toMatch(/\n {2}access/);
+    expect((await cli(['audit', '--help'])).stdout).toContain('--mesh-admin-group <group>');
+    expect((await cli(['--version'])).code).toBe(0);
+    const access = await cli(['access', '--help']);
+    expect(access.code).toBe(0);
+    expect(access.stdout).toMatch(/^Usage: cdk8s-secure-mesh access/);
+  });
+});
+
+describe('terminal behaviour', () => {
+  test('colour only on a TTY, and never with --no-color or NO_COLOR', async () => {
+    expect((await cli(['audit', BAD])).stdout).not.toMatch(ANSI);
+    expect((await cli(['audit', BAD], { tty: true })).stdout).toMatch(ANSI);
+    expect((await cli(['audit', BAD, '--no-color'], { tty: true })).stdout).not.toMatch(ANSI);
+    expect((await cli(['audit', BAD], { tty: true, env: { NO_COLOR: '1' } })).stdout).not.toMatch(ANSI);
+    expect((await cli(['audit', BAD, '--color'])).stdout).toMatch(ANSI);
+  });
+
+  test(`a progress bar on a TTY stderr, only for more than ${PROGRESS_THRESHOLD} documents`, async () => {
+    const dir = tmpdir();
+    const many = Array.from({ length: PROGRESS_THRESHOLD + 50 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}, namespace: shop}\n`).join('---\n');
+    fs.writeFileSync(path.join(dir, 'many.yaml'), many);
+    const tty = await cli(['audit', dir], { stderrTty: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/auditing \[.*\] \d+\/\d+/);
+    expect((await cli(['audit', dir])).stderr).toBe('');
+    expect((await cli(['audit', GOOD], { stderrTty: true })).stderr).toBe('');
+  });
+});
+
+describe('the real executable', () => {
+  test('main.ts is a node script and runs as a child process on a fixture directory', () => {
+    expect(fs.readFileSync(path.join(REPO, 'src', 'cli', 'main.ts'), 'utf-8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', BAD, '--today', '2026-01-01', '-f', 'json'], {
+      cwd: REPO, encoding: 'utf-8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,
+    });
+    expect(child.status).toBe(1);
+    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 8, excepted: 1, objects: 4, warnings: 4 });
+    expect(child.stderr).toContain('4 objects, 8 errors, 4 warnings, 1 excepted');
+    const clean = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', GOOD], { cwd: REPO, encoding: 'utf-8', timeout: 60_000 });
+    expect(clean.status).toBe(0);
+  }, 120_000);
+});

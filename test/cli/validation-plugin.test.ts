@@ -1,0 +1,147 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Validation, ValidationContext } from 'cdk8s-cli/plugins';
+import { SecureMeshValidation } from '../../src/cli/validation-plugin';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const FIXTURES = path.join(REPO, 'test', 'fixtures', 'audit');
+const created: string[] = [];
+afterAll(() => created.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function mkdtemp(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** A real cdk8s-cli ValidationContext over manifest files, as `cdk8s synth` builds it. */
+function context(manifests: string[], metadata: { [name: string]: { path: string } } = {}): ValidationContext {
+  return new ValidationContext(manifests, 'cdk8s-secure-mesh', '0.0.0', metadata, false);
+}
+
+describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
+  test('it is a cdk8s-cli Validation', () => {
+    const plugin: Validation = new SecureMeshValidation();
+    expect(typeof plugin.validate).toBe('function');
+  });
+
+  test('violations per rule, with the resource name, manifest, field and message; the report fails on errors', async () => {
+    const ctx = context([path.join(FIXTURES, 'bad', 'list.json')], { 'developers-admin': { path: 'app/crb' } });
+    await new SecureMeshValidation({ today: '2026-01-01' }).validate(ctx);
+    const report = ctx.report.toJson();
+    expect(report.summary.status).toBe('failure');
+    expect(report.summary.metadata).toMatchObject({ 'summary': '2 objects, 3 errors, 0 warnings, 0 excepted', 'fail-on': 'error' });
+    expect(report.violations.map((v) => v.ruleName)).toEqual(['MESH-MTLS-002 (error; MTLS-1)', 'RBAC-CA-001 (error; CA-1)', 'RBAC-CRB-001 (error; NS-1)']);
+    const crb = report.violations[2];
+    expect(crb.fix).toContain('RoleBinding');
+    expect(crb.violatingConstructs).toEqual([{
+      resourceName: 'developers-admin',
+      constructPath: 'app/crb',
+      manifestPath: path.join(FIXTURES, 'bad', 'list.json'),
+      locations: [expect.stringMatching(/^ClusterRoleBinding\/developers-admin subjects\[0\] \(line 11\): binds ClusterRole "cluster-admin"/)],
+    }]);
+  });
+
+  test('excepted findings are not violations; properties configure the audit', async () => {
+    const mesh = path.join(FIXTURES, 'bad', 'mesh.yaml');
+    const ctx = context([mesh]);
+    const log = jest.spyOn(ctx.logger, 'log').mockImplementation(() => undefined);
+    await new SecureMeshValidation({ today: '2026-01-01', expectMeshBaseline: false }).validate(ctx);
+    expect(log).toHaveBeenCalledWith('IMG-DIGEST-001: Deployment/shop/legacy excepted until 2099-12-31');
+    const names = ctx.report.toJson().violations.map((v) => v.ruleName.split(' ')[0]);
+    expect(names).not.toContain('IMG-DIGEST-001');
+    expect(names).not.toContain('MESH-AUTHZ-001');
+    expect(names).toContain('EXC-EXPIRED');
+  });
+
+  test('warnings alone pass, unless failOn is warning; clean manifests pass', async () => {
+    const dir = mkdtemp('secure-mesh-plugin-');
+    const file = path.join(dir, 'w.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: shop}',
+      'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:',
+      '      containers:', '        - name: web', `          image: gcr.io/acme/web@sha256:${'a'.repeat(64)}`,
+    ].join('\n'));
+    const lenient = context([file]);
+    await new SecureMeshValidation().validate(lenient);
+    expect(lenient.report.success).toBe(true);
+    expect(lenient.report.toJson().violations.length).toBeGreaterThan(0);
+    const strict = context([file]);
+    await new SecureMeshValidation({ failOn: 'warning' }).validate(strict);
+    expect(strict.report.success).toBe(false);
+    const good = context([path.join(FIXTURES, 'good', 'mesh-baseline.yaml')]);
+    await new SecureMeshValidation().validate(good);
+    expect(good.report.toJson()).toMatchObject({ violations: [], summary: { status: 'success' } });
+  });
+
+  test('an unreadable manifest fails the report', async () => {
+    const ctx = context([path.join(FIXTURES, 'broken', 'invalid.yaml')]);
+    await new SecureMeshValidation().validate(ctx);
+    expect(ctx.report.success).toBe(false);
+    expect(ctx.report.toJson().violations[0]).toMatchObject({ ruleName: 'INPUT-UNREADABLE' });
+  });
+});
+
+describe('through the real cdk8s-cli: `cdk8s synth` with `validations:` in cdk8s.yaml', () => {
+  const cdk8sBin = path.join(REPO, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
+  const register = `require(${JSON.stringify(require.resolve('ts-node', { paths: [REPO] }))}).register({ transpileOnly: true, project: ${JSON.stringify(path.join(REPO, 'tsconfig.json'))} });`;
+
+  /** A cdk8s app directory whose app runs `body` (JavaScript, with App/Chart/ApiObject and the library as `sm`). */
+  function appDir(body: string): string {
+    const dir = mkdtemp('secure-mesh-cdk8s-');
+    // cdk8s-cli require()s the plugin; this shim lets it load the TypeScript source.
+    fs.writeFileSync(path.join(dir, 'plugin.js'), `${register}\nmodule.exports = require(${JSON.stringify(path.join(REPO, 'src', 'cli', 'validation-plugin.ts'))});\n`);
+    fs.writeFileSync(path.join(dir, 'app.js'), [
+      register,
+      `const { App, Chart, ApiObject } = require(${JSON.stringify(require.resolve('cdk8s', { paths: [REPO] }))});`,
+      `const sm = require(${JSON.stringify(path.join(REPO, 'src'))});`,
+      'const app = new App();',
+      body,
+      'app.synth();',
+    ].join('\n'));
+    fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), [
+      'app: node app.js',
+      'output: dist',
+      'validations:',
+      '  - package: ./plugin.js',
+      '    version: 0.0.0',
+      '    class: SecureMeshValidation',
+      '    properties:',
+      '      today: "2026-01-01"',
+    ].join('\n'));
+    return dir;
+  }
+
+  function synth(dir: string) {
+    return spawnSync(process.execPath, [cdk8sBin, 'synth', '--no-check-upgrade', '--validation-reports-output-file', 'reports.json'], {
+      cwd: dir, encoding: 'utf-8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
+    });
+  }
+
+  test('a bad app fails synthesis with the rule id, object and construct path in the report', () => {
+    const dir = appDir([
+      "const chart = new Chart(app, 'bad');",
+      "new ApiObject(chart, 'lenient', { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication',",
+      "  metadata: { name: 'lenient', namespace: 'shop' }, spec: { mtls: { mode: 'PERMISSIVE' } } });",
+    ].join('\n'));
+    const result = synth(dir);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain('MESH-MTLS-002');
+    expect(result.stderr).toContain('Validation failed');
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'reports.json'), 'utf-8')).reports[0];
+    expect(report.summary.status).toBe('failure');
+    expect(report.violations[0].ruleName).toMatch(/^MESH-MTLS-002/);
+    expect(report.violations[0].violatingConstructs[0]).toMatchObject({ resourceName: 'lenient', constructPath: 'bad/lenient', manifestPath: 'dist/bad.k8s.yaml' });
+  }, 180_000);
+
+  test('a good app (the library\'s MeshBaseline) passes', () => {
+    const dir = appDir("new sm.MeshBaseline(new Chart(app, 'good'), 'mesh');");
+    const result = synth(dir);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(result.stdout).toContain('Validations ended succesfully');
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'reports.json'), 'utf-8')).reports[0];
+    expect(report.summary).toMatchObject({ status: 'success', metadata: { summary: '6 objects, 0 errors, 0 warnings, 0 excepted' } });
+  }, 180_000);
+});
