@@ -1,0 +1,421 @@
+import { PeerAuthn, effectiveMtls, parsePeerAuthentications, peerAuthnLevels } from './access-mtls';
+import { renderMarkdown, renderTable } from './access-report';
+import {
+  AccessCheckResult, AccessDecision, AccessEdge, AccessExample, AccessLayer, AccessLayerVerdict, AccessMatrixOptions,
+  AccessRequest, AccessWorkload,
+} from './access-types';
+import {
+  AuthzOutcome, AuthzPolicy, AuthzRequest, RequestAttributes, RequestAuthn, acceptedIssuers, candidateRequests, describeRule,
+  evaluateAuthorization, jwtHandling, parseAuthorizationPolicies, parseRequestAuthentications, policiesFor,
+} from './authz-evaluator';
+import { renderMermaid } from './mermaid';
+import { NetPolicy, NetworkOutcome, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
+import { NamespaceInfo, PortProtocol, Workload, capturesInbound, capturesOutbound, compareStrings, discoverWorkloads } from './workloads';
+
+/** One layer's verdict before it becomes public. */
+interface Verdict {
+  readonly layer: AccessLayer;
+  readonly value: boolean | 'unknown';
+  readonly decidedBy: string;
+  readonly reason: string;
+  readonly policies: string[];
+}
+
+/** Everything the evaluator found about caller -> target:port. */
+interface Evaluation {
+  readonly layers: Verdict[];
+  readonly value: boolean | 'unknown';
+  readonly decider: Verdict;
+  readonly protocol: PortProtocol;
+  readonly example: AccessExample;
+  readonly allowingRules: string[];
+  readonly conditions: string[];
+  readonly networkIngress: string[];
+  readonly networkEgress: string[];
+  readonly mtlsMode: string;
+  readonly mtlsPolicy: string;
+  readonly plaintextAccepted: boolean;
+}
+
+function decisionOf(v: boolean | 'unknown'): AccessDecision {
+  return v === 'unknown' ? AccessDecision.UNKNOWN : v ? AccessDecision.ALLOWED : AccessDecision.DENIED;
+}
+
+function publicVerdict(v: Verdict): AccessLayerVerdict {
+  return { layer: v.layer, decision: decisionOf(v.value), allowed: v.value, decidedBy: v.decidedBy, reason: v.reason, policies: v.policies };
+}
+
+/**
+ * Who can call whom, and why: the access matrix of a set of manifests, evaluated offline from
+ * Istio AuthorizationPolicy, RequestAuthentication and PeerAuthentication and Kubernetes
+ * NetworkPolicy (AUTHZ-1..4, JWT-1, MTLS-1, NETPOL-1; OPS-3's "see who talks to whom" without a
+ * cluster).
+ *
+ * A call from workload A to workload B on port P is allowed when every layer it meets admits it,
+ * in this order: A's egress NetworkPolicies, B's ingress NetworkPolicies, B's sidecar mTLS mode
+ * (a plaintext caller is refused by STRICT), and B's authorization (CUSTOM, DENY, ALLOW, in
+ * Istio's order). Attributes of the request that are not given (method, path, host, JWT, SNI) are
+ * chosen to find an allowed request: the answer is "allowed" when some request is, and names it.
+ * Anything the manifests cannot decide (an external authorizer, headers, IP addresses, unknown
+ * conditions, namespace labels not in the input) makes the answer `'unknown'`, never a guess.
+ *
+ * @example
+ * const matrix = AccessMatrix.fromManifests(Testing.synth(chart), {
+ *   workloads: [{ name: 'istio-ingressgateway', namespace: 'istio-system',
+ *     serviceAccount: 'istio-ingressgateway-service-account', labels: { istio: 'ingressgateway' } }],
+ * });
+ * matrix.check({ from: 'bookinfo/reviews', to: 'bookinfo/ratings', port: 9080, method: 'GET', path: '/ratings/1' });
+ * // { allowed: true, decidedBy: 'AuthorizationPolicy/bookinfo/ratings', layer: 'authorization', ... }
+ */
+export class AccessMatrix {
+  /**
+   * Builds the matrix of `objects` (plain Kubernetes objects: `Testing.synth(chart)` output or
+   * loaded YAML).
+   */
+  public static fromManifests(objects: any[], options: AccessMatrixOptions = {}): AccessMatrix {
+    return new AccessMatrix(objects, options);
+  }
+
+  private readonly trustDomain: string;
+  private readonly rootNamespace: string;
+  private readonly all: Workload[];
+  private readonly namespaces: Map<string, NamespaceInfo>;
+  private readonly authz: AuthzPolicy[];
+  private readonly requestAuthns: RequestAuthn[];
+  private readonly peerAuthns: PeerAuthn[];
+  private readonly netPolicies: NetPolicy[];
+  private readonly notes: string[];
+  private edgeCache?: AccessEdge[];
+  /** Per-target (and per-port) results that do not depend on the caller. */
+  private readonly memo = new Map<string, any>();
+
+  private constructor(objects: any[], options: AccessMatrixOptions) {
+    if (!Array.isArray(objects)) throw new Error('AccessMatrix.fromManifests: objects must be an array of Kubernetes objects');
+    this.trustDomain = options.trustDomain ?? 'cluster.local';
+    this.rootNamespace = options.rootNamespace ?? 'istio-system';
+    const discovery = discoverWorkloads(objects, {
+      trustDomain: this.trustDomain,
+      rootNamespace: this.rootNamespace,
+      declared: options.workloads ?? [],
+      inferGateways: options.inferGateways ?? true,
+    });
+    this.all = discovery.workloads;
+    this.namespaces = discovery.namespaces;
+    const parsed = parseAuthorizationPolicies(objects);
+    this.authz = parsed.policies;
+    this.requestAuthns = parseRequestAuthentications(objects);
+    this.peerAuthns = parsePeerAuthentications(objects);
+    this.netPolicies = parseNetworkPolicies(objects);
+    const notes = [...discovery.warnings, ...parsed.warnings];
+    for (const w of this.all) {
+      notes.push(...peerAuthnLevels(this.peerAuthns, w, this.rootNamespace).warnings);
+      if (w.ports.length === 0) notes.push(`${w.id}: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix`);
+      if (w.sidecarReason.startsWith('assumed')) notes.push(`${w.id}: sidecar ${w.sidecarReason}`);
+    }
+    this.notes = [...new Set(notes)].sort(compareStrings);
+  }
+
+  /** The workloads, sorted by id. */
+  public workloads(): AccessWorkload[] {
+    return this.all.map((w) => ({
+      id: w.id,
+      name: w.name,
+      namespace: w.namespace,
+      kind: w.kind,
+      serviceAccount: w.serviceAccount,
+      principal: w.principal,
+      labels: { ...w.labels },
+      ports: w.ports.map((p) => p.port),
+      sidecar: w.sidecar,
+      origin: w.origin,
+    }));
+  }
+
+  /** What the evaluation assumed or could not use (inferred gateways, ignored policies, ambiguities), sorted. */
+  public warnings(): string[] {
+    return [...this.notes];
+  }
+
+  /**
+   * Every caller -> target:port allowed at both L7 and L4 (`allowed: true`), and those that may be
+   * (`allowed: 'unknown'`), with the policies behind each; sorted by caller, target, port. A
+   * workload calling itself is not listed.
+   */
+  public edges(): AccessEdge[] {
+    if (!this.edgeCache) {
+      const out: AccessEdge[] = [];
+      for (const caller of this.all) {
+        for (const target of this.all) {
+          if (caller.id === target.id) continue;
+          for (const p of target.ports) {
+            const ev = this.evaluate(caller, target, p.port, {}, true);
+            if (ev.value === false) continue;
+            out.push({
+              from: caller.id,
+              to: target.id,
+              port: p.port,
+              protocol: ev.protocol,
+              allowed: ev.value,
+              decision: decisionOf(ev.value),
+              allowedBy: ev.allowingRules,
+              conditions: ev.conditions,
+              networkIngress: ev.networkIngress,
+              networkEgress: ev.networkEgress,
+              mtlsMode: ev.mtlsMode,
+              mtlsPolicy: ev.mtlsPolicy,
+              plaintextAccepted: ev.plaintextAccepted,
+              layers: ev.layers.map(publicVerdict),
+              example: ev.example,
+            });
+          }
+        }
+      }
+      this.edgeCache = out;
+    }
+    return this.edgeCache.map((e) => ({ ...e }));
+  }
+
+  /**
+   * Answers one question and names the policy that decided it. Throws when `from` or `to` names no
+   * workload (or several).
+   */
+  public check(request: AccessRequest): AccessCheckResult {
+    const caller = this.resolve(request.from, 'from');
+    const target = this.resolve(request.to, 'to');
+    if (!Number.isInteger(request.port) || request.port < 1 || request.port > 65535) {
+      throw new Error(`check: port must be an integer between 1 and 65535, got ${request.port}`);
+    }
+    const { port, note } = this.targetPort(target, request.port);
+    const ev = this.evaluate(caller, target, port, {
+      method: request.method,
+      path: request.path,
+      host: request.host,
+      jwtIssuer: request.jwtIssuer,
+      jwtSubject: request.jwtSubject,
+      sni: request.sni,
+    }, false);
+    return {
+      allowed: ev.value,
+      decision: decisionOf(ev.value),
+      decidedBy: ev.decider.decidedBy,
+      layer: ev.decider.layer,
+      reason: note ? `${ev.decider.reason} (${note})` : ev.decider.reason,
+      layers: ev.layers.map(publicVerdict),
+      from: caller.id,
+      to: target.id,
+      port,
+      example: ev.example,
+      conditions: ev.conditions,
+    };
+  }
+
+  /** A text table of the edges (for terminals). */
+  public toTable(): string {
+    return renderTable(this.edges(), this.warnings());
+  }
+
+  /** A Markdown table of the edges followed by the Mermaid graph (for READMEs and pull requests). */
+  public toMarkdown(): string {
+    return renderMarkdown(this.edges(), this.toMermaid());
+  }
+
+  /** The matrix as a JSON-ready object: options, workloads, edges and warnings. */
+  public toJson(): any {
+    return {
+      trustDomain: this.trustDomain,
+      rootNamespace: this.rootNamespace,
+      workloads: this.workloads(),
+      edges: this.edges(),
+      warnings: this.warnings(),
+    };
+  }
+
+  /** A Mermaid `graph LR` of the edges: one subgraph per namespace, stable node ids, ports on the edges. */
+  public toMermaid(): string {
+    return renderMermaid(this.workloads(), this.edges());
+  }
+
+  private resolve(ref: string, what: string): Workload {
+    if (typeof ref !== 'string' || ref.length === 0) throw new Error(`check: ${what} must name a workload as namespace/name`);
+    const exact = this.all.find((w) => w.id === ref);
+    if (exact) return exact;
+    const slash = ref.indexOf('/');
+    const found = slash >= 0
+      ? this.all.filter((w) => w.namespace === ref.slice(0, slash) && w.name === ref.slice(slash + 1))
+      : this.all.filter((w) => w.name === ref);
+    if (found.length === 1) return found[0];
+    const known = this.all.map((w) => w.id).join(', ');
+    if (found.length > 1) throw new Error(`check: ${what} "${ref}" is ambiguous (${found.map((w) => w.id).join(', ')}); use namespace/name`);
+    throw new Error(`check: ${what} "${ref}" is not a workload of the input (known: ${known || 'none'}); declare workloads that are not in the manifests (gateways) with the workloads option`);
+  }
+
+  /** A container port of the target, or the targetPort of a Service port in front of it. */
+  private targetPort(target: Workload, port: number): { port: number; note?: string } {
+    if (target.ports.some((p) => p.port === port)) return { port };
+    const viaService = target.ports.find((p) => p.services.some((s) => s.endsWith(`:${port}`)));
+    if (viaService) {
+      const svc = viaService.services.find((s) => s.endsWith(`:${port}`));
+      return { port: viaService.port, note: `Service port ${svc} targets container port ${viaService.port}` };
+    }
+    return { port };
+  }
+
+  private evaluate(caller: Workload, target: Workload, port: number, fixed: RequestAttributes, shortCircuit: boolean): Evaluation {
+    const portInfo = target.ports.find((p) => p.port === port);
+    const portProtocol: PortProtocol = portInfo?.protocol ?? 'auto';
+    const egress = evaluateEgress(this.netPolicies, caller, target, port, this.namespaces);
+    const ingress = shortCircuit && egress.value === false ? egress : evaluateIngress(this.netPolicies, caller, target, port, this.namespaces);
+    const networkLayers: Verdict[] = [
+      this.networkVerdict('caller egress', egress),
+      this.networkVerdict('target ingress', ingress),
+    ];
+    const empty: AccessExample = { protocol: portProtocol === 'tcp' ? 'tcp' : 'http' };
+    if (shortCircuit && (egress.value === false || ingress.value === false)) {
+      return this.combine(networkLayers, portProtocol, empty, [], [], egress, ingress, { mode: 'NONE', policy: '', plaintext: false });
+    }
+
+    // mTLS: does the target's sidecar accept the connection, and does the request carry the caller's identity?
+    let principal: string | undefined;
+    let mtls: Verdict;
+    let mtlsInfo: { mode: string; policy: string; plaintext: boolean };
+    let authz: Verdict;
+    let example = empty;
+    let allowingRules: string[] = [];
+    let conditions: string[] = [];
+    if (!capturesInbound(target, port)) {
+      const why = target.sidecar
+        ? `port ${port} of ${target.id} bypasses its sidecar (traffic.sidecar.istio.io annotations)`
+        : `${target.id} has no sidecar (${target.sidecarReason})`;
+      mtls = { layer: AccessLayer.MTLS, value: true, decidedBy: '', reason: `${why}: plaintext is accepted`, policies: [] };
+      mtlsInfo = { mode: 'NONE', policy: '', plaintext: true };
+      authz = { layer: AccessLayer.AUTHORIZATION, value: true, decidedBy: '', reason: `${why}: no authorization policy is enforced`, policies: [] };
+      conditions = ['any request (mesh policy not enforced)'];
+    } else {
+      const eff = effectiveMtls(this.peerAuthns, target, port, this.rootNamespace);
+      const callerSendsMtls = capturesOutbound(caller, port);
+      mtlsInfo = { mode: eff.mode, policy: eff.decidedBy, plaintext: eff.mode !== 'STRICT' };
+      if (!callerSendsMtls) {
+        const why = caller.sidecar ? `port ${port} is excluded from ${caller.id}'s sidecar` : `${caller.id} has no sidecar (${caller.sidecarReason})`;
+        mtls = eff.mode === 'STRICT'
+          ? { layer: AccessLayer.MTLS, value: false, decidedBy: eff.decidedBy, reason: `${target.id} requires mTLS on port ${port} (${eff.reason}) and ${why}, so it sends plaintext`, policies: [eff.decidedBy] }
+          : { layer: AccessLayer.MTLS, value: true, decidedBy: eff.decidedBy, reason: `plaintext accepted (${eff.mode}: ${eff.reason}); ${why}, so the request has no peer identity`, policies: eff.decidedBy ? [eff.decidedBy] : [] };
+      } else if (eff.mode === 'DISABLE') {
+        mtls = { layer: AccessLayer.MTLS, value: true, decidedBy: eff.decidedBy, reason: `mTLS disabled (${eff.reason}): plaintext, the request has no peer identity`, policies: [eff.decidedBy] };
+      } else if (caller.excludesOutboundIpRanges) {
+        principal = caller.principal;
+        mtls = { layer: AccessLayer.MTLS, value: 'unknown', decidedBy: eff.decidedBy, reason: `${caller.id} excludes outbound IP ranges from its sidecar; whether ${target.id}'s addresses are among them is not known`, policies: eff.decidedBy ? [eff.decidedBy] : [] };
+      } else {
+        principal = caller.principal;
+        mtls = { layer: AccessLayer.MTLS, value: true, decidedBy: eff.decidedBy, reason: `mTLS (${eff.mode}: ${eff.reason}) with peer identity ${caller.principal}`, policies: eff.decidedBy ? [eff.decidedBy] : [] };
+      }
+      if (shortCircuit && mtls.value === false) {
+        return this.combine([...networkLayers, mtls], portProtocol, empty, [], [], egress, ingress, mtlsInfo);
+      }
+      const r = this.authorize(target, port, portProtocol, principal, fixed);
+      authz = r.verdict;
+      example = r.example;
+      allowingRules = r.allowingRules;
+      conditions = r.conditions;
+    }
+    return this.combine([...networkLayers, mtls, authz], portProtocol, example, allowingRules, conditions, egress, ingress, mtlsInfo);
+  }
+
+  private networkVerdict(side: string, o: NetworkOutcome): Verdict {
+    return { layer: AccessLayer.NETWORK, value: o.value, decidedBy: o.decidedBy, reason: `${side}: ${o.reason}`, policies: o.policies };
+  }
+
+  private combine(layers: Verdict[], protocol: PortProtocol, example: AccessExample, allowingRules: string[], conditions: string[],
+    egress: NetworkOutcome, ingress: NetworkOutcome, mtls: { mode: string; policy: string; plaintext: boolean }): Evaluation {
+    const denied = layers.find((l) => l.value === false);
+    const unknown = layers.find((l) => l.value === 'unknown');
+    const value: boolean | 'unknown' = denied ? false : unknown ? 'unknown' : true;
+    const decider = denied ?? unknown ?? layers[layers.length - 1];
+    return {
+      layers,
+      value,
+      decider,
+      protocol,
+      example,
+      allowingRules,
+      conditions,
+      networkIngress: ingress.value !== false ? ingress.policies : [],
+      networkEgress: egress.value !== false ? egress.policies : [],
+      mtlsMode: mtls.mode,
+      mtlsPolicy: mtls.policy,
+      plaintextAccepted: mtls.plaintext,
+    };
+  }
+
+  /** Authorization at the target: tries the candidate requests, returns the first allowed (else unknown, else denied). */
+  private authorize(target: Workload, port: number, portProtocol: PortProtocol, principal: string | undefined, fixed: RequestAttributes) {
+    const applicable = this.cached(`authz:${target.id}`, () => policiesFor(this.authz, target, this.rootNamespace));
+    const httpGiven = fixed.method !== undefined || fixed.path !== undefined || fixed.host !== undefined || fixed.jwtIssuer !== undefined;
+    // A sniffed port sees TCP or HTTP, whichever the client speaks; TCP first, so an example claims no HTTP it does not need.
+    const protocols: ('http' | 'tcp')[] = portProtocol === 'tcp' ? ['tcp'] : portProtocol === 'http' || httpGiven ? ['http'] : ['tcp', 'http'];
+    const service = target.ports.find((p) => p.port === port)?.services[0];
+    const host = service ? `${service.split('/')[1].split(':')[0]}.${target.namespace}.svc.cluster.local` : `${target.name}.${target.namespace}.svc.cluster.local`;
+    const issuers = this.cached(`issuers:${target.id}`, () => acceptedIssuers(this.requestAuthns, target, this.rootNamespace));
+    const free = Object.values(fixed).every((v) => v === undefined);
+    const tried: { outcome: AuthzOutcome; example: AccessExample }[] = [];
+    for (const protocol of protocols) {
+      const candidates = free
+        ? this.cached(`candidates:${target.id}:${port}:${protocol}`, () => candidateRequests(applicable, protocol === 'http', fixed, { host, issuers }))
+        : candidateRequests(applicable, protocol === 'http', fixed, { host, issuers });
+      for (const c of candidates) {
+        let jwt: AuthzRequest['jwt'];
+        let issuerUnknown: string | undefined;
+        if (protocol === 'http' && c.jwtIssuer !== undefined) {
+          const issuer = c.jwtIssuer;
+          const h = this.cached(`jwt:${target.id}:${issuer}`, () => jwtHandling(this.requestAuthns, target, this.rootNamespace, issuer));
+          if (h.state === 'validated') jwt = { issuer: c.jwtIssuer, subject: c.jwtSubject };
+          else if (h.state === 'unknown-issuer') issuerUnknown = `no RequestAuthentication of ${target.id} (${h.by.join(', ')}) names issuer ${c.jwtIssuer}: Istio rejects or ignores such a token, not decided offline`;
+        }
+        const req: AuthzRequest = { protocol, port, principal, method: c.method, path: c.path, host: c.host, jwt, sni: c.sni };
+        let outcome = evaluateAuthorization(applicable, req, target.id);
+        if (issuerUnknown && outcome.value !== false) outcome = { ...outcome, value: 'unknown', decidedBy: this.requestAuthnRef(target), reason: issuerUnknown, allowingRules: [] };
+        const example: AccessExample = {
+          protocol,
+          method: c.method,
+          path: c.path,
+          host: c.host,
+          sni: c.sni,
+          principal,
+          requestPrincipal: jwt ? `${jwt.issuer}/${jwt.subject ?? 'subject'}` : undefined,
+        };
+        tried.push({ outcome, example });
+      }
+    }
+    const allowed = tried.filter((t) => t.outcome.value === true);
+    const chosen = allowed[0] ?? tried.find((t) => t.outcome.value === 'unknown') ?? tried[0];
+    const allowingRules = [...new Set(allowed.flatMap((t) => t.outcome.allowingRules))].sort(compareStrings);
+    const conditions = allowed.length === 0 ? []
+      : allowingRules.length === 0 ? ['any request (no ALLOW policy applies)']
+        : allowingRules.map((ref) => `${describeRule(this.ruleOf(ref))}`);
+    // Only the example shown keeps its defined attributes (stable JSON, no undefined keys).
+    const example = Object.fromEntries(Object.entries(chosen.example).filter(([, v]) => v !== undefined)) as AccessExample;
+    const verdict: Verdict = {
+      layer: AccessLayer.AUTHORIZATION,
+      value: chosen.outcome.value,
+      decidedBy: chosen.outcome.decidedBy,
+      reason: chosen.outcome.reason,
+      policies: chosen.outcome.value === true && allowingRules.length > 0 ? [...new Set(allowingRules.map((r) => r.split(' ')[0]))] : chosen.outcome.policies,
+    };
+    return { verdict, example, allowingRules, conditions: [...new Set(conditions)] };
+  }
+
+  private cached<T>(key: string, make: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, make());
+    return this.memo.get(key);
+  }
+
+  private requestAuthnRef(target: Workload): string {
+    return policiesFor(this.requestAuthns, target, this.rootNamespace)[0]?.ref ?? '';
+  }
+
+  /** The rule behind `AuthorizationPolicy/ns/name rules[i]`. */
+  private ruleOf(ref: string): unknown {
+    const m = /^(.*) rules\[(\d+)\]$/.exec(ref);
+    const policy = m ? this.authz.find((p) => p.ref === m[1]) : undefined;
+    return policy && m ? policy.rules[Number(m[2])] : undefined;
+  }
+}

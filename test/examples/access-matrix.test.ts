@@ -1,0 +1,162 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { BlueprintChart } from '../../examples/blueprint/blueprint';
+import { AccessMatrix } from '../../src/audit/access-matrix';
+import { AccessDecision, AccessLayer, DeclaredWorkload } from '../../src/audit/access-types';
+
+/**
+ * The Bookinfo blueprint's access matrix equals its intended call graph, exactly (AUTHZ-1..4,
+ * EGRESS-1, INGRESS-1): no edge more, no edge less. examples/blueprint/ACCESS.md is generated from
+ * the same matrix and must match it (regenerate with UPDATE_ACCESS_MD=1).
+ */
+
+/** The gateways Istio installs (their pods are not in the blueprint's manifests). */
+export const BLUEPRINT_GATEWAYS: DeclaredWorkload[] = [
+  { name: 'istio-ingressgateway', namespace: 'istio-system', serviceAccount: 'istio-ingressgateway-service-account', labels: { istio: 'ingressgateway' }, ports: [8080, 8443] },
+  { name: 'istio-egressgateway', namespace: 'istio-system', serviceAccount: 'istio-egressgateway-service-account', labels: { istio: 'egressgateway' }, ports: [8443] },
+];
+
+/** Caller -> target:port, exactly what the blueprint intends (examples/blueprint/blueprint.ts). */
+const INTENDED = [
+  'istio-system/istio-ingressgateway -> bookinfo/productpage:9080',
+  'bookinfo/productpage -> bookinfo/details:9080',
+  'bookinfo/productpage -> bookinfo/reviews:9080',
+  'bookinfo/reviews -> bookinfo/ratings:9080',
+  'bookinfo/details -> istio-system/istio-egressgateway:8443',
+];
+
+const ACCESS_MD = path.join(__dirname, '..', '..', 'examples', 'blueprint', 'ACCESS.md');
+
+function blueprintMatrix(options: { inferGateways?: boolean; declare?: boolean } = {}): AccessMatrix {
+  const objects = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint'));
+  const workloads = options.declare === false ? [] : BLUEPRINT_GATEWAYS;
+  return AccessMatrix.fromManifests(objects, { workloads, inferGateways: options.inferGateways });
+}
+
+/** The text of examples/blueprint/ACCESS.md. */
+export function renderAccessDoc(matrix: AccessMatrix): string {
+  return [
+    '# Access matrix of the Bookinfo blueprint',
+    '',
+    '<!-- Generated from examples/blueprint/blueprint.ts by AccessMatrix (test/examples/access-matrix.test.ts). Do not edit:',
+    '     regenerate with `UPDATE_ACCESS_MD=1 npx jest test/examples/access-matrix`. -->',
+    '',
+    'Who can call whom, and why, evaluated offline from the synthesized manifests: the',
+    'AuthorizationPolicies (CUSTOM, DENY, ALLOW in Istio\'s order), RequestAuthentications and',
+    'PeerAuthentications at each target, and the NetworkPolicies on both sides. Each row is a call',
+    'that every layer admits; every other workload-to-workload call is denied by the mesh-wide and',
+    'namespace `allow-nothing` policies at L7 and by the default-deny NetworkPolicies at L3/L4.',
+    '',
+    'The gateways are declared (Istio installs them): `istio-system/istio-ingressgateway`',
+    '(service account `istio-ingressgateway-service-account`, ports 8080/8443) and',
+    '`istio-system/istio-egressgateway` (service account `istio-egressgateway-service-account`, port 8443).',
+    '',
+    'Reproduce it, or ask one question, with the CLI:',
+    '',
+    '```sh',
+    'cdk8s synth',
+    'cdk8s-secure-mesh access dist/ \\',
+    '  --workload istio-system/istio-ingressgateway,sa=istio-ingressgateway-service-account,label=istio=ingressgateway,port=8080,port=8443 \\',
+    '  --workload istio-system/istio-egressgateway,sa=istio-egressgateway-service-account,label=istio=egressgateway,port=8443 \\',
+    '  --format markdown',
+    'cdk8s-secure-mesh access dist/ --from bookinfo/productpage --to bookinfo/ratings --port 9080',
+    '```',
+    '',
+    matrix.toMarkdown(),
+  ].join('\n');
+}
+
+describe('examples/blueprint access matrix (Bookinfo)', () => {
+  const matrix = blueprintMatrix();
+
+  test('AUTHZ-4: the matrix is exactly the intended call graph: no edge more, no edge less', () => {
+    expect(matrix.edges().map((e) => `${e.from} -> ${e.to}:${e.port}`).sort()).toEqual([...INTENDED].sort());
+    for (const e of matrix.edges()) {
+      expect(e.allowed).toBe(true);
+      // Every edge is allowed by a named ALLOW rule, admitted by NetworkPolicies on the target side, and mutually authenticated.
+      expect(e.allowedBy.length).toBeGreaterThan(0);
+      expect(e.networkIngress.length).toBeGreaterThan(0);
+      expect([e.mtlsMode, e.plaintextAccepted]).toEqual(['STRICT', false]);
+    }
+    expect(matrix.warnings()).toEqual([]);
+  });
+
+  test('the policies behind each edge', () => {
+    const byEdge = Object.fromEntries(matrix.edges().map((e) => [`${e.from} -> ${e.to}:${e.port}`, e]));
+    expect(byEdge['bookinfo/reviews -> bookinfo/ratings:9080']).toMatchObject({
+      allowedBy: ['AuthorizationPolicy/bookinfo/ratings rules[0]'],
+      conditions: ['GET /ratings/*'],
+      networkIngress: ['NetworkPolicy/bookinfo/ratings-ingress'],
+      networkEgress: ['NetworkPolicy/bookinfo/reviews-egress'],
+      mtlsPolicy: 'PeerAuthentication/bookinfo/default',
+    });
+    // TOKEN-1: only the gateway's identity with an exchanged (internal) token reaches productpage.
+    expect(byEdge['istio-system/istio-ingressgateway -> bookinfo/productpage:9080']).toMatchObject({
+      allowedBy: ['AuthorizationPolicy/bookinfo/productpage rules[0]', 'AuthorizationPolicy/bookinfo/productpage rules[1]'],
+      conditions: ['GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*', 'GET,POST /login; JWT https://sts.mesh.example.com/*'],
+      networkEgress: [],
+      example: { requestPrincipal: 'https://sts.mesh.example.com/subject', principal: 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account' },
+    });
+    // EGRESS-1: details reaches the egress gateway for www.googleapis.com only.
+    expect(byEdge['bookinfo/details -> istio-system/istio-egressgateway:8443']).toMatchObject({
+      allowedBy: ['AuthorizationPolicy/istio-system/istio-egressgateway rules[0]'],
+      conditions: ['connection.sni=www.googleapis.com'],
+      networkIngress: ['NetworkPolicy/istio-system/istio-egressgateway-ingress'],
+      networkEgress: ['NetworkPolicy/bookinfo/details-egress'],
+      mtlsPolicy: 'PeerAuthentication/istio-system/default',
+    });
+  });
+
+  test('reviews -> ratings GET /ratings/1 is allowed by AuthorizationPolicy bookinfo/ratings', () => {
+    expect(matrix.check({ from: 'bookinfo/reviews', to: 'bookinfo/ratings', port: 9080, method: 'GET', path: '/ratings/1' })).toMatchObject({
+      allowed: true, decision: AccessDecision.ALLOWED, decidedBy: 'AuthorizationPolicy/bookinfo/ratings', layer: AccessLayer.AUTHORIZATION,
+    });
+    // But not POST: ratings accepts only reads from reviews.
+    expect(matrix.check({ from: 'bookinfo/reviews', to: 'bookinfo/ratings', port: 9080, method: 'POST', path: '/ratings/1' })).toMatchObject({
+      allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/ratings', reason: expect.stringContaining('method POST is not one of [GET]'),
+    });
+  });
+
+  test('productpage -> ratings is denied, and every layer names its policy', () => {
+    const r = matrix.check({ from: 'bookinfo/productpage', to: 'bookinfo/ratings', port: 9080, method: 'GET', path: '/ratings/1' });
+    expect(r).toMatchObject({ allowed: false, decision: AccessDecision.DENIED, layer: AccessLayer.NETWORK, decidedBy: 'NetworkPolicy/bookinfo/productpage-egress' });
+    expect(r.layers.map((l) => [l.layer, l.allowed, l.decidedBy])).toEqual([
+      ['network', false, 'NetworkPolicy/bookinfo/productpage-egress'],
+      ['network', false, 'NetworkPolicy/bookinfo/ratings-ingress'],
+      ['mtls', true, 'PeerAuthentication/bookinfo/default'],
+      ['authorization', false, 'AuthorizationPolicy/bookinfo/ratings'],
+    ]);
+    expect(r.layers[3].reason).toContain('principal cluster.local/ns/bookinfo/sa/bookinfo-productpage is not one of [cluster.local/ns/bookinfo/sa/bookinfo-reviews]');
+  });
+
+  test('details -> ratings is denied (NetworkPolicy and AuthorizationPolicy bookinfo/ratings)', () => {
+    const r = matrix.check({ from: 'bookinfo/details', to: 'bookinfo/ratings', port: 9080 });
+    expect(r).toMatchObject({ allowed: false, decidedBy: 'NetworkPolicy/bookinfo/details-egress', layer: AccessLayer.NETWORK });
+    expect(r.layers[3]).toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/ratings' });
+  });
+
+  test('INGRESS-1/TOKEN-1: productpage needs the gateway identity and an internal token; an external token is not enough', () => {
+    const gw = 'istio-system/istio-ingressgateway';
+    expect(matrix.check({ from: gw, to: 'bookinfo/productpage', port: 9080, method: 'GET', path: '/productpage', jwtIssuer: 'https://sts.mesh.example.com' }))
+      .toMatchObject({ allowed: true, decidedBy: 'AuthorizationPolicy/bookinfo/productpage' });
+    expect(matrix.check({ from: gw, to: 'bookinfo/productpage', port: 9080, method: 'GET', path: '/productpage', jwtIssuer: 'https://login.example.com' }))
+      .toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/productpage' });
+    expect(matrix.check({ from: gw, to: 'bookinfo/productpage', port: 9080, method: 'DELETE', path: '/productpage', jwtIssuer: 'https://sts.mesh.example.com' }).allowed).toBe(false);
+  });
+
+  test('gateways inferred from the Gateway selectors give the same matrix (with warnings saying so)', () => {
+    const inferred = blueprintMatrix({ declare: false });
+    expect(inferred.edges()).toEqual(matrix.edges());
+    expect(inferred.warnings()).toHaveLength(2);
+    expect(blueprintMatrix({ declare: false, inferGateways: false }).edges().map((e) => `${e.from} -> ${e.to}:${e.port}`))
+      .toEqual(['bookinfo/productpage -> bookinfo/details:9080', 'bookinfo/productpage -> bookinfo/reviews:9080', 'bookinfo/reviews -> bookinfo/ratings:9080']);
+  });
+
+  test('examples/blueprint/ACCESS.md is the generated matrix (regenerate with UPDATE_ACCESS_MD=1)', () => {
+    const text = renderAccessDoc(matrix);
+    if (process.env.UPDATE_ACCESS_MD) fs.writeFileSync(ACCESS_MD, text);
+    expect(fs.existsSync(ACCESS_MD)).toBe(true);
+    expect(fs.readFileSync(ACCESS_MD, 'utf-8')).toBe(text);
+  });
+});
