@@ -8,7 +8,9 @@ import { join } from 'path';
  * - library / plain ≤ 1.3 at 1,000 services;
  * - time(5,000) / time(1,000) ≤ 5.5 (linear);
  * - peak RSS ≤ 1.5 GB at 5,000;
- * - synth-time rule enforcement ≤ 20 % of synth at 1,000.
+ * - synth-time rule enforcement ≤ 20 % of synth at 1,000;
+ * - audit of the 5,000-service YAML ≤ 2x only parsing it with the same parser;
+ * - the full access matrix for 1,000 services ≤ 3x parsing its YAML.
  * Prints PASS/MISS per target; exits non-zero on a miss only with --strict.
  */
 interface Sample { readonly mode: string; readonly services: number; readonly ms: number; readonly objects: number; readonly peakRssMb: number }
@@ -37,6 +39,15 @@ for (const size of SIZES) {
   }
 }
 
+const AUDIT_SIZE = Number(process.env.BENCH_AUDIT_SIZE ?? 5000);
+const MATRIX_SIZE = Number(process.env.BENCH_MATRIX_SIZE ?? 1000);
+for (const [mode, size] of [['parse', AUDIT_SIZE], ['audit', AUDIT_SIZE], ['parse', MATRIX_SIZE], ['matrix', MATRIX_SIZE]] as const) {
+  if (results.has(`${mode}:${size}`)) continue;
+  const s = measure(mode, size);
+  results.set(`${mode}:${size}`, s);
+  process.stderr.write(`${mode.padEnd(8)} ${String(size).padStart(5)} services: ${s.objects} objects, ${s.ms.toFixed(0)} ms, peak ${s.peakRssMb} MB\n`);
+}
+
 const get = (mode: string, size: number) => results.get(`${mode}:${size}`);
 const lines: string[] = [];
 const targets: { name: string; value: number | undefined; limit: number }[] = [];
@@ -50,6 +61,8 @@ for (const size of SIZES) {
 if (get('library', 1000) && get('plain', 1000)) targets.push({ name: 'library / plain at 1,000 services', value: get('library', 1000)!.ms / get('plain', 1000)!.ms, limit: 1.3 });
 if (get('library', 1000) && get('library', 5000)) targets.push({ name: 'time(5,000) / time(1,000)', value: get('library', 5000)!.ms / get('library', 1000)!.ms, limit: 5.5 });
 if (get('library', 5000)) targets.push({ name: 'peak RSS at 5,000 services (GB)', value: get('library', 5000)!.peakRssMb / 1024, limit: 1.5 });
+targets.push({ name: `audit / parse at ${AUDIT_SIZE} services`, value: get('audit', AUDIT_SIZE)!.ms / get('parse', AUDIT_SIZE)!.ms, limit: 2 });
+targets.push({ name: `access matrix / parse at ${MATRIX_SIZE} services`, value: get('matrix', MATRIX_SIZE)!.ms / get('parse', MATRIX_SIZE)!.ms, limit: 3 });
 if (get('rules', 1000) && get('library', 1000)) targets.push({ name: 'rule enforcement share at 1,000', value: get('rules', 1000)!.ms / get('library', 1000)!.ms, limit: 0.2 });
 
 process.stderr.write('\n');

@@ -7,7 +7,7 @@ import { AccessDecision, AccessLayer, DeclaredWorkload } from '../../src/audit/a
 
 /**
  * The Bookinfo blueprint's access matrix equals its intended call graph, exactly (AUTHZ-1..4,
- * EGRESS-1, INGRESS-1): no edge more, no edge less. examples/blueprint/ACCESS.md is generated from
+ * EGRESS-1, INGRESS-1): no edge more, no edge less. examples/blueprint/README.md is generated from
  * the same matrix and must match it (regenerate with UPDATE_ACCESS_MD=1).
  */
 
@@ -26,7 +26,7 @@ const INTENDED = [
   'bookinfo/details -> istio-system/istio-egressgateway:8443',
 ];
 
-const ACCESS_MD = path.join(__dirname, '..', '..', 'examples', 'blueprint', 'ACCESS.md');
+const ACCESS_MD = path.join(__dirname, '..', '..', 'examples', 'blueprint', 'README.md');
 
 function blueprintMatrix(options: { inferGateways?: boolean; declare?: boolean } = {}): AccessMatrix {
   const objects = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint'));
@@ -34,10 +34,17 @@ function blueprintMatrix(options: { inferGateways?: boolean; declare?: boolean }
   return AccessMatrix.fromManifests(objects, { workloads, inferGateways: options.inferGateways });
 }
 
-/** The text of examples/blueprint/ACCESS.md. */
+/** The text of examples/blueprint/README.md. */
 export function renderAccessDoc(matrix: AccessMatrix): string {
   return [
-    '# Access matrix of the Bookinfo blueprint',
+    '# Example blueprint: Istio Bookinfo, zero trust',
+    '',
+    'A mesh baseline, a hardened `bookinfo` namespace, the four Bookinfo services with exactly the calls they',
+    'need, an HTTPS ingress gateway with sign-in and token exchange, one egress grant, operator roles and',
+    'admission guardrails: see [blueprint.ts](blueprint.ts). Synthesize it with `npx cdk8s synth` here, or',
+    '`npm run synth:example` at the repository root (writes `dist/blueprint/`).',
+    '',
+    '## Access matrix',
     '',
     '<!-- Generated from examples/blueprint/blueprint.ts by AccessMatrix (test/examples/access-matrix.test.ts). Do not edit:',
     '     regenerate with `UPDATE_ACCESS_MD=1 npx jest test/examples/access-matrix`. -->',
@@ -153,7 +160,7 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
       .toEqual(['bookinfo/productpage -> bookinfo/details:9080', 'bookinfo/productpage -> bookinfo/reviews:9080', 'bookinfo/reviews -> bookinfo/ratings:9080']);
   });
 
-  test('examples/blueprint/ACCESS.md is the generated matrix (regenerate with UPDATE_ACCESS_MD=1)', () => {
+  test('examples/blueprint/README.md is the generated matrix (regenerate with UPDATE_ACCESS_MD=1)', () => {
     const text = renderAccessDoc(matrix);
     if (process.env.UPDATE_ACCESS_MD) fs.writeFileSync(ACCESS_MD, text);
     expect(fs.existsSync(ACCESS_MD)).toBe(true);
