@@ -1,16 +1,16 @@
-import { PeerAuthn, effectiveMtls, parsePeerAuthentications, peerAuthnLevels } from './access-mtls';
+import { PeerAuthn, effectiveMtls, indexPeerAuthentications, parsePeerAuthentications, peerAuthnLevels } from './access-mtls';
 import { renderMarkdown, renderTable } from './access-report';
 import {
   AccessCheckResult, AccessDecision, AccessEdge, AccessExample, AccessLayer, AccessLayerVerdict, AccessMatrixOptions,
   AccessRequest, AccessWorkload,
 } from './access-types';
 import {
-  AuthzOutcome, AuthzPolicy, AuthzRequest, RequestAttributes, RequestAuthn, acceptedIssuers, candidateRequests, describeRule,
-  evaluateAuthorization, jwtHandling, parseAuthorizationPolicies, parseRequestAuthentications, policiesFor,
+  AuthzOutcome, AuthzPolicy, AuthzRequest, RequestAttributes, RequestAuthn, acceptedIssuers, allowRulePeerTests, candidateRequests, describeRule,
+  evaluateAuthorization, indexPolicies, jwtHandling, parseAuthorizationPolicies, parseRequestAuthentications, policiesFor,
 } from './authz-evaluator';
 import { renderMermaid } from './mermaid';
-import { NetPolicy, NetworkOutcome, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
-import { NamespaceInfo, PortProtocol, Workload, capturesInbound, capturesOutbound, compareStrings, discoverWorkloads } from './workloads';
+import { NetPolicy, NetPolicyIndex, NetworkOutcome, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
+import { NamespaceInfo, PortProtocol, ScopeIndex, Workload, capturesInbound, capturesOutbound, compareStrings, discoverWorkloads } from './workloads';
 
 /** One layer's verdict before it becomes public. */
 interface Verdict {
@@ -84,6 +84,13 @@ export class AccessMatrix {
   private readonly requestAuthns: RequestAuthn[];
   private readonly peerAuthns: PeerAuthn[];
   private readonly netPolicies: NetPolicy[];
+  private readonly authzIndex: ScopeIndex<AuthzPolicy>;
+  private readonly requestAuthnIndex: ScopeIndex<RequestAuthn>;
+  private readonly peerAuthnIndex: ScopeIndex<PeerAuthn>;
+  private readonly netIndex: NetPolicyIndex;
+  private readonly policyByRef = new Map<string, AuthzPolicy>();
+  /** Workload positions (in `all`) by principal. */
+  private readonly byPrincipal = new Map<string, number[]>();
   private readonly notes: string[];
   private edgeCache?: AccessEdge[];
   /** Per-target (and per-port) results that do not depend on the caller. */
@@ -106,9 +113,18 @@ export class AccessMatrix {
     this.requestAuthns = parseRequestAuthentications(objects);
     this.peerAuthns = parsePeerAuthentications(objects);
     this.netPolicies = parseNetworkPolicies(objects);
+    this.authzIndex = indexPolicies(this.authz);
+    this.requestAuthnIndex = indexPolicies(this.requestAuthns);
+    this.peerAuthnIndex = indexPeerAuthentications(this.peerAuthns);
+    this.netIndex = new NetPolicyIndex(this.netPolicies);
+    for (const p of this.authz) if (!this.policyByRef.has(p.ref)) this.policyByRef.set(p.ref, p);
+    this.all.forEach((w, i) => {
+      const list = this.byPrincipal.get(w.principal);
+      if (list) list.push(i); else this.byPrincipal.set(w.principal, [i]);
+    });
     const notes = [...discovery.warnings, ...parsed.warnings];
     for (const w of this.all) {
-      notes.push(...peerAuthnLevels(this.peerAuthns, w, this.rootNamespace).warnings);
+      notes.push(...peerAuthnLevels(this.peerAuthns, w, this.rootNamespace, this.peerAuthnIndex).warnings);
       if (w.ports.length === 0) notes.push(`${w.id}: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix`);
       if (w.sidecarReason.startsWith('assumed')) notes.push(`${w.id}: sidecar ${w.sidecarReason}`);
     }
@@ -143,36 +159,63 @@ export class AccessMatrix {
    */
   public edges(): AccessEdge[] {
     if (!this.edgeCache) {
-      const out: AccessEdge[] = [];
-      for (const caller of this.all) {
-        for (const target of this.all) {
-          if (caller.id === target.id) continue;
-          for (const p of target.ports) {
-            const ev = this.evaluate(caller, target, p.port, {}, true);
-            if (ev.value === false) continue;
-            out.push({
-              from: caller.id,
-              to: target.id,
-              port: p.port,
-              protocol: ev.protocol,
-              allowed: ev.value,
-              decision: decisionOf(ev.value),
-              allowedBy: ev.allowingRules,
-              conditions: ev.conditions,
-              networkIngress: ev.networkIngress,
-              networkEgress: ev.networkEgress,
-              mtlsMode: ev.mtlsMode,
-              mtlsPolicy: ev.mtlsPolicy,
-              plaintextAccepted: ev.plaintextAccepted,
-              layers: ev.layers.map(publicVerdict),
-              example: ev.example,
-            });
+      // Targets outer, so that only the callers that can be admitted are evaluated; edges are
+      // collected per caller, which keeps the order by caller, target, port.
+      const byCaller: AccessEdge[][] = this.all.map(() => []);
+      const everyone = this.all.map((_, i) => i);
+      for (const target of this.all) {
+        for (const p of target.ports) {
+          for (const ci of this.candidateCallers(target, p.port) ?? everyone) {
+            const edge = this.edgeOf(this.all[ci], target, p.port);
+            if (edge) byCaller[ci].push(edge);
           }
         }
       }
-      this.edgeCache = out;
+      this.edgeCache = byCaller.flat();
     }
     return this.edgeCache.map((e) => ({ ...e }));
+  }
+
+  /**
+   * The edges by evaluating every caller x target x port (no candidate narrowing): the reference
+   * `edges()` must equal (tests).
+   * @internal
+   */
+  public _allPairsEdges(): AccessEdge[] {
+    const out: AccessEdge[] = [];
+    for (const caller of this.all) {
+      for (const target of this.all) {
+        for (const p of target.ports) {
+          const edge = this.edgeOf(caller, target, p.port);
+          if (edge) out.push(edge);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The edge caller -> target:port, or undefined when it is denied (or the caller is the target). */
+  private edgeOf(caller: Workload, target: Workload, port: number): AccessEdge | undefined {
+    if (caller.id === target.id) return undefined;
+    const ev = this.evaluate(caller, target, port, {}, true);
+    if (ev.value === false) return undefined;
+    return {
+      from: caller.id,
+      to: target.id,
+      port,
+      protocol: ev.protocol,
+      allowed: ev.value,
+      decision: decisionOf(ev.value),
+      allowedBy: ev.allowingRules,
+      conditions: ev.conditions,
+      networkIngress: ev.networkIngress,
+      networkEgress: ev.networkEgress,
+      mtlsMode: ev.mtlsMode,
+      mtlsPolicy: ev.mtlsPolicy,
+      plaintextAccepted: ev.plaintextAccepted,
+      layers: ev.layers.map(publicVerdict),
+      example: ev.example,
+    };
   }
 
   /**
@@ -249,6 +292,40 @@ export class AccessMatrix {
     throw new Error(`check: ${what} "${ref}" is not a workload of the input (known: ${known || 'none'}); declare workloads that are not in the manifests (gateways) with the workloads option`);
   }
 
+  /**
+   * The callers (positions in `all`, ascending) that may be admitted at `target`:`port`, or
+   * undefined when any may be. Only the authorization layer narrows them: when the target's sidecar
+   * enforces policy on the port and ALLOW policies apply, a request must match an ALLOW rule, and a
+   * rule whose every source names principals, namespaces or service accounts matches only callers
+   * whose principal passes one of them (a plaintext request has none). Every other caller is
+   * denied by the ALLOW layer whatever the request, so evaluating it could only yield `false`.
+   */
+  private candidateCallers(target: Workload, port: number): number[] | undefined {
+    if (!capturesInbound(target, port)) return undefined;
+    const applicable = this.applicableAuthz(target);
+    const allows = applicable.filter((p) => p.action === 'ALLOW');
+    if (allows.length === 0) return undefined;
+    const found = new Set<number>();
+    for (const policy of allows) {
+      for (const rule of policy.rules) {
+        const tests = allowRulePeerTests(rule, policy);
+        if (tests === undefined) return undefined;
+        for (const t of tests) {
+          if (t.exact) {
+            for (const principal of t.exact) for (const i of this.byPrincipal.get(principal) ?? []) if (t.test(principal)) found.add(i);
+          } else {
+            this.all.forEach((w, i) => { if (t.test(w.principal)) found.add(i); });
+          }
+        }
+      }
+    }
+    return [...found].sort((a, b) => a - b);
+  }
+
+  private applicableAuthz(target: Workload): AuthzPolicy[] {
+    return this.cached(`authz:${target.id}`, () => policiesFor(this.authz, target, this.rootNamespace, this.authzIndex));
+  }
+
   /** A container port of the target, or the targetPort of a Service port in front of it. */
   private targetPort(target: Workload, port: number): { port: number; note?: string } {
     if (target.ports.some((p) => p.port === port)) return { port };
@@ -263,8 +340,9 @@ export class AccessMatrix {
   private evaluate(caller: Workload, target: Workload, port: number, fixed: RequestAttributes, shortCircuit: boolean): Evaluation {
     const portInfo = target.ports.find((p) => p.port === port);
     const portProtocol: PortProtocol = portInfo?.protocol ?? 'auto';
-    const egress = evaluateEgress(this.netPolicies, caller, target, port, this.namespaces);
-    const ingress = shortCircuit && egress.value === false ? egress : evaluateIngress(this.netPolicies, caller, target, port, this.namespaces);
+    const egress = evaluateEgress(this.netPolicies, caller, target, port, this.namespaces, this.netIndex);
+    const ingress = shortCircuit && egress.value === false ? egress
+      : evaluateIngress(this.netPolicies, caller, target, port, this.namespaces, this.netIndex);
     const networkLayers: Verdict[] = [
       this.networkVerdict('caller egress', egress),
       this.networkVerdict('target ingress', ingress),
@@ -291,7 +369,7 @@ export class AccessMatrix {
       authz = { layer: AccessLayer.AUTHORIZATION, value: true, decidedBy: '', reason: `${why}: no authorization policy is enforced`, policies: [] };
       conditions = ['any request (mesh policy not enforced)'];
     } else {
-      const eff = effectiveMtls(this.peerAuthns, target, port, this.rootNamespace);
+      const eff = this.cached(`mtls:${target.id}:${port}`, () => effectiveMtls(this.peerAuthns, target, port, this.rootNamespace, this.peerAuthnIndex));
       const callerSendsMtls = capturesOutbound(caller, port);
       mtlsInfo = { mode: eff.mode, policy: eff.decidedBy, plaintext: eff.mode !== 'STRICT' };
       if (!callerSendsMtls) {
@@ -348,13 +426,13 @@ export class AccessMatrix {
 
   /** Authorization at the target: tries the candidate requests, returns the first allowed (else unknown, else denied). */
   private authorize(target: Workload, port: number, portProtocol: PortProtocol, principal: string | undefined, fixed: RequestAttributes) {
-    const applicable = this.cached(`authz:${target.id}`, () => policiesFor(this.authz, target, this.rootNamespace));
+    const applicable = this.applicableAuthz(target);
     const httpGiven = fixed.method !== undefined || fixed.path !== undefined || fixed.host !== undefined || fixed.jwtIssuer !== undefined;
     // A sniffed port sees TCP or HTTP, whichever the client speaks; TCP first, so an example claims no HTTP it does not need.
     const protocols: ('http' | 'tcp')[] = portProtocol === 'tcp' ? ['tcp'] : portProtocol === 'http' || httpGiven ? ['http'] : ['tcp', 'http'];
     const service = target.ports.find((p) => p.port === port)?.services[0];
     const host = service ? `${service.split('/')[1].split(':')[0]}.${target.namespace}.svc.cluster.local` : `${target.name}.${target.namespace}.svc.cluster.local`;
-    const issuers = this.cached(`issuers:${target.id}`, () => acceptedIssuers(this.requestAuthns, target, this.rootNamespace));
+    const issuers = this.cached(`issuers:${target.id}`, () => acceptedIssuers(this.requestAuthns, target, this.rootNamespace, this.requestAuthnIndex));
     const free = Object.values(fixed).every((v) => v === undefined);
     const tried: { outcome: AuthzOutcome; example: AccessExample }[] = [];
     for (const protocol of protocols) {
@@ -366,7 +444,7 @@ export class AccessMatrix {
         let issuerUnknown: string | undefined;
         if (protocol === 'http' && c.jwtIssuer !== undefined) {
           const issuer = c.jwtIssuer;
-          const h = this.cached(`jwt:${target.id}:${issuer}`, () => jwtHandling(this.requestAuthns, target, this.rootNamespace, issuer));
+          const h = this.cached(`jwt:${target.id}:${issuer}`, () => jwtHandling(this.requestAuthns, target, this.rootNamespace, issuer, this.requestAuthnIndex));
           if (h.state === 'validated') jwt = { issuer: c.jwtIssuer, subject: c.jwtSubject };
           else if (h.state === 'unknown-issuer') issuerUnknown = `no RequestAuthentication of ${target.id} (${h.by.join(', ')}) names issuer ${c.jwtIssuer}: Istio rejects or ignores such a token, not decided offline`;
         }
@@ -409,13 +487,13 @@ export class AccessMatrix {
   }
 
   private requestAuthnRef(target: Workload): string {
-    return policiesFor(this.requestAuthns, target, this.rootNamespace)[0]?.ref ?? '';
+    return policiesFor(this.requestAuthns, target, this.rootNamespace, this.requestAuthnIndex)[0]?.ref ?? '';
   }
 
   /** The rule behind `AuthorizationPolicy/ns/name rules[i]`. */
   private ruleOf(ref: string): unknown {
     const m = /^(.*) rules\[(\d+)\]$/.exec(ref);
-    const policy = m ? this.authz.find((p) => p.ref === m[1]) : undefined;
+    const policy = m ? this.policyByRef.get(m[1]) : undefined;
     return policy && m ? policy.rules[Number(m[2])] : undefined;
   }
 }

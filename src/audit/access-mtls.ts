@@ -1,4 +1,4 @@
-import { Labels, Workload, compareStrings, isKindOf, matchLabelsOf, namespaceOf, refOf } from './workloads';
+import { Labels, ScopeIndex, Workload, compareStrings, isKindOf, labelPairs, matchLabelsOf, namespaceOf, refOf } from './workloads';
 import { isRecord } from '../policy/rules/workload-pod-specs';
 
 /**
@@ -65,23 +65,28 @@ function hasSelector(p: PeerAuthn): boolean {
 }
 
 /** Which policy of each level applies to a workload, with warnings when a level has several. */
-export function peerAuthnLevels(all: readonly PeerAuthn[], w: Workload, rootNamespace: string): { levels: PeerAuthn[]; warnings: string[] } {
+export function peerAuthnLevels(all: readonly PeerAuthn[], w: Workload, rootNamespace: string,
+  index?: ScopeIndex<PeerAuthn>): { levels: PeerAuthn[]; warnings: string[] } {
   const warnings: string[] = [];
+  // With an index, only the workload's namespace (filed under its labels) and the root namespace are looked at.
+  const inNamespace = index ? index.candidates(w.namespace, w.labels) : all;
+  const inRoot = index ? index.candidates(rootNamespace, {}) : all;
   const pick = (candidates: PeerAuthn[], what: string): PeerAuthn[] => {
     const sorted = [...candidates].sort(oldestFirst);
     if (sorted.length > 1) warnings.push(`${sorted.length} ${what} PeerAuthentications apply to ${w.id} (${sorted.map((p) => p.ref).join(', ')}); Istio uses the oldest, ${sorted[0].ref} is assumed`);
     return sorted.slice(0, 1);
   };
-  const workload = pick(all.filter((p) => p.namespace === w.namespace && w.namespace !== rootNamespace && hasSelector(p)
+  const workload = pick(inNamespace.filter((p) => p.namespace === w.namespace && w.namespace !== rootNamespace && hasSelector(p)
     && Object.entries(p.selector ?? {}).every(([k, v]) => w.labels[k] === v)), 'workload-level');
-  const namespace = w.namespace === rootNamespace ? [] : pick(all.filter((p) => p.namespace === w.namespace && !hasSelector(p)), 'namespace-level');
-  const mesh = pick(all.filter((p) => p.namespace === rootNamespace && !hasSelector(p)), 'mesh-level');
+  const namespace = w.namespace === rootNamespace ? [] : pick(inNamespace.filter((p) => p.namespace === w.namespace && !hasSelector(p)), 'namespace-level');
+  const mesh = pick(inRoot.filter((p) => p.namespace === rootNamespace && !hasSelector(p)), 'mesh-level');
   return { levels: [...workload, ...namespace, ...mesh], warnings };
 }
 
 /** The effective mTLS mode of a workload's sidecar on `port`. */
-export function effectiveMtls(all: readonly PeerAuthn[], w: Workload, port: number, rootNamespace: string): MtlsOutcome {
-  const { levels } = peerAuthnLevels(all, w, rootNamespace);
+export function effectiveMtls(all: readonly PeerAuthn[], w: Workload, port: number, rootNamespace: string,
+  index?: ScopeIndex<PeerAuthn>): MtlsOutcome {
+  const { levels } = peerAuthnLevels(all, w, rootNamespace, index);
   for (const p of levels) {
     const portMode = hasSelector(p) ? p.portModes[String(port)] : undefined;
     if (portMode !== undefined && MODES.includes(portMode)) {
@@ -92,4 +97,9 @@ export function effectiveMtls(all: readonly PeerAuthn[], w: Workload, port: numb
     }
   }
   return { mode: 'PERMISSIVE', decidedBy: '', reason: 'no PeerAuthentication sets a mode: Istio defaults to PERMISSIVE' };
+}
+
+/** An index of PeerAuthentications by namespace and selector, for {@link peerAuthnLevels} and {@link effectiveMtls}. */
+export function indexPeerAuthentications(all: readonly PeerAuthn[]): ScopeIndex<PeerAuthn> {
+  return new ScopeIndex(all, (p) => p.namespace, (p) => labelPairs(p.selector));
 }

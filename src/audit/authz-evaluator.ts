@@ -1,5 +1,5 @@
 import { Match, TRUE, allOf, anyOf, check, falseBecause, negate, unknownBecause } from './access-logic';
-import { Labels, Workload, compareStrings, isKindOf, matchLabelsOf, namespaceOf, refOf, selectsWorkload } from './workloads';
+import { Labels, ScopeIndex, Workload, compareStrings, isKindOf, labelPairs, matchLabelsOf, namespaceOf, refOf, selectsWorkload } from './workloads';
 import { isRecord } from '../policy/rules/workload-pod-specs';
 
 /**
@@ -132,10 +132,51 @@ export function parseAuthorizationPolicies(objects: readonly any[]): { policies:
  * namespace, selector in the root namespace, the root namespace (then by name).
  */
 export function policiesFor<T extends { namespace: string; selector?: Labels; ref: string }>(
-  all: readonly T[], w: Workload, rootNamespace: string): T[] {
+  all: readonly T[], w: Workload, rootNamespace: string, index?: ScopeIndex<T>): T[] {
   const rank = (p: T) => (p.namespace === w.namespace ? 0 : 2) + (p.selector === undefined || Object.keys(p.selector).length === 0 ? 1 : 0);
-  return all.filter((p) => selectsWorkload(p.namespace, p.selector, w, rootNamespace))
+  // With an index, only the policies of the workload's namespace and the root namespace filed under its labels are tested.
+  const pool = !index ? all : w.namespace === rootNamespace ? index.candidates(w.namespace, w.labels)
+    : [...index.candidates(w.namespace, w.labels), ...index.candidates(rootNamespace, w.labels)];
+  return pool.filter((p) => selectsWorkload(p.namespace, p.selector, w, rootNamespace))
     .sort((a, b) => rank(a) - rank(b) || compareStrings(a.ref, b.ref));
+}
+
+/** An index of policies (AuthorizationPolicy, RequestAuthentication) by namespace and selector, for {@link policiesFor}. */
+export function indexPolicies<T extends { namespace: string; selector?: Labels }>(all: readonly T[]): ScopeIndex<T> {
+  return new ScopeIndex(all, (p) => p.namespace, (p) => labelPairs(p.selector));
+}
+
+/**
+ * What the peer principal of a request must satisfy for an ALLOW rule to match it (true or
+ * unknown): `undefined` when no constraint follows from the rule (no `from`, or a source without
+ * `principals`, `namespaces` or `serviceAccounts`: any caller, even plaintext, may match); else
+ * one test per source, each with the exact principals it admits when it admits only those. A
+ * request whose principal (none for plaintext) passes no test never matches the rule (the rule's
+ * `from` is false). Used to find the callers an ALLOW policy can admit without evaluating every pair.
+ */
+export function allowRulePeerTests(rule: unknown, policy: Pick<AuthzPolicy, 'namespace'>):
+{ readonly exact?: readonly string[]; readonly test: (principal: string) => boolean }[] | undefined {
+  if (!isRecord(rule)) return [];
+  const froms = list(rule.from);
+  if (froms.length === 0) return undefined;
+  const tests: { exact?: string[]; test: (principal: string) => boolean }[] = [];
+  for (const f of froms) {
+    const source: { readonly [key: string]: any } = isRecord(f) && isRecord(f.source) ? f.source : {};
+    const principals = strings(source.principals);
+    const namespaces = strings(source.namespaces);
+    const accounts = strings(source.serviceAccounts);
+    if (principals.length > 0) {
+      const exact = principals.every((v) => !v.startsWith('*') && !v.endsWith('*'));
+      tests.push({ exact: exact ? principals : undefined, test: (p) => principals.some((v) => stringMatches(v, p)) });
+    } else if (namespaces.length > 0) {
+      tests.push({ test: (p) => namespaces.some((v) => namespaceMatches(v, p)) });
+    } else if (accounts.length > 0) {
+      tests.push({ test: (p) => accounts.some((v) => serviceAccountMatches(v, policy.namespace, p)) });
+    } else {
+      return undefined;
+    }
+  }
+  return tests;
 }
 
 /** Istio's string match: exact, prefix `abc*`, suffix `*abc`, presence `*` (non-empty). */
@@ -493,16 +534,17 @@ export interface JwtHandling {
 }
 
 /** How a workload's RequestAuthentications treat a token of `issuer`. */
-export function jwtHandling(ras: readonly RequestAuthn[], w: Workload, rootNamespace: string, issuer: string): JwtHandling {
-  const applicable = policiesFor(ras, w, rootNamespace);
+export function jwtHandling(ras: readonly RequestAuthn[], w: Workload, rootNamespace: string, issuer: string,
+  index?: ScopeIndex<RequestAuthn>): JwtHandling {
+  const applicable = policiesFor(ras, w, rootNamespace, index);
   if (applicable.length === 0) return { state: 'ignored', by: [] };
   const by = applicable.filter((r) => r.issuers.includes(issuer)).map((r) => r.ref);
   return by.length > 0 ? { state: 'validated', by } : { state: 'unknown-issuer', by: applicable.map((r) => r.ref) };
 }
 
 /** Issuers the RequestAuthentications of a workload validate, sorted. */
-export function acceptedIssuers(ras: readonly RequestAuthn[], w: Workload, rootNamespace: string): string[] {
-  return [...new Set(policiesFor(ras, w, rootNamespace).flatMap((r) => r.issuers))].sort(compareStrings);
+export function acceptedIssuers(ras: readonly RequestAuthn[], w: Workload, rootNamespace: string, index?: ScopeIndex<RequestAuthn>): string[] {
+  return [...new Set(policiesFor(ras, w, rootNamespace, index).flatMap((r) => r.issuers))].sort(compareStrings);
 }
 
 /** The attributes of a request the caller chooses (undefined: not fixed). */

@@ -1,5 +1,5 @@
 import { Match, TRUE, allOf, anyOf, falseBecause, unknownBecause } from './access-logic';
-import { NamespaceInfo, Workload, compareStrings, isKindOf, namespaceOf, refOf } from './workloads';
+import { NamespaceInfo, ScopeIndex, Workload, compareStrings, isKindOf, namespaceOf, refOf } from './workloads';
 import { NAMESPACE_NAME_LABEL } from '../network/peers';
 import { selectorMatches } from '../policy/rules/network-label-selector';
 import { isRecord } from '../policy/rules/workload-pod-specs';
@@ -125,10 +125,42 @@ function mostSpecificFirst(a: NetPolicy, b: NetPolicy): number {
   return empty(a) - empty(b) || compareStrings(a.ref, b.ref);
 }
 
-function evaluate(direction: 'ingress' | 'egress', all: readonly NetPolicy[], self: Workload, other: Workload, port: number, dest: Workload,
-  namespaces: Map<string, NamespaceInfo>): NetworkOutcome {
-  const selecting = all.filter((p) => p.namespace === self.namespace && p[direction] && selectorMatches(p.podSelector, self.labels))
+function selectingPolicies(direction: 'ingress' | 'egress', all: readonly NetPolicy[], self: Workload): NetPolicy[] {
+  return all.filter((p) => p.namespace === self.namespace && p[direction] && selectorMatches(p.podSelector, self.labels))
     .sort(mostSpecificFirst);
+}
+
+/**
+ * NetworkPolicies indexed by namespace and by one `matchLabels` pair of their pod selector, with
+ * the policies selecting each workload (per direction) computed once: the same answers as
+ * scanning every policy, without the scan.
+ */
+export class NetPolicyIndex {
+  private readonly scope: ScopeIndex<NetPolicy>;
+  private readonly selected = { ingress: new WeakMap<Workload, NetPolicy[]>(), egress: new WeakMap<Workload, NetPolicy[]>() };
+
+  public constructor(all: readonly NetPolicy[]) {
+    this.scope = new ScopeIndex(all, (p) => p.namespace, (p) => {
+      const sel = p.podSelector;
+      if (!isRecord(sel) || !isRecord(sel.matchLabels)) return undefined;
+      return Object.entries(sel.matchLabels).filter((e): e is [string, string] => typeof e[1] === 'string');
+    });
+  }
+
+  /** The policies of `w`'s namespace selecting it for `direction`, most specific first. */
+  public selecting(direction: 'ingress' | 'egress', w: Workload): NetPolicy[] {
+    let found = this.selected[direction].get(w);
+    if (!found) {
+      found = selectingPolicies(direction, this.scope.candidates(w.namespace, w.labels), w);
+      this.selected[direction].set(w, found);
+    }
+    return found;
+  }
+}
+
+function evaluate(direction: 'ingress' | 'egress', all: readonly NetPolicy[], self: Workload, other: Workload, port: number, dest: Workload,
+  namespaces: Map<string, NamespaceInfo>, index?: NetPolicyIndex): NetworkOutcome {
+  const selecting = index ? index.selecting(direction, self) : selectingPolicies(direction, all, self);
   const Dir = direction === 'ingress' ? 'Ingress' : 'Egress';
   if (selecting.length === 0) return { value: true, decidedBy: '', reason: `no NetworkPolicy selects ${self.id} for ${Dir}`, policies: [] };
   const allowing: string[] = [];
@@ -159,12 +191,12 @@ function evaluate(direction: 'ingress' | 'egress', all: readonly NetPolicy[], se
 
 /** Whether the target's NetworkPolicies admit the caller on `port`. */
 export function evaluateIngress(all: readonly NetPolicy[], caller: Workload, target: Workload, port: number,
-  namespaces: Map<string, NamespaceInfo>): NetworkOutcome {
-  return evaluate('ingress', all, target, caller, port, target, namespaces);
+  namespaces: Map<string, NamespaceInfo>, index?: NetPolicyIndex): NetworkOutcome {
+  return evaluate('ingress', all, target, caller, port, target, namespaces, index);
 }
 
 /** Whether the caller's NetworkPolicies let it reach the target on `port`. */
 export function evaluateEgress(all: readonly NetPolicy[], caller: Workload, target: Workload, port: number,
-  namespaces: Map<string, NamespaceInfo>): NetworkOutcome {
-  return evaluate('egress', all, caller, target, port, target, namespaces);
+  namespaces: Map<string, NamespaceInfo>, index?: NetPolicyIndex): NetworkOutcome {
+  return evaluate('egress', all, caller, target, port, target, namespaces, index);
 }

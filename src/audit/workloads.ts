@@ -488,3 +488,56 @@ export function capturesInbound(w: Workload, port: number): boolean {
 export function capturesOutbound(w: Workload, port: number): boolean {
   return w.sidecar && !w.excludeOutboundPorts.includes(port);
 }
+
+/**
+ * Policies indexed by namespace and by one `matchLabels` pair of their selector, so that the
+ * policies that may select a workload are found without scanning every policy: a policy with a
+ * selector is filed under its first (string) label pair, which every workload it selects carries.
+ * `candidates` returns a superset of the policies selecting a workload in that namespace (those
+ * without selector, and those filed under one of the workload's labels), in input order; the
+ * caller still applies the exact test.
+ */
+export class ScopeIndex<T> {
+  private readonly byNamespace = new Map<string, { readonly open: number[]; readonly byLabel: Map<string, number[]> }>();
+
+  public constructor(private readonly items: readonly T[], namespace: (t: T) => string, selectorPairs: (t: T) => [string, string][] | undefined) {
+    items.forEach((item, i) => {
+      const ns = namespace(item);
+      let bucket = this.byNamespace.get(ns);
+      if (!bucket) this.byNamespace.set(ns, bucket = { open: [], byLabel: new Map() });
+      const pairs = selectorPairs(item);
+      if (!pairs || pairs.length === 0) {
+        bucket.open.push(i);
+      } else {
+        const key = labelKey(pairs[0][0], pairs[0][1]);
+        const list = bucket.byLabel.get(key);
+        if (list) list.push(i); else bucket.byLabel.set(key, [i]);
+      }
+    });
+  }
+
+  /** The items of `namespace` that may select a workload labelled `labels`, in input order. */
+  public candidates(namespace: string, labels: Labels): T[] {
+    const bucket = this.byNamespace.get(namespace);
+    if (!bucket) return [];
+    let found = bucket.open;
+    if (bucket.byLabel.size > 0) {
+      const more: number[] = [];
+      for (const [k, v] of Object.entries(labels)) {
+        const list = bucket.byLabel.get(labelKey(k, v));
+        if (list) more.push(...list);
+      }
+      if (more.length > 0) found = [...found, ...more].sort((a, b) => a - b);
+    }
+    return found.map((i) => this.items[i]);
+  }
+}
+
+function labelKey(k: string, v: string): string {
+  return `${k}\u0000${v}`;
+}
+
+/** The string pairs of Istio `matchLabels` (as filed in a {@link ScopeIndex}). */
+export function labelPairs(selector: Labels | undefined): [string, string][] | undefined {
+  return selector === undefined ? undefined : Object.entries(selector).filter((e): e is [string, string] => typeof e[1] === 'string');
+}
