@@ -1,6 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { RuleSpec, frozen, isEveryone, toPolicyRule } from './rbac-common';
 import { RbacSubject, RbacSubjectKind } from './rbac-subject';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
@@ -50,13 +51,6 @@ const AUDITOR_FORBIDDEN = [
   '*',
 ];
 
-/** One `PolicyRule`: one API group, explicit resources, explicit verbs, optional object names. */
-interface RuleSpec {
-  readonly apiGroup: string;
-  readonly resources: string[];
-  readonly verbs: string[];
-  readonly resourceNames?: string[];
-}
 
 /**
  * The Istio resources, per group: the security-policy kinds get `policyVerbs`, the others
@@ -136,27 +130,6 @@ function auditorRules(): RuleSpec[] {
 /** The `mesh-admin-secrets` rules: Secrets of the control-plane namespace (CA-1). */
 const MESH_ADMIN_SECRETS_RULES: RuleSpec[] = [{ apiGroup: '', resources: ['secrets'], verbs: MANAGE_VERBS }];
 
-/**
- * Groups and users that stand for "everyone" (or every workload). The same list as
- * `NamespaceTeamRoles` refuses.
- */
-const BROAD_GROUPS = ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts'];
-const BROAD_GROUP_PREFIX = 'system:serviceaccounts:';
-const BROAD_USERS = ['system:anonymous'];
-
-/** A list no caller can change: the rule lists are a contract. */
-function frozen(values: string[]): string[] {
-  return Object.freeze(values) as string[];
-}
-
-function toPolicyRule(rule: RuleSpec): k8s.PolicyRule {
-  return {
-    apiGroups: [rule.apiGroup],
-    resources: [...rule.resources],
-    verbs: [...rule.verbs],
-    ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
-  };
-}
 
 function byKey(a: RbacSubject, b: RbacSubject): number {
   return a._key() < b._key() ? -1 : a._key() > b._key() ? 1 : 0;
@@ -433,9 +406,7 @@ export class MeshRoleSets extends Construct {
   }
 
   private assertNotEveryone(field: string, subject: RbacSubject): void {
-    const everyone = (subject.kind === RbacSubjectKind.GROUP
-        && (BROAD_GROUPS.includes(subject.name) || subject.name.startsWith(BROAD_GROUP_PREFIX)))
-      || (subject.kind === RbacSubjectKind.USER && BROAD_USERS.includes(subject.name));
+    const everyone = isEveryone(subject);
     if (everyone) {
       throw configError(this, field,
         `${subject} stands for every user or workload, which would hand cluster-wide mesh rights to all of them (RBAC-1, NS-1)`,

@@ -1,7 +1,8 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { RbacSubject, RbacSubjectKind } from './rbac-subject';
+import { RuleSpec, frozen, isEveryone, toPolicyRule } from './rbac-common';
+import { RbacSubject } from './rbac-subject';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
 import { claimKey } from '../core/registry';
@@ -13,12 +14,6 @@ const READ_VERBS = ['get', 'list', 'watch'];
 /** The verbs a deployer has on the workload kinds it manages (no `deletecollection`, no `*`). */
 const MANAGE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
-/** One `PolicyRule`: one API group, explicit resources, explicit verbs. */
-interface RuleSpec {
-  readonly apiGroup: string;
-  readonly resources: string[];
-  readonly verbs: string[];
-}
 
 const ISTIO_NETWORKING_RESOURCES = [
   'destinationrules', 'envoyfilters', 'gateways', 'proxyconfigs', 'serviceentries', 'sidecars',
@@ -53,22 +48,6 @@ const VIEWER_RULES: RuleSpec[] = DEPLOYER_RULES
   .map((r) => ({ ...r, verbs: r.verbs.filter((v) => READ_VERBS.includes(v)) }))
   .filter((r) => r.verbs.length > 0);
 
-/**
- * Groups and users that stand for "everyone" (or every workload): binding a team role to one of
- * them hands the namespace to the whole cluster.
- */
-const BROAD_GROUPS = ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts'];
-const BROAD_GROUP_PREFIX = 'system:serviceaccounts:';
-const BROAD_USERS = ['system:anonymous'];
-
-/** A list no caller can change: the rule lists are a contract. */
-function frozen(values: string[]): string[] {
-  return Object.freeze(values) as string[];
-}
-
-function toPolicyRule(rule: RuleSpec): k8s.PolicyRule {
-  return { apiGroups: [rule.apiGroup], resources: [...rule.resources], verbs: [...rule.verbs] };
-}
 
 /**
  * Props of `NamespaceTeamRoles`.
@@ -256,9 +235,7 @@ export class NamespaceTeamRoles extends Construct {
   }
 
   private assertNotEveryone(field: string, subject: RbacSubject): void {
-    const everyone = (subject.kind === RbacSubjectKind.GROUP
-        && (BROAD_GROUPS.includes(subject.name) || subject.name.startsWith(BROAD_GROUP_PREFIX)))
-      || (subject.kind === RbacSubjectKind.USER && BROAD_USERS.includes(subject.name));
+    const everyone = isEveryone(subject);
     if (everyone) {
       throw configError(this, field,
         `${subject} stands for every user or workload, which would hand namespace "${this.namespace}" to all of them (NS-1, RBAC-1)`,
