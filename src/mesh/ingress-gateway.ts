@@ -15,15 +15,9 @@ import { assertDnsLabel, assertPort, objectName } from '../core/names';
 import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
+import { isProtectedHeader } from '../policy/rules/mesh-jwt-001';
 import { JwtRequirement, SecureService } from '../workload/secure-service';
 
-/** Headers a JWT claim must never be copied into: they carry credentials, routing or trust. */
-const PROTECTED_HEADERS = [
-  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'host', 'forwarded', 'x-request-id',
-  'x-real-ip', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'upgrade', 'te',
-  'traceparent', 'tracestate', 'x-forwarded-client-cert',
-];
-const PROTECTED_HEADER_PREFIXES = [':', 'x-forwarded-', 'x-envoy-', 'x-b3-', 'x-istio-'];
 
 /** Copies a verified JWT claim into a request header for the upstream service. */
 export interface ClaimToHeader {
@@ -426,7 +420,8 @@ export class IngressGateway extends Construct implements IMeshPeer {
       const header = (c.header ?? '').toLowerCase();
       if (!c.claim) throw configError(this, `${field}.outputClaimToHeaders[${i}].claim`, 'empty claim', 'Name the claim to copy');
       if (!/^[-_a-z0-9]+$/.test(header)) throw configError(this, `${field}.outputClaimToHeaders[${i}].header`, `"${c.header}" is not a header name`, 'Use letters, digits, "-" and "_"');
-      if (PROTECTED_HEADERS.includes(header) || PROTECTED_HEADER_PREFIXES.some((p) => header.startsWith(p))) {
+      // The same list as rule MESH-JWT-001, which checks every RequestAuthentication at synth and admission.
+      if (isProtectedHeader(header)) {
         throw configError(this, `${field}.outputClaimToHeaders[${i}].header`, `"${c.header}" is a security-sensitive or well-known header`,
           'Write claims into an application header such as "x-jwt-sub"; never authorization, cookie, host, x-forwarded-*, x-envoy-* or x-request-id');
       }
