@@ -145,7 +145,7 @@ const input = fc.record({
   namespaceObject: fc.boolean(),
 });
 
-function manifests(i: fc.RecordValue<any>): any[] {
+function manifests(i: any): any[] {
   const out: any[] = [];
   if (i.namespaceObject) out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', labels: { 'istio-injection': 'enabled', 'team': 'blue' } } });
   i.workloads.forEach((w: any, n: number) => {

@@ -1,26 +1,10 @@
+import { testWorkload } from './workload-fixture';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { effectiveMtls, parsePeerAuthentications, peerAuthnLevels } from '../../src/audit/access-mtls';
 import { AccessDecision, AccessLayer } from '../../src/audit/access-types';
 import { Workload } from '../../src/audit/workloads';
 
-function wl(namespace: string, name: string, labels: { [k: string]: string } = { app: name }): Workload {
-  return {
-    id: `${namespace}/${name}`,
-    kind: 'Deployment',
-    name,
-    namespace,
-    serviceAccount: name,
-    principal: `cluster.local/ns/${namespace}/sa/${name}`,
-    labels,
-    ports: [],
-    sidecar: true,
-    sidecarReason: 'test',
-    origin: 'manifest',
-    excludeInboundPorts: [],
-    excludeOutboundPorts: [],
-    excludesOutboundIpRanges: false,
-  };
-}
+const wl = (namespace: string, name: string, labels: { [k: string]: string } = { app: name }) => testWorkload(namespace, name, labels);
 
 function pa(namespace: string, name: string, spec: any, creationTimestamp?: string): any {
   return { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace, ...(creationTimestamp ? { creationTimestamp } : {}) }, spec };

@@ -1,3 +1,4 @@
+import { testWorkload } from './workload-fixture';
 import {
   AuthzRequest, acceptedIssuers, candidateRequests, describeRule, evaluateAuthorization, jwtHandling, matchRule,
   parseAuthorizationPolicies, parseRequestAuthentications, pathMatches, policiesFor, requestPrincipalMatches, ruleHasHttpOnlyFields, stringMatches,
@@ -5,24 +6,8 @@ import {
 import { Workload } from '../../src/audit/workloads';
 
 /** A workload as the evaluator sees it (sidecar, SA = name unless given). */
-function wl(namespace: string, name: string, labels: { [k: string]: string } = { app: name }, sa = name): Workload {
-  return {
-    id: `${namespace}/${name}`,
-    kind: 'Deployment',
-    name,
-    namespace,
-    serviceAccount: sa,
-    principal: `cluster.local/ns/${namespace}/sa/${sa}`,
-    labels,
-    ports: [],
-    sidecar: true,
-    sidecarReason: 'test',
-    origin: 'manifest',
-    excludeInboundPorts: [],
-    excludeOutboundPorts: [],
-    excludesOutboundIpRanges: false,
-  };
-}
+const wl = (namespace: string, name: string, labels: { [k: string]: string } = { app: name }, sa = name) =>
+  testWorkload(namespace, name, labels, { serviceAccount: sa });
 
 function ap(namespace: string, name: string, spec: any, annotations?: { [k: string]: string }): any {
   return { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace, ...(annotations ? { annotations } : {}) }, spec };

@@ -1,24 +1,9 @@
+import { testWorkload } from './workload-fixture';
 import { evaluateEgress, evaluateIngress, namespaceSelected, parseNetworkPolicies } from '../../src/audit/network-evaluator';
 import { Workload, namespacesOf } from '../../src/audit/workloads';
 
-function wl(namespace: string, name: string, labels: { [k: string]: string } = { app: name }, ports: { port: number; name?: string }[] = [{ port: 8080, name: 'http' }]): Workload {
-  return {
-    id: `${namespace}/${name}`,
-    kind: 'Deployment',
-    name,
-    namespace,
-    serviceAccount: name,
-    principal: `cluster.local/ns/${namespace}/sa/${name}`,
-    labels,
-    ports: ports.map((p) => ({ ...p, protocol: 'auto', services: [] })),
-    sidecar: true,
-    sidecarReason: 'test',
-    origin: 'manifest',
-    excludeInboundPorts: [],
-    excludeOutboundPorts: [],
-    excludesOutboundIpRanges: false,
-  };
-}
+const wl = (namespace: string, name: string, labels: { [k: string]: string } = { app: name }, ports: { port: number; name?: string }[] = [{ port: 8080, name: 'http' }]) =>
+  testWorkload(namespace, name, labels, { ports });
 
 function np(namespace: string, name: string, spec: any): any {
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec };
