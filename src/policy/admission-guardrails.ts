@@ -81,6 +81,7 @@ export class AdmissionGuardrails extends Construct {
       metadata: { name: EXCEPTIONS_CONFIGMAP, namespace },
       data: Lazy.any({ produce: () => exceptionData(enforcement) }),
     });
+    enforcement._rendersFromReport(exceptions);
 
     for (const rule of rules) {
       const name = `secure-mesh-${rule.id.toLowerCase()}`;

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, objectRef } from './rule';
+import { handOff, withdrawAll } from './render-handoff';
 import { ALL_RULES } from './rule-pack';
 import { IMesh } from '../mesh/mesh';
 
@@ -86,6 +87,7 @@ export class PolicyEnforcement extends Construct {
   private readonly operatorGroups = new Set<string>();
   private controlPlaneNamespace?: string;
   private lastReport: PolicyReport = { findings: [], exceptions: [] };
+  private readonly readsReport = new Set<ApiObject>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -131,6 +133,17 @@ export class PolicyEnforcement extends Construct {
     this.operatorGroups.add(group);
   }
 
+  /**
+   * Marks an object whose content is computed from this enforcement's report (e.g. the
+   * exceptions ConfigMap): it is rendered after enforcement, never handed the pre-enforcement
+   * rendering.
+   *
+   * @internal
+   */
+  public _rendersFromReport(apiObject: ApiObject): void {
+    this.readsReport.add(apiObject);
+  }
+
   /** The report of the last synthesis (findings, covered or not, and the exceptions). */
   public get report(): PolicyReport {
     return this.lastReport;
@@ -141,6 +154,7 @@ export class PolicyEnforcement extends Construct {
     const root = this.node.root;
     const today = PolicyException.today(this);
     const apiObjects = root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+    withdrawAll();
     const rendered = apiObjects.map((a) => ({ apiObject: a, object: a.toJson() as RuleObject }));
     const context: RuleContext = {
       objects: rendered.map((r) => r.object),
@@ -173,13 +187,17 @@ export class PolicyEnforcement extends Construct {
     }
 
     const coveredBy = new Map<PolicyException, Set<string>>();
+    const annotated = new Set<ApiObject>();
     const findings: PolicyFinding[] = [];
     for (const l of located) {
       const ex = exceptions.find((e) => !e.isExpired(today) && this.covers(e, l));
       const ref = objectRef(l.object);
       if (ex) {
         coveredBy.set(ex, (coveredBy.get(ex) ?? new Set()).add(ref));
-        l.apiObject?.metadata.addAnnotation(EXCEPTION_ANNOTATION, this.stampsFor(l.apiObject, exceptions, located, today));
+        if (l.apiObject) {
+          l.apiObject.metadata.addAnnotation(EXCEPTION_ANNOTATION, this.stampsFor(l.apiObject, exceptions, located, today));
+          annotated.add(l.apiObject);
+        }
       }
       findings.push({
         ruleId: l.rule.id,
@@ -208,6 +226,9 @@ export class PolicyEnforcement extends Construct {
           + 'fix what it excepts or renew it with a new justification', { code: 'SECURE_MESH_EXCEPTION_EXPIRING' });
       }
     }
+    // What cdk8s writes next is what the rules checked; annotated objects and objects built from
+    // the report render again.
+    for (const r of rendered) if (!annotated.has(r.apiObject) && !this.readsReport.has(r.apiObject)) handOff(r.apiObject, r.object);
     this.lastReport = {
       findings,
       exceptions: exceptions.map((e) => {

@@ -1,0 +1,94 @@
+import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
+import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
+import { handOff, withdraw, withdrawAll } from '../../src/policy/render-handoff';
+import { findObject, synthValidated } from '../helpers';
+
+const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
+
+function bareObject(): ApiObject {
+  const chart = new Chart(Testing.app(), 'c');
+  return new ApiObject(chart, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { a: '1' } });
+}
+
+function meshApp(): { app: App; chart: Chart; svc: SecureService } {
+  const app = Testing.app();
+  app.node.setContext('cdk8s-secure-mesh:today', '2026-11-29');
+  const chart = new Chart(app, 'c');
+  new MeshBaseline(chart, 'mesh');
+  const ns = new HardenedNamespace(chart, 'ns', { name: 'shop' });
+  const svc = new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: [{ name: 'http', port: 80, protocol: AppProtocol.HTTP }] });
+  return { app, chart, svc };
+}
+
+describe('handOff', () => {
+  afterEach(() => withdrawAll());
+
+  test('the next toJson returns the handed document once, then the object renders itself again', () => {
+    const o = bareObject();
+    const handed = { handed: true };
+    handOff(o, handed);
+    expect(o.toJson()).toBe(handed);
+    expect(o.toJson()).toMatchObject({ kind: 'ConfigMap', data: { a: '1' } });
+    expect(Object.prototype.hasOwnProperty.call(o, 'toJson')).toBe(false);
+  });
+
+  test('a hand-off ends with the synchronous run: after it, a mutation is rendered', async () => {
+    const o = bareObject();
+    handOff(o, { stale: true });
+    await Promise.resolve();
+    o.metadata.addLabel('fresh', 'yes');
+    expect(o.toJson().metadata.labels).toEqual({ fresh: 'yes' });
+  });
+
+  test('withdraw and withdrawAll cancel pending hand-offs', () => {
+    const [a, b, c] = [bareObject(), bareObject(), bareObject()];
+    handOff(a, {});
+    handOff(b, {});
+    handOff(c, {});
+    withdraw(a);
+    expect(a.toJson().kind).toBe('ConfigMap');
+    withdrawAll();
+    expect(b.toJson().kind).toBe('ConfigMap');
+    expect(c.toJson().kind).toBe('ConfigMap');
+  });
+
+  test('an object with its own toJson property is left alone', () => {
+    const o = bareObject();
+    const own = () => ({ own: true });
+    Object.defineProperty(o, 'toJson', { value: own, configurable: true, writable: true });
+    handOff(o, { handed: true });
+    expect(o.toJson()).toEqual({ own: true });
+  });
+});
+
+describe('synthesis renders each object once and writes what the rules checked', () => {
+  test('the written documents equal a fresh rendering of every object', () => {
+    const { chart } = meshApp();
+    const written = synthValidated(chart);
+    const fresh = chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
+    expect(written).toHaveLength(fresh.length);
+    expect(new Set(written.map((o) => JSON.stringify(o)))).toEqual(new Set(fresh.map((o) => JSON.stringify(o))));
+  });
+
+  test('each object is rendered once per synth (enforcement and output share the rendering)', () => {
+    const { chart } = meshApp();
+    const deployment = chart.node.findAll().find((c): c is ApiObject => c instanceof ApiObject && c.kind === 'Deployment')!;
+    const render = jest.spyOn(ApiObject.prototype, 'toJson');
+    try {
+      Testing.synth(chart);
+      expect(render.mock.contexts.filter((self) => self === deployment)).toHaveLength(1);
+    } finally {
+      render.mockRestore();
+    }
+  });
+
+  test('a change made after one synth is written (and checked) by the next synth', () => {
+    const { chart, svc } = meshApp();
+    Testing.synth(chart);
+    svc.deployment.metadata.addLabel('team', 'payments');
+    expect(findObject(Testing.synth(chart), 'Deployment', 'cart', 'shop').metadata.labels.team).toBe('payments');
+    // A weakening JSON patch after a clean synth still fails the next one.
+    svc.deployment.apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
+    expect(() => Testing.synth(chart)).toThrow(/POD-HOST-001/);
+  });
+});
