@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
-import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, objectRef } from './rule';
 import { handOff, withdrawAll } from './render-handoff';
+import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, objectRef } from './rule';
 import { ALL_RULES } from './rule-pack';
 import { IMesh } from '../mesh/mesh';
 
