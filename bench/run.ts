@@ -8,7 +8,7 @@ import { join } from 'path';
  * - library / plain ≤ 1.3 at 1,000 services;
  * - time(5,000) / time(1,000) ≤ 5.5 (linear);
  * - peak RSS ≤ 1.5 GB at 5,000;
- * - synth-time rule enforcement ≤ 20 % of synth at 1,000;
+ * - synth-time rule enforcement adds ≤ 20 % to synth at 1,000 (library vs the same synth with no rules);
  * - audit of the 5,000-service YAML ≤ 2x only parsing it with the same parser;
  * - the full access matrix for 1,000 services ≤ 3x parsing its YAML.
  * Prints PASS/MISS per target; exits non-zero on a miss only with --strict.
@@ -32,7 +32,7 @@ function measure(mode: string, services: number): Sample {
 
 const results = new Map<string, Sample>();
 for (const size of SIZES) {
-  for (const mode of ['library', 'plain', 'rules']) {
+  for (const mode of ['library', 'plain', 'norules']) {
     const s = measure(mode, size);
     results.set(`${mode}:${size}`, s);
     process.stderr.write(`${mode.padEnd(8)} ${String(size).padStart(5)} services: ${s.objects} objects, ${s.ms.toFixed(0)} ms, peak ${s.peakRssMb} MB\n`);
@@ -54,16 +54,18 @@ const targets: { name: string; value: number | undefined; limit: number }[] = []
 for (const size of SIZES) {
   const lib = get('library', size)!;
   const plain = get('plain', size)!;
-  const rules = get('rules', size)!;
+  const norules = get('norules', size)!;
   lines.push(`${String(size).padStart(5)} services | ${String(lib.objects).padStart(6)} objects | library/plain ${(lib.ms / plain.ms).toFixed(2)} | `
-    + `${Math.round(lib.objects / (lib.ms / 1000))} objects/s | rules ${((rules.ms / lib.ms) * 100).toFixed(0)} % of synth | peak ${lib.peakRssMb} MB`);
+    + `${Math.round(lib.objects / (lib.ms / 1000))} objects/s | rules add ${(((lib.ms - norules.ms) / norules.ms) * 100).toFixed(0)} % | peak ${lib.peakRssMb} MB`);
 }
 if (get('library', 1000) && get('plain', 1000)) targets.push({ name: 'library / plain at 1,000 services', value: get('library', 1000)!.ms / get('plain', 1000)!.ms, limit: 1.3 });
 if (get('library', 1000) && get('library', 5000)) targets.push({ name: 'time(5,000) / time(1,000)', value: get('library', 5000)!.ms / get('library', 1000)!.ms, limit: 5.5 });
 if (get('library', 5000)) targets.push({ name: 'peak RSS at 5,000 services (GB)', value: get('library', 5000)!.peakRssMb / 1024, limit: 1.5 });
 targets.push({ name: `audit / parse at ${AUDIT_SIZE} services`, value: get('audit', AUDIT_SIZE)!.ms / get('parse', AUDIT_SIZE)!.ms, limit: 2 });
 targets.push({ name: `access matrix / parse at ${MATRIX_SIZE} services`, value: get('matrix', MATRIX_SIZE)!.ms / get('parse', MATRIX_SIZE)!.ms, limit: 3 });
-if (get('rules', 1000) && get('library', 1000)) targets.push({ name: 'rule enforcement share at 1,000', value: get('rules', 1000)!.ms / get('library', 1000)!.ms, limit: 0.2 });
+if (get('norules', 1000) && get('library', 1000)) {
+  targets.push({ name: 'what rule enforcement adds to synth at 1,000', value: (get('library', 1000)!.ms - get('norules', 1000)!.ms) / get('norules', 1000)!.ms, limit: 0.2 });
+}
 
 process.stderr.write('\n');
 console.log('Synth benchmark (median of', REPEATS, 'runs per point)');

@@ -1,7 +1,7 @@
 import { LoadedManifest } from './manifest-loader';
 import { EXCEPTION_ANNOTATION } from '../policy/policy-enforcement';
 import { EXPIRY_WARNING_DAYS } from '../policy/policy-exception';
-import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, objectRef } from '../policy/rule';
+import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from '../policy/rule';
 import { ALL_RULES } from '../policy/rule-pack';
 import { ruleContext } from '../policy/rule-test-kit';
 
@@ -63,7 +63,7 @@ export interface AuditOptions {
    * a mesh's baseline was synthesized into; false for a team's namespace alone
    */
   readonly expectMeshBaseline?: boolean;
-  /** Called while auditing: objects checked (plus one per tree-wide rule) and the total. */
+  /** Called while auditing: rules run so far and the number of rules. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -156,22 +156,16 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
   const anchor = inRoot[0] ?? manifests[0];
 
   const raw: { rule: PolicyRule; object: RuleObject | undefined; violation: RuleViolation }[] = [];
-  const total = manifests.length + ALL_RULES.filter((r) => r.checkAll).length;
-  let done = 0;
-  for (const m of manifests) {
-    for (const rule of ALL_RULES) {
-      for (const violation of rule.check(m.object, context)) raw.push({ rule, object: m.object, violation });
-    }
-    options.onProgress?.(++done, total);
-  }
-  for (const rule of ALL_RULES) {
-    if (!rule.checkAll) continue;
-    for (const { object, violation } of rule.checkAll(context)) {
+  const objects = manifests.map((m) => m.object);
+  const keys = objects.map(kindKeyOf);
+  ALL_RULES.forEach((rule, done) => {
+    for (const { index, violation } of checkEach([rule], objects, context, keys)) raw.push({ rule, object: objects[index], violation });
+    for (const { object, violation } of rule.checkAll?.(context) ?? []) {
       if (!object && !meshBaselineExpected) continue;
       raw.push({ rule, object, violation });
     }
-    options.onProgress?.(++done, total);
-  }
+    options.onProgress?.(done + 1, ALL_RULES.length);
+  });
 
   const entries = new Map<RuleObject, ExceptionEntry[]>(manifests.map((m) => [m.object, exceptionEntries(m.object)]));
   const coverCount = new Map<ExceptionEntry, number>();

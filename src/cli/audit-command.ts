@@ -10,7 +10,7 @@ import { AuditReport, summaryLine } from '../audit/reporters/report';
 import { renderSarif } from '../audit/reporters/sarif';
 import { renderTable } from '../audit/reporters/table';
 
-/** More units than this (files while loading, objects while auditing) show a progress bar on a TTY. */
+/** More inputs than this (files while loading, objects while auditing) show a progress bar on a TTY. */
 export const PROGRESS_THRESHOLD = 200;
 
 /** The version in package.json, or `0.0.0` when it cannot be read. */
@@ -87,7 +87,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
     meshAdminGroups: flags.meshAdminGroup,
     operatorGroups: flags.operatorGroup,
     expectMeshBaseline: flags.mesh,
-    onProgress: (done, total) => progress.update('auditing', done, total),
+    onProgress: (done, total) => progress.update('auditing', done, total, loaded.manifests.length),
   });
   progress.stop();
 
@@ -114,14 +114,14 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
   return result.findings.some((f) => isFailing(f, flags.failOn)) ? 1 : 0;
 }
 
-/** A progress bar on stderr, shown only on a TTY and for more than PROGRESS_THRESHOLD units. */
+/** A progress bar on stderr, shown only on a TTY and when the input (`size`) exceeds PROGRESS_THRESHOLD. */
 class Progress {
   private bar?: SingleBar;
 
   constructor(private readonly stream: CliStream) {}
 
-  public update(phase: string, done: number, total: number): void {
-    if (!this.stream.isTTY || total <= PROGRESS_THRESHOLD) return;
+  public update(phase: string, done: number, total: number, size: number = total): void {
+    if (!this.stream.isTTY || size <= PROGRESS_THRESHOLD) return;
     if (!this.bar) {
       this.bar = new SingleBar({
         stream: this.stream as NodeJS.WritableStream,

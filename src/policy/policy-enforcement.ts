@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
-import { handOff, withdrawAll } from './render-handoff';
-import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, objectRef } from './rule';
+import { HandOffBatch } from './render-handoff';
+import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from './rule';
 import { ALL_RULES } from './rule-pack';
 import { IMesh } from '../mesh/mesh';
 
@@ -88,6 +88,7 @@ export class PolicyEnforcement extends Construct {
   private controlPlaneNamespace?: string;
   private lastReport: PolicyReport = { findings: [], exceptions: [] };
   private readonly readsReport = new Set<ApiObject>();
+  private lastRun?: { readonly batch: HandOffBatch; readonly constructs: number; readonly errors: string[] };
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -152,9 +153,13 @@ export class PolicyEnforcement extends Construct {
   /** Runs the rules and returns the errors that fail synthesis. */
   private enforce(): string[] {
     const root = this.node.root;
+    const constructs = root.node.findAll();
+    // cdk8s validates the app again inside each chart.toJson(): while nothing was written or
+    // added since the last run (its documents still wait, unread), that run's result stands.
+    if (this.lastRun?.batch.intact && this.lastRun.constructs === constructs.length) return this.lastRun.errors;
+    const batch = HandOffBatch.begin();
     const today = PolicyException.today(this);
-    const apiObjects = root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
-    withdrawAll();
+    const apiObjects = constructs.filter((c): c is ApiObject => c instanceof ApiObject);
     const rendered = apiObjects.map((a) => ({ apiObject: a, object: a.toJson() as RuleObject }));
     const context: RuleContext = {
       objects: rendered.map((r) => r.object),
@@ -163,7 +168,7 @@ export class PolicyEnforcement extends Construct {
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
     };
-    const exceptions = root.node.findAll().filter((c): c is PolicyException => c instanceof PolicyException);
+    const exceptions = constructs.filter((c): c is PolicyException => c instanceof PolicyException);
     const errors: string[] = [];
     const known = new Set(ALL_RULES.map((r) => r.id));
     for (const ex of exceptions) {
@@ -176,10 +181,9 @@ export class PolicyEnforcement extends Construct {
     }
 
     const located: Located[] = [];
+    const keys = context.objects.map(kindKeyOf);
     for (const rule of ALL_RULES) {
-      for (const r of rendered) {
-        for (const violation of rule.check(r.object, context)) located.push({ ...r, violation, rule });
-      }
+      for (const { index, violation } of checkEach([rule], context.objects, context, keys)) located.push({ ...rendered[index], violation, rule });
       for (const { object, violation } of rule.checkAll?.(context) ?? []) {
         if (!object && !this.meshBaselineInApp) continue;
         located.push({ object, apiObject: object ? rendered.find((r) => r.object === object)?.apiObject : undefined, violation, rule });
@@ -228,7 +232,7 @@ export class PolicyEnforcement extends Construct {
     }
     // What cdk8s writes next is what the rules checked; annotated objects and objects built from
     // the report render again.
-    for (const r of rendered) if (!annotated.has(r.apiObject) && !this.readsReport.has(r.apiObject)) handOff(r.apiObject, r.object);
+    for (const r of rendered) if (!annotated.has(r.apiObject) && !this.readsReport.has(r.apiObject)) batch.handOff(r.apiObject, r.object);
     this.lastReport = {
       findings,
       exceptions: exceptions.map((e) => {
@@ -239,6 +243,7 @@ export class PolicyEnforcement extends Construct {
         };
       }),
     };
+    this.lastRun = { batch, constructs: constructs.length, errors };
     return errors;
   }
 

@@ -82,6 +82,12 @@ export interface PolicyRule {
   /** The admission form of the rule, when CEL over a single object can express it. */
   readonly admission?: AdmissionCheck;
   /**
+   * The kinds `check` looks at, as {@link kindKey}s (`apps/Deployment`, `/Namespace` for the
+   * core group); `check` is called only for objects of these kinds, and `[]` means the rule
+   * works through `checkAll` alone. Omitted: `check` sees every object.
+   */
+  readonly kinds?: readonly string[];
+  /**
    * Checks one object; returns its violations (empty when it complies or the rule does not
    * apply to its kind). Must not throw on unexpected shapes: treat them as the API server would.
    */
@@ -104,6 +110,42 @@ export function objectRef(o: RuleObject | undefined): string {
 export function groupOf(o: RuleObject): string {
   const v = o.apiVersion ?? '';
   return v.includes('/') ? v.slice(0, v.indexOf('/')) : '';
+}
+
+/** The key of `group` `kind` in {@link PolicyRule.kinds}: `group/Kind` (`/Kind` for the core group). */
+export function kindKey(group: string, kind: string): string {
+  return `${group}/${kind}`;
+}
+
+/** The {@link kindKey} of an object. */
+export function kindKeyOf(o: RuleObject): string {
+  return kindKey(groupOf(o), String(o.kind));
+}
+
+/** One violation `check` found: the rule, the index of the object in the list, and the violation. */
+export interface CheckedViolation {
+  readonly rule: PolicyRule;
+  readonly index: number;
+  readonly violation: RuleViolation;
+}
+
+/**
+ * Runs each rule's `check` over the objects of its kinds (every object when it declares none),
+ * rule by rule and, within a rule, in object order. Shared by synth-time enforcement and the audit.
+ * `keys` are the objects' kind keys, when the caller already has them.
+ */
+export function checkEach(rules: readonly PolicyRule[], objects: readonly RuleObject[], context: RuleContext,
+  keys: readonly string[] = objects.map(kindKeyOf)): CheckedViolation[] {
+  const out: CheckedViolation[] = [];
+  for (const rule of rules) {
+    const kinds = rule.kinds && new Set(rule.kinds);
+    if (kinds?.size === 0) continue;
+    objects.forEach((object, index) => {
+      if (kinds && !kinds.has(keys[index])) return;
+      for (const violation of rule.check(object, context)) out.push({ rule, index, violation });
+    });
+  }
+  return out;
 }
 
 /** Whether the object is `group` `kind` (any version). */

@@ -1,6 +1,6 @@
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
-import { handOff, withdraw, withdrawAll } from '../../src/policy/render-handoff';
+import { HandOffBatch } from '../../src/policy/render-handoff';
 import { findObject, synthValidated } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
@@ -20,35 +20,44 @@ function meshApp(): { app: App; chart: Chart; svc: SecureService } {
   return { app, chart, svc };
 }
 
-describe('handOff', () => {
-  afterEach(() => withdrawAll());
-
+describe('HandOffBatch', () => {
   test('the next toJson returns the handed document once, then the object renders itself again', () => {
     const o = bareObject();
     const handed = { handed: true };
-    handOff(o, handed);
+    const batch = HandOffBatch.begin();
+    batch.handOff(o, handed);
+    expect(batch.intact).toBe(true);
     expect(o.toJson()).toBe(handed);
+    expect(batch.intact).toBe(false);
     expect(o.toJson()).toMatchObject({ kind: 'ConfigMap', data: { a: '1' } });
     expect(Object.prototype.hasOwnProperty.call(o, 'toJson')).toBe(false);
   });
 
-  test('a hand-off ends with the synchronous run: after it, a mutation is rendered', async () => {
+  test('a batch ends with the synchronous run: after it, a mutation is rendered', async () => {
     const o = bareObject();
-    handOff(o, { stale: true });
+    const batch = HandOffBatch.begin();
+    batch.handOff(o, { stale: true });
     await Promise.resolve();
+    expect(batch.intact).toBe(false);
     o.metadata.addLabel('fresh', 'yes');
     expect(o.toJson().metadata.labels).toEqual({ fresh: 'yes' });
   });
 
-  test('withdraw and withdrawAll cancel pending hand-offs', () => {
+  test('a newer batch withdraws the older one; withdraw and withdrawAll cancel hand-offs', () => {
     const [a, b, c] = [bareObject(), bareObject(), bareObject()];
-    handOff(a, {});
-    handOff(b, {});
-    handOff(c, {});
-    withdraw(a);
+    const older = HandOffBatch.begin();
+    older.handOff(a, {});
+    const newer = HandOffBatch.begin();
+    expect(older.intact).toBe(false);
     expect(a.toJson().kind).toBe('ConfigMap');
-    withdrawAll();
+    older.handOff(a, {});
+    expect(a.toJson().kind).toBe('ConfigMap');
+    newer.handOff(b, {});
+    newer.handOff(c, {});
+    newer.withdraw(b);
+    expect(newer.intact).toBe(false);
     expect(b.toJson().kind).toBe('ConfigMap');
+    newer.withdrawAll();
     expect(c.toJson().kind).toBe('ConfigMap');
   });
 
@@ -56,7 +65,7 @@ describe('handOff', () => {
     const o = bareObject();
     const own = () => ({ own: true });
     Object.defineProperty(o, 'toJson', { value: own, configurable: true, writable: true });
-    handOff(o, { handed: true });
+    HandOffBatch.begin().handOff(o, { handed: true });
     expect(o.toJson()).toEqual({ own: true });
   });
 });
@@ -77,6 +86,10 @@ describe('synthesis renders each object once and writes what the rules checked',
     try {
       Testing.synth(chart);
       expect(render.mock.contexts.filter((self) => self === deployment)).toHaveLength(1);
+      render.mockClear();
+      // synthYaml validates twice (once itself, once in chart.toJson): still one rendering.
+      (chart.node.root as App).synthYaml();
+      expect(render.mock.contexts.filter((self) => self === deployment)).toHaveLength(1);
     } finally {
       render.mockRestore();
     }
@@ -88,7 +101,14 @@ describe('synthesis renders each object once and writes what the rules checked',
     svc.deployment.metadata.addLabel('team', 'payments');
     expect(findObject(Testing.synth(chart), 'Deployment', 'cart', 'shop').metadata.labels.team).toBe('payments');
     // A weakening JSON patch after a clean synth still fails the next one.
-    svc.deployment.apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
+    ApiObject.of(svc.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
     expect(() => Testing.synth(chart)).toThrow(/POD-HOST-001/);
+  });
+
+  test('a construct added between two synths of one synchronous run is checked', () => {
+    const { app, chart } = meshApp();
+    app.synthYaml();
+    new ApiObject(chart, 'raw', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'raw', namespace: 'shop' }, spec: { hostNetwork: true, containers: [] } });
+    expect(() => app.synthYaml()).toThrow(/POD-HOST-001/);
   });
 });

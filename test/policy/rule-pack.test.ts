@@ -2,7 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { admits } from '../../src/policy/admission-cel';
-import { AdmissionCheck, PolicyRule, RuleObject, RuleSeverity, groupOf } from '../../src/policy/rule';
+import { AdmissionCheck, PolicyRule, RuleObject, RuleSeverity, groupOf, kindKeyOf } from '../../src/policy/rule';
 import { ALL_RULES, ruleById } from '../../src/policy/rule-pack';
 import { ruleContext } from '../../src/policy/rule-test-kit';
 import { MESH_RULES } from '../../src/policy/rules/mesh-rules';
@@ -257,5 +257,34 @@ describe('admission form and check() agree on every object the admission resourc
     expect(matches(inj, HAND_MADE.find((o) => o.kind === 'Namespace')!)).toBe(true);
     expect(matches(inj, HAND_MADE.find((o) => o.kind === 'ConfigMap')!)).toBe(false);
     expect(matches(ruleById('MESH-EXC-001')!.admission!, HAND_MADE.find((o) => o.kind === 'Namespace')!)).toBe(false);
+  });
+});
+
+describe('kinds: check() only ever finds violations on the kinds a rule declares', () => {
+  const objects = [...HAND_MADE, ...synthesized()];
+  const ctx = ruleContext(objects, { meshAdminGroups: ['mesh-admins'] });
+  const declared = [...new Set(ALL_RULES.flatMap((r) => r.kinds ?? []))];
+  /** The same object as another kind (apiVersion and kind rewritten). */
+  const asKind = (o: RuleObject, key: string): RuleObject => {
+    const [group, kind] = key.split('/');
+    return { ...o, apiVersion: group ? `${group}/v1` : 'v1', kind };
+  };
+
+  test('every rule declares its kinds', () => {
+    for (const rule of ALL_RULES) expect([rule.id, Array.isArray(rule.kinds)]).toEqual([rule.id, true]);
+  });
+
+  test.each(ALL_RULES.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
+    const kinds = new Set(rule.kinds);
+    const violators = objects.filter((o) => rule.check(o, ctx).length > 0);
+    // Rules that check single objects have violators in the set, so the test is not vacuous.
+    if (kinds.size > 0) expect(violators.length).toBeGreaterThan(0);
+    for (const o of violators) expect([kindKeyOf(o), kinds.has(kindKeyOf(o))]).toEqual([kindKeyOf(o), true]);
+    // Moved to any other kind the rules know (or one they do not), a violator is out of the rule's sight.
+    for (const o of violators) {
+      for (const key of [...declared, '/ConfigMap'].filter((k) => !kinds.has(k))) {
+        expect([key, rule.check(asKind(o, key), ctx)]).toEqual([key, []]);
+      }
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { groupOf, isKind, objectRef } from '../../src/policy/rule';
+import { PolicyRule, RuleObject, RuleSeverity, checkEach, groupOf, isKind, kindKey, kindKeyOf, objectRef } from '../../src/policy/rule';
+import { ruleContext } from '../../src/policy/rule-test-kit';
 
 describe('objectRef', () => {
   test('Kind/namespace/name for namespaced objects', () => {
@@ -58,5 +59,54 @@ describe('isKind', () => {
   test('an object without kind matches nothing; without apiVersion it is core', () => {
     expect(isKind({ apiVersion: 'v1' }, '', 'Pod')).toBe(false);
     expect(isKind({ kind: 'Pod' }, '', 'Pod')).toBe(true);
+  });
+});
+
+describe('kindKey / kindKeyOf', () => {
+  test('group/Kind, with an empty group for the core kinds', () => {
+    expect(kindKey('apps', 'Deployment')).toBe('apps/Deployment');
+    expect(kindKey('', 'Namespace')).toBe('/Namespace');
+    expect(kindKeyOf({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' })).toBe('security.istio.io/AuthorizationPolicy');
+    expect(kindKeyOf({ apiVersion: 'v1', kind: 'Pod' })).toBe('/Pod');
+    expect(kindKeyOf({})).toBe('/undefined');
+  });
+});
+
+describe('checkEach', () => {
+  const pod = (name: string): RuleObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name } });
+  const cm = (name: string): RuleObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+  const objects = [pod('a'), cm('b'), pod('c')];
+  const seen: string[] = [];
+  const rule = (id: string, kinds?: string[]): PolicyRule => ({
+    id,
+    practices: ['OPS-1'],
+    severity: RuleSeverity.ERROR,
+    title: id,
+    explanation: id,
+    fix: id,
+    kinds,
+    check: (o) => {
+      seen.push(`${id}:${o.metadata?.name}`);
+      return [{ path: '', message: String(o.metadata?.name) }];
+    },
+  });
+  beforeEach(() => seen.splice(0));
+
+  test('calls check only for the declared kinds, rule by rule, in object order', () => {
+    const found = checkEach([rule('pods', ['/Pod']), rule('all')], objects, ruleContext(objects));
+    expect(seen).toEqual(['pods:a', 'pods:c', 'all:a', 'all:b', 'all:c']);
+    expect(found.map((f) => [f.rule.id, f.index, f.violation.message])).toEqual([
+      ['pods', 0, 'a'], ['pods', 2, 'c'], ['all', 0, 'a'], ['all', 1, 'b'], ['all', 2, 'c'],
+    ]);
+  });
+
+  test('an empty kinds list means the rule works through checkAll alone', () => {
+    expect(checkEach([rule('none', [])], objects, ruleContext(objects))).toEqual([]);
+    expect(seen).toEqual([]);
+  });
+
+  test('precomputed keys are used as given', () => {
+    checkEach([rule('cms', ['/ConfigMap'])], objects, ruleContext(objects), ['/ConfigMap', '/Pod', '/ConfigMap']);
+    expect(seen).toEqual(['cms:a', 'cms:c']);
   });
 });

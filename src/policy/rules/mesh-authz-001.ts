@@ -27,6 +27,7 @@ export const MESH_AUTHZ_001: PolicyRule = {
   id: 'MESH-AUTHZ-001',
   practices: ['AUTHZ-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [],
   title: 'A mesh-wide allow-nothing AuthorizationPolicy exists in the mesh root namespace',
   explanation:
     'Istio allows every request to a workload that no ALLOW AuthorizationPolicy selects. Without a mesh-wide allow-nothing '

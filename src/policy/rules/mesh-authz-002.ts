@@ -1,8 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  CEL_IS_ALLOW, SECURITY_GROUP, actionOf, asList, asMap, celEach, celEachPolicyRule, celEmpty, isAuthorizationPolicy,
-  isNonEmptyList, policyRules, ruleClauses, specOf,
-} from './mesh-shared';
+import { AUTHORIZATION_POLICY_KIND, CEL_IS_ALLOW, SECURITY_GROUP, actionOf, asList, asMap, celEach, celEachPolicyRule, celEmpty, isAuthorizationPolicy, isNonEmptyList, policyRules, ruleClauses, specOf } from './mesh-shared';
 
 /** Negative source fields: in an ALLOW rule they allow everyone except the listed values. */
 export const NEGATIVE_SOURCE_FIELDS = [
@@ -28,6 +25,7 @@ export const MESH_AUTHZ_002: PolicyRule = {
   id: 'MESH-AUTHZ-002',
   practices: ['AUTHZ-3'],
   severity: RuleSeverity.ERROR,
+  kinds: [AUTHORIZATION_POLICY_KIND],
   title: 'ALLOW AuthorizationPolicy rules use positive matches only (no not* fields, no when.notValues)',
   explanation:
     'In an ALLOW rule a negative match (notPrincipals, notNamespaces, notIpBlocks, notPaths, notMethods, notPorts, notHosts, '

@@ -1,8 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  SECURITY_GROUP, actionOf, celEach, celEachPolicyRule, celEmpty, isAuthorizationPolicy, isNonEmptyList, policyRules,
-  ruleClauses, specOf,
-} from './mesh-shared';
+import { AUTHORIZATION_POLICY_KIND, SECURITY_GROUP, actionOf, celEach, celEachPolicyRule, celEmpty, isAuthorizationPolicy, isNonEmptyList, policyRules, ruleClauses, specOf } from './mesh-shared';
 
 const POSITIVE_REQUEST_FIELDS = ['paths', 'hosts'] as const;
 
@@ -18,6 +15,7 @@ export const MESH_AUTHZ_003: PolicyRule = {
   id: 'MESH-AUTHZ-003',
   practices: ['AUTHZ-3'],
   severity: RuleSeverity.ERROR,
+  kinds: [AUTHORIZATION_POLICY_KIND],
   title: 'DENY AuthorizationPolicy rules do not match positive paths or hosts',
   explanation:
     'A DENY rule with positive `paths` or `hosts` blocks only the exact spellings listed. Path and host variants (trailing '

@@ -1,8 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  CEL_IS_ALLOW, SECURITY_GROUP, actionOf, asList, asMap, celEachPolicyRule, celNonEmpty, isAuthorizationPolicy,
-  isNonEmptyList, policyRules, specOf,
-} from './mesh-shared';
+import { AUTHORIZATION_POLICY_KIND, CEL_IS_ALLOW, SECURITY_GROUP, actionOf, asList, asMap, celEachPolicyRule, celNonEmpty, isAuthorizationPolicy, isNonEmptyList, policyRules, specOf } from './mesh-shared';
 
 /** Source fields that name an authenticated identity (mTLS peer or JWT request principal). */
 const IDENTITY_FIELDS = ['principals', 'requestPrincipals', 'serviceAccounts'] as const;
@@ -22,6 +19,7 @@ export const MESH_AUTHZ_004: PolicyRule = {
   id: 'MESH-AUTHZ-004',
   practices: ['AUTHZ-2'],
   severity: RuleSeverity.ERROR,
+  kinds: [AUTHORIZATION_POLICY_KIND],
   title: 'Every ALLOW AuthorizationPolicy rule requires an authenticated identity (principals, requestPrincipals or serviceAccounts)',
   explanation:
     'An ALLOW rule without `from` allows every caller, authenticated or not. A source that matches only on namespaces or IP '

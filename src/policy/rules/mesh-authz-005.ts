@@ -1,8 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  SECURITY_GROUP, asList, asMap, celEach, celEachPolicyRule, celString, isAuthorizationPolicy, policyRules, ruleClauses,
-  specOf, stringItems,
-} from './mesh-shared';
+import { AUTHORIZATION_POLICY_KIND, SECURITY_GROUP, asList, asMap, celEach, celEachPolicyRule, celString, isAuthorizationPolicy, policyRules, ruleClauses, specOf, stringItems } from './mesh-shared';
 
 /** Identity fields where no value may contain `*` (prefix, suffix or presence match). */
 const NO_WILDCARD_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'serviceAccounts'] as const;
@@ -26,6 +23,7 @@ export const MESH_AUTHZ_005: PolicyRule = {
   id: 'MESH-AUTHZ-005',
   practices: ['AUTHZ-2'],
   severity: RuleSeverity.ERROR,
+  kinds: [AUTHORIZATION_POLICY_KIND],
   title: 'AuthorizationPolicy sources name identities without wildcards',
   explanation:
     'A `*` in principals, notPrincipals, namespaces or serviceAccounts matches every identity of a pattern (any authenticated '

@@ -1,7 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  SECURITY_GROUP, celEach, celEachPolicyRule, celString, isAuthorizationPolicy, policyRules, ruleClauses, specOf, stringItems,
-} from './mesh-shared';
+import { AUTHORIZATION_POLICY_KIND, SECURITY_GROUP, celEach, celEachPolicyRule, celString, isAuthorizationPolicy, policyRules, ruleClauses, specOf, stringItems } from './mesh-shared';
 
 const PATH_FIELDS = ['paths', 'notPaths'] as const;
 
@@ -37,6 +35,7 @@ export const MESH_AUTHZ_006: PolicyRule = {
   id: 'MESH-AUTHZ-006',
   practices: ['AUTHZ-3'],
   severity: RuleSeverity.ERROR,
+  kinds: [AUTHORIZATION_POLICY_KIND],
   title: 'AuthorizationPolicy paths and notPaths are normalized (no ".", "..", "//", "%", "\\", ";", "?", "#")',
   explanation:
     'Istio matches paths after normalizing the request path, and backends resolve encodings, backslashes and path parameters '

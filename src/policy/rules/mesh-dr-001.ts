@@ -1,4 +1,4 @@
-import { PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
 import { JsonMap, NETWORKING_GROUP, asList, asMap, asString, celEach, celHas, isSet, specOf, stringItems } from './mesh-shared';
 
 /**
@@ -63,6 +63,7 @@ export const MESH_DR_001: PolicyRule = {
   id: 'MESH-DR-001',
   practices: ['MTLS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [kindKey(NETWORKING_GROUP, 'DestinationRule')],
   title: 'DestinationRules for in-mesh hosts use tls.mode ISTIO_MUTUAL (or leave tls unset for auto mTLS)',
   explanation:
     'For an in-mesh host, a DestinationRule tls.mode of DISABLE makes the client sidecar send plaintext, and SIMPLE or MUTUAL '

@@ -1,5 +1,6 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
 import { POD_RESOURCES, asMap, celHas, celString, celStrings, isSet, pathOf, podMetadata } from './mesh-shared';
+import { POD_KINDS } from './workload-pod-specs';
 
 const PREFIX = 'traffic.sidecar.istio.io/';
 /** Annotations whose ports skip the sidecar: one violation per port. */
@@ -29,6 +30,7 @@ export const MESH_EXC_001: PolicyRule = {
   id: 'MESH-EXC-001',
   practices: ['EXC-1'],
   severity: RuleSeverity.ERROR,
+  kinds: POD_KINDS,
   title: 'Pods do not bypass the sidecar with traffic.sidecar.istio.io exclude/include annotations',
   explanation:
     'Traffic on an excluded port, IP range or interface (excludeInboundPorts, excludeOutboundPorts, excludeOutboundIPRanges, '

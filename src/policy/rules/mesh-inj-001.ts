@@ -1,7 +1,8 @@
-import { PolicyRule, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { PolicyRule, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
 import {
   JsonMap, POD_RESOURCES, asMap, celHas, celMetaEntry, celStrings, isSet, isWorkload, pathOf, podMetadata,
 } from './mesh-shared';
+import { POD_KINDS } from './workload-pod-specs';
 
 const INJECT_KEY = 'sidecar.istio.io/inject';
 /**
@@ -43,6 +44,7 @@ export const MESH_INJ_001: PolicyRule = {
   id: 'MESH-INJ-001',
   practices: ['EXC-1', 'OPS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [...POD_KINDS, kindKey('', 'Namespace')],
   title: 'Sidecar injection is never disabled (sidecar.istio.io/inject, istio-injection, istio.io/rev)',
   explanation:
     'A workload without the Istio sidecar bypasses the mesh entirely: its traffic is neither mTLS-authenticated nor '

@@ -1,4 +1,4 @@
-import { PolicyRule, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { PolicyRule, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
 import { SECURITY_GROUP, asList, asMap, celEach, celStrings, specOf } from './mesh-shared';
 
 /** Header names a JWT claim must never be written to (lower case). */
@@ -29,6 +29,7 @@ export const MESH_JWT_001: PolicyRule = {
   id: 'MESH-JWT-001',
   practices: ['TOKEN-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [kindKey(SECURITY_GROUP, 'RequestAuthentication')],
   title: 'RequestAuthentication does not write JWT claims into protected headers',
   explanation:
     'outputClaimToHeaders (and outputPayloadToHeader) make the proxy set a request header from the token. Pointed at a header '

@@ -23,6 +23,7 @@ export const MESH_MTLS_001: PolicyRule = {
   id: 'MESH-MTLS-001',
   practices: ['MTLS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [],
   title: 'A mesh-wide PeerAuthentication with mtls.mode STRICT exists in the mesh root namespace',
   explanation:
     'Istio defaults to PERMISSIVE mTLS: without a mesh-wide STRICT PeerAuthentication in the root namespace, every workload '

@@ -1,4 +1,4 @@
-import { PolicyRule, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { PolicyRule, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
 import { SECURITY_GROUP, asMap, celEach, celHas, isSet, pathOf, specOf } from './mesh-shared';
 
 function isWeak(mode: unknown): boolean {
@@ -16,6 +16,7 @@ export const MESH_MTLS_002: PolicyRule = {
   id: 'MESH-MTLS-002',
   practices: ['MTLS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [kindKey(SECURITY_GROUP, 'PeerAuthentication')],
   title: 'PeerAuthentication never sets an mTLS mode other than STRICT (incl. portLevelMtls)',
   explanation:
     'PERMISSIVE accepts plaintext next to mTLS, DISABLE accepts only plaintext, and UNSET at mesh level means PERMISSIVE: '

@@ -3,7 +3,7 @@
  * JSON-path building for violations, and builders for the null-safe CEL of their admission forms.
  * Not a rule itself.
  */
-import { RuleObject, isKind } from '../rule';
+import { RuleObject, isKind, kindKey } from '../rule';
 
 /** A JSON object (not an array, not null), as the rules read it. */
 export type JsonMap = { readonly [key: string]: unknown };
@@ -61,6 +61,9 @@ export function specOf(object: RuleObject): JsonMap {
 export const SECURITY_GROUP = 'security.istio.io';
 /** API group of Istio's networking kinds. */
 export const NETWORKING_GROUP = 'networking.istio.io';
+
+/** Kind key of Istio's AuthorizationPolicy (for rules' `kinds`). */
+export const AUTHORIZATION_POLICY_KIND = kindKey(SECURITY_GROUP, 'AuthorizationPolicy');
 
 /** Whether the object is an Istio AuthorizationPolicy. */
 export function isAuthorizationPolicy(object: RuleObject): boolean {

@@ -1,5 +1,5 @@
 import { PolicyRule, RuleObject, RuleSeverity, RuleViolation, isKind, objectRef } from '../rule';
-import { admitsEveryPort, allowPolicies, ingressRulesOf, podSelectorOf, restrictsIngress } from './network-l4-model';
+import { admitsEveryPort, allowPoliciesIn, ingressRulesOf, podSelectorOf, restrictsIngress } from './network-l4-model';
 import { selectorMayOverlap } from './network-label-selector';
 
 /**
@@ -15,6 +15,7 @@ export const NET_L4_002: PolicyRule = {
   id: 'NET-L4-002',
   practices: ['AUTHZ-4', 'NETPOL-1'],
   severity: RuleSeverity.WARNING,
+  kinds: [],
   title: 'NetworkPolicy ingress rules for mesh-authorized pods list their ports',
   explanation:
     'An ingress rule without ports admits every port, including ports the sidecar does not capture (excluded inbound '
@@ -29,15 +30,15 @@ export const NET_L4_002: PolicyRule = {
   },
   checkAll(ctx) {
     const out: { object: RuleObject; violation: RuleViolation }[] = [];
-    const policies = allowPolicies(ctx);
     for (const np of ctx.objects) {
       const ns = np.metadata?.namespace;
       if (!isKind(np, 'networking.k8s.io', 'NetworkPolicy') || typeof ns !== 'string' || !restrictsIngress(np)) continue;
+      const open = ingressRulesOf(np).filter(({ rule }) => admitsEveryPort(rule));
+      if (open.length === 0) continue;
       const selector = podSelectorOf(np);
-      const governing = policies.find((p) => p.namespace === ns && (p.matchLabels === undefined || selectorMayOverlap(selector, p.matchLabels)));
+      const governing = allowPoliciesIn(ctx, ns).find((p) => p.matchLabels === undefined || selectorMayOverlap(selector, p.matchLabels));
       if (!governing) continue;
-      for (const { index, rule } of ingressRulesOf(np)) {
-        if (!admitsEveryPort(rule)) continue;
+      for (const { index } of open) {
         out.push({
           object: np,
           violation: {

@@ -24,6 +24,7 @@ export const NET_L4_001: PolicyRule = {
   id: 'NET-L4-001',
   practices: ['AUTHZ-4'],
   severity: RuleSeverity.ERROR,
+  kinds: [],
   title: 'Every L7 ALLOW edge has a matching L4 NetworkPolicy edge',
   explanation:
     'AuthorizationPolicy is enforced by the sidecar; a NetworkPolicy is enforced by the node. Pairing them means a pod '

@@ -48,22 +48,47 @@ function listOf(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/** Per object set: its ALLOW policies, in object order and by namespace (built once). */
+const allowIndexes = new WeakMap<readonly RuleObject[], { readonly all: AllowPolicy[]; readonly byNamespace: Map<string, AllowPolicy[]> }>();
+
+function allowIndexOf(ctx: RuleContext): { readonly all: AllowPolicy[]; readonly byNamespace: Map<string, AllowPolicy[]> } {
+  let index = allowIndexes.get(ctx.objects);
+  if (!index) {
+    index = { all: [], byNamespace: new Map() };
+    for (const o of ctx.objects) {
+      if (!isKind(o, 'security.istio.io', 'AuthorizationPolicy')) continue;
+      const ns = o.metadata?.namespace;
+      const spec = isRecord(o.spec) ? o.spec : {};
+      if (typeof ns !== 'string' || (spec.action !== undefined && spec.action !== 'ALLOW')) continue;
+      if (spec.targetRefs !== undefined || spec.targetRef !== undefined) continue;
+      const matchLabels = isRecord(spec.selector) ? stringLabels(spec.selector.matchLabels) : undefined;
+      const policy = { object: o, namespace: ns, matchLabels };
+      index.all.push(policy);
+      pushTo(index.byNamespace, ns, policy);
+    }
+    allowIndexes.set(ctx.objects, index);
+  }
+  return index;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /**
  * ALLOW AuthorizationPolicies that apply to workloads by selector or to a whole namespace
  * (policies with `targetRefs`/`targetRef` attach to gateways and Services, and are left out).
+ * The list is shared: do not modify it.
  */
-export function allowPolicies(ctx: RuleContext): AllowPolicy[] {
-  const out: AllowPolicy[] = [];
-  for (const o of ctx.objects) {
-    if (!isKind(o, 'security.istio.io', 'AuthorizationPolicy')) continue;
-    const ns = o.metadata?.namespace;
-    const spec = isRecord(o.spec) ? o.spec : {};
-    if (typeof ns !== 'string' || (spec.action !== undefined && spec.action !== 'ALLOW')) continue;
-    if (spec.targetRefs !== undefined || spec.targetRef !== undefined) continue;
-    const matchLabels = isRecord(spec.selector) ? stringLabels(spec.selector.matchLabels) : undefined;
-    out.push({ object: o, namespace: ns, matchLabels });
-  }
-  return out;
+export function allowPolicies(ctx: RuleContext): readonly AllowPolicy[] {
+  return allowIndexOf(ctx).all;
+}
+
+/** The ALLOW policies of {@link allowPolicies} in one namespace, in object order. */
+export function allowPoliciesIn(ctx: RuleContext, namespace: string): readonly AllowPolicy[] {
+  return allowIndexOf(ctx).byNamespace.get(namespace) ?? [];
 }
 
 /**
@@ -104,17 +129,26 @@ export function restrictsIngress(np: RuleObject): boolean {
   return spec.policyTypes === undefined || (Array.isArray(spec.policyTypes) && spec.policyTypes.includes('Ingress'));
 }
 
-/** Per object set: ingress-restricting NetworkPolicies by namespace, and Namespace objects by name (built once). */
-const indexes = new WeakMap<readonly RuleObject[], { readonly ingress: Map<string, RuleObject[]>; readonly namespaces: Map<string, RuleObject> }>();
+interface NetworkIndex {
+  /** Ingress-restricting NetworkPolicies by namespace. */
+  readonly ingress: Map<string, RuleObject[]>;
+  /** Namespace objects by name (the first of each name). */
+  readonly namespaces: Map<string, RuleObject>;
+  /** Labels of each namespace asked about so far. */
+  readonly namespaceLabels: Map<string, Labels>;
+}
 
-function indexOf(ctx: RuleContext): { readonly ingress: Map<string, RuleObject[]>; readonly namespaces: Map<string, RuleObject> } {
+/** Per object set: the NetworkPolicy and Namespace index (built once). */
+const indexes = new WeakMap<readonly RuleObject[], NetworkIndex>();
+
+function indexOf(ctx: RuleContext): NetworkIndex {
   let index = indexes.get(ctx.objects);
   if (!index) {
-    index = { ingress: new Map(), namespaces: new Map() };
+    index = { ingress: new Map(), namespaces: new Map(), namespaceLabels: new Map() };
     for (const o of ctx.objects) {
       const ns = o.metadata?.namespace;
       if (isKind(o, 'networking.k8s.io', 'NetworkPolicy') && typeof ns === 'string' && restrictsIngress(o)) {
-        index.ingress.set(ns, [...(index.ingress.get(ns) ?? []), o]);
+        pushTo(index.ingress, ns, o);
       } else if (isKind(o, '', 'Namespace') && typeof o.metadata?.name === 'string' && !index.namespaces.has(o.metadata.name)) {
         index.namespaces.set(o.metadata.name, o);
       }
@@ -159,8 +193,13 @@ export function admitsPort(rule: { readonly [key: string]: any }, port: number):
 
 /** The labels of a namespace: its Namespace object's labels (when among the objects) and the name label the API server sets. */
 export function namespaceLabels(ctx: RuleContext, namespace: string): Labels {
-  const ns = indexOf(ctx).namespaces.get(namespace);
-  return { ...stringLabels(ns?.metadata?.labels), [NAMESPACE_NAME_LABEL]: namespace };
+  const index = indexOf(ctx);
+  let labels = index.namespaceLabels.get(namespace);
+  if (!labels) {
+    labels = { ...stringLabels(index.namespaces.get(namespace)?.metadata?.labels), [NAMESPACE_NAME_LABEL]: namespace };
+    index.namespaceLabels.set(namespace, labels);
+  }
+  return labels;
 }
 
 /**
@@ -209,7 +248,7 @@ export function ingressPoliciesSelectingAll(ctx: RuleContext, namespace: string,
       const plain = isRecord(selector) && Object.keys(selector).every((k) => k === 'matchLabels') ? stringLabels((selector as any).matchLabels ?? {}) : undefined;
       if (plain && Object.keys(plain).length === Object.keys((selector as any).matchLabels ?? {}).length) {
         const key = selectorKey(plain);
-        index.plain.set(key, [...(index.plain.get(key) ?? []), np]);
+        pushTo(index.plain, key, np);
       } else {
         index.other.push(np);
       }

@@ -70,6 +70,7 @@ export const RBAC_CA_001: PolicyRule = {
   id: 'RBAC-CA-001',
   practices: ['CA-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [],
   title: 'Only mesh administrators can read Secrets in the control-plane namespace',
   explanation:
     "The mesh CA's signing key lives in a Secret in the control-plane namespace when the CA runs in the cluster. "

@@ -1,4 +1,4 @@
-import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
 import { EVERYONE_GROUPS, RBAC_GROUP, adminNamespaces, isMeshAdminSubject, subjectLabel, subjectsOf } from './rbac-mesh-admins';
 import { celIsKind, celString, celStrings, isRecord } from './workload-pod-specs';
 
@@ -23,6 +23,7 @@ export const RBAC_CRB_001: PolicyRule = {
   id: 'RBAC-CRB-001',
   practices: ['NS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [kindKey(RBAC_GROUP, 'ClusterRoleBinding')],
   title: 'ClusterRoleBindings bind only mesh administrators',
   explanation:
     'A ClusterRoleBinding grants its role in every namespace, present and future, including the mesh root and '

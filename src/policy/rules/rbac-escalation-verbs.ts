@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { RBAC_GROUP, isRole, policyRulesOf, stringsOf } from './rbac-mesh-admins';
+import { RBAC_GROUP, ROLE_KINDS, isRole, policyRulesOf, stringsOf } from './rbac-mesh-admins';
 import { celIsKind, celString, celStrings } from './workload-pod-specs';
 
 /** The verbs that let a holder exceed its own permissions. */
@@ -41,6 +41,7 @@ export const RBAC_ESC_001: PolicyRule = {
   id: 'RBAC-ESC-001',
   practices: ['RBAC-1'],
   severity: RuleSeverity.ERROR,
+  kinds: ROLE_KINDS,
   title: 'No Role or ClusterRole grants escalate, bind or impersonate',
   explanation:
     'RBAC stops a user from granting permissions they do not hold, except through these verbs: escalate lets them '

@@ -1,4 +1,4 @@
-import { RuleContext, RuleObject, isKind } from '../rule';
+import { RuleContext, RuleObject, isKind, kindKey } from '../rule';
 import { isRecord } from './workload-pod-specs';
 
 /**
@@ -72,6 +72,9 @@ export function stringsOf(rule: { readonly [key: string]: any }, field: string):
   const v: unknown = rule[field];
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
+
+/** Kind keys of RBAC Role and ClusterRole (for rules' `kinds`). */
+export const ROLE_KINDS: readonly string[] = [kindKey(RBAC_GROUP, 'Role'), kindKey(RBAC_GROUP, 'ClusterRole')];
 
 /** Whether the object is an RBAC Role or ClusterRole. */
 export function isRole(o: RuleObject): boolean {

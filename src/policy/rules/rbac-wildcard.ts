@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { RBAC_GROUP, isRole, policyRulesOf } from './rbac-mesh-admins';
+import { RBAC_GROUP, ROLE_KINDS, isRole, policyRulesOf } from './rbac-mesh-admins';
 import { celIsKind } from './workload-pod-specs';
 
 /** The rule fields in which a wildcard grants more than anyone reviewed. */
@@ -15,6 +15,7 @@ export const RBAC_WILD_001: PolicyRule = {
   id: 'RBAC-WILD-001',
   practices: ['RBAC-1'],
   severity: RuleSeverity.ERROR,
+  kinds: ROLE_KINDS,
   title: 'No wildcard verbs, resources or API groups in Roles and ClusterRoles',
   explanation:
     'A wildcard grants everything that exists now and everything added later (new CRDs such as Istio policies, new '

@@ -36,6 +36,7 @@ export const SECRET_K8S_001: PolicyRule = {
   id: 'SECRET-K8S-001',
   practices: ['SECRET-1'],
   severity: RuleSeverity.ERROR,
+  kinds: [],
   title: 'Sensitive-data namespaces use the Secrets Store CSI driver, not Kubernetes Secrets',
   explanation: 'A Kubernetes Secret lives in etcd and can be read by anyone allowed to read Secrets in the namespace or to '
     + 'create pods that mount it; sensitive data belongs in a secret manager (KMS-backed) and reaches the pod only through '

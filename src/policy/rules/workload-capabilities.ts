@@ -1,8 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec, celHas, celStrings, isRecord,
-  securityContextOf, upperAscii,
-} from './workload-pod-specs';
+import { POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec, celHas, celStrings, isRecord, securityContextOf, upperAscii } from './workload-pod-specs';
 
 /** Capabilities no mesh workload may add, without the `CAP_` prefix. */
 export const FORBIDDEN_CAPABILITIES: readonly string[] = ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN', 'ALL'];
@@ -34,6 +31,7 @@ export const POD_CAP_001: PolicyRule = {
   id: 'POD-CAP-001',
   practices: ['POD-1', 'OPS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: POD_KINDS,
   title: 'No container adds NET_ADMIN, NET_RAW, SYS_ADMIN or ALL capabilities',
   explanation:
     "NET_ADMIN lets a container rewrite the pod's iptables and routes, so it can send traffic around the Istio sidecar "

@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { POD_SPEC_RESOURCES, celForPodSpec, podSpecsOf } from './workload-pod-specs';
+import { POD_KINDS, POD_SPEC_RESOURCES, celForPodSpec, podSpecsOf } from './workload-pod-specs';
 
 /** The pod spec fields that share a host namespace. */
 export const HOST_NAMESPACE_FIELDS: readonly string[] = ['hostNetwork', 'hostPID', 'hostIPC'];
@@ -13,6 +13,7 @@ export const POD_HOST_001: PolicyRule = {
   id: 'POD-HOST-001',
   practices: ['POD-1'],
   severity: RuleSeverity.ERROR,
+  kinds: POD_KINDS,
   title: 'No hostNetwork, hostPID or hostIPC',
   explanation:
     "A pod on the host network has no sidecar redirection: its traffic leaves with the node's address, outside mTLS "

@@ -1,6 +1,6 @@
 import { checkImage } from '../../workload/image-policy';
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec } from './workload-pod-specs';
+import { POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec } from './workload-pod-specs';
 
 /**
  * The image references `checkImage(image, [])` accepts, as one RE2 pattern for CEL `matches()`:
@@ -20,6 +20,7 @@ export const IMG_DIGEST_001: PolicyRule = {
   id: 'IMG-DIGEST-001',
   practices: ['IMG-1'],
   severity: RuleSeverity.ERROR,
+  kinds: POD_KINDS,
   title: 'Every container image is pinned by digest',
   explanation:
     'A tag (":latest", ":1.2") can be moved to other content at any time, so the image that runs may not be the one '

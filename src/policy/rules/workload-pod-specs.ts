@@ -1,4 +1,4 @@
-import { RuleObject, isKind } from '../rule';
+import { RuleObject, isKind, kindKey } from '../rule';
 
 /**
  * Where pod specs live in workload objects, shared by the pod rules (POD-1, IMG-1, OPS-1), both
@@ -36,6 +36,9 @@ const LOCATIONS: readonly PodSpecLocation[] = [
   { group: 'batch', kinds: ['Job'], fields: ['spec', 'template', 'spec'], resources: ['jobs'] },
   { group: 'batch', kinds: ['CronJob'], fields: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], resources: ['cronjobs'] },
 ];
+
+/** Kind keys of every kind with a pod spec (Pods and the workloads that template them), for rules' `kinds`. */
+export const POD_KINDS: readonly string[] = LOCATIONS.flatMap((l) => l.kinds.map((k) => kindKey(l.group, k)));
 
 /** The container lists of a pod spec. */
 export const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;

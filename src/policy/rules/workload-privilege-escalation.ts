@@ -1,8 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import {
-  POD_SPEC_RESOURCES, celForEachContainer, celForPodSpec, celHas, celStrings, containersOf, isRecord, podSpecsOf,
-  securityContextOf, upperAscii,
-} from './workload-pod-specs';
+import { POD_KINDS, POD_SPEC_RESOURCES, celForEachContainer, celForPodSpec, celHas, celStrings, containersOf, isRecord, podSpecsOf, securityContextOf, upperAscii } from './workload-pod-specs';
 
 /** The seccomp profile types that confine a container. */
 export const CONFINING_SECCOMP_TYPES: readonly string[] = ['RuntimeDefault', 'Localhost'];
@@ -24,6 +21,7 @@ export const POD_ESC_001: PolicyRule = {
   id: 'POD-ESC-001',
   practices: ['POD-1'],
   severity: RuleSeverity.WARNING,
+  kinds: POD_KINDS,
   title: 'Containers run non-root, without privilege escalation, with ALL capabilities dropped and a seccomp profile',
   explanation:
     'A container that runs as root, may gain privileges (setuid binaries, allowPrivilegeEscalation), keeps the '

@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec, celHas, securityContextOf } from './workload-pod-specs';
+import { POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec, celHas, securityContextOf } from './workload-pod-specs';
 
 /**
  * POD-PRIV-001 (POD-1, OPS-1): no privileged container.
@@ -11,6 +11,7 @@ export const POD_PRIV_001: PolicyRule = {
   id: 'POD-PRIV-001',
   practices: ['POD-1', 'OPS-1'],
   severity: RuleSeverity.ERROR,
+  kinds: POD_KINDS,
   title: 'No privileged containers',
   explanation:
     'A privileged container (securityContext.privileged: true) runs with all Linux capabilities and access to the '

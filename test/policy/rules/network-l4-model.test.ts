@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import {
-  admitsNamespace, admitsPort, allowPolicies, allowedEdges, ingressPolicies, ingressPoliciesSelectingAll, namespaceLabels, portNumber,
-  principalNamespace, restrictsIngress, selectsAllPodsWith,
+  admitsNamespace, admitsPort, allowPolicies, allowPoliciesIn, allowedEdges, ingressPolicies, ingressPoliciesSelectingAll, namespaceLabels,
+  portNumber, principalNamespace, restrictsIngress, selectsAllPodsWith,
 } from '../../../src/policy/rules/network-l4-model';
 
 const ap = (spec: object, namespace = 'bookinfo') => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace }, spec });
@@ -36,6 +36,15 @@ describe('AuthorizationPolicy reading', () => {
       { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'no-ns' }, spec: {} },
     ]);
     expect(allowPolicies(ctx).map((p) => p.matchLabels)).toEqual([{ app: 'a' }, undefined]);
+  });
+
+  test('allowPoliciesIn: the same policies, one namespace at a time, in object order', () => {
+    const other = (spec: object) => ({ ...ap(spec), metadata: { name: 'o', namespace: 'other' } });
+    const ctx = ruleContext([ap({ selector: { matchLabels: { app: 'a' } } }), other({}), ap({}), other({ action: 'DENY' })]);
+    expect(allowPoliciesIn(ctx, 'other').map((p) => p.object)).toEqual([ctx.objects[1]]);
+    expect(allowPoliciesIn(ctx, ctx.objects[0].metadata!.namespace!).map((p) => p.matchLabels)).toEqual([{ app: 'a' }, undefined]);
+    expect(allowPoliciesIn(ctx, 'absent')).toEqual([]);
+    expect([...allowPoliciesIn(ctx, 'other'), ...allowPoliciesIn(ctx, ctx.objects[0].metadata!.namespace!)]).toHaveLength(allowPolicies(ctx).length);
   });
 
   test('allowedEdges: principals × ports per rule, with paths', () => {
