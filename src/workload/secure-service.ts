@@ -1,7 +1,8 @@
-import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { hardenedDeployment } from './hardened-deployment';
 import { HardenedNamespace } from './hardened-namespace';
 import { checkImage } from './image-policy';
 import { ServicePort, checkServicePorts } from './service-port';
@@ -311,9 +312,13 @@ export class SecureService extends Construct implements ISecureService {
   public readonly peerPrincipal: Principal;
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
-  /** The Deployment (cdk8s-plus). */
-  public readonly deployment: kplus.Deployment;
+  /**
+   * The Deployment (a plain ApiObject; change it with JSON patches, which synth-time
+   * enforcement checks like everything else).
+   */
+  public readonly deployment: ApiObject;
 
+  private readonly podAnnotations: { [key: string]: string } = {};
   private readonly grants: GrantRecord[] = [];
   private readonly egress = new Map<string, { to: EgressPeer; ports: Set<number> }>();
   private readonly jwtRules: JwtRequirement[] = [];
@@ -360,8 +365,22 @@ export class SecureService extends Construct implements ISecureService {
       automountServiceAccountToken: props.automountServiceAccountToken ?? false,
     });
 
-    this.deployment = this.hardenedDeployment(props, replicas, podLabels);
-    if (props.secretStore) this.mountSecretStore(props.secretStore);
+    if (props.secretStore) this.checkSecretStore(props.secretStore);
+    this.deployment = hardenedDeployment(this, 'Deployment', {
+      name: this.serviceName,
+      namespace: this.namespaceName,
+      replicas,
+      podLabels,
+      serviceAccountName: this.serviceAccountName,
+      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+      image: props.image,
+      args: props.args,
+      env: props.env,
+      containerPorts: this.ports.map((p) => ({ name: p.name, containerPort: p.targetPort ?? p.port })),
+      resources: props.resources,
+      secretStore: props.secretStore,
+      podAnnotations: this.podAnnotations,
+    });
 
     new k8s.KubeService(this, 'Service', {
       metadata: { ...meta(this.serviceName), labels: { app: this.serviceName } },
@@ -493,7 +512,7 @@ export class SecureService extends Construct implements ISecureService {
     if (containerPorts.length === 0) throw configError(this, 'excludeInboundPorts', 'no port', 'Name the container ports to exclude');
     containerPorts.forEach((p) => this.checkContainerPort('excludeInboundPorts', p));
     const ports = [...new Set(containerPorts)].sort((a, b) => a - b);
-    this.deployment.podMetadata.addAnnotation('traffic.sidecar.istio.io/excludeInboundPorts', ports.join(','));
+    this.podAnnotations['traffic.sidecar.istio.io/excludeInboundPorts'] = ports.join(',');
     this.compensatingIngress('bypass-inbound', ports, options.from);
   }
 
@@ -517,7 +536,7 @@ export class SecureService extends Construct implements ISecureService {
       if (!Number.isInteger(p) || p < 1 || p > 65535) throw configError(this, 'excludeOutboundIpRanges.ports', `${p} is not a port`, 'Use ports 1-65535');
     });
     const ranges = [...new Set(cidrs)].sort();
-    this.deployment.podMetadata.addAnnotation('traffic.sidecar.istio.io/excludeOutboundIPRanges', ranges.join(','));
+    this.podAnnotations['traffic.sidecar.istio.io/excludeOutboundIPRanges'] = ranges.join(',');
     new k8s.KubeNetworkPolicy(this, 'BypassOutbound', {
       metadata: { name: objectName([this.serviceName, 'bypass-outbound']), namespace: this.namespaceName },
       spec: {
@@ -617,54 +636,12 @@ export class SecureService extends Construct implements ISecureService {
     }));
   }
 
-  private hardenedDeployment(props: SecureServiceProps, replicas: number, podLabels: { [key: string]: string }): kplus.Deployment {
-    const serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccountRef', this.serviceAccountName);
-    const deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name: this.serviceName, namespace: this.namespaceName },
-      replicas,
-      select: false,
-      podMetadata: { labels: podLabels },
-      serviceAccount,
-      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
-      hostNetwork: false,
-      securityContext: { ensureNonRoot: true },
-      containers: [{
-        name: this.serviceName,
-        image: props.image,
-        args: props.args,
-        ports: this.ports.map((p) => ({ number: p.targetPort ?? p.port, name: p.name })),
-        resources: props.resources,
-        envVariables: Object.fromEntries(Object.entries(props.env ?? {})
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
-        securityContext: {
-          ensureNonRoot: true,
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          privileged: false,
-          // cdk8s-plus-27's Capability enum has no ALL; the API takes the literal "ALL".
-          capabilities: { drop: ['ALL' as kplus.Capability] },
-        },
-      }],
-    });
-    deployment.select(kplus.LabelSelector.of({ labels: { app: this.serviceName } }));
-    // cdk8s-plus-27 has no prop for the seccomp profile; POD-1 needs RuntimeDefault.
-    ApiObject.of(deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
-    return deployment;
-  }
-
-  private mountSecretStore(mount: SecretStoreMount): void {
+  private checkSecretStore(mount: SecretStoreMount): void {
     assertNoProblems(this, 'secretStore.secretProviderClass', checkDns1123Subdomain(mount.secretProviderClass ?? '').map((p) => `"${mount.secretProviderClass}" ${p}`),
       'Name the SecretProviderClass of this namespace');
     if (!/^\/[^\s]*$/.test(mount.mountPath ?? '') || mount.mountPath.split('/').includes('..')) {
       throw configError(this, 'secretStore.mountPath', `"${mount.mountPath}" is not an absolute path`, 'Use a path such as "/mnt/secrets"');
     }
-    const volume = kplus.Volume.fromCsi(this, 'SecretStore', 'secrets-store.csi.k8s.io', {
-      name: 'secret-store',
-      readOnly: true,
-      attributes: { secretProviderClass: mount.secretProviderClass },
-    });
-    this.deployment.containers[0].mount(mount.mountPath, volume, { readOnly: true });
   }
 
   private checkContainerPort(field: string, port: number): void {

@@ -101,7 +101,7 @@ describe('synthesis renders each object once and writes what the rules checked',
     svc.deployment.metadata.addLabel('team', 'payments');
     expect(findObject(Testing.synth(chart), 'Deployment', 'cart', 'shop').metadata.labels.team).toBe('payments');
     // A weakening JSON patch after a clean synth still fails the next one.
-    ApiObject.of(svc.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
+    svc.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
     expect(() => Testing.synth(chart)).toThrow(/POD-HOST-001/);
   });
 

@@ -1,5 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
@@ -237,10 +236,8 @@ describe('SecureService', () => {
       new MeshBaseline(chart, 'mesh');
       const vault = new HardenedNamespace(chart, 'vault', { name: 'vault', sensitiveData: true });
       const ledger = new SecureService(chart, 'ledger', { namespace: vault, image: IMAGE, ports: HTTP });
-      ledger.deployment.containers[0].env.addVariable('PW', kplus.EnvValue.fromSecretValue({
-        secret: kplus.Secret.fromSecretName(chart, 'db', 'db'), key: 'pw',
-      }));
-      expect(() => Testing.synth(chart)).toThrow(/SECRET-K8S-001 \(SECRET-1\): \[test\/ledger\/Deployment\/Resource\] Deployment\/vault\/ledger/);
+      ledger.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/env', [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } }]));
+      expect(() => Testing.synth(chart)).toThrow(/SECRET-K8S-001 \(SECRET-1\): \[test\/ledger\/Deployment\] Deployment\/vault\/ledger/);
     });
 
     test('callers from other namespaces must be named services, not whole namespaces', () => {
@@ -342,7 +339,7 @@ describe('SecureService', () => {
         rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: '2099-01-01', objects: ['Deployment/shop/other'],
       });
       svc('legacy', { image: 'gcr.io/acme/legacy:1.4', imageException: ex });
-      expect(() => Testing.synth(chart)).toThrow(/IMG-DIGEST-001 \(IMG-1\): \[test\/legacy\/Deployment\/Resource\] Deployment\/shop\/legacy/);
+      expect(() => Testing.synth(chart)).toThrow(/IMG-DIGEST-001 \(IMG-1\): \[test\/legacy\/Deployment\] Deployment\/shop\/legacy/);
     });
 
     test('without the right exception the knobs refuse to run', () => {

@@ -1,0 +1,101 @@
+import { Chart, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Validation } from '../../src';
+import { HardenedDeploymentSpec, hardenedDeployment, resourceRequirements } from '../../src/workload/hardened-deployment';
+import { findObject } from '../helpers';
+
+const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
+
+function render(overrides: Partial<HardenedDeploymentSpec> = {}): any {
+  const chart = new Chart(Testing.app(), 'c');
+  hardenedDeployment(chart, 'Deployment', {
+    name: 'cart',
+    namespace: 'shop',
+    replicas: 2,
+    podLabels: { app: 'cart', version: 'v1' },
+    serviceAccountName: 'cart-sa',
+    automountServiceAccountToken: false,
+    image: IMAGE,
+    containerPorts: [{ name: 'http', containerPort: 8080 }],
+    podAnnotations: {},
+    ...overrides,
+  });
+  const objects = chart.toJson();
+  Validation.assertValid(objects);
+  return findObject(objects, 'Deployment', 'cart', 'shop');
+}
+
+describe('hardenedDeployment', () => {
+  test('shape', () => {
+    expect(render()).toMatchSnapshot();
+  });
+
+  test('POD-1: non-root, read-only root, no escalation, ALL dropped, RuntimeDefault seccomp, no host network, no token', () => {
+    const pod = render().spec.template.spec;
+    const sc = pod.containers[0].securityContext;
+    expect(sc).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true });
+    expect(sc.capabilities.add).toBeUndefined();
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.hostNetwork).toBe(false);
+    expect(pod.hostPID).toBeUndefined();
+    expect(pod.hostIPC).toBeUndefined();
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('cart-sa');
+  });
+
+  test('selects its pods by app only; the template carries every pod label', () => {
+    const d = render();
+    expect(d.spec.selector).toEqual({ matchLabels: { app: 'cart' } });
+    expect(d.spec.template.metadata.labels).toEqual({ app: 'cart', version: 'v1' });
+  });
+
+  test('pod annotations are read at synthesis; none means no annotations field', () => {
+    expect(render().spec.template.metadata.annotations).toBeUndefined();
+    const podAnnotations: { [k: string]: string } = {};
+    const chart = new Chart(Testing.app(), 'c');
+    hardenedDeployment(chart, 'D', {
+      name: 'cart',
+      namespace: 'shop',
+      replicas: 1,
+      podLabels: { app: 'cart' },
+      serviceAccountName: 'cart',
+      automountServiceAccountToken: false,
+      image: IMAGE,
+      containerPorts: [{ name: 'http', containerPort: 80 }],
+      podAnnotations,
+    });
+    podAnnotations['traffic.sidecar.istio.io/excludeInboundPorts'] = '9090';
+    expect(chart.toJson()[0].spec.template.metadata.annotations).toEqual({ 'traffic.sidecar.istio.io/excludeInboundPorts': '9090' });
+  });
+
+  test('env sorted by name; args and ports as given', () => {
+    const c = render({ env: { B: '2', A: '1' }, args: ['--x'], containerPorts: [{ name: 'http', containerPort: 8080 }, { name: 'grpc', containerPort: 90 }] }).spec.template.spec.containers[0];
+    expect(c.env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '2' }]);
+    expect(c.args).toEqual(['--x']);
+    expect(c.ports).toEqual([{ containerPort: 8080, name: 'http' }, { containerPort: 90, name: 'grpc' }]);
+    expect(render().spec.template.spec.containers[0].env).toBeUndefined();
+  });
+
+  test('a secret store is a read-only CSI volume, mounted read-only (SECRET-1); no Secret reference', () => {
+    const pod = render({ secretStore: { secretProviderClass: 'cart-secrets', mountPath: '/mnt/secrets' } }).spec.template.spec;
+    expect(pod.volumes).toEqual([{ name: 'secret-store', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'cart-secrets' } } }]);
+    expect(pod.containers[0].volumeMounts).toEqual([{ mountPath: '/mnt/secrets', name: 'secret-store', readOnly: true }]);
+    expect(JSON.stringify(pod)).not.toMatch(/secretKeyRef|secretName/);
+  });
+});
+
+describe('resourceRequirements', () => {
+  test('the defaults: cpu 1000m/1500m, memory 512Mi/2048Mi', () => {
+    expect(render().spec.template.spec.containers[0].resources).toEqual({ limits: { cpu: '1500m', memory: '2048Mi' }, requests: { cpu: '1000m', memory: '512Mi' } });
+  });
+
+  test('quantities the way cdk8s-plus writes them; only what is given', () => {
+    expect(resourceRequirements({
+      cpu: { request: kplus.Cpu.units(2) },
+      memory: { limit: Size.gibibytes(1) },
+      ephemeralStorage: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
+    })).toEqual({ limits: { 'memory': '1024Mi', 'ephemeral-storage': '4Gi' }, requests: { 'cpu': '2', 'ephemeral-storage': '2Gi' } });
+    expect(resourceRequirements({ cpu: { limit: kplus.Cpu.millis(250) } })).toEqual({ limits: { cpu: '250m' }, requests: undefined });
+    expect(resourceRequirements({})).toBeUndefined();
+  });
+});
