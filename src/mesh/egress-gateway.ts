@@ -1,5 +1,4 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { ExternalHost, ExternalHostMode } from './external-host';
@@ -9,6 +8,7 @@ import { IMeshPeer } from './mesh-peer';
 import { Principal } from './principal';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel, assertPort, objectName } from '../core/names';
+import { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { checkDns1035Label, checkDns1123Subdomain, checkLabelValue, checkQualifiedName } from '../validation/kubernetes-names';
@@ -220,23 +220,17 @@ export class EgressGateway extends Construct implements IMeshPeer {
     });
 
     // AUTHZ-4: exactly the granted callers' pods, on the gateway's container port.
-    new k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
-      metadata: this.meta(objectName([this.serviceName, 'ingress'])),
-      spec: {
-        podSelector: { matchLabels: { ...this.selector } },
-        policyTypes: ['Ingress'],
-        ingress: Lazy.any({ produce: () => this.renderIngress() }) as unknown as k8s.NetworkPolicyIngressRule[],
-      },
+    networkPolicy(this, 'IngressPolicy', objectName([this.serviceName, 'ingress']), this.namespace, {
+      podSelector: { matchLabels: { ...this.selector } },
+      policyTypes: ['Ingress'],
+      ingress: () => this.renderIngress(),
     });
 
     // EGRESS-1: the gateway pods reach DNS, istiod and the granted external ports, nothing else.
-    new k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
-      metadata: this.meta(objectName([this.serviceName, 'egress'])),
-      spec: {
-        podSelector: { matchLabels: { ...this.selector } },
-        policyTypes: ['Egress'],
-        egress: Lazy.any({ produce: () => this.renderEgress() }) as unknown as k8s.NetworkPolicyEgressRule[],
-      },
+    networkPolicy(this, 'EgressPolicy', objectName([this.serviceName, 'egress']), this.namespace, {
+      podSelector: { matchLabels: { ...this.selector } },
+      policyTypes: ['Egress'],
+      egress: () => this.renderEgress(),
     });
 
     for (const access of props.hosts ?? []) this.allowExternal(access.host, { from: access.from });
@@ -478,8 +472,8 @@ export class EgressGateway extends Construct implements IMeshPeer {
     });
   }
 
-  private renderIngress(): k8s.NetworkPolicyIngressRule[] {
-    const peers = new Map<string, k8s.NetworkPolicyPeer>();
+  private renderIngress(): NetworkPolicyIngressRule[] {
+    const peers = new Map<string, NetworkPolicyPeer>();
     for (const r of this.records.values()) {
       for (const c of r.callers.values()) {
         const peer = podsInNamespace(c.caller.peerNamespace, c.caller.peerPodLabels);
@@ -490,8 +484,8 @@ export class EgressGateway extends Construct implements IMeshPeer {
       .map(([, peer]) => ({ from: [peer], ports: tcpPorts([this.httpsTargetPort]) }));
   }
 
-  private renderEgress(): k8s.NetworkPolicyEgressRule[] {
-    const rules: k8s.NetworkPolicyEgressRule[] = [
+  private renderEgress(): NetworkPolicyEgressRule[] {
+    const rules: NetworkPolicyEgressRule[] = [
       dnsEgressRule(),
       { to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)], ports: tcpPorts([XDS_CA_PORT]) },
     ];

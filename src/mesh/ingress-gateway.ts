@@ -1,5 +1,4 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { isHttpProtocol } from './app-protocol';
@@ -12,6 +11,7 @@ import { IMeshPeer } from './mesh-peer';
 import { Principal } from './principal';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel, assertPort, objectName } from '../core/names';
+import { networkPolicy } from '../network/network-policy';
 import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
@@ -259,13 +259,10 @@ export class IngressGateway extends Construct implements IMeshPeer {
     });
 
     // INGRESS-1: the gateway pods take connections from anywhere, on the gateway ports only.
-    new k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
-      metadata: meta(objectName([this.gatewayName, 'ingress'])),
-      spec: {
-        podSelector: selector,
-        policyTypes: ['Ingress'],
-        ingress: [{ ports: tcpPorts(redirect ? [httpsTargetPort, httpTargetPort] : [httpsTargetPort]) }],
-      },
+    networkPolicy(this, 'IngressPolicy', objectName([this.gatewayName, 'ingress']), this.namespace, {
+      podSelector: selector,
+      policyTypes: ['Ingress'],
+      ingress: [{ ports: tcpPorts(redirect ? [httpsTargetPort, httpTargetPort] : [httpsTargetPort]) }],
     });
 
     if (this.externalIssuers.length > 0) {

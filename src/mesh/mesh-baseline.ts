@@ -1,5 +1,4 @@
 import * as net from 'net';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { IMesh, MeshAttributes, injectionLabelsFor, istiodPodLabelsFor } from './mesh';
 import { assertNoProblems, configError } from '../core/errors';
@@ -7,6 +6,8 @@ import { assertDnsLabel } from '../core/names';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { Telemetry } from '../imports/telemetry.istio.io';
+import { NetworkPolicyIngressRule, networkPolicy } from '../network/network-policy';
+import { tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
@@ -273,25 +274,19 @@ export class MeshBaseline extends Construct implements IMesh {
     });
 
     // CP-1: istiod reachable only on its mesh-facing ports, from the mesh.
-    new k8s.KubeNetworkPolicy(this, 'IstiodIngress', {
-      metadata: { name: 'istiod-ingress', namespace: this.controlPlaneNamespace },
-      spec: {
-        podSelector: { matchLabels: { ...this.istiodPodLabels } },
-        policyTypes: ['Ingress'],
-        ingress: this.istiodIngressRules(),
-      },
+    networkPolicy(this, 'IstiodIngress', 'istiod-ingress', this.controlPlaneNamespace, {
+      podSelector: { matchLabels: { ...this.istiodPodLabels } },
+      policyTypes: ['Ingress'],
+      ingress: this.istiodIngressRules(),
     });
 
     // CP-1: every other pod of the control-plane namespace is unreachable until allowed.
-    new k8s.KubeNetworkPolicy(this, 'ControlPlaneDefaultDeny', {
-      metadata: { name: 'default-deny-ingress', namespace: this.controlPlaneNamespace },
-      spec: { podSelector: {}, policyTypes: ['Ingress'] },
-    });
+    networkPolicy(this, 'ControlPlaneDefaultDeny', 'default-deny-ingress', this.controlPlaneNamespace, { podSelector: {}, policyTypes: ['Ingress'] });
   }
 
-  private istiodIngressRules(): k8s.NetworkPolicyIngressRule[] {
-    const tcp = (port: number): k8s.NetworkPolicyPort[] => [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }];
-    const rules: k8s.NetworkPolicyIngressRule[] = [
+  private istiodIngressRules(): NetworkPolicyIngressRule[] {
+    const tcp = (port: number) => tcpPorts([port]);
+    const rules: NetworkPolicyIngressRule[] = [
       {
         // Sidecars of mesh namespaces, and gateways in the control-plane namespace itself.
         from: [

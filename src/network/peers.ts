@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-27';
+import { NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort } from './network-policy';
 
 /**
  * Building blocks of the NetworkPolicies this library writes (AUTHZ-4, NETPOL-1): peers that
@@ -10,7 +10,7 @@ import { k8s } from 'cdk8s-plus-27';
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** A NetworkPolicy peer for pods with `podLabels` in `namespace` (all its pods when no labels). */
-export function podsInNamespace(namespace: string, podLabels?: { [key: string]: string }): k8s.NetworkPolicyPeer {
+export function podsInNamespace(namespace: string, podLabels?: { [key: string]: string }): NetworkPolicyPeer {
   const namespaceSelector = { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } };
   return podLabels && Object.keys(podLabels).length > 0
     ? { namespaceSelector, podSelector: { matchLabels: sortedLabels(podLabels) } }
@@ -18,8 +18,8 @@ export function podsInNamespace(namespace: string, podLabels?: { [key: string]: 
 }
 
 /** NetworkPolicy ports for TCP port numbers, sorted and de-duplicated. */
-export function tcpPorts(ports: readonly number[]): k8s.NetworkPolicyPort[] {
-  return [...new Set(ports)].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
+export function tcpPorts(ports: readonly number[]): NetworkPolicyPort[] {
+  return [...new Set(ports)].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port }));
 }
 
 /** A copy of the labels with keys in sorted order (stable YAML). */
@@ -28,9 +28,9 @@ export function sortedLabels(labels: { [key: string]: string }): { [key: string]
 }
 
 /** Egress to the cluster DNS (kube-dns / CoreDNS pods in kube-system) on UDP and TCP 53. */
-export function dnsEgressRule(): k8s.NetworkPolicyEgressRule {
+export function dnsEgressRule(): NetworkPolicyEgressRule {
   return {
     to: [podsInNamespace('kube-system', { 'k8s-app': 'kube-dns' })],
-    ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
   };
 }

@@ -8,6 +8,7 @@ import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networ
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
+import { networkPolicy } from '../network/network-policy';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
@@ -141,24 +142,15 @@ export class HardenedNamespace extends Construct {
     new AuthorizationPolicy(this, 'AllowNothing', { metadata: inNamespace('allow-nothing'), spec: {} });
 
     // NETPOL-1: nothing in, nothing out, except what pods need to start in the mesh.
-    new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
-      metadata: inNamespace('default-deny'),
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    });
-    new k8s.KubeNetworkPolicy(this, 'AllowDns', {
-      metadata: inNamespace('allow-dns'),
-      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] },
-    });
-    new k8s.KubeNetworkPolicy(this, 'AllowIstiod', {
-      metadata: inNamespace('allow-istiod'),
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)],
-          ports: tcpPorts([15012]),
-        }],
-      },
+    networkPolicy(this, 'DefaultDeny', 'default-deny', this.name, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    networkPolicy(this, 'AllowDns', 'allow-dns', this.name, { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] });
+    networkPolicy(this, 'AllowIstiod', 'allow-istiod', this.name, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)],
+        ports: tcpPorts([15012]),
+      }],
     });
 
     // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.

@@ -1,6 +1,5 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { hardenedDeployment } from './hardened-deployment';
 import { HardenedNamespace } from './hardened-namespace';
@@ -9,15 +8,12 @@ import { ServicePort, checkServicePorts } from './service-port';
 import { assertNoProblems, configError } from '../core/errors';
 import { objectName } from '../core/names';
 import { claimKey } from '../core/registry';
-import { DestinationRule, DestinationRuleSpecTrafficPolicyTlsMode } from '../imports/networking.istio.io';
-import {
-  AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules,
-} from '../imports/security.istio.io';
 import { AccessGrant } from '../mesh/access-grant';
 import { isHttpProtocol } from '../mesh/app-protocol';
 import { checkHttpMethod, checkPathFor } from '../mesh/http-match';
 import { IMeshPeer } from '../mesh/mesh-peer';
 import { Principal } from '../mesh/principal';
+import { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
 import { podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyException } from '../policy/policy-exception';
 import { checkDns1035Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
@@ -357,7 +353,11 @@ export class SecureService extends Construct implements ISecureService {
     const podLabels = sortedLabels({ ...this.peerPodLabels, ...(props.version ? { version: props.version } : {}) });
     const meta = (name: string) => ({ name, namespace: this.namespaceName });
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+    // Plain manifests throughout: a blueprint has thousands of these, and the generated bindings
+    // cost several times as much to build and render for the same document.
+    new ApiObject(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
       metadata: {
         ...meta(this.serviceAccountName),
         ...(props.workloadIdentity ? { annotations: { 'iam.gke.io/gcp-service-account': props.workloadIdentity } } : {}),
@@ -382,14 +382,16 @@ export class SecureService extends Construct implements ISecureService {
       podAnnotations: this.podAnnotations,
     });
 
-    new k8s.KubeService(this, 'Service', {
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { ...meta(this.serviceName), labels: { app: this.serviceName } },
       spec: {
         selector: { app: this.serviceName },
         ports: this.ports.map((p) => ({
           name: p.name,
           port: p.port,
-          targetPort: k8s.IntOrString.fromNumber(p.targetPort ?? p.port),
+          targetPort: p.targetPort ?? p.port,
           protocol: 'TCP',
           appProtocol: p.protocol,
         })),
@@ -397,29 +399,30 @@ export class SecureService extends Construct implements ISecureService {
     });
 
     // AUTHZ-1..3: ALLOW only what was granted; with no grant the policy matches nothing.
-    new AuthorizationPolicy(this, 'AuthorizationPolicy', {
+    new ApiObject(this, 'AuthorizationPolicy', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
       metadata: meta(this.serviceName),
       spec: {
         selector: { matchLabels: { app: this.serviceName } },
-        action: AuthorizationPolicySpecAction.ALLOW,
-        rules: Lazy.any({ produce: () => this.renderRules() }) as unknown as AuthorizationPolicySpecRules[],
+        action: 'ALLOW',
+        rules: Lazy.any({ produce: () => this.renderRules() }),
       },
     });
 
     // MTLS-1: clients of this host always use Istio mTLS.
-    new DestinationRule(this, 'DestinationRule', {
+    new ApiObject(this, 'DestinationRule', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
       metadata: meta(this.serviceName),
-      spec: { host: this.host, trafficPolicy: { tls: { mode: DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL } } },
+      spec: { host: this.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
     });
 
     // AUTHZ-4: the same callers, on the same container ports, at L3/L4.
-    new k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
-      metadata: meta(objectName([this.serviceName, 'ingress'])),
-      spec: {
-        podSelector: { matchLabels: { app: this.serviceName } },
-        policyTypes: ['Ingress'],
-        ingress: Lazy.any({ produce: () => this.renderIngress() }) as unknown as k8s.NetworkPolicyIngressRule[],
-      },
+    networkPolicy(this, 'IngressPolicy', objectName([this.serviceName, 'ingress']), this.namespaceName, {
+      podSelector: { matchLabels: { app: this.serviceName } },
+      policyTypes: ['Ingress'],
+      ingress: () => this.renderIngress(),
     });
   }
 
@@ -537,13 +540,10 @@ export class SecureService extends Construct implements ISecureService {
     });
     const ranges = [...new Set(cidrs)].sort();
     this.podAnnotations['traffic.sidecar.istio.io/excludeOutboundIPRanges'] = ranges.join(',');
-    new k8s.KubeNetworkPolicy(this, 'BypassOutbound', {
-      metadata: { name: objectName([this.serviceName, 'bypass-outbound']), namespace: this.namespaceName },
-      spec: {
-        podSelector: { matchLabels: { app: this.serviceName } },
-        policyTypes: ['Egress'],
-        egress: [{ to: ranges.map((cidr) => ({ ipBlock: { cidr } })), ports: tcpPorts(options.ports) }],
-      },
+    networkPolicy(this, 'BypassOutbound', objectName([this.serviceName, 'bypass-outbound']), this.namespaceName, {
+      podSelector: { matchLabels: { app: this.serviceName } },
+      policyTypes: ['Egress'],
+      egress: [{ to: ranges.map((cidr) => ({ ipBlock: { cidr } })), ports: tcpPorts(options.ports) }],
     });
   }
 
@@ -582,13 +582,10 @@ export class SecureService extends Construct implements ISecureService {
     this.egress.set(key, entry);
     const policyName = objectName([this.serviceName, 'egress']);
     if (!this.node.tryFindChild('EgressPolicy')) {
-      new k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
-        metadata: { name: policyName, namespace: this.namespaceName },
-        spec: {
-          podSelector: { matchLabels: { app: this.serviceName } },
-          policyTypes: ['Egress'],
-          egress: Lazy.any({ produce: () => this.renderEgress() }) as unknown as k8s.NetworkPolicyEgressRule[],
-        },
+      networkPolicy(this, 'EgressPolicy', policyName, this.namespaceName, {
+        podSelector: { matchLabels: { app: this.serviceName } },
+        policyTypes: ['Egress'],
+        egress: () => this.renderEgress(),
       });
     }
     const objects = [`NetworkPolicy/${this.namespaceName}/${policyName}`];
@@ -617,8 +614,8 @@ export class SecureService extends Construct implements ISecureService {
       }));
   }
 
-  private renderIngress(): k8s.NetworkPolicyIngressRule[] {
-    const byPeer = new Map<string, { peer: k8s.NetworkPolicyPeer; ports: Set<number> }>();
+  private renderIngress(): NetworkPolicyIngressRule[] {
+    const byPeer = new Map<string, { peer: NetworkPolicyPeer; ports: Set<number> }>();
     for (const g of this.grants) {
       const peer = podsInNamespace(g.caller.peerNamespace, g.caller.peerPodLabels);
       const key = JSON.stringify(peer);
@@ -629,7 +626,7 @@ export class SecureService extends Construct implements ISecureService {
     return [...byPeer.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({ from: [e.peer], ports: tcpPorts([...e.ports]) }));
   }
 
-  private renderEgress(): k8s.NetworkPolicyEgressRule[] {
+  private renderEgress(): NetworkPolicyEgressRule[] {
     return [...this.egress.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({
       to: [podsInNamespace(e.to.namespace, e.to.podLabels)],
       ports: tcpPorts([...e.ports]),
@@ -656,13 +653,10 @@ export class SecureService extends Construct implements ISecureService {
     const peers = from?.length
       ? from.map((p) => podsInNamespace(p.peerNamespace, p.peerPodLabels))
       : [podsInNamespace(this.namespaceName)];
-    new k8s.KubeNetworkPolicy(this, `Compensating-${suffix}`, {
-      metadata: { name: objectName([this.serviceName, suffix]), namespace: this.namespaceName },
-      spec: {
-        podSelector: { matchLabels: { app: this.serviceName } },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: peers, ports: tcpPorts(ports) }],
-      },
+    networkPolicy(this, `Compensating-${suffix}`, objectName([this.serviceName, suffix]), this.namespaceName, {
+      podSelector: { matchLabels: { app: this.serviceName } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: peers, ports: tcpPorts(ports) }],
     });
   }
 

@@ -41,8 +41,8 @@ describe('NetworkPolicy peers (AUTHZ-4)', () => {
     test('TCP ports, sorted numerically and de-duplicated', () => {
       const ports = tcpPorts([9080, 443, 80, 443, 10000]);
       expect(ports.map((p) => p.protocol)).toEqual(['TCP', 'TCP', 'TCP', 'TCP']);
-      expect(ports.map((p) => p.port!.value)).toEqual([80, 443, 9080, 10000]);
-      expect(ports.every((p) => p.endPort === undefined)).toBe(true);
+      expect(ports.map((p) => p.port)).toEqual([80, 443, 9080, 10000]);
+      expect(ports.every((p) => Object.keys(p).sort().join() === 'port,protocol')).toBe(true);
     });
 
     test('no ports: no entries', () => {
@@ -57,7 +57,7 @@ describe('NetworkPolicy peers (AUTHZ-4)', () => {
 
     test('property: the ports are exactly the distinct inputs, ascending', () => {
       fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 65535 }), { maxLength: 20 }), (input) => {
-        const out = tcpPorts(input).map((p) => p.port!.value as number);
+        const out = tcpPorts(input).map((p) => p.port);
         expect(new Set(out)).toEqual(new Set(input));
         expect(out).toHaveLength(new Set(input).size);
         out.slice(1).forEach((p, i) => expect(p).toBeGreaterThan(out[i]));
@@ -100,7 +100,7 @@ describe('NetworkPolicy peers (AUTHZ-4)', () => {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
         podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
       }]);
-      expect(rule.ports!.map((p) => [p.protocol, p.port!.value])).toEqual([['UDP', 53], ['TCP', 53]]);
+      expect(rule.ports!.map((p) => [p.protocol, p.port])).toEqual([['UDP', 53], ['TCP', 53]]);
     });
   });
 });
