@@ -1,5 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 
 /**
  * The NetworkPolicies this library writes (AUTHZ-4, NETPOL-1, CP-1), as plain manifests in the
@@ -49,15 +51,16 @@ export interface NetworkPolicySpec {
 export function networkPolicy(scope: Construct, id: string, name: string, namespace: string, spec: NetworkPolicySpec): ApiObject {
   const rules = <T>(value: readonly T[] | (() => readonly T[]) | undefined) =>
     (typeof value === 'function' ? Lazy.any({ produce: () => value() }) : value);
-  return new ApiObject(scope, id, {
+  const manifest: INetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name, namespace },
     spec: {
       podSelector: spec.podSelector,
-      policyTypes: spec.policyTypes,
-      ingress: rules(spec.ingress),
-      egress: rules(spec.egress),
+      policyTypes: [...spec.policyTypes],
+      ingress: rules(spec.ingress) as INetworkPolicySpec['ingress'],
+      egress: rules(spec.egress) as INetworkPolicySpec['egress'],
     },
-  });
+  };
+  return new ApiObject(scope, id, manifest);
 }

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 
 /** What a SecureService's Deployment runs. */
 export interface HardenedDeploymentSpec {
@@ -39,7 +40,8 @@ const DEFAULT_RESOURCES: kplus.ContainerResources = {
  */
 export function hardenedDeployment(scope: Construct, id: string, spec: HardenedDeploymentSpec): ApiObject {
   const volumeName = 'secret-store';
-  return new ApiObject(scope, id, {
+  // Typed with the Kubernetes API's own model, so a misspelt field is a compile error.
+  const manifest: IDeployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: spec.name, namespace: spec.namespace },
@@ -52,7 +54,9 @@ export function hardenedDeployment(scope: Construct, id: string, spec: HardenedD
       template: {
         metadata: {
           labels: { ...spec.podLabels },
-          annotations: Lazy.any({ produce: () => (Object.keys(spec.podAnnotations).length > 0 ? { ...spec.podAnnotations } : undefined) }),
+          annotations: Lazy.any({
+            produce: () => (Object.keys(spec.podAnnotations).length > 0 ? { ...spec.podAnnotations } : undefined),
+          }) as unknown as { [key: string]: string },
         },
         spec: {
           automountServiceAccountToken: spec.automountServiceAccountToken,
@@ -87,7 +91,8 @@ export function hardenedDeployment(scope: Construct, id: string, spec: HardenedD
         },
       },
     },
-  });
+  };
+  return new ApiObject(scope, id, manifest);
 }
 
 function envVars(env: { readonly [name: string]: string } | undefined): { name: string; value: string }[] | undefined {

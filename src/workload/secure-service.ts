@@ -1,6 +1,8 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { hardenedDeployment } from './hardened-deployment';
 import { HardenedNamespace } from './hardened-namespace';
 import { checkImage } from './image-policy';
@@ -309,8 +311,9 @@ export class SecureService extends Construct implements ISecureService {
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
   /**
-   * The Deployment (a plain ApiObject; change it with JSON patches, which synth-time
-   * enforcement checks like everything else).
+   * The Deployment, as a plain ApiObject.
+   *
+   * Change it with JSON patches: synth-time enforcement checks them like everything else.
    */
   public readonly deployment: ApiObject;
 
@@ -363,7 +366,7 @@ export class SecureService extends Construct implements ISecureService {
         ...(props.workloadIdentity ? { annotations: { 'iam.gke.io/gcp-service-account': props.workloadIdentity } } : {}),
       },
       automountServiceAccountToken: props.automountServiceAccountToken ?? false,
-    });
+    } satisfies IServiceAccount);
 
     if (props.secretStore) this.checkSecretStore(props.secretStore);
     this.deployment = hardenedDeployment(this, 'Deployment', {
@@ -396,7 +399,7 @@ export class SecureService extends Construct implements ISecureService {
           appProtocol: p.protocol,
         })),
       },
-    });
+    } satisfies IService);
 
     // AUTHZ-1..3: ALLOW only what was granted; with no grant the policy matches nothing.
     new ApiObject(this, 'AuthorizationPolicy', {
