@@ -13,6 +13,11 @@ import { ApiObject } from 'cdk8s';
  * batch lives only until the current synchronous run ends (a microtask withdraws what is left)
  * and until a newer batch starts, so a later mutation followed by a later synth always renders
  * afresh, and the documents cdk8s writes are exactly the documents the rules checked.
+ *
+ * One case a batch cannot see: code that runs the app's validations by hand (`node.validate()`),
+ * then changes an object and synthesizes in the same synchronous run, gets the documents as they
+ * were validated (still checked, but without that change). Synthesize instead of validating by
+ * hand, or let the run end (an `await`) before changing objects.
  */
 export class HandOffBatch {
   /** Starts a batch, withdrawing whatever an earlier batch left. */
