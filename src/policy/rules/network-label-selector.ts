@@ -32,22 +32,28 @@ function requirementsOf(selector: { readonly [key: string]: any }): Requirement[
   return out;
 }
 
+/**
+ * Whether requirement `r` holds for an object with `labels`: exactly those (`exact`), or at least
+ * those, when an absent key may still be added (so NotIn and DoesNotExist cannot be relied on).
+ */
+function holds(r: Requirement, labels: Labels, exact: boolean): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  switch (r.operator) {
+    case 'In': return has && r.values.includes(labels[r.key]);
+    case 'NotIn': return has ? !r.values.includes(labels[r.key]) : exact;
+    case 'Exists': return has;
+    case 'DoesNotExist': return exact && !has;
+    default: return false;
+  }
+}
+
 /** Whether `selector` selects an object with exactly `labels` (a malformed selector selects nothing). */
 export function selectorMatches(selector: unknown, labels: Labels): boolean {
   if (!isRecord(selector)) return false;
   const reqs = requirementsOf(selector);
   if (!reqs) return false;
   if (!Object.entries(matchLabelsOf(selector)).every(([k, v]) => labels[k] === v)) return false;
-  return reqs.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-    switch (r.operator) {
-      case 'In': return has && r.values.includes(labels[r.key]);
-      case 'NotIn': return !has || !r.values.includes(labels[r.key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
+  return reqs.every((r) => holds(r, labels, true));
 }
 
 /**
@@ -60,15 +66,7 @@ export function selectorSelectsAllWith(selector: unknown, labels: Labels): boole
   const reqs = requirementsOf(selector);
   if (!reqs) return false;
   if (!Object.entries(matchLabelsOf(selector)).every(([k, v]) => labels[k] === v)) return false;
-  return reqs.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-    switch (r.operator) {
-      case 'In': return has && r.values.includes(labels[r.key]);
-      case 'NotIn': return has && !r.values.includes(labels[r.key]);
-      case 'Exists': return has;
-      default: return false;
-    }
-  });
+  return reqs.every((r) => holds(r, labels, false));
 }
 
 /**

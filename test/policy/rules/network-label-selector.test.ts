@@ -13,6 +13,7 @@ describe('selectorMatches', () => {
     [expr('tier', 'NotIn', ['db']), true],
     [expr('version', 'Exists'), true],
     [expr('tier', 'DoesNotExist'), true],
+    [expr('app', 'DoesNotExist'), false],
     [expr('app', 'Bogus'), false],
     [{ matchExpressions: 'x' }, false],
     ['x', false],
@@ -32,6 +33,8 @@ describe('selectorSelectsAllWith: every pod carrying at least the labels', () =>
     [expr('tier', 'NotIn', ['db']), false],
     [expr('version', 'Exists'), true],
     [expr('tier', 'DoesNotExist'), false],
+    [expr('app', 'DoesNotExist'), false],
+    [expr('app', 'Bogus'), false],
   ])('%j → %s', (selector, expected) => {
     expect(selectorSelectsAllWith(selector, labels)).toBe(expected);
   });
