@@ -1,7 +1,8 @@
 import { performance } from 'perf_hooks';
 import { App } from 'cdk8s';
-import { libraryApp, plainApp } from './blueprint';
 import { parseAllDocuments } from 'yaml';
+import { libraryApp, plainApp } from './blueprint';
+import { plainBlueprintApp } from './plain-blueprint';
 import { AccessMatrix } from '../src/audit/access-matrix';
 import { auditManifests } from '../src/audit/audit';
 import { parseManifests } from '../src/audit/manifest-loader';
@@ -9,14 +10,23 @@ import { PolicyRule } from '../src/policy/rule';
 import { ALL_RULES } from '../src/policy/rule-pack';
 
 /**
- * One measurement in a fresh process (so peak RSS belongs to it alone):
- * `worker.ts <mode> <services>` prints JSON `{ ms, objects, peakRssMb }`.
+ * Measurements in a fresh process: `worker.ts <mode> <services>` prints one JSON line.
+ *
+ * Cold, one run (a start like `cdk8s synth`'s; peak RSS is the run's own), `{ ms, objects, peakRssMb }`:
  * - library: build the blueprint with the library and synthesize it to YAML;
- * - plain: synthesize the identical documents as plain ApiObjects;
- * - norules: the library synth with the rule set emptied (what the synth costs without rules);
+ * - plain: the baseline, the same blueprint written by hand as plain cdk8s (plain-blueprint.ts):
+ *   it builds the identical documents as ApiObjects and synthesizes them;
+ * - prebuilt: only wrap and synthesize documents built before the timer starts (the baseline of
+ *   earlier figures, kept for comparison: it leaves out creating the documents);
  * - parse / audit / matrix: parse the library's YAML, audit it, or compute its access matrix.
+ *
+ * In one process, `{ rounds: [{ library, plain, norules }, ...] }` in ms:
+ * - inprocess: after one warm-up synth of each, `IN_PROCESS_ROUNDS` rounds of the library, the
+ *   plain baseline and the library with an empty rule set (norules: library − norules is what the
+ *   rules add), in a rotating order, with a full GC before each.
  */
 const [mode, count] = [process.argv[2], Number(process.argv[3])];
+const IN_PROCESS_ROUNDS = 3;
 let peak = process.memoryUsage().rss;
 const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
 
@@ -24,48 +34,76 @@ function synth(app: App): number {
   return app.synthYaml().split('\n---\n').length;
 }
 
-let ms = 0;
-let objects = 0;
-if (mode === 'library') {
+/** Runs `f` after a full GC and returns its time in ms. */
+function timed(f: () => void): number {
+  if (global.gc) global.gc();
   const start = performance.now();
-  objects = synth(libraryApp(count));
-  ms = performance.now() - start;
-} else if (mode === 'plain') {
+  f();
+  return performance.now() - start;
+}
+
+const allRules = [...ALL_RULES];
+function withRules(rules: readonly PolicyRule[], f: () => void): void {
+  (ALL_RULES as PolicyRule[]).splice(0, ALL_RULES.length, ...rules);
+  try {
+    f();
+  } finally {
+    (ALL_RULES as PolicyRule[]).splice(0, ALL_RULES.length, ...allRules);
+  }
+}
+
+const runners: Record<string, () => void> = {
+  library: () => synth(libraryApp(count)),
+  plain: () => synth(plainBlueprintApp(count)),
+  norules: () => withRules([], () => synth(libraryApp(count))),
+};
+
+let result: object;
+if (mode === 'library' || mode === 'plain') {
+  let objects = 0;
+  const ms = timed(() => { objects = synth(mode === 'library' ? libraryApp(count) : plainBlueprintApp(count)); });
+  result = { ms, objects };
+} else if (mode === 'prebuilt') {
   const documents = libraryApp(count).charts.flatMap((c) => c.toJson());
   if (global.gc) global.gc();
   peak = process.memoryUsage().rss;
-  const start = performance.now();
-  objects = synth(plainApp(documents));
-  ms = performance.now() - start;
-} else if (mode === 'norules') {
-  // The library synth with an empty rule set: enforcement still renders and hands off, so
-  // library − norules is what the rules add to a synth.
-  (ALL_RULES as PolicyRule[]).length = 0;
-  const start = performance.now();
-  objects = synth(libraryApp(count));
-  ms = performance.now() - start;
+  let objects = 0;
+  const ms = timed(() => { objects = synth(plainApp(documents)); });
+  result = { ms, objects };
+} else if (mode === 'inprocess') {
+  const names = Object.keys(runners);
+  names.forEach((name) => runners[name]());
+  const rounds: Record<string, number>[] = [];
+  for (let r = 0; r < IN_PROCESS_ROUNDS; r++) {
+    const round: Record<string, number> = {};
+    names.forEach((_, k) => {
+      const name = names[(k + r) % names.length];
+      round[name] = timed(runners[name]);
+    });
+    rounds.push(round);
+  }
+  result = { rounds };
 } else if (mode === 'parse' || mode === 'audit' || mode === 'matrix') {
   // The audit and the matrix over the library's YAML, against only parsing that YAML with the same parser.
   const text = libraryApp(count).synthYaml();
-  if (global.gc) global.gc();
-  const start = performance.now();
-  if (mode === 'parse') {
-    objects = parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean).length;
-  } else {
+  let objects = 0;
+  const ms = timed(() => {
+    if (mode === 'parse') {
+      objects = parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean).length;
+      return;
+    }
     const { manifests } = parseManifests(text, 'bench.yaml');
     objects = manifests.length;
     if (mode === 'audit') {
       auditManifests(manifests, { today: '2026-11-29' });
     } else {
-      AccessMatrix.fromManifests(manifests.map((m) => m.object), {
-        workloads: [],
-      }).edges();
+      AccessMatrix.fromManifests(manifests.map((m) => m.object), { workloads: [] }).edges();
     }
-  }
-  ms = performance.now() - start;
+  });
+  result = { ms, objects };
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
-process.stdout.write(JSON.stringify({ mode, services: count, ms, objects, peakRssMb: Math.round(peak / 1048576) }) + '\n');
+process.stdout.write(JSON.stringify({ mode, services: count, ...result, peakRssMb: Math.round(peak / 1048576) }) + '\n');

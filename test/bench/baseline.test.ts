@@ -1,10 +1,14 @@
-import { libraryApp, plainApp } from '../../bench/blueprint';
+import { libraryApp } from '../../bench/blueprint';
+import { plainBlueprintApp } from '../../bench/plain-blueprint';
 
 describe('benchmark baseline', () => {
-  test('the plain-ApiObject baseline synthesizes exactly the documents the library does', () => {
-    const library = libraryApp(12);
-    const documents = library.charts.flatMap((c) => c.toJson());
-    expect(documents.length).toBeGreaterThan(100);
-    expect(plainApp(documents).synthYaml()).toBe(library.synthYaml());
+  test.each([50, 100, 250])('the hand-written plain cdk8s blueprint synthesizes exactly what the library does (%i services)', (services) => {
+    const library = libraryApp(services).synthYaml();
+    expect(library.split('\n---\n').length).toBeGreaterThan(services * 7);
+    expect(plainBlueprintApp(services).synthYaml()).toBe(library);
+  });
+
+  test('the baseline refuses the same-namespace grants it does not model', () => {
+    expect(() => plainBlueprintApp(57)).toThrow(/cross-namespace grants only/);
   });
 });
