@@ -159,8 +159,12 @@ export class PolicyEnforcement extends Construct {
     if (this.lastRun?.batch.intact && this.lastRun.constructs === constructs.length) return this.lastRun.errors;
     const batch = HandOffBatch.begin();
     const today = PolicyException.today(this);
-    const apiObjects = constructs.filter((c): c is ApiObject => c instanceof ApiObject);
-    const rendered = apiObjects.map((a) => ({ apiObject: a, object: a.toJson() as RuleObject }));
+    const rendered: { readonly apiObject: ApiObject; readonly object: RuleObject }[] = [];
+    const exceptions: PolicyException[] = [];
+    for (const c of constructs) {
+      if (c instanceof ApiObject) rendered.push({ apiObject: c, object: c.toJson() });
+      else if (c instanceof PolicyException) exceptions.push(c);
+    }
     const context: RuleContext = {
       objects: rendered.map((r) => r.object),
       rootNamespace: this.mesh?.rootNamespace ?? 'istio-system',
@@ -168,7 +172,6 @@ export class PolicyEnforcement extends Construct {
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
     };
-    const exceptions = constructs.filter((c): c is PolicyException => c instanceof PolicyException);
     const errors: string[] = [];
     const known = new Set(ALL_RULES.map((r) => r.id));
     for (const ex of exceptions) {

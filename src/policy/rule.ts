@@ -140,10 +140,10 @@ export function checkEach(rules: readonly PolicyRule[], objects: readonly RuleOb
   for (const rule of rules) {
     const kinds = rule.kinds && new Set(rule.kinds);
     if (kinds?.size === 0) continue;
-    objects.forEach((object, index) => {
-      if (kinds && !kinds.has(keys[index])) return;
-      for (const violation of rule.check(object, context)) out.push({ rule, index, violation });
-    });
+    for (let index = 0; index < objects.length; index++) {
+      if (kinds && !kinds.has(keys[index])) continue;
+      for (const violation of rule.check(objects[index], context)) out.push({ rule, index, violation });
+    }
   }
   return out;
 }

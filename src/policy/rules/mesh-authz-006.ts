@@ -14,9 +14,12 @@ const FORBIDDEN: readonly (readonly [string, string])[] = [
 ];
 
 /** Why `path` is not in normalized form; empty when it is. `*` prefix/suffix/presence forms are fine. */
+/** A "." or ".." path segment. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 export function pathProblems(path: string): string[] {
   const problems: string[] = [];
-  if (path.split('/').some((s) => s === '.' || s === '..')) problems.push('"." and ".." segments are resolved by path normalization');
+  if (DOT_SEGMENT.test(path)) problems.push('"." and ".." segments are resolved by path normalization');
   for (const [needle, why] of FORBIDDEN) if (path.includes(needle)) problems.push(`contains ${JSON.stringify(needle)}: ${why}`);
   return problems;
 }

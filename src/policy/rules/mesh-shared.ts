@@ -35,7 +35,13 @@ export function isNonEmptyList(value: unknown): boolean {
 
 /** The string items of a list field (other items are skipped), with their indexes. */
 export function stringItems(value: unknown): { readonly value: string; readonly index: number }[] {
-  return asList(value).flatMap((v, index) => (typeof v === 'string' ? [{ value: v, index }] : []));
+  const items: { readonly value: string; readonly index: number }[] = [];
+  if (!Array.isArray(value)) return items;
+  // Loops rather than flatMap here and below: the rules call these for every policy of a blueprint.
+  for (let index = 0; index < value.length; index++) {
+    if (typeof value[index] === 'string') items.push({ value: value[index], index });
+  }
+  return items;
 }
 
 /** `base.key`, or `base["key"]` when the key is not a plain identifier (annotation keys, port numbers). */
@@ -83,19 +89,25 @@ export interface PolicyRuleEntry {
 
 /** The rules of an AuthorizationPolicy spec that are objects, with their paths. */
 export function policyRules(spec: JsonMap): PolicyRuleEntry[] {
-  return asList(spec.rules).flatMap((r, i) => {
-    const rule = asMap(r);
-    return rule ? [{ rule, path: `spec.rules[${i}]` }] : [];
-  });
+  const entries: PolicyRuleEntry[] = [];
+  const rules = asList(spec.rules);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = asMap(rules[i]);
+    if (rule) entries.push({ rule, path: `spec.rules[${i}]` });
+  }
+  return entries;
 }
 
 /** The `from[j].source` (or `to[j].operation`) maps of a rule, with their paths; entries without one are skipped. */
 export function ruleClauses(entry: PolicyRuleEntry, list: 'from' | 'to'): { readonly clause: JsonMap; readonly path: string }[] {
   const field = list === 'from' ? 'source' : 'operation';
-  return asList(entry.rule[list]).flatMap((item, j) => {
-    const clause = asMap(asMap(item)?.[field]);
-    return clause ? [{ clause, path: `${entry.path}.${list}[${j}].${field}` }] : [];
-  });
+  const clauses: { readonly clause: JsonMap; readonly path: string }[] = [];
+  const items = asList(entry.rule[list]);
+  for (let j = 0; j < items.length; j++) {
+    const clause = asMap(asMap(items[j])?.[field]);
+    if (clause) clauses.push({ clause, path: `${entry.path}.${list}[${j}].${field}` });
+  }
+  return clauses;
 }
 
 /** Where the pod metadata of a workload lives: `[]` for kinds that create no pods. */

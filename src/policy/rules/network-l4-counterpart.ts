@@ -44,14 +44,14 @@ export const NET_L4_001: PolicyRule = {
     for (const policy of allowPolicies(ctx)) {
       if (policy.matchLabels === undefined) continue;
       const labels = policy.matchLabels;
-      const nps = ingressPoliciesSelectingAll(ctx, policy.namespace, labels);
+      const ingressRules = ingressPoliciesSelectingAll(ctx, policy.namespace, labels).flatMap((np) => ingressRulesOf(np).map(({ rule }) => rule));
       const seen = new Set<string>();
       for (const edge of allowedEdges(policy.object)) {
         const key = `${edge.callerNamespace}:${edge.port}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const admitted = nps.some((np) => ingressRulesOf(np).some(({ rule }) =>
-          admitsPort(rule, edge.port) && admitsNamespace(ctx, rule, policy.namespace, edge.callerNamespace)));
+        const admitted = ingressRules.some((rule) =>
+          admitsPort(rule, edge.port) && admitsNamespace(ctx, rule, policy.namespace, edge.callerNamespace));
         if (admitted) continue;
         out.push({
           object: policy.object,

@@ -99,8 +99,11 @@ export function allowPoliciesIn(ctx: RuleContext, namespace: string): readonly A
 export function allowedEdges(policy: RuleObject): AllowedEdge[] {
   const spec = isRecord(policy.spec) ? policy.spec : {};
   const out: AllowedEdge[] = [];
-  listOf(spec.rules).forEach((rule, i) => {
-    if (!isRecord(rule)) return;
+  // Plain loops: this runs for every AuthorizationPolicy of a blueprint.
+  const rules = listOf(spec.rules);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    if (!isRecord(rule)) continue;
     const callers: { ns: string; principal: string }[] = [];
     for (const from of listOf(rule.from)) {
       const source = isRecord(from) && isRecord(from.source) ? from.source : {};
@@ -109,17 +112,19 @@ export function allowedEdges(policy: RuleObject): AllowedEdge[] {
         if (ns !== undefined) callers.push({ ns, principal: p as string });
       }
     }
-    listOf(rule.to).forEach((to, j) => {
-      const op = isRecord(to) && isRecord(to.operation) ? to.operation : {};
-      listOf(op.ports).forEach((raw, k) => {
-        const port = portNumber(raw);
-        if (port === undefined) return;
-        for (const c of callers) {
-          out.push({ callerNamespace: c.ns, principal: c.principal, port, path: `spec.rules[${i}].to[${j}].operation.ports[${k}]` });
-        }
-      });
-    });
-  });
+    if (callers.length === 0) continue;
+    const tos = listOf(rule.to);
+    for (let j = 0; j < tos.length; j++) {
+      const to = tos[j];
+      const ports = listOf(isRecord(to) && isRecord(to.operation) ? to.operation.ports : undefined);
+      for (let k = 0; k < ports.length; k++) {
+        const port = portNumber(ports[k]);
+        if (port === undefined) continue;
+        const path = `spec.rules[${i}].to[${j}].operation.ports[${k}]`;
+        for (const c of callers) out.push({ callerNamespace: c.ns, principal: c.principal, port, path });
+      }
+    }
+  }
   return out;
 }
 
@@ -225,8 +230,13 @@ export function selectsAllPodsWith(np: RuleObject, labels: Labels): boolean {
 /** Per namespace: ingress NetworkPolicies with a plain matchLabels selector, keyed by it; the rest apart. */
 const bySelector = new WeakMap<readonly RuleObject[], Map<string, { readonly plain: Map<string, RuleObject[]>; readonly other: RuleObject[] }>>();
 
+/** The label entries sorted by key. */
+function sortedEntries(labels: Labels): [string, string][] {
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function selectorKey(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify(sortedEntries(labels));
 }
 
 /**
@@ -255,14 +265,15 @@ export function ingressPoliciesSelectingAll(ctx: RuleContext, namespace: string,
     }
     perNamespace.set(namespace, index);
   }
-  const entries = Object.entries(labels);
+  const entries = sortedEntries(labels);
   if (entries.length > 12) return ingressPolicies(ctx, namespace).filter((np) => selectsAllPodsWith(np, labels));
-  // Every subset of the labels, built by adding one label at a time.
+  // Every subset of the labels, built by adding one label at a time (subsets of sorted entries stay sorted).
   let subsets: [string, string][][] = [[]];
   for (const entry of entries) subsets = [...subsets, ...subsets.map((s) => [...s, entry])];
   const found: RuleObject[] = [];
-  for (const subset of subsets) found.push(...(index.plain.get(selectorKey(Object.fromEntries(subset))) ?? []));
+  for (const subset of subsets) found.push(...(index.plain.get(JSON.stringify(subset)) ?? []));
   found.push(...index.other.filter((np) => selectsAllPodsWith(np, labels)));
+  if (found.length < 2) return found;
   // Keep the policies' original order.
   const order = ingressPolicies(ctx, namespace);
   return found.sort((a, b) => order.indexOf(a) - order.indexOf(b));
