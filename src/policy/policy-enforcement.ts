@@ -154,10 +154,11 @@ export class PolicyEnforcement extends Construct {
   private enforce(): string[] {
     const root = this.node.root;
     const constructs = root.node.findAll();
-    // cdk8s validates the app again inside each chart.toJson(): while nothing was written or
-    // added since the last run (its documents still wait, unread), that run's result stands.
-    if (this.lastRun?.batch.intact && this.lastRun.constructs === constructs.length) return this.lastRun.errors;
-    const batch = HandOffBatch.begin();
+    // cdk8s validates the app again inside each chart.toJson(): while the last clean run's batch
+    // stands (same synchronous run, nothing rendered twice) and no construct was added, so does
+    // its result. A failed run is always repeated, so a fix made in the same run is seen.
+    if (this.lastRun?.batch.intact && this.lastRun.constructs === constructs.length && this.lastRun.errors.length === 0) return [];
+    const batch = HandOffBatch.begin((apiObject) => this.rerender(apiObject));
     const today = PolicyException.today(this);
     const rendered: { readonly apiObject: ApiObject; readonly object: RuleObject }[] = [];
     const exceptions: PolicyException[] = [];
@@ -248,6 +249,19 @@ export class PolicyEnforcement extends Construct {
     };
     this.lastRun = { batch, constructs: constructs.length, errors };
     return errors;
+  }
+
+  /**
+   * An object rendered a second time in one synchronous run (a chart synthesized again, a
+   * `toJson()` by hand) may have changed since it was checked: check the app again, fail like a
+   * validation would, and give the object's freshly checked document.
+   */
+  private rerender(apiObject: ApiObject): unknown {
+    const errors = this.enforce();
+    if (errors.length > 0) {
+      throw new Error(`Validation failed with the following errors:\n  ${errors.map((e) => `[${this.node.path}] ${e}`).join('\n  ')}`);
+    }
+    return apiObject.toJson();
   }
 
   private covers(ex: PolicyException, l: Located): boolean {

@@ -20,22 +20,32 @@ function meshApp(): { app: App; chart: Chart; svc: SecureService } {
   return { app, chart, svc };
 }
 
+const rerenderNever = (): unknown => {
+  throw new Error('rendered twice');
+};
+
 describe('HandOffBatch', () => {
-  test('the next toJson returns the handed document once, then the object renders itself again', () => {
-    const o = bareObject();
+  test('the first toJson returns the handed document; taking it keeps the batch; a second toJson ends the batch and re-checks', () => {
+    const [o, other] = [bareObject(), bareObject()];
+    const rerender = jest.fn((a: ApiObject) => ({ rechecked: a.name }));
+    const batch = HandOffBatch.begin(rerender);
     const handed = { handed: true };
-    const batch = HandOffBatch.begin();
     batch.handOff(o, handed);
-    expect(batch.intact).toBe(true);
+    batch.handOff(other, { other: true });
     expect(o.toJson()).toBe(handed);
+    expect(batch.intact).toBe(true);
+    expect(rerender).not.toHaveBeenCalled();
+    expect(o.toJson()).toEqual({ rechecked: 'cm' });
+    expect(rerender).toHaveBeenCalledWith(o);
     expect(batch.intact).toBe(false);
-    expect(o.toJson()).toMatchObject({ kind: 'ConfigMap', data: { a: '1' } });
+    // Ending the batch withdrew every hand-off: the objects render themselves.
     expect(Object.prototype.hasOwnProperty.call(o, 'toJson')).toBe(false);
+    expect(other.toJson()).toMatchObject({ kind: 'ConfigMap', data: { a: '1' } });
   });
 
   test('a batch ends with the synchronous run: after it, a mutation is rendered', async () => {
     const o = bareObject();
-    const batch = HandOffBatch.begin();
+    const batch = HandOffBatch.begin(rerenderNever);
     batch.handOff(o, { stale: true });
     await Promise.resolve();
     expect(batch.intact).toBe(false);
@@ -45,9 +55,9 @@ describe('HandOffBatch', () => {
 
   test('a newer batch withdraws the older one; withdraw and withdrawAll cancel hand-offs', () => {
     const [a, b, c] = [bareObject(), bareObject(), bareObject()];
-    const older = HandOffBatch.begin();
+    const older = HandOffBatch.begin(rerenderNever);
     older.handOff(a, {});
-    const newer = HandOffBatch.begin();
+    const newer = HandOffBatch.begin(rerenderNever);
     expect(older.intact).toBe(false);
     expect(a.toJson().kind).toBe('ConfigMap');
     older.handOff(a, {});
@@ -65,7 +75,7 @@ describe('HandOffBatch', () => {
     const o = bareObject();
     const own = () => ({ own: true });
     Object.defineProperty(o, 'toJson', { value: own, configurable: true, writable: true });
-    HandOffBatch.begin().handOff(o, { handed: true });
+    HandOffBatch.begin(rerenderNever).handOff(o, { handed: true });
     expect(o.toJson()).toEqual({ own: true });
   });
 });
@@ -103,6 +113,44 @@ describe('synthesis renders each object once and writes what the rules checked',
     // A weakening JSON patch after a clean synth still fails the next one.
     svc.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
     expect(() => Testing.synth(chart)).toThrow(/POD-HOST-001/);
+  });
+
+  test('an app of many charts is rendered and checked once per synth, not once per chart', () => {
+    const app = Testing.app();
+    app.node.setContext('cdk8s-secure-mesh:today', '2026-11-29');
+    new MeshBaseline(new Chart(app, 'base'), 'mesh');
+    const charts = Array.from({ length: 5 }, (_, i) => new Chart(app, `team${i}`));
+    charts.forEach((chart, i) => {
+      const ns = new HardenedNamespace(chart, 'ns', { name: `team-${i}` });
+      new SecureService(chart, 'api', { namespace: ns, image: IMAGE, ports: [{ name: 'http', port: 80, protocol: AppProtocol.HTTP }] });
+    });
+    const objects = app.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+    const render = jest.spyOn(ApiObject.prototype, 'toJson');
+    try {
+      const yaml = app.synthYaml();
+      expect(yaml.split('\n---\n')).toHaveLength(objects.length);
+      for (const o of objects) expect(render.mock.contexts.filter((self) => self === o)).toHaveLength(1);
+    } finally {
+      render.mockRestore();
+    }
+  });
+
+  test('a chart synthesized again in the same run, after a change, is checked again', () => {
+    const app = Testing.app();
+    app.node.setContext('cdk8s-secure-mesh:today', '2026-11-29');
+    const first = new Chart(app, 'first');
+    new MeshBaseline(first, 'mesh');
+    const second = new Chart(app, 'second');
+    const ns = new HardenedNamespace(second, 'ns', { name: 'shop' });
+    const svc = new SecureService(second, 'cart', { namespace: ns, image: IMAGE, ports: [{ name: 'http', port: 80, protocol: AppProtocol.HTTP }] });
+    second.toJson();
+    svc.deployment.metadata.addLabel('team', 'payments');
+    expect(findObject(second.toJson(), 'Deployment', 'cart', 'shop').metadata.labels.team).toBe('payments');
+    svc.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
+    expect(() => second.toJson()).toThrow(/Validation failed[\s\S]*POD-HOST-001/);
+    // A failed check is repeated, so a fix made in the same run is seen.
+    svc.deployment.addJsonPatch(JsonPatch.replace('/spec/template/spec/hostNetwork', false));
+    expect(() => app.synthYaml()).not.toThrow();
   });
 
   test('a construct added between two synths of one synchronous run is checked', () => {
