@@ -23,7 +23,8 @@ import { ALL_RULES } from '../src/policy/rule-pack';
  * In one process, `{ rounds: [{ library, plain, norules }, ...] }` in ms:
  * - inprocess: after one warm-up synth of each, `IN_PROCESS_ROUNDS` rounds of the library, the
  *   plain baseline and the library with an empty rule set (norules: library − norules is what the
- *   rules add), in a rotating order, with a full GC before each.
+ *   rules add), in a rotating order; the synchronous run ends after each synth and a full GC
+ *   runs before each.
  */
 const [mode, count] = [process.argv[2], Number(process.argv[3])];
 const IN_PROCESS_ROUNDS = 3;
@@ -58,52 +59,69 @@ const runners: Record<string, () => void> = {
   norules: () => withRules([], () => synth(libraryApp(count))),
 };
 
-let result: object;
-if (mode === 'library' || mode === 'plain') {
-  let objects = 0;
-  const ms = timed(() => { objects = synth(mode === 'library' ? libraryApp(count) : plainBlueprintApp(count)); });
-  result = { ms, objects };
-} else if (mode === 'prebuilt') {
-  const documents = libraryApp(count).charts.flatMap((c) => c.toJson());
-  if (global.gc) global.gc();
-  peak = process.memoryUsage().rss;
-  let objects = 0;
-  const ms = timed(() => { objects = synth(plainApp(documents)); });
-  result = { ms, objects };
-} else if (mode === 'inprocess') {
+/** Lets the synchronous run end between synths (as it does when a `cdk8s synth` process exits), so nothing of one app outlives it. */
+const endOfRun = () => new Promise((resolve) => setImmediate(resolve));
+
+async function inProcessRounds(): Promise<Record<string, number>[]> {
   const names = Object.keys(runners);
-  names.forEach((name) => runners[name]());
+  for (const name of names) {
+    runners[name]();
+    await endOfRun();
+  }
   const rounds: Record<string, number>[] = [];
   for (let r = 0; r < IN_PROCESS_ROUNDS; r++) {
     const round: Record<string, number> = {};
-    names.forEach((_, k) => {
+    for (let k = 0; k < names.length; k++) {
       const name = names[(k + r) % names.length];
       round[name] = timed(runners[name]);
-    });
+      await endOfRun();
+    }
     rounds.push(round);
   }
-  result = { rounds };
-} else if (mode === 'parse' || mode === 'audit' || mode === 'matrix') {
-  // The audit and the matrix over the library's YAML, against only parsing that YAML with the same parser.
-  const text = libraryApp(count).synthYaml();
-  let objects = 0;
-  const ms = timed(() => {
-    if (mode === 'parse') {
-      objects = parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean).length;
-      return;
-    }
-    const { manifests } = parseManifests(text, 'bench.yaml');
-    objects = manifests.length;
-    if (mode === 'audit') {
-      auditManifests(manifests, { today: '2026-11-29' });
-    } else {
-      AccessMatrix.fromManifests(manifests.map((m) => m.object), { workloads: [] }).edges();
-    }
-  });
-  result = { ms, objects };
-} else {
+  return rounds;
+}
+
+async function measure(): Promise<object> {
+  if (mode === 'library' || mode === 'plain') {
+    let objects = 0;
+    const ms = timed(() => { objects = synth(mode === 'library' ? libraryApp(count) : plainBlueprintApp(count)); });
+    return { ms, objects };
+  }
+  if (mode === 'prebuilt') {
+    const documents = libraryApp(count).charts.flatMap((c) => c.toJson());
+    if (global.gc) global.gc();
+    peak = process.memoryUsage().rss;
+    let objects = 0;
+    const ms = timed(() => { objects = synth(plainApp(documents)); });
+    return { ms, objects };
+  }
+  if (mode === 'inprocess') {
+    return { rounds: await inProcessRounds() };
+  }
+  if (mode === 'parse' || mode === 'audit' || mode === 'matrix') {
+    // The audit and the matrix over the library's YAML, against only parsing that YAML with the same parser.
+    const text = libraryApp(count).synthYaml();
+    let objects = 0;
+    const ms = timed(() => {
+      if (mode === 'parse') {
+        objects = parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean).length;
+        return;
+      }
+      const { manifests } = parseManifests(text, 'bench.yaml');
+      objects = manifests.length;
+      if (mode === 'audit') {
+        auditManifests(manifests, { today: '2026-11-29' });
+      } else {
+        AccessMatrix.fromManifests(manifests.map((m) => m.object), { workloads: [] }).edges();
+      }
+    });
+    return { ms, objects };
+  }
   throw new Error(`unknown mode ${mode}`);
 }
-clearInterval(sampler);
-peak = Math.max(peak, process.memoryUsage().rss);
-process.stdout.write(JSON.stringify({ mode, services: count, ...result, peakRssMb: Math.round(peak / 1048576) }) + '\n');
+
+void measure().then((result) => {
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  process.stdout.write(JSON.stringify({ mode, services: count, ...result, peakRssMb: Math.round(peak / 1048576) }) + '\n');
+});
