@@ -82,6 +82,9 @@ export class HandOffBatch {
   public withdrawAll(): void {
     for (const apiObject of [...this.pending]) this.withdraw(apiObject);
     this.ended = true;
+    // An ended batch holds nothing of the app: the module must not keep the last app alive.
+    this.taken.clear();
+    if (current === this) current = undefined;
   }
 }
 
