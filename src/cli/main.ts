@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccessCommand } from './access-command';
 import { registerAuditCommand, toolVersion } from './audit-command';
+import { registerInitCommand } from './init-command';
 
 /** A stream the CLI writes to (process.stdout, or a buffer in tests). */
 export interface CliStream {
@@ -48,6 +49,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   const setExitCode = (code: number) => { exitCode = Math.max(exitCode, code); };
   registerAuditCommand(program, io, setExitCode);
   registerAccessCommand(program, io, setExitCode);
+  registerInitCommand(program, io, setExitCode);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
