@@ -181,7 +181,7 @@ describe('cdk8s-secure-mesh init: what it writes', () => {
       rootNamespace: 'istio-system',
       controlPlaneNamespace: 'istio-system',
       meshAdminGroups: ['mesh-admins'],
-      operatorGroups: ['security-admins', 'auditors'],
+      operatorGroups: ['auditors', 'security-admins'],
     });
   });
 
