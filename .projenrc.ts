@@ -1,7 +1,5 @@
 import { cdk8s, javascript } from 'projen';
 
-const ISTIO_CRDS = 'imports/istio-1.30.3-crds.yaml';
-
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-secure-mesh',
   description:
@@ -19,13 +17,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.3.0',
   jsiiVersion: '~6.0.0',
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
-  // Non-jsii runtime dependencies are bundled into the package.
+  // Non-jsii runtime dependencies are bundled into the package. Each is CommonJS and has no peer
+  // dependencies (npm does not install peers of bundled packages: test/package/bundled-deps.test.ts).
   bundledDeps: [
     'ajv@^8.17.1',
-    '@bufbuild/cel@^0.6.1',
     'yaml@^2.8.0',
-    // 4.x ships CommonJS (5.x is ESM-only, which Jest here cannot load) and Kubernetes' OpenAPI schemas.
-    'kubernetes-models@4.5.1',
     // The audit command: argument parsing, terminal tables, colour, progress (all CommonJS).
     'commander@^13.1.0',
     'cli-table3@^0.6.5',
@@ -33,7 +29,15 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cli-progress@^3.12.0',
   ],
   bin: { 'cdk8s-secure-mesh': 'lib/cli/main.js' },
-  devDeps: ['cdk8s-cli@^2.200.0', 'fast-check@^4.0.0', '@types/node@^20', '@types/cli-progress@^3.11.0', '@types/sarif@^2.1.7'],
+  devDeps: [
+    'cdk8s-cli@^2.200.0', 'fast-check@^4.0.0', '@types/node@^20', '@types/cli-progress@^3.11.0', '@types/sarif@^2.1.7',
+    // Vendored at build time into one file each (build-tools/generate.ts): the CEL evaluator with its
+    // peer @bufbuild/protobuf, and Kubernetes' compiled OpenAPI validators (4.x: CommonJS), so the
+    // package ships only the code that runs, not their ESM copies, type files or peers to install.
+    '@bufbuild/cel@^0.6.1', '@bufbuild/protobuf@^2.6.2', 'kubernetes-models@4.5.1', 'esbuild@^0.28.0',
+    // Jest transforms TypeScript with swc (type-checking is `tsc -p test/tsconfig.json` in .ci/run).
+    '@swc/core@^1.16.0', '@swc/jest@^0.2.39',
+  ],
 
   // Keep releases and GitHub workflows out: CI is .ci/run.
   release: false,
@@ -50,38 +54,75 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
+      // Coverage (v8 -> istanbul per file) triples the suite's time; `npm run test:coverage` collects it.
+      collectCoverage: false,
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '/lib/'],
+      transform: {
+        '^.+\\.[t]sx?$': new javascript.Transform('@swc/jest', {
+          jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+          module: { type: 'commonjs' },
+        }),
+      },
     },
   },
-  gitignore: ['/dist/', 'examples/*/dist/', '.jsii.tabl.json', '/bench/out/'],
+  gitignore: ['/dist/', 'examples/*/dist/', '.jsii.tabl.json', '/bench/out/', '/generated/'],
 });
 
-// Regenerate the Istio bindings from the pinned CRDs (offline: `cdk8s import` reads the local file).
+// What the build generates from pinned upstream inputs (never committed): the CRD schemas of the
+// validation harness and the vendored bundles. Runs before compile, tests, the example and the bench.
+const generate = project.addTask('generate', {
+  description: 'Generate generated/ (CRD schemas from the pinned CRDs in imports/pins.json, vendored bundles)',
+  steps: [{ exec: 'ts-node --transpile-only build-tools/generate.ts' }],
+});
+project.preCompileTask.spawn(generate);
+project.addTask('test:coverage', {
+  description: 'Run the tests with coverage (coverage/)',
+  steps: [{ spawn: 'generate' }, { exec: 'jest --coverage --passWithNoTests --ci' }],
+});
+project.testTask.prependSpawn(generate);
+
+// Regenerate the Istio bindings from the pinned CRDs (read from ../shared/crds, checksum-verified).
 project.addTask('import', {
-  description: `Regenerate src/imports/ from the pinned CRDs in ${ISTIO_CRDS}`,
-  steps: [
-    { exec: `cdk8s import --language typescript --output src/imports ${ISTIO_CRDS}` },
-  ],
+  description: 'Regenerate src/imports/ from the pinned Istio CRDs (imports/pins.json)',
+  steps: [{ exec: 'ts-node --transpile-only build-tools/import-crds.ts' }],
 });
 
-// The README's main job: synthesize the example blueprint into dist/ and validate every object.
+// The README's main job: synthesize the example blueprint into examples/blueprint/dist, validate
+// every object, then run the README's audit and access commands on it as a user would (no flags:
+// the settings come from examples/blueprint/secure-mesh.yaml).
 project.addTask('synth:example', {
-  description: 'Synthesize examples/blueprint into dist/blueprint and validate every object',
+  description: 'Synthesize examples/blueprint into examples/blueprint/dist, validate every object, audit it and print its access matrix',
   cwd: 'examples/blueprint',
   steps: [
-    { exec: 'cdk8s synth --no-check-upgrade --output ../../dist/blueprint' },
-    { exec: 'ts-node --transpile-only validate-output.ts ../../dist/blueprint' },
+    { spawn: 'generate' },
+    { exec: 'cdk8s synth --no-check-upgrade --output dist' },
+    { exec: 'ts-node --transpile-only validate-output.ts dist' },
+    { exec: 'ts-node --transpile-only ../../src/cli/main.ts audit dist/' },
+    { exec: 'ts-node --transpile-only ../../src/cli/main.ts access dist/' },
   ],
 });
 
 // Benchmarks: ratios measured in the same run, each point in its own process.
 project.addTask('bench', {
   description: 'Synth benchmarks: library vs plain cdk8s, scaling, memory, rule enforcement share',
-  steps: [{ exec: 'ts-node --transpile-only bench/run.ts' }],
+  steps: [{ spawn: 'generate' }, { exec: 'ts-node --transpile-only bench/run.ts' }],
+});
+
+// What users may import: the root (constructs, Validation, AccessMatrix, ...), the CLI and the
+// validation plugin by their documented paths, and what the jsii runtime reads. Nothing else of lib/.
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', require: './lib/index.js', default: './lib/index.js' },
+  './validation-plugin': { types: './lib/cli/validation-plugin.d.ts', require: './lib/cli/validation-plugin.js', default: './lib/cli/validation-plugin.js' },
+  './lib/cli/validation-plugin.js': './lib/cli/validation-plugin.js',
+  './lib/cli/main.js': './lib/cli/main.js',
+  './.jsii': './.jsii',
+  './package.json': './package.json',
 });
 
 project.addPackageIgnore('/examples/');
+project.addPackageIgnore('/build-tools/');
+project.addPackageIgnore('/imports/');
 project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');
 

@@ -1,6 +1,9 @@
-import { celEnv, CelEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import type { CelEnv } from '@bufbuild/cel';
 import { AdmissionCheck, RuleObject } from './rule';
+import { celModules } from '../validation/cel/cel-module';
 import { KUBERNETES_CEL_FUNCTIONS } from '../validation/cel/kubernetes-library';
+
+const { celEnv, isCelError, parse, plan } = celModules().cel;
 
 let env: CelEnv | undefined;
 

@@ -1,4 +1,5 @@
-import { ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { requireGenerated } from '../core/generated';
 
 /** A Kubernetes built-in kind known to `kubernetes-models` (Kubernetes' OpenAPI schemas, compiled). */
 export interface CoreKind {
@@ -21,6 +22,12 @@ interface ModelClass {
   new (data: unknown): { validate(): void };
 }
 
+/** generated/vendor/kubernetes-models.js: `apiVersion/Kind` -> loader of kubernetes-models' module of that kind. */
+interface VendoredModels {
+  readonly kinds: { readonly [apiVersionKind: string]: () => { readonly [name: string]: ModelClass } };
+}
+
+let vendored: VendoredModels | undefined;
 const cache = new Map<string, CoreKind | null>();
 
 /**
@@ -34,15 +41,9 @@ export function lookupCoreKind(apiVersion: string, kind: string): CoreKind | und
 }
 
 function loadCoreKind(apiVersion: string, kind: string): CoreKind | null {
-  if (!/^([a-z0-9.-]+\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return null;
-  let model: ModelClass | undefined;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    model = require(`kubernetes-models/${apiVersion}/${kind}`)[kind];
-  } catch (e) {
-    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND' || (e as { code?: string }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return null;
-    throw e;
-  }
+  vendored ??= requireGenerated('vendor/kubernetes-models.js') as VendoredModels;
+  const load = Object.prototype.hasOwnProperty.call(vendored.kinds, `${apiVersion}/${kind}`) ? vendored.kinds[`${apiVersion}/${kind}`] : undefined;
+  const model = load?.()[kind];
   if (!model) return null;
   const slash = apiVersion.indexOf('/');
   const Model = model;

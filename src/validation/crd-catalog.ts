@@ -1,19 +1,49 @@
 import { readFileSync } from 'fs';
-import { join } from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { CelValidationRule, evaluateCelRule } from './cel/cel-rule';
 import { StructuralSchema, toCelValue } from './cel/cel-value';
 import { checkListType } from './list-type';
+import { readGeneratedJson } from '../core/generated';
 
-/** The pinned Istio CRDs shipped with the library (the inputs of `cdk8s import`). */
-export const PINNED_ISTIO_CRDS = join(__dirname, '..', '..', 'imports', 'istio-1.30.3-crds.yaml');
+/** The pinned Istio CRDs' served versions, as the build extracted them (generated/schemas/istio-crds.json). */
+export const PINNED_ISTIO_SCHEMAS = 'schemas/istio-crds.json';
+
+/** What the build records about the pinned CRDs it extracted the schemas from. */
+export interface PinnedCrdSource {
+  readonly project: string;
+  readonly version: string;
+  readonly url: string;
+  readonly sha256: string;
+}
+
+let pinned: { catalog: CrdCatalog; source: PinnedCrdSource } | undefined;
+
+function loadPinned(): { catalog: CrdCatalog; source: PinnedCrdSource } {
+  if (!pinned) {
+    const json = readGeneratedJson(PINNED_ISTIO_SCHEMAS) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
+    pinned = { catalog: CrdCatalog.fromVersions(json.versions), source: json.generatedFrom };
+  }
+  return pinned;
+}
+
+/** The catalog of the pinned Istio CRDs (Istio 1.30.3), loaded once per process. */
+export function pinnedCrdCatalog(): CrdCatalog {
+  return loadPinned().catalog;
+}
+
+/** Which upstream release (and file checksum) the pinned catalog was built from. */
+export function pinnedCrdSource(): PinnedCrdSource {
+  return loadPinned().source;
+}
 
 /** One served version of one CRD. */
 export interface CrdVersion {
   readonly group: string;
   readonly version: string;
   readonly kind: string;
+  /** The resource name (`authorizationpolicies`), when known. */
+  readonly plural?: string;
   readonly namespaced: boolean;
   readonly schema: StructuralSchema;
 }
@@ -30,6 +60,11 @@ export class CrdCatalog {
     return CrdCatalog.fromYaml(readFileSync(file, 'utf8'));
   }
 
+  /** Served versions as the build extracts them (see build-tools/generate.ts). */
+  public static fromVersions(versions: readonly CrdVersion[]): CrdCatalog {
+    return new CrdCatalog(versions);
+  }
+
   public static fromYaml(text: string): CrdCatalog {
     const versions: CrdVersion[] = [];
     for (const doc of parseAllDocuments(text)) {
@@ -41,6 +76,7 @@ export class CrdCatalog {
           group: crd.spec.group,
           version: v.name,
           kind: crd.spec.names.kind,
+          plural: crd.spec.names.plural,
           namespaced: crd.spec.scope === 'Namespaced',
           schema: v.schema.openAPIV3Schema,
         });
@@ -53,13 +89,18 @@ export class CrdCatalog {
   private readonly validators = new Map<string, ValidateFunction>();
   private ajv?: Ajv;
 
-  private constructor(versions: CrdVersion[]) {
+  private constructor(versions: readonly CrdVersion[]) {
     for (const v of versions) this.byGvk.set(`${v.group}/${v.version}/${v.kind}`, v);
   }
 
   /** The served version, or undefined when the CRDs do not serve `group/version` `kind`. */
   public lookup(group: string, version: string, kind: string): CrdVersion | undefined {
     return this.byGvk.get(`${group}/${version}/${kind}`);
+  }
+
+  /** Every served version, in the order of the CRDs. */
+  public versions(): CrdVersion[] {
+    return [...this.byGvk.values()];
   }
 
   /** Whether any CRD defines `kind` in `group` (in any version). */

@@ -1,5 +1,5 @@
 import { CoreKind, lookupCoreKind } from './core-catalog';
-import { CrdCatalog, CrdVersion, PINNED_ISTIO_CRDS } from './crd-catalog';
+import { CrdCatalog, CrdVersion, pinnedCrdCatalog } from './crd-catalog';
 import { ValidationFinding, ValidationLayer } from './finding';
 import { formatPath } from './json-path';
 import { checkObjectMeta } from './object-meta';
@@ -7,14 +7,6 @@ import { describeObject, parseApiVersion } from './object-ref';
 import { RawFinding } from './raw-finding';
 import { fromSchemaError } from './schema-errors';
 import { webhookValidatorFor } from './webhook';
-
-let pinned: CrdCatalog | undefined;
-
-/** The catalog of the pinned Istio CRDs, loaded once per process. */
-export function pinnedCrdCatalog(): CrdCatalog {
-  pinned ??= CrdCatalog.fromFile(PINNED_ISTIO_CRDS);
-  return pinned;
-}
 
 /**
  * Validates each object as a cluster with the pinned Istio installed would at admission:

@@ -1,7 +1,19 @@
 import { App, Chart } from 'cdk8s';
-import { parseAllDocuments } from 'yaml';
 import { ValidationFinding, formatFinding } from './finding';
-import { validateObjects } from './manifest-validator';
+
+/**
+ * The validation engine (schemas, CEL, webhook rules) and the YAML parser load on first use, so
+ * an app that imports the library for its constructs does not pay for them.
+ */
+function validateObjects(objects: readonly unknown[]): ValidationFinding[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./manifest-validator') as { validateObjects(o: readonly unknown[]): ValidationFinding[] }).validateObjects(objects);
+}
+
+function parseAllDocuments(text: string): { errors: { message: string }[]; toJS(): unknown }[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('yaml') as typeof import('yaml')).parseAllDocuments(text) as any;
+}
 
 /**
  * Offline admission check for synthesized manifests: would a Kubernetes API server with the

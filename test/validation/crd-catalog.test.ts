@@ -1,7 +1,20 @@
 import { ErrorObject } from 'ajv';
-import { CrdCatalog, PINNED_ISTIO_CRDS, toStrictSchema } from '../../src/validation/crd-catalog';
+import { CrdCatalog, pinnedCrdCatalog, pinnedCrdSource, toStrictSchema } from '../../src/validation/crd-catalog';
+import { describeWithShared } from '../shared';
 
-const catalog = CrdCatalog.fromFile(PINNED_ISTIO_CRDS);
+const catalog = pinnedCrdCatalog();
+
+describeWithShared('crds/istio/istio-1.30.3-crds.yaml', 'the generated catalog is the pinned upstream file', (file) => {
+  test('same served versions and schemas as parsing the upstream YAML', () => {
+    const upstream = CrdCatalog.fromFile(file);
+    expect(catalog.versions()).toEqual(upstream.versions());
+    expect(catalog.versions().length).toBeGreaterThan(30);
+  });
+
+  test('it records the release and checksum it was built from', () => {
+    expect(pinnedCrdSource()).toMatchObject({ project: 'istio/istio', version: '1.30.3', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+});
 
 function errorsOf(apiVersion: string, kind: string, spec: unknown): ErrorObject[] {
   const [group, version] = apiVersion.split('/');

@@ -1,27 +1,17 @@
-import { readFileSync, readdirSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
+import { readdirSync } from 'fs';
 import { ValidationFinding } from '../../src/validation/finding';
 import { validateObjects } from '../../src/validation/manifest-validator';
-
-const FIXTURES = join(__dirname, '..', 'fixtures', 'istio-testdata');
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../shared';
 
 interface IstioDocument { readonly file: string; readonly name: string; readonly err?: string; readonly obj: any }
 
-function istioDocuments(): IstioDocument[] {
-  return readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
-    parseAllDocuments(readFileSync(join(FIXTURES, file), 'utf8')).map((d) => d.toJS()).filter(Boolean).map((obj: any) => {
-      const { _err: err, ...rest } = obj;
-      return { file, name: `${file} ${rest.metadata?.name}`, err, obj: rest };
-    }));
+function istioDocuments(dir: string): IstioDocument[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
+    istioTestdata(file).map(({ doc, err }) => ({ file, name: `${file} ${doc.metadata?.name}`, err, obj: doc })));
 }
 
-const documents = istioDocuments();
-const valid = documents.filter((d) => d.file.endsWith('-valid.yaml'));
-const invalid = documents.filter((d) => d.file.endsWith('-invalid.yaml'));
-
 // Istio's test documents come from master; these valid ones use fields that 1.30.3 does not have,
-// so the pinned CRDs rightly reject them (see test/fixtures/istio-testdata/README.md).
+// so the pinned CRDs rightly reject them (see ../shared/reference/istio-testdata/README.md).
 const NEWER_THAN_PINNED: Record<string, RegExp> = {
   'destinationrule-valid.yaml bookinfo-ratings-http2-ping': /unknown field "spec\.trafficPolicy\.connectionPool\.http\.http2KeepAlive"/,
   'reqauth-valid.yaml full': /unknown field "spec\.jwtRules\[0\]\.presence"/,
@@ -45,7 +35,11 @@ const WORDED_DIFFERENTLY: Record<string, RegExp> = {
 
 const messages = (findings: ValidationFinding[]) => findings.map((f) => `${f.path}: ${f.message}`).join('\n');
 
-describe("Istio's own validation documents (external test suite)", () => {
+describeWithShared(ISTIO_TESTDATA, "Istio's own validation documents (external test suite)", (dir) => {
+  const documents = istioDocuments(dir);
+  const valid = documents.filter((d) => d.file.endsWith('-valid.yaml'));
+  const invalid = documents.filter((d) => d.file.endsWith('-invalid.yaml'));
+
   test('the whole suite is read: 17 valid and 47 invalid documents', () => {
     expect(valid.length).toBe(17);
     expect(invalid.length).toBe(47);

@@ -1,5 +1,8 @@
-import { CelEnv, CelResult, celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import type { CelEnv, CelResult } from '@bufbuild/cel';
+import { celModules } from './cel-module';
 import { KUBERNETES_CEL_FUNCTIONS } from './kubernetes-library';
+
+const { celEnv, isCelError, parse, plan } = celModules().cel;
 
 /** One `x-kubernetes-validations` entry of a CRD schema. */
 export interface CelValidationRule {

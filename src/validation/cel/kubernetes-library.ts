@@ -1,6 +1,9 @@
-import { CelFunc, CelMap, CelScalar, celError, celFunc, celMap, celMethod, isCelMap, listType, mapType } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
+import type { CelFunc, CelMap } from '@bufbuild/cel';
+import { celModules } from './cel-module';
 import { RequestUri, hostnameOf, parseRequestUri, portOf } from './request-uri';
+
+const { CelScalar, celError, celFunc, celMap, celMethod, isCelMap, listType, mapType } = celModules().cel;
+const { strings } = celModules().ext;
 
 /**
  * The Kubernetes CEL library functions the pinned CRDs use, on top of CEL's standard library.

@@ -4,9 +4,9 @@
  * TM-4 provider names, TM-5 access-log filter is CEL, TM-6 sampling percentage,
  * TM-7 tracing custom tags, TM-8 metric overrides.
  */
-import { parse } from '@bufbuild/cel';
 import { arr, entries, isObject, str, validatePolicyTargeting, violation } from './common';
 import { KubeObject, PathSegment, WebhookViolation } from './types';
+import { celModules } from '../cel/cel-module';
 
 type Path = PathSegment[];
 
@@ -19,7 +19,7 @@ function validateProviders(providers: unknown, path: Path): WebhookViolation[] {
 /** TM-5: `filter.expression` parses as CEL (syntax only, as `celEnv.Parse`). */
 export function celSyntaxError(expression: string): string | undefined {
   try {
-    parse(expression);
+    celModules().cel.parse(expression);
     return undefined;
   } catch (e) {
     return `must be a valid CEL expression, ${(e as Error).message}`;

@@ -1,5 +1,8 @@
-import { isCelError, run } from '@bufbuild/cel';
+import { celModules } from '../../../src/validation/cel/cel-module';
 import { KUBERNETES_CEL_FUNCTIONS } from '../../../src/validation/cel/kubernetes-library';
+
+// The library's own (vendored) CEL: values and functions of two copies of @bufbuild/cel do not mix.
+const { isCelError, run } = celModules().cel;
 
 function evaluate(expr: string, self: unknown = null): unknown {
   const result = run(expr, { self } as any, { funcs: KUBERNETES_CEL_FUNCTIONS });

@@ -1,16 +1,8 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import {
   attributeKeyError, pathTemplateError, trustDomainError, validateAuthorizationPolicy,
 } from '../../../src/validation/webhook/authorization-policy';
 import { WebhookViolation } from '../../../src/validation/webhook/types';
-
-function loadDocs(file: string): { doc: any; err?: string }[] {
-  const text = readFileSync(join(__dirname, '../../fixtures/istio-testdata', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && o.kind)
-    .map(({ _err, ...doc }) => ({ doc, err: _err }));
-}
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../../shared';
 
 const ap = (spec: any): WebhookViolation[] =>
   validateAuthorizationPolicy({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace: 'ns' }, spec });
@@ -19,12 +11,12 @@ const from = (source: any) => ({ rules: [{ from: [{ source }] }] });
 const to = (operation: any) => ({ rules: [{ to: [{ operation }] }] });
 const when = (...conds: any[]) => ({ rules: [{ when: conds }] });
 
-describe('AuthorizationPolicy: Istio testdata', () => {
-  test.each(loadDocs('authz-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
+describeWithShared(ISTIO_TESTDATA, 'AuthorizationPolicy: Istio testdata', () => {
+  test.each(istioTestdata('authz-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
     expect(validateAuthorizationPolicy(doc)).toEqual([]);
   });
   // both invalid docs are webhook errors (AP-12, also a CEL rule)
-  test.each(loadDocs('authz-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (_n, doc) => {
+  test.each(istioTestdata('authz-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (_n, doc) => {
     expect(rules(validateAuthorizationPolicy(doc))).toContain('AP-12');
   });
 });

@@ -1,24 +1,16 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import { validateDestinationRule } from '../../../src/validation/webhook/destination-rule';
-
-function loadDocs(file: string): { doc: any; err?: string }[] {
-  const text = readFileSync(join(__dirname, '../../fixtures/istio-testdata', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && o.kind)
-    .map(({ _err, ...doc }) => ({ doc, err: _err }));
-}
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../../shared';
 
 const dr = (spec: any) => validateDestinationRule({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'd', namespace: 'default' }, spec });
 const tp = (trafficPolicy: any) => dr({ host: 'reviews', trafficPolicy });
 
-describe('DestinationRule: Istio testdata', () => {
+describeWithShared(ISTIO_TESTDATA, 'DestinationRule: Istio testdata', () => {
   // bookinfo-ratings-http2-ping uses http2KeepAlive (newer than 1.30.3): the schema layer rejects it, the webhook ignores it.
-  test.each(loadDocs('destinationrule-valid.yaml').map((d, i) => [`${i}`, d.doc]))('valid #%s', (_n, doc) => {
+  test.each(istioTestdata('destinationrule-valid.yaml').map((d, i) => [`${i}`, d.doc]))('valid #%s', (_n, doc) => {
     expect(validateDestinationRule(doc)).toEqual([]);
   });
   // all three invalid warmup docs are webhook errors too (DR-8)
-  test.each(loadDocs('destinationrule-invalid.yaml').map((d) => [d.err!, d.doc]))('invalid: %s', (_e, doc) => {
+  test.each(istioTestdata('destinationrule-invalid.yaml').map((d) => [d.err!, d.doc]))('invalid: %s', (_e, doc) => {
     expect(validateDestinationRule(doc).map((v) => v.rule)).toContain('DR-8');
   });
 });

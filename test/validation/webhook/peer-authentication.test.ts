@@ -1,18 +1,10 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import { validatePeerAuthentication } from '../../../src/validation/webhook/peer-authentication';
-
-function loadDocs(file: string): { doc: any; err?: string }[] {
-  const text = readFileSync(join(__dirname, '../../fixtures/istio-testdata', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && o.kind)
-    .map(({ _err, ...doc }) => ({ doc, err: _err }));
-}
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../../shared';
 
 const pa = (spec: any) => validatePeerAuthentication({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'p' }, spec });
 
-describe('PeerAuthentication: Istio testdata', () => {
-  test.each(loadDocs('peerauth-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
+describeWithShared(ISTIO_TESTDATA, 'PeerAuthentication: Istio testdata', () => {
+  test.each(istioTestdata('peerauth-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
     expect(validatePeerAuthentication(doc)).toEqual([]);
   });
 
@@ -21,7 +13,7 @@ describe('PeerAuthentication: Istio testdata', () => {
   const expected: Record<string, string> = {
     'bad-port': 'PA-3', 'port-level-global': 'PA-1', 'empty-port-level': 'PA-2', 'zero-port': 'PA-3', 'high-port': 'PA-3',
   };
-  test.each(loadDocs('peerauth-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
+  test.each(istioTestdata('peerauth-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
     const rules = validatePeerAuthentication(doc).map((v) => v.rule);
     if (SCHEMA_ONLY.includes(name)) expect(rules).toEqual([]);
     else expect(rules).toContain(expected[name]);

@@ -1,27 +1,19 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import { jwksError, jwksUriError, validateRequestAuthentication } from '../../../src/validation/webhook/request-authentication';
-
-function loadDocs(file: string): { doc: any; err?: string }[] {
-  const text = readFileSync(join(__dirname, '../../fixtures/istio-testdata', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && o.kind)
-    .map(({ _err, ...doc }) => ({ doc, err: _err }));
-}
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../../shared';
 
 const ra = (spec: any) => validateRequestAuthentication({ apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { name: 'r' }, spec });
 const jwt = (rule: any) => ra({ jwtRules: [{ issuer: 'https://issuer', ...rule }] });
 
-describe('RequestAuthentication: Istio testdata', () => {
+describeWithShared(ISTIO_TESTDATA, 'RequestAuthentication: Istio testdata', () => {
   // `presence` is newer than the pinned 1.30.3 CRD: the schema layer rejects it, the webhook ignores it.
-  test.each(loadDocs('reqauth-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
+  test.each(istioTestdata('reqauth-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
     expect(validateRequestAuthentication(doc)).toEqual([]);
   });
 
   // Left to the CRD schema/CEL layer (the webhook skips null jwtRules and does not look at these fields):
   // no-issuer (null jwtRule), invalid-space-delimited-claims (minLength), invalid-presence-value (enum).
   const SCHEMA_ONLY = ['no-issuer', 'invalid-space-delimited-claims', 'invalid-presence-value'];
-  test.each(loadDocs('reqauth-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
+  test.each(istioTestdata('reqauth-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
     const violations = validateRequestAuthentication(doc);
     if (SCHEMA_ONLY.includes(name)) expect(violations).toEqual([]);
     else expect(violations.length).toBeGreaterThan(0);

@@ -1,19 +1,11 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import { validateServiceEntry } from '../../../src/validation/webhook/service-entry';
-
-function loadDocs(file: string): { doc: any; err?: string }[] {
-  const text = readFileSync(join(__dirname, '../../fixtures/istio-testdata', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && o.kind)
-    .map(({ _err, ...doc }) => ({ doc, err: _err }));
-}
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../../shared';
 
 const se = (spec: any, labels?: Record<string, string>) =>
   validateServiceEntry({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'se', namespace: 'default', labels }, spec });
 
-describe('ServiceEntry: Istio testdata', () => {
-  const docs = loadDocs('serviceentry-valid.yaml');
+describeWithShared(ISTIO_TESTDATA, 'ServiceEntry: Istio testdata', () => {
+  const docs = istioTestdata('serviceentry-valid.yaml');
   test.each(docs.filter((d) => d.doc.metadata.name !== 'full').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
     expect(validateServiceEntry(doc)).toEqual([]);
   });
@@ -39,7 +31,7 @@ describe('ServiceEntry: Istio testdata', () => {
     'none-with-endpoints': 'SE-6',
     'dns-rr-with-multiple-endpoints': 'SE-6',
   };
-  test.each(loadDocs('serviceentry-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
+  test.each(istioTestdata('serviceentry-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
     expect(validateServiceEntry(doc).map((v) => v.rule)).toContain(expected[name]);
   });
 });

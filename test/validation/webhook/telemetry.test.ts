@@ -1,23 +1,15 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import { celSyntaxError, validateTelemetry } from '../../../src/validation/webhook/telemetry';
-
-function loadDocs(file: string): { doc: any; err?: string }[] {
-  const text = readFileSync(join(__dirname, '../../fixtures/istio-testdata', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && o.kind)
-    .map(({ _err, ...doc }) => ({ doc, err: _err }));
-}
+import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../../shared';
 
 const tm = (spec: any) => validateTelemetry({ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 't', namespace: 'default' }, spec });
 
-describe('Telemetry: Istio testdata', () => {
-  test.each(loadDocs('telemetry-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
+describeWithShared(ISTIO_TESTDATA, 'Telemetry: Istio testdata', () => {
+  test.each(istioTestdata('telemetry-valid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('valid %s', (_n, doc) => {
     expect(validateTelemetry(doc)).toEqual([]);
   });
   // every invalid document is also a webhook error (TM-4 / TM-8)
   const expected: Record<string, string> = { 'bad-provider': 'TM-4', 'bad-custom-metric': 'TM-8', 'bad-tag-upsert': 'TM-8', 'bad-tag-remove': 'TM-8' };
-  test.each(loadDocs('telemetry-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
+  test.each(istioTestdata('telemetry-invalid.yaml').map((d) => [d.doc.metadata.name, d.doc]))('invalid %s', (name, doc) => {
     expect(validateTelemetry(doc).map((v) => v.rule)).toContain(expected[name]);
   });
 });

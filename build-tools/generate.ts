@@ -1,0 +1,135 @@
+/**
+ * Writes generated/ (never committed; shipped in the npm package), before compile, tests, the
+ * example and the bench:
+ *
+ * - `generated/schemas/istio-crds.json`: the served versions of the pinned Istio CRDs (kind,
+ *   scope, OpenAPI v3 schema with its CEL rules): what the validation harness checks Istio
+ *   objects against. Read from the pinned upstream file (imports/pins.json), checksum-verified.
+ * - `generated/vendor/cel.js`: @bufbuild/cel with its peer @bufbuild/protobuf, one CommonJS file.
+ * - `generated/vendor/kubernetes-models.js`: kubernetes-models' compiled OpenAPI validators of
+ *   every built-in kind, one CommonJS file whose modules initialize on first use.
+ *
+ * Vendoring these two keeps what users install to the code that runs (no ESM copies, type files
+ * or peer dependencies that npm would not install for bundled packages).
+ *
+ * Skips the work when the inputs (pins, installed versions, this script) are unchanged.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { buildSync } from 'esbuild';
+import { parseAllDocuments } from 'yaml';
+import { ROOT, pin, readPinned, sha256 } from './upstream';
+
+const OUT = join(ROOT, 'generated');
+const STAMP = join(OUT, 'stamp.json');
+
+function installedVersion(pkg: string): string {
+  // Read from node_modules directly: some packages do not export their package.json.
+  return JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+}
+
+function inputsKey(): string {
+  return sha256(JSON.stringify({
+    script: readFileSync(__filename, 'utf8'),
+    upstream: readFileSync(join(__dirname, 'upstream.ts'), 'utf8'),
+    istio: pin('istio-crds').sha256,
+    versions: ['@bufbuild/cel', '@bufbuild/protobuf', 'kubernetes-models', 'esbuild'].map((p) => `${p}@${installedVersion(p)}`),
+  }));
+}
+
+/** The served versions of every CRD in a multi-document YAML file. */
+export function servedVersions(text: string): unknown[] {
+  const out: unknown[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const crd = doc.toJS() as any;
+    if (crd?.kind !== 'CustomResourceDefinition') continue;
+    for (const v of crd.spec.versions ?? []) {
+      if (!v.served) continue;
+      out.push({
+        group: crd.spec.group,
+        version: v.name,
+        kind: crd.spec.names.kind,
+        plural: crd.spec.names.plural,
+        namespaced: crd.spec.scope === 'Namespaced',
+        schema: v.schema.openAPIV3Schema,
+      });
+    }
+  }
+  return out;
+}
+
+async function istioSchemas(): Promise<void> {
+  const { text, source, pin: p } = await readPinned('istio-crds');
+  const versions = servedVersions(text);
+  mkdirSync(join(OUT, 'schemas'), { recursive: true });
+  writeFileSync(join(OUT, 'schemas', 'istio-crds.json'), JSON.stringify({
+    generatedFrom: { project: p.project, version: p.version, url: p.url, sha256: p.sha256 },
+    versions,
+  }));
+  console.log(`generated/schemas/istio-crds.json: ${versions.length} served CRD versions of Istio ${p.version} (from ${source})`);
+}
+
+/** `apiVersion/Kind` -> module of every top-level kind kubernetes-models defines (not its sub-structures). */
+function kubernetesKinds(): [string, string][] {
+  const base = join(ROOT, 'node_modules', 'kubernetes-models');
+  const kinds: [string, string][] = [];
+  const visitVersionDir = (dir: string, rel: string) => {
+    for (const file of readdirSync(dir).sort()) {
+      if (!file.endsWith('.js')) continue;
+      const name = file.slice(0, -3);
+      const module = `kubernetes-models/${rel}/${name}`;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const model = require(require.resolve(module, { paths: [ROOT] }))[name];
+      if (model && model.kind === name && typeof model.apiVersion === 'string') kinds.push([`${model.apiVersion}/${name}`, module]);
+    }
+  };
+  for (const entry of readdirSync(base, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory() || entry.name.startsWith('_')) continue;
+    // Core kinds live in v1/, the others in <group>/<version>/.
+    if (entry.name === 'v1') {visitVersionDir(join(base, entry.name), entry.name);} else {
+      for (const version of readdirSync(join(base, entry.name), { withFileTypes: true })) {
+        if (version.isDirectory()) visitVersionDir(join(base, entry.name, version.name), `${entry.name}/${version.name}`);
+      }
+    }
+  }
+  return kinds;
+}
+
+function vendor(): void {
+  mkdirSync(join(OUT, 'vendor'), { recursive: true });
+  const common = { bundle: true, platform: 'node' as const, format: 'cjs' as const, target: 'node20', minify: true, legalComments: 'eof' as const, logLevel: 'warning' as const, absWorkingDir: ROOT };
+
+  buildSync({
+    ...common,
+    stdin: { contents: "exports.cel = require('@bufbuild/cel');\nexports.ext = require('@bufbuild/cel/ext');\n", resolveDir: ROOT, loader: 'js' },
+    outfile: join(OUT, 'vendor', 'cel.js'),
+  });
+
+  const kinds = kubernetesKinds();
+  const table = kinds.map(([key, module]) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(module)}),`).join('\n');
+  buildSync({
+    ...common,
+    stdin: { contents: `// apiVersion/Kind -> () => the kubernetes-models module of that kind\nexports.kinds = {\n${table}\n};\n`, resolveDir: ROOT, loader: 'js' },
+    outfile: join(OUT, 'vendor', 'kubernetes-models.js'),
+  });
+  console.log(`generated/vendor: cel.js (@bufbuild/cel ${installedVersion('@bufbuild/cel')}, @bufbuild/protobuf ${installedVersion('@bufbuild/protobuf')}), `
+    + `kubernetes-models.js (${kinds.length} kinds of kubernetes-models ${installedVersion('kubernetes-models')})`);
+}
+
+async function main(): Promise<void> {
+  const key = inputsKey();
+  if (existsSync(STAMP) && JSON.parse(readFileSync(STAMP, 'utf8')).key === key && process.argv[2] !== '--force') {
+    console.log('generated/ is up to date');
+    return;
+  }
+  await istioSchemas();
+  vendor();
+  writeFileSync(STAMP, JSON.stringify({ key }));
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(`generate: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  });
+}
