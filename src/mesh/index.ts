@@ -1,10 +1,11 @@
-export * from './access-grant';
-export * from './app-protocol';
-export * from './mesh';
-export * from './mesh-baseline';
-export * from './mesh-peer';
-export * from './principal';
-export * from './gateway-tls';
-export * from './ingress-gateway';
-export * from './external-host';
-export * from './egress-gateway';
+// The public API of the mesh domain; internal helpers stay out of the package root.
+export { AccessGrant, AccessGrantProps } from './access-grant';
+export { AppProtocol } from './app-protocol';
+export { IMesh, MeshAttributes } from './mesh';
+export { MeshBaseline, MeshBaselineProps } from './mesh-baseline';
+export { IMeshPeer } from './mesh-peer';
+export { Principal } from './principal';
+export { GatewayTls, GatewayTlsMode, TlsVersion } from './gateway-tls';
+export { ClaimToHeader, ExternalJwtIssuer, IngressGateway, IngressGatewayProps, RouteOptions, TokenExchange } from './ingress-gateway';
+export { ExternalHost, ExternalHostMode, HttpsOriginatedOptions } from './external-host';
+export { AllowExternalOptions, EgressGateway, EgressGatewayProps, ExternalAccess } from './egress-gateway';

@@ -63,6 +63,9 @@ export function exceptedExpression(ruleId: string): string {
  * enforced at synthesis: an expired exception fails the pipeline that regenerates the map.
  */
 export class AdmissionGuardrails extends Construct {
+  /** Name of the ConfigMap (the policies' param) that carries the exceptions to the cluster. */
+  public static readonly EXCEPTIONS_CONFIGMAP = EXCEPTIONS_CONFIGMAP;
+
   /** Rules emitted as admission policies. */
   public readonly ruleIds: string[];
 

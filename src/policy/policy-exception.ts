@@ -52,6 +52,12 @@ export interface PolicyExceptionProps {
  * is reported as stale. Nothing else relaxes a rule: no prop, no JSON patch, no raw object.
  */
 export class PolicyException extends Construct {
+  /** The context key that pins "today" (`YYYY-MM-DD`) for expiry checks, e.g. in tests. */
+  public static readonly CLOCK_CONTEXT_KEY = CLOCK_CONTEXT_KEY;
+
+  /** An exception expiring within this many days is reported as `expiring` (and warned about). */
+  public static readonly EXPIRY_WARNING_DAYS = EXPIRY_WARNING_DAYS;
+
   /** Today's date as the exception checks see it (context `cdk8s-secure-mesh:today`, else the system clock). */
   public static today(scope: IConstruct): string {
     const pinned = scope.node.tryGetContext(CLOCK_CONTEXT_KEY);

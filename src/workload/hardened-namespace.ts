@@ -85,6 +85,9 @@ export const SENSITIVE_DATA_LABEL = 'secure-mesh.cdk8s.io/sensitive-data';
  * - the app team gets namespace-bound roles only, never a ClusterRoleBinding.
  */
 export class HardenedNamespace extends Construct {
+  /** The namespace label that marks the sensitive-data profile (SECRET-1). */
+  public static readonly SENSITIVE_DATA_LABEL = SENSITIVE_DATA_LABEL;
+
   /** The namespace name. */
   public readonly name: string;
   /** The mesh the namespace is part of. */
