@@ -3,13 +3,20 @@ import * as path from 'path';
 import { Document, LineCounter, Node, isMap, isSeq, parseAllDocuments } from 'yaml';
 import { RuleObject, groupOf } from '../policy/rule';
 import { lookupCoreKind } from '../validation/core-catalog';
-import { CrdCatalog, PINNED_ISTIO_CRDS } from '../validation/crd-catalog';
+import { pinnedCrdCatalog } from '../validation/crd-catalog';
 
 /** The name the loader gives standard input (`-`). */
 export const STDIN_NAME = '<stdin>';
 
 /** File extensions read when a directory is given. */
 export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/**
+ * Files a directory walk skips: what cdk8s writes beside the manifests (`construct-metadata.json`,
+ * construct paths by resource name, written when a validation plugin runs). Named explicitly,
+ * they are read like any file.
+ */
+export const NOT_MANIFESTS = ['construct-metadata.json'];
 
 /** Largest file read by default (bytes); larger files are skipped with an error. */
 export const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;
@@ -76,7 +83,8 @@ export function formatIssue(issue: LoadIssue): string {
 
 /**
  * Expands `inputs` into the files to read: files as given, directories recursively (only
- * `.yaml`, `.yml` and `.json`, sorted by path so output is deterministic), `-` for stdin.
+ * `.yaml`, `.yml` and `.json`, sorted by path so output is deterministic; not `NOT_MANIFESTS`),
+ * `-` for stdin.
  * Missing paths become issues.
  */
 export function expandInputs(inputs: readonly string[]): { files: string[]; issues: LoadIssue[] } {
@@ -108,7 +116,8 @@ function walk(dir: string): string[] {
     // Symbolic links to directories are not followed (no cycles); links to files are read.
     if (e.isDirectory()) {
       out.push(...walk(p));
-    } else if (MANIFEST_EXTENSIONS.includes(path.extname(e.name).toLowerCase()) && (e.isFile() || (e.isSymbolicLink() && isFile(p)))) {
+    } else if (MANIFEST_EXTENSIONS.includes(path.extname(e.name).toLowerCase()) && !NOT_MANIFESTS.includes(e.name)
+      && (e.isFile() || (e.isSymbolicLink() && isFile(p)))) {
       out.push(p);
     }
   }
@@ -151,8 +160,6 @@ export function loadManifests(inputs: readonly string[], options: LoadOptions = 
   return { manifests, issues, files: files.map((f) => (f === '-' ? STDIN_NAME : f)) };
 }
 
-let istioCrds: CrdCatalog | undefined;
-
 /**
  * Warnings for objects in a Kubernetes group (core, `apps`, `*.k8s.io`, ...) or an Istio group
  * (`*.istio.io`) whose apiVersion and kind neither Kubernetes nor the pinned Istio 1.30 CRDs
@@ -167,7 +174,7 @@ export function unknownKindIssues(manifests: readonly LoadedManifest[]): LoadIss
     const istio = group.endsWith('.istio.io');
     if (!istio && group.includes('.') && !group.endsWith('.k8s.io')) continue;
     const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
-    const served = istio ? (istioCrds ??= CrdCatalog.fromFile(PINNED_ISTIO_CRDS)).lookup(group, version, kind) : lookupCoreKind(apiVersion, kind);
+    const served = istio ? pinnedCrdCatalog().lookup(group, version, kind) : lookupCoreKind(apiVersion, kind);
     if (served) continue;
     issues.push({
       severity: 'warning',

@@ -9,6 +9,10 @@ import { renderJson } from '../audit/reporters/json';
 import { AuditReport, summaryLine } from '../audit/reporters/report';
 import { renderSarif } from '../audit/reporters/sarif';
 import { renderTable } from '../audit/reporters/table';
+import { SecureMeshConfig } from '../config/secure-mesh-config';
+
+/** Rules whose findings depend on the configured operator groups. */
+const GROUP_RULES = new Set(['RBAC-CRB-001', 'RBAC-CA-001']);
 
 /** More inputs than this (files while loading, objects while auditing) show a progress bar on a TTY. */
 export const PROGRESS_THRESHOLD = 200;
@@ -28,7 +32,8 @@ interface AuditFlags {
   readonly output?: string;
   readonly failOn: 'error' | 'warning' | 'none';
   readonly today?: string;
-  readonly rootNamespace: string;
+  readonly config?: string;
+  readonly rootNamespace?: string;
   readonly controlPlaneNamespace?: string;
   readonly meshAdminGroup: string[];
   readonly operatorGroup: string[];
@@ -52,10 +57,11 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a non-excepted finding at or above this severity exists')
       .choices(['error', 'warning', 'none']).default('error'))
     .option('--today <YYYY-MM-DD>', 'the date exceptions expire against (default: today, UTC)', parseDate)
-    .option('--root-namespace <namespace>', 'mesh root namespace', 'istio-system')
+    .option('--config <file>', `mesh settings (default: ./${SecureMeshConfig.FILE_NAME} when it exists); the flags below override it`)
+    .option('--root-namespace <namespace>', 'mesh root namespace (default: istio-system)')
     .option('--control-plane-namespace <namespace>', 'namespace istiod runs in (default: the root namespace)')
-    .option('--mesh-admin-group <group>', 'group of mesh administrators (repeatable)', collect, [])
-    .option('--operator-group <group>', 'other operator group allowed ClusterRoleBindings (repeatable)', collect, [])
+    .option('--mesh-admin-group <group>', 'group of mesh administrators (repeatable; replaces the config\'s list)', collect, [])
+    .option('--operator-group <group>', 'other operator group allowed ClusterRoleBindings (repeatable; replaces the config\'s list)', collect, [])
     .option('--mesh', 'expect the mesh baseline (mesh-wide STRICT mTLS, allow-nothing) in the input (default: when any object is in the root namespace)')
     .option('--no-mesh', 'do not report missing mesh-wide objects')
     .option('--color', 'force colour')
@@ -65,6 +71,18 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
 }
 
 function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
+  let config: SecureMeshConfig;
+  try {
+    config = SecureMeshConfig.load(flags.config, {
+      rootNamespace: flags.rootNamespace,
+      controlPlaneNamespace: flags.controlPlaneNamespace,
+      meshAdminGroups: flags.meshAdminGroup,
+      operatorGroups: flags.operatorGroup,
+    });
+  } catch (e) {
+    io.stderr.write(`error: ${(e as Error).message}\n`);
+    return 2;
+  }
   const progress = new Progress(io.stderr);
   const loaded = loadManifests(paths, {
     readStdin: io.readStdin,
@@ -82,10 +100,10 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
 
   const result = auditManifests(loaded.manifests, {
     today: flags.today,
-    rootNamespace: flags.rootNamespace,
-    controlPlaneNamespace: flags.controlPlaneNamespace,
-    meshAdminGroups: flags.meshAdminGroup,
-    operatorGroups: flags.operatorGroup,
+    rootNamespace: config.rootNamespace,
+    controlPlaneNamespace: config.controlPlaneNamespace,
+    meshAdminGroups: config.meshAdminGroups,
+    operatorGroups: config.operatorGroups,
     expectMeshBaseline: flags.mesh,
     onProgress: (done, total) => progress.update('auditing', done, total, loaded.manifests.length),
   });
@@ -110,6 +128,12 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
   }
   // The table ends with the summary; other outputs keep stdout machine-readable.
   if (toFile || flags.format !== 'table') io.stderr.write(`${summaryLine(result.summary)}\n`);
+  const dependsOnGroups = result.findings.some((f) => !f.excepted && GROUP_RULES.has(f.ruleId));
+  if (dependsOnGroups && config.meshAdminGroups.length === 0 && config.operatorGroups.length === 0) {
+    io.stderr.write(`note: no mesh admin or operator groups are configured (settings: ${config.source}), so every ClusterRoleBinding and `
+      + `CA-secret reader is reported: set meshAdminGroups/operatorGroups in ${SecureMeshConfig.FILE_NAME} (or --config FILE, `
+      + '--mesh-admin-group, --operator-group)\n');
+  }
   if (errors > 0) return 2;
   return result.findings.some((f) => isFailing(f, flags.failOn)) ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 import { AuditFinding, auditManifests, isFailing } from '../audit/audit';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
 import { summaryLine } from '../audit/reporters/report';
+import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { ALL_RULES } from '../policy/rule-pack';
 
 /**
@@ -28,13 +29,19 @@ export interface ValidationContextLike {
 export interface SecureMeshValidationProps {
   /** Today (`YYYY-MM-DD`) for exception expiry. @default - the system clock (UTC) */
   readonly today?: string;
-  /** The mesh root namespace. @default 'istio-system' */
+  /**
+   * The mesh settings file (relative to where `cdk8s synth` runs). The properties below override
+   * single settings of it.
+   * @default - ./secure-mesh.yaml when it exists, else the defaults
+   */
+  readonly config?: string;
+  /** The mesh root namespace. @default - the config file's, else 'istio-system' */
   readonly rootNamespace?: string;
-  /** The namespace istiod runs in. @default - the root namespace */
+  /** The namespace istiod runs in. @default - the config file's, else the root namespace */
   readonly controlPlaneNamespace?: string;
-  /** Groups of mesh administrators. @default [] */
+  /** Groups of mesh administrators (replaces the config file's list). @default - the config file's, else none */
   readonly meshAdminGroups?: string[];
-  /** Other operator groups allowed ClusterRoleBindings. @default [] */
+  /** Other operator groups allowed ClusterRoleBindings (replaces the config file's list). @default - the config file's, else none */
   readonly operatorGroups?: string[];
   /** Whether the app must contain the mesh baseline. @default - when any object is in the root namespace */
   readonly expectMeshBaseline?: boolean;
@@ -62,15 +69,34 @@ export class SecureMeshValidation {
   /** Runs the audit and submits the report (called by cdk8s-cli). */
   public async validate(context: ValidationContextLike): Promise<void> {
     const failOn = this.props.failOn ?? 'error';
+    let config: SecureMeshConfig;
+    try {
+      config = SecureMeshConfig.load(this.props.config, {
+        rootNamespace: this.props.rootNamespace,
+        controlPlaneNamespace: this.props.controlPlaneNamespace,
+        meshAdminGroups: this.props.meshAdminGroups,
+        operatorGroups: this.props.operatorGroups,
+      });
+    } catch (e) {
+      context.report.addViolation({
+        ruleName: 'CONFIG-INVALID',
+        recommendation: 'The mesh settings the audit trusts come from one reviewed file (SecureMeshConfig).',
+        fix: `Fix the file or the plugin properties in cdk8s.yaml: ${(e as Error).message}`,
+        violatingResources: [],
+      });
+      context.report.submit('failure', { config: this.props.config ?? SecureMeshConfig.FILE_NAME });
+      return;
+    }
     const loaded = loadManifests(context.manifests);
     const result = auditManifests(loaded.manifests, {
       today: this.props.today,
-      rootNamespace: this.props.rootNamespace,
-      controlPlaneNamespace: this.props.controlPlaneNamespace,
-      meshAdminGroups: this.props.meshAdminGroups,
-      operatorGroups: this.props.operatorGroups,
+      rootNamespace: config.rootNamespace,
+      controlPlaneNamespace: config.controlPlaneNamespace,
+      meshAdminGroups: config.meshAdminGroups,
+      operatorGroups: config.operatorGroups,
       expectMeshBaseline: this.props.expectMeshBaseline,
     });
+    const sharedNames = namesOfSeveralObjects(loaded.manifests.map((m) => m.object));
     for (const issue of loaded.issues.filter((i) => i.severity === 'warning')) context.logger.log(formatIssue(issue));
     const reported = result.findings.filter((f) => !f.excepted);
     for (const f of result.findings.filter((x) => x.excepted)) {
@@ -86,7 +112,7 @@ export class SecureMeshValidation {
         recommendation: rule ? `${rule.title}. ${rule.explanation}` : first.message,
         fix: first.fix,
         violatingResources: findings.map((f) => ({
-          resourceName: nameOf(f.object),
+          resourceName: resourceName(f.object, sharedNames),
           locations: [`${f.object}${f.path ? ` ${f.path}` : ''} (line ${f.line ?? '?'}): ${f.message}`],
           manifestPath: f.file ?? '',
         })),
@@ -107,11 +133,33 @@ export class SecureMeshValidation {
       'summary': summaryLine(s),
       'rules': String(ALL_RULES.length),
       'fail-on': failOn,
+      'settings': config.source,
     });
   }
 }
 
-/** The name in a `Kind/namespace/name` reference: the key cdk8s uses for construct metadata. */
+/** The name in a `Kind/namespace/name` reference. */
 function nameOf(ref: string): string {
   return ref.slice(ref.lastIndexOf('/') + 1);
+}
+
+/** Names carried by more than one object (another kind or namespace). */
+function namesOfSeveralObjects(objects: readonly any[]): Set<string> {
+  const count = new Map<string, number>();
+  for (const o of objects) {
+    const name = o?.metadata?.name;
+    if (typeof name === 'string') count.set(name, (count.get(name) ?? 0) + 1);
+  }
+  return new Set([...count].filter(([, n]) => n > 1).map(([name]) => name));
+}
+
+/**
+ * The resource name reported to cdk8s-cli. cdk8s-cli finds the construct path by resource name
+ * alone (its construct metadata is keyed by name), so a name several objects share would show
+ * another object's construct: such findings are reported as `Kind/namespace/name`, which names
+ * the object exactly and matches no construct entry, rather than a wrong path.
+ */
+function resourceName(ref: string, sharedNames: ReadonlySet<string>): string {
+  const name = nameOf(ref);
+  return sharedNames.has(name) ? ref : name;
 }

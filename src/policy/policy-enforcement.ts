@@ -4,6 +4,7 @@ import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './polic
 import { HandOffBatch } from './render-handoff';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from './rule';
 import { ALL_RULES } from './rule-pack';
+import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { IMesh } from '../mesh/mesh';
 
 /** Annotation listing the exceptions that cover an object: `RULE@expires,...`. */
@@ -62,6 +63,9 @@ interface Located {
 
 const ENFORCEMENT_ID = 'cdk8s-secure-mesh-policy';
 
+/** Context key naming the config file synthesis compares with the blueprint (default: ./secure-mesh.yaml). */
+const CONFIG_CONTEXT_KEY = 'cdk8s-secure-mesh:config';
+
 /** Exceptions already warned about in this process (synthesis validates once per chart). */
 const warned = new Set<string>();
 
@@ -75,6 +79,9 @@ const warned = new Set<string>();
  * covers it. Covered objects are annotated with the exceptions that relax them.
  */
 export class PolicyEnforcement extends Construct {
+  /** The annotation synthesis stamps on objects a PolicyException covers (`RULE@YYYY-MM-DD,...`). */
+  public static readonly EXCEPTION_ANNOTATION = EXCEPTION_ANNOTATION;
+
   /** The enforcement of the app `scope` belongs to, created on first use. */
   public static of(scope: IConstruct): PolicyEnforcement {
     const root = scope.node.root;
@@ -86,6 +93,7 @@ export class PolicyEnforcement extends Construct {
   private readonly adminGroups = new Set<string>();
   private readonly operatorGroups = new Set<string>();
   private controlPlaneNamespace?: string;
+  private hasRoleSets = false;
   private lastReport: PolicyReport = { findings: [], exceptions: [] };
   private readonly readsReport = new Set<ApiObject>();
   private lastRun?: { readonly batch: HandOffBatch; readonly constructs: number; readonly errors: string[] };
@@ -123,6 +131,22 @@ export class PolicyEnforcement extends Construct {
    */
   public _useControlPlaneNamespace(namespace: string): void {
     this.controlPlaneNamespace ??= namespace;
+    this.hasRoleSets = true;
+  }
+
+  /**
+   * The mesh settings the app declares (its mesh, and its MeshRoleSets' groups), for
+   * `SecureMeshConfig.fromApp`.
+   *
+   * @internal
+   */
+  public _declaredMesh(): { mesh?: IMesh; hasRoleSets: boolean; meshAdminGroups: string[]; operatorGroups: string[] } {
+    return {
+      mesh: this.mesh,
+      hasRoleSets: this.hasRoleSets,
+      meshAdminGroups: [...this.adminGroups].sort(),
+      operatorGroups: [...this.operatorGroups].sort(),
+    };
   }
 
   /**
@@ -150,6 +174,27 @@ export class PolicyEnforcement extends Construct {
     return this.lastReport;
   }
 
+  /**
+   * The checks outside synthesis (audit, access, plugin, AccessMatrix) read `secure-mesh.yaml`
+   * (or the file the context key `cdk8s-secure-mesh:config` names): when it disagrees with what
+   * this app declares, synthesis fails, so the file cannot drift from the mesh.
+   */
+  private configDrift(): string[] {
+    const named = this.node.tryGetContext(CONFIG_CONTEXT_KEY);
+    let config: SecureMeshConfig | undefined;
+    try {
+      config = typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find();
+    } catch (e) {
+      return [`[${this.node.path}] ${(e as Error).message}`];
+    }
+    if (!config) return [];
+    const differences = config.differencesFrom(this);
+    if (differences.length === 0) return [];
+    return [`MESH-CONFIG (OPS-1): ${config.source} disagrees with the blueprint's MeshBaseline/MeshRoleSets: ${differences.join('; ')}. `
+      + 'The audit, the access command, the validation plugin and AccessMatrix read that file. '
+      + `Fix: write SecureMeshConfig.fromApp(app).toYaml() to it, i.e.\n${SecureMeshConfig.fromApp(this).toYaml()}`];
+  }
+
   /** Runs the rules and returns the errors that fail synthesis. */
   private enforce(): string[] {
     const root = this.node.root;
@@ -173,7 +218,7 @@ export class PolicyEnforcement extends Construct {
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
     };
-    const errors: string[] = [];
+    const errors: string[] = [...this.configDrift()];
     const known = new Set(ALL_RULES.map((r) => r.id));
     for (const ex of exceptions) {
       const unknown = ex.rules.filter((r) => !known.has(r));

@@ -144,6 +144,16 @@ describe('loadManifests: files, directories, stdin', () => {
     expect(calls).toEqual([[1, 2], [2, 2]]);
   });
 
+  test("a directory walk skips cdk8s' construct-metadata.json (read when named)", () => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'app.k8s.yaml'), cm('a'));
+    fs.writeFileSync(path.join(dir, 'construct-metadata.json'), JSON.stringify({ version: '1.0.0', resources: { a: { path: 'app/a' } } }));
+    const loaded = loadManifests([dir]);
+    expect(loaded.files).toEqual([path.join(dir, 'app.k8s.yaml')]);
+    expect(loaded.issues).toEqual([]);
+    expect(loadManifests([path.join(dir, 'construct-metadata.json')]).issues.map((i) => i.severity)).toContain('error');
+  });
+
   test('expandInputs keeps - and reports missing paths', () => {
     expect(expandInputs(['-', '/nonexistent/x'])).toEqual({
       files: ['-'],

@@ -63,7 +63,8 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(r.stdout).toContain('RBAC-CRB-001');
     expect(r.stdout).toContain('list.json:11');
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 objects, 8 errors, 4 warnings, 1 excepted');
-    expect(r.stderr).toBe('');
+    // RBAC-CRB-001 depends on the operator groups, and none are configured: stderr says how to set them.
+    expect(r.stderr).toMatch(/^note: no mesh admin or operator groups are configured \(settings: defaults\)[^\n]*\n$/);
   });
 
   test('clean input exits 0', async () => {
@@ -89,7 +90,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
   test('--format json and sarif keep stdout machine-readable; the summary goes to stderr', async () => {
     const json = await cli(['audit', BAD, '-f', 'json', '--today', '2026-01-01']);
     expect(JSON.parse(json.stdout).summary).toEqual({ errors: 8, excepted: 1, objects: 4, warnings: 4 });
-    expect(json.stderr).toBe('4 objects, 8 errors, 4 warnings, 1 excepted\n');
+    expect(json.stderr).toMatch(/^4 objects, 8 errors, 4 warnings, 1 excepted\nnote: no mesh admin or operator groups/);
     const sarif = await cli(['audit', BAD, '--format', 'sarif']);
     const log = JSON.parse(sarif.stdout);
     expect(log.version).toBe('2.1.0');
@@ -130,6 +131,43 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(JSON.parse(noMesh.stdout).findings.some((f: any) => f.object === '<mesh>')).toBe(false);
     const otherRoot = await cli(['audit', BAD, '--root-namespace', 'mesh-root', '-f', 'json']);
     expect(JSON.parse(otherRoot.stdout).meshBaselineExpected).toBe(false);
+  });
+
+  test('settings come from secure-mesh.yaml (the working directory, or --config); flags override; no groups: a note says how to set them', async () => {
+    const blueprint = tmpdir();
+    fs.writeFileSync(path.join(blueprint, 'crb.yaml'), [
+      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: ops}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]',
+    ].join('\n'));
+    const unconfigured = await cli(['audit', blueprint, '-f', 'json']);
+    expect(unconfigured.code).toBe(1);
+    expect(JSON.parse(unconfigured.stdout).findings[0].fix).toMatch(/meshAdminGroups .*in secure-mesh\.yaml, the flag --mesh-admin-group .*plugin property meshAdminGroups/);
+    expect(unconfigured.stderr).toMatch(/note: no mesh admin or operator groups are configured \(settings: defaults\).*secure-mesh\.yaml.*--mesh-admin-group/);
+
+    const config = path.join(tmpdir(), 'mesh.yaml');
+    fs.writeFileSync(config, 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\nmeshAdminGroups: [ops]\n');
+    expect((await cli(['audit', blueprint, '--config', config])).code).toBe(0);
+    // A flag replaces the file's list.
+    expect((await cli(['audit', blueprint, '--config', config, '--mesh-admin-group', 'someone-else'])).code).toBe(1);
+
+    // ./secure-mesh.yaml is read without flags.
+    const repo = tmpdir();
+    fs.copyFileSync(config, path.join(repo, 'secure-mesh.yaml'));
+    process.chdir(repo);
+    try {
+      expect((await cli(['audit', blueprint])).code).toBe(0);
+    } finally {
+      process.chdir(REPO);
+    }
+
+    const missing = await cli(['audit', blueprint, '--config', path.join(repo, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.yaml: no such config file/);
+    fs.writeFileSync(config, 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\nadmins: [ops]\n');
+    const invalid = await cli(['audit', blueprint, '--config', config]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/mesh\.yaml: unknown field "admins"/);
   });
 
   test('- reads manifests from stdin', async () => {

@@ -76,6 +76,49 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
     expect(good.report.toJson()).toMatchObject({ violations: [], summary: { status: 'success' } });
   });
 
+  test('the operator groups come from secure-mesh.yaml (config property); properties override single settings', async () => {
+    const dir = mkdtemp('secure-mesh-plugin-');
+    const crb = path.join(dir, 'crb.yaml');
+    fs.writeFileSync(crb, [
+      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: ops}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]',
+    ].join('\n'));
+    const config = path.join(dir, 'secure-mesh.yaml');
+    fs.writeFileSync(config, 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\noperatorGroups: [ops]\n');
+    const configured = context([crb]);
+    await new SecureMeshValidation({ config }).validate(configured);
+    expect(configured.report.toJson().summary).toMatchObject({ status: 'success', metadata: { settings: config } });
+    const overridden = context([crb]);
+    await new SecureMeshValidation({ config, operatorGroups: ['someone-else'] }).validate(overridden);
+    expect(overridden.report.toJson().violations.map((v) => v.ruleName)).toEqual(['RBAC-CRB-001 (error; NS-1)']);
+
+    fs.writeFileSync(config, 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\noperatorGroup: [ops]\n');
+    const invalid = context([crb]);
+    await new SecureMeshValidation({ config }).validate(invalid);
+    expect(invalid.report.success).toBe(false);
+    expect(invalid.report.toJson().violations[0]).toMatchObject({ ruleName: 'CONFIG-INVALID', fix: expect.stringMatching(/unknown field "operatorGroup"/) });
+  });
+
+  test('a name several objects share is reported as Kind/namespace/name, never with another object\'s construct path', async () => {
+    const dir = mkdtemp('secure-mesh-plugin-');
+    const file = path.join(dir, 'roles.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: mesh-admins}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: strangers}]',
+      '---',
+      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: RoleBinding', 'metadata: {name: mesh-admins, namespace: istio-system}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: view}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: mesh-admins}]',
+    ].join('\n'));
+    // cdk8s-cli's construct metadata is keyed by name: here the RoleBinding's construct won the name.
+    const ctx = context([file], { 'mesh-admins': { path: 'app/operators/MeshAdmins/SecretsBinding' } });
+    await new SecureMeshValidation({ meshAdminGroups: ['mesh-admins'], expectMeshBaseline: false }).validate(ctx);
+    const crb = ctx.report.toJson().violations.find((v) => v.ruleName.startsWith('RBAC-CRB-001'))!;
+    expect(crb.violatingConstructs).toEqual([expect.objectContaining({ resourceName: 'ClusterRoleBinding/mesh-admins', constructPath: undefined })]);
+  });
+
   test('an unreadable manifest fails the report', async () => {
     const ctx = context([path.join(FIXTURES, 'broken', 'invalid.yaml')]);
     await new SecureMeshValidation().validate(ctx);
@@ -134,6 +177,19 @@ describe('through the real cdk8s-cli: `cdk8s synth` with `validations:` in cdk8s
     expect(report.summary.status).toBe('failure');
     expect(report.violations[0].ruleName).toMatch(/^MESH-MTLS-002/);
     expect(report.violations[0].violatingConstructs[0]).toMatchObject({ resourceName: 'lenient', constructPath: 'bad/lenient', manifestPath: 'dist/bad.k8s.yaml' });
+  }, 180_000);
+
+  test('a blueprint with MeshRoleSets passes with its secure-mesh.yaml and no group properties', () => {
+    const dir = appDir([
+      "const chart = new Chart(app, 'platform');",
+      "new sm.MeshBaseline(chart, 'mesh');",
+      "new sm.MeshRoleSets(chart, 'operators', { meshAdmins: [sm.RbacSubject.group('mesh-admins')], auditors: [sm.RbacSubject.group('auditors')] });",
+    ].join('\n'));
+    fs.writeFileSync(path.join(dir, 'secure-mesh.yaml'), 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\nmeshAdminGroups: [mesh-admins]\noperatorGroups: [auditors]\n');
+    const result = synth(dir);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'reports.json'), 'utf-8')).reports[0];
+    expect(report.summary).toMatchObject({ status: 'success', metadata: { settings: 'secure-mesh.yaml' } });
   }, 180_000);
 
   test('a good app (the library\'s MeshBaseline) passes', () => {

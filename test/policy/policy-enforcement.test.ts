@@ -1,4 +1,8 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
+import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { EXCEPTION_ANNOTATION, PolicyEnforcement } from '../../src/policy/policy-enforcement';
@@ -151,5 +155,44 @@ describe('PolicyEnforcement (synth-time rules over the final manifests)', () => 
   test('PolicyEnforcement.of returns the one enforcement of the app', () => {
     const chart = Testing.chart();
     expect(PolicyEnforcement.of(chart)).toBe(PolicyEnforcement.of(chart.node.root));
+  });
+});
+
+describe('PolicyEnforcement: secure-mesh.yaml cannot drift from the blueprint', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-drift-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const configFile = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const withConfig = (file: string) => {
+    const app = Testing.app();
+    app.node.setContext('cdk8s-secure-mesh:config', file);
+    const chart = new Chart(app, 'test');
+    new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com' });
+    return chart;
+  };
+
+  test('a file that agrees with MeshBaseline synthesizes', () => {
+    const chart = withConfig(configFile('agrees.yaml', SecureMeshConfig.fromSettings({ trustDomain: 'retail.example.com' }).toYaml()));
+    expect(() => synthValidated(chart)).not.toThrow();
+  });
+
+  test('a file naming another trust domain fails synthesis with the setting, both values and the file to write', () => {
+    const chart = withConfig(configFile('drifted.yaml', SecureMeshConfig.fromSettings({}).toYaml()));
+    expect(() => Testing.synth(chart)).toThrow(
+      /MESH-CONFIG \(OPS-1\): .*drifted\.yaml disagrees with the blueprint's MeshBaseline\/MeshRoleSets: trustDomain: the file says "cluster\.local", the blueprint "retail\.example\.com"\..*Fix: write SecureMeshConfig\.fromApp\(app\)\.toYaml\(\) to it[\s\S]*trustDomain: retail\.example\.com/);
+  });
+
+  test('a broken file fails synthesis naming it and the field', () => {
+    const chart = withConfig(configFile('broken.yaml', 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\ntrustDomian: x\n'));
+    expect(() => Testing.synth(chart)).toThrow(/\[cdk8s-secure-mesh-policy\] .*broken\.yaml: unknown field "trustDomian"/);
+  });
+
+  test('without a file (none in the working directory, none named) nothing is compared', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com' });
+    expect(() => synthValidated(chart)).not.toThrow();
   });
 });

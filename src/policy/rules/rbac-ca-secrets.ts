@@ -77,7 +77,9 @@ export const RBAC_CA_001: PolicyRule = {
     + 'Whoever can read it can mint a certificate for any workload identity, so every mTLS peer check and every '
     + 'principal-based AuthorizationPolicy in the mesh can be forged.',
   fix:
-    'Bind roles that read Secrets in the control-plane namespace only to mesh admin groups (or to service accounts '
+    'Bind roles that read Secrets in the control-plane namespace only to mesh admin groups (MeshRoleSets meshAdmins; for '
+    + 'the audit and the validation plugin, meshAdminGroups in secure-mesh.yaml, the flag --mesh-admin-group or the plugin '
+    + 'property meshAdminGroups; the namespace: controlPlaneNamespace / --control-plane-namespace) (or to service accounts '
     + 'in that namespace or kube-system). Give auditors and app teams roles without Secret access there, or use a '
     + 'managed CA (CA Service / Mesh CA) so the key is not in the cluster. A PolicyException is right only for a '
     + 'backup or secret-sync agent owned by the mesh administrators.',

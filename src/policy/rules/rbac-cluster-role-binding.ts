@@ -31,7 +31,9 @@ export const RBAC_CRB_001: PolicyRule = {
     + 'boundary: the team can act on other teams\' workloads and on mesh-wide policy.',
   fix:
     'Bind app teams with a RoleBinding in their own namespace (HardenedNamespace deployers/viewers do this). If the '
-    + 'subject really administers the mesh, add its group to the mesh admin groups. A PolicyException is right only '
+    + 'subject really administers the mesh, add its group to the mesh admin groups: MeshRoleSets meshAdmins at synth; '
+    + 'for the audit, the access command and the validation plugin, meshAdminGroups (or operatorGroups) in secure-mesh.yaml, '
+    + 'the flag --mesh-admin-group (--operator-group) or the plugin property meshAdminGroups (operatorGroups). A PolicyException is right only '
     + 'for a cluster-wide agent (e.g. a GitOps controller) whose ClusterRole is read-only or narrowly scoped.',
   check(object, ctx) {
     if (!isKind(object, RBAC_GROUP, 'ClusterRoleBinding')) return [];

@@ -1,0 +1,1 @@
+export { SecureMeshConfig, SecureMeshSettings } from './secure-mesh-config';

@@ -1,0 +1,331 @@
+import { existsSync, readFileSync } from 'fs';
+import { join, resolve } from 'path';
+import { IConstruct } from 'constructs';
+
+/**
+ * The mesh settings the checks trust (OPS-1, RBAC-1, MTLS-1): the SPIFFE trust domain behind
+ * every principal, the mesh root and control-plane namespaces, and the operator groups allowed
+ * cluster-wide bindings.
+ */
+export interface SecureMeshSettings {
+  /**
+   * Trust domain of workload identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`).
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+
+  /**
+   * Other trust domains whose principals count as this mesh's (Istio's `trustDomainAliases`,
+   * e.g. during a trust-domain migration).
+   * @default [] - none
+   */
+  readonly trustDomainAliases?: string[];
+
+  /**
+   * The mesh root namespace: policies there apply to every namespace.
+   * @default 'istio-system'
+   */
+  readonly rootNamespace?: string;
+
+  /**
+   * The namespace istiod (and the CA key) runs in.
+   * @default - the root namespace
+   */
+  readonly controlPlaneNamespace?: string;
+
+  /**
+   * Groups of mesh administrators: the only subjects of ClusterRoleBindings besides operators,
+   * and the only readers of the CA key (RBAC-CRB-001, RBAC-CA-001).
+   * @default [] - none
+   */
+  readonly meshAdminGroups?: string[];
+
+  /**
+   * Other operator groups (security admins, auditors) that may hold ClusterRoleBindings.
+   * @default [] - none
+   */
+  readonly operatorGroups?: string[];
+}
+
+const KEYS: readonly (keyof SecureMeshSettings)[] = [
+  'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups',
+];
+const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups']);
+
+/** Where each setting is also given: the CLI flag and the validation plugin's property. */
+const OVERRIDES: { readonly [key: string]: string } = {
+  trustDomain: '--trust-domain',
+  trustDomainAliases: '--trust-domain-alias',
+  rootNamespace: '--root-namespace',
+  controlPlaneNamespace: '--control-plane-namespace',
+  meshAdminGroups: '--mesh-admin-group',
+  operatorGroups: '--operator-group',
+};
+
+/**
+ * The one configuration of the checks that run outside synthesis: `cdk8s-secure-mesh audit` and
+ * `access`, the cdk8s-cli validation plugin and `AccessMatrix` read `secure-mesh.yaml` (in the
+ * working directory, or a file named explicitly). Commit it and review changes to it like code:
+ * it decides which identities and groups the checks trust. Flags and plugin properties override
+ * single settings.
+ *
+ * The settings are never taken from the manifests being checked (a manifest could forge them).
+ * The library can write the file from the blueprint (`SecureMeshConfig.fromApp(app).toYaml()`),
+ * and synthesis fails when a `secure-mesh.yaml` in the working directory disagrees with the
+ * app's MeshBaseline or MeshRoleSets, so the file cannot drift from the mesh it describes.
+ *
+ * ```yaml
+ * apiVersion: secure-mesh.cdk8s.io/v1alpha1
+ * kind: SecureMeshConfig
+ * trustDomain: retail.example.com
+ * trustDomainAliases: []
+ * rootNamespace: istio-system
+ * controlPlaneNamespace: istio-system
+ * meshAdminGroups: [mesh-admins]
+ * operatorGroups: [security-admins, auditors]
+ * ```
+ */
+export class SecureMeshConfig {
+  /** The file name looked up in the working directory. */
+  public static readonly FILE_NAME = 'secure-mesh.yaml';
+  /** `apiVersion` of the file. */
+  public static readonly API_VERSION = 'secure-mesh.cdk8s.io/v1alpha1';
+  /** `kind` of the file. */
+  public static readonly KIND = 'SecureMeshConfig';
+
+  /**
+   * Reads and checks a config file. Throws, naming the file and the field, on unknown fields,
+   * wrong types or invalid values.
+   */
+  public static fromFile(file: string): SecureMeshConfig {
+    const path = resolve(file);
+    if (!existsSync(path)) throw new Error(`${file}: no such config file. Write one (see SecureMeshConfig) or leave the option out.`);
+    let doc: unknown;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      doc = (require('yaml') as typeof import('yaml')).parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`${file}: not valid YAML: ${(e as Error).message}`);
+    }
+    return SecureMeshConfig.fromDocument(doc, file);
+  }
+
+  /**
+   * The settings the checks use: `file` when given (it must exist), else `secure-mesh.yaml` in
+   * the working directory when there is one, else the defaults; then `overrides` (flags, plugin
+   * properties) replace single settings.
+   *
+   * @param file the config file @default - ./secure-mesh.yaml when it exists
+   * @param overrides settings that replace the file's @default - none
+   */
+  public static load(file?: string, overrides: SecureMeshSettings = {}): SecureMeshConfig {
+    const base = file !== undefined ? SecureMeshConfig.fromFile(file) : SecureMeshConfig.find() ?? new SecureMeshConfig({}, 'defaults');
+    return base.withOverrides(overrides);
+  }
+
+  /**
+   * The config file `secure-mesh.yaml` of `directory`, or undefined when there is none.
+   * @param directory where to look @default - the working directory
+   */
+  public static find(directory?: string): SecureMeshConfig | undefined {
+    const file = directory === undefined ? SecureMeshConfig.FILE_NAME : join(directory, SecureMeshConfig.FILE_NAME);
+    return existsSync(file) ? SecureMeshConfig.fromFile(file) : undefined;
+  }
+
+  /** Settings given in code (checked like the file's). */
+  public static fromSettings(settings: SecureMeshSettings): SecureMeshConfig {
+    return new SecureMeshConfig(checkSettings(settings as { [key: string]: unknown }, 'settings'), 'settings');
+  }
+
+  /**
+   * The settings a blueprint declares: trust domain and namespaces of its `MeshBaseline` (or
+   * imported mesh), the Group subjects of its `MeshRoleSets`. Write them to `secure-mesh.yaml`
+   * with `toYaml()`.
+   */
+  public static fromApp(scope: IConstruct): SecureMeshConfig {
+    const declared = declaredSettings(scope);
+    return new SecureMeshConfig(checkSettings({ ...declared.mesh, ...declared.groups } as { [key: string]: unknown }, 'app'), 'app');
+  }
+
+  /**
+   * Checks a parsed config document (`apiVersion`, `kind` and the settings).
+   * @internal
+   */
+  public static _fromDocument(doc: unknown, source: string): SecureMeshConfig {
+    return SecureMeshConfig.fromDocument(doc, source);
+  }
+
+  private static fromDocument(doc: unknown, source: string): SecureMeshConfig {
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new Error(`${source}: expected a mapping with apiVersion: ${SecureMeshConfig.API_VERSION} and kind: ${SecureMeshConfig.KIND}`);
+    }
+    const { apiVersion, kind, ...settings } = doc as { [key: string]: unknown };
+    if (apiVersion !== SecureMeshConfig.API_VERSION || kind !== SecureMeshConfig.KIND) {
+      throw new Error(`${source}: apiVersion/kind must be ${SecureMeshConfig.API_VERSION}/${SecureMeshConfig.KIND}, got ${String(apiVersion)}/${String(kind)}`);
+    }
+    return new SecureMeshConfig(checkSettings(settings, source), source);
+  }
+
+  /** Trust domain of workload identities. */
+  public readonly trustDomain: string;
+  /** Trust domains whose principals count as this mesh's. */
+  public readonly trustDomainAliases: string[];
+  /** The mesh root namespace. */
+  public readonly rootNamespace: string;
+  /** The namespace istiod runs in. */
+  public readonly controlPlaneNamespace: string;
+  /** Groups of mesh administrators. */
+  public readonly meshAdminGroups: string[];
+  /** Other operator groups allowed ClusterRoleBindings. */
+  public readonly operatorGroups: string[];
+  /** Where the settings come from: the file, `settings`, `app`, or `defaults`, with ` + overrides` when overridden. */
+  public readonly source: string;
+
+  private constructor(settings: SecureMeshSettings, source: string) {
+    this.trustDomain = settings.trustDomain ?? 'cluster.local';
+    this.trustDomainAliases = [...(settings.trustDomainAliases ?? [])];
+    this.rootNamespace = settings.rootNamespace ?? 'istio-system';
+    this.controlPlaneNamespace = settings.controlPlaneNamespace ?? this.rootNamespace;
+    this.meshAdminGroups = [...(settings.meshAdminGroups ?? [])];
+    this.operatorGroups = [...(settings.operatorGroups ?? [])];
+    this.source = source;
+  }
+
+  /**
+   * These settings with `overrides` applied (flags, plugin properties): each setting given
+   * replaces this one's; lists replace lists.
+   */
+  public withOverrides(overrides: SecureMeshSettings): SecureMeshConfig {
+    const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+    if (Object.keys(given).length === 0) return this;
+    const checked = checkSettings(given, 'overrides');
+    // A control plane that followed the root namespace follows a new root namespace too.
+    const followsRoot = checked.rootNamespace !== undefined && this.controlPlaneNamespace === this.rootNamespace;
+    const controlPlane = checked.controlPlaneNamespace ?? (followsRoot ? checked.rootNamespace : this.controlPlaneNamespace);
+    return new SecureMeshConfig({ ...this.settings(), ...checked, controlPlaneNamespace: controlPlane }, `${this.source} + overrides`);
+  }
+
+  /** The settings as a struct. */
+  public settings(): SecureMeshSettings {
+    return {
+      trustDomain: this.trustDomain,
+      trustDomainAliases: [...this.trustDomainAliases],
+      rootNamespace: this.rootNamespace,
+      controlPlaneNamespace: this.controlPlaneNamespace,
+      meshAdminGroups: [...this.meshAdminGroups],
+      operatorGroups: [...this.operatorGroups],
+    };
+  }
+
+  /** The file's content (deterministic: same settings, same bytes). */
+  public toYaml(): string {
+    const list = (items: readonly string[]) => `[${items.map(yamlScalar).join(', ')}]`;
+    return [
+      '# Mesh settings of cdk8s-secure-mesh: read by `cdk8s-secure-mesh audit` and `access`, the cdk8s',
+      '# validation plugin and AccessMatrix. Review changes like code: they decide which identities',
+      '# and groups the checks trust. Synthesis fails when this file disagrees with the blueprint.',
+      `apiVersion: ${SecureMeshConfig.API_VERSION}`,
+      `kind: ${SecureMeshConfig.KIND}`,
+      `trustDomain: ${yamlScalar(this.trustDomain)}`,
+      `trustDomainAliases: ${list(this.trustDomainAliases)}`,
+      `rootNamespace: ${yamlScalar(this.rootNamespace)}`,
+      `controlPlaneNamespace: ${yamlScalar(this.controlPlaneNamespace)}`,
+      `meshAdminGroups: ${list(this.meshAdminGroups)}`,
+      `operatorGroups: ${list(this.operatorGroups)}`,
+      '',
+    ].join('\n');
+  }
+
+  /**
+   * What this file says that differs from what the blueprint declares (`fromApp`), one line
+   * per setting the blueprint declares; empty when they agree.
+   */
+  public differencesFrom(scope: IConstruct): string[] {
+    const declared = declaredSettings(scope);
+    const given = { ...declared.mesh, ...declared.groups } as { [key: string]: unknown };
+    const mine = this.settings() as { [key: string]: unknown };
+    const out: string[] = [];
+    for (const key of KEYS) {
+      if (!(key in given)) continue;
+      const a = JSON.stringify(LIST_KEYS.has(key) ? [...(mine[key] as string[])].sort() : mine[key]);
+      const b = JSON.stringify(LIST_KEYS.has(key) ? [...(given[key] as string[])].sort() : given[key]);
+      if (a !== b) out.push(`${key}: the file says ${a}, the blueprint ${b}`);
+    }
+    return out;
+  }
+}
+
+/** What to tell a user whose checks need a setting: the file key, the flag and the plugin property. */
+export function howToSet(key: keyof SecureMeshSettings): string {
+  return `set ${key} in ${SecureMeshConfig.FILE_NAME} (or the flag ${OVERRIDES[key]}, or the validation plugin's property ${key})`;
+}
+
+/** A string as a YAML scalar: plain when YAML reads it back as the same string, else double-quoted. */
+function yamlScalar(value: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parse } = require('yaml') as typeof import('yaml');
+  let plain = /^[A-Za-z0-9][A-Za-z0-9._@/-]*$/.test(value);
+  try {
+    plain &&= parse(value) === value;
+  } catch {
+    plain = false;
+  }
+  return plain ? value : JSON.stringify(value);
+}
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function checkSettings(settings: { [key: string]: unknown }, source: string): SecureMeshSettings {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      problems.push(`unknown field "${key}" (known: ${KEYS.join(', ')})`);
+      continue;
+    }
+    if (value === undefined) continue;
+    if (LIST_KEYS.has(key)) {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
+        problems.push(`${key} must be a list of non-empty strings`);
+        continue;
+      }
+      if (key === 'trustDomainAliases') for (const td of value as string[]) problems.push(...trustDomainProblems(`${key}`, td));
+    } else if (typeof value !== 'string') {
+      problems.push(`${key} must be a string`);
+    } else if (key === 'trustDomain') {
+      problems.push(...trustDomainProblems(key, value));
+    } else if (!LABEL.test(value) || value.length > 63) {
+      problems.push(`${key} "${value}" is not a namespace name (DNS-1123 label)`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
+  return settings as SecureMeshSettings;
+}
+
+function trustDomainProblems(key: string, value: string): string[] {
+  if (!/^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$/.test(value)) {
+    return [`${key} "${value}" is not a trust domain (letters, digits, '-', '.', '_'; the host part of spiffe://<trustDomain>/ns/<ns>/sa/<sa>)`];
+  }
+  return [];
+}
+
+/** What PolicyEnforcement records while the app is built (read without importing it: no cycle). */
+interface DeclaredMesh {
+  readonly mesh?: { readonly rootNamespace: string; readonly controlPlaneNamespace: string; readonly trustDomain: string };
+  readonly hasRoleSets: boolean;
+  readonly meshAdminGroups: string[];
+  readonly operatorGroups: string[];
+}
+
+/** The id PolicyEnforcement has at the root of every app that uses a library construct. */
+const ENFORCEMENT_ID = 'cdk8s-secure-mesh-policy';
+
+function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups: SecureMeshSettings } {
+  const enforcement = scope.node.root.node.tryFindChild(ENFORCEMENT_ID) as { _declaredMesh?: () => DeclaredMesh } | undefined;
+  const declared = enforcement?._declaredMesh?.();
+  if (!declared) return { mesh: {}, groups: {} };
+  const mesh = declared.mesh;
+  return {
+    mesh: mesh ? { trustDomain: mesh.trustDomain, rootNamespace: mesh.rootNamespace, controlPlaneNamespace: mesh.controlPlaneNamespace } : {},
+    groups: declared.hasRoleSets ? { meshAdminGroups: declared.meshAdminGroups, operatorGroups: declared.operatorGroups } : {},
+  };
+}

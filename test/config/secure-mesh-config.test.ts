@@ -1,0 +1,147 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
+import { SecureMeshConfig, howToSet } from '../../src/config/secure-mesh-config';
+import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { MeshRoleSets } from '../../src/rbac/mesh-role-sets';
+import { RbacSubject } from '../../src/rbac/rbac-subject';
+
+const created: string[] = [];
+afterAll(() => created.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function tmpdir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-config-'));
+  created.push(dir);
+  return dir;
+}
+
+function write(text: string, dir = tmpdir()): string {
+  const file = path.join(dir, SecureMeshConfig.FILE_NAME);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+const HEAD = 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\n';
+
+function inDirectory<T>(dir: string, fn: () => T): T {
+  const before = process.cwd();
+  process.chdir(dir);
+  try {
+    return fn();
+  } finally {
+    process.chdir(before);
+  }
+}
+
+describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMatrix read', () => {
+  test('reads every setting; the control plane defaults to the root namespace', () => {
+    const c = SecureMeshConfig.fromFile(write(`${HEAD}trustDomain: retail.example.com\ntrustDomainAliases: [old.example.com]\nrootNamespace: mesh-root\nmeshAdminGroups: [mesh-admins]\noperatorGroups: [auditors]\n`));
+    expect(c.settings()).toEqual({
+      trustDomain: 'retail.example.com',
+      trustDomainAliases: ['old.example.com'],
+      rootNamespace: 'mesh-root',
+      controlPlaneNamespace: 'mesh-root',
+      meshAdminGroups: ['mesh-admins'],
+      operatorGroups: ['auditors'],
+    });
+  });
+
+  test('an empty settings file means the defaults', () => {
+    expect(SecureMeshConfig.fromFile(write(HEAD)).settings()).toEqual({
+      trustDomain: 'cluster.local', trustDomainAliases: [], rootNamespace: 'istio-system', controlPlaneNamespace: 'istio-system', meshAdminGroups: [], operatorGroups: [],
+    });
+  });
+
+  test('toYaml is stable and reads back to the same settings', () => {
+    const c = SecureMeshConfig.fromSettings({ trustDomain: 'retail.example.com', meshAdminGroups: ['mesh-admins', 'group with spaces'] });
+    const text = c.toYaml();
+    expect(text).toMatchSnapshot();
+    expect(SecureMeshConfig.fromFile(write(text)).settings()).toEqual(c.settings());
+    expect(SecureMeshConfig.fromFile(write(text)).toYaml()).toBe(text);
+  });
+
+  test('property: any valid settings survive toYaml and fromFile unchanged', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
+    const domain = fc.stringMatching(/^[a-z0-9]([-a-z0-9.]{0,20}[a-z0-9])?$/);
+    const group = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim() !== '');
+    const groups = fc.array(group, { maxLength: 4 });
+    fc.assert(fc.property(domain, fc.array(domain, { maxLength: 3 }), label, label, groups, groups,
+      (trustDomain, trustDomainAliases, rootNamespace, controlPlaneNamespace, meshAdminGroups, operatorGroups) => {
+        const c = SecureMeshConfig.fromSettings({
+          trustDomain, trustDomainAliases, rootNamespace, controlPlaneNamespace, meshAdminGroups, operatorGroups,
+        });
+        expect(SecureMeshConfig.fromFile(write(c.toYaml())).settings()).toEqual(c.settings());
+      }), { numRuns: 60 });
+  });
+
+  test.each([
+    ['an unknown field (a typo)', `${HEAD}meshAdminGroup: [x]\n`, /unknown field "meshAdminGroup"/],
+    ['a list given as a string', `${HEAD}meshAdminGroups: mesh-admins\n`, /meshAdminGroups must be a list of non-empty strings/],
+    ['an empty group', `${HEAD}operatorGroups: [""]\n`, /operatorGroups must be a list of non-empty strings/],
+    ['a trust domain with a path', `${HEAD}trustDomain: spiffe://cluster.local\n`, /trustDomain "spiffe:\/\/cluster.local" is not a trust domain/],
+    ['a namespace that is not a DNS label', `${HEAD}rootNamespace: Istio_System\n`, /rootNamespace "Istio_System" is not a namespace name/],
+    ['a number', `${HEAD}trustDomain: 42\n`, /trustDomain must be a string/],
+    ['another kind', 'apiVersion: v1\nkind: ConfigMap\n', /apiVersion\/kind must be secure-mesh.cdk8s.io\/v1alpha1\/SecureMeshConfig, got v1\/ConfigMap/],
+    ['not a mapping', '- a\n- b\n', /expected a mapping/],
+    ['broken YAML', `${HEAD}trustDomain: [\n`, /not valid YAML/],
+  ])('refuses %s, naming the file and the field', (_what, text, error) => {
+    const file = write(text);
+    expect(() => SecureMeshConfig.fromFile(file)).toThrow(error);
+    expect(() => SecureMeshConfig.fromFile(file)).toThrow(file);
+  });
+
+  test('a named file that does not exist is an error, never the defaults', () => {
+    expect(() => SecureMeshConfig.load('/nonexistent/secure-mesh.yaml')).toThrow(/no such config file/);
+  });
+
+  test('load: ./secure-mesh.yaml when present, else the defaults; overrides replace single settings', () => {
+    const dir = tmpdir();
+    expect(inDirectory(dir, () => SecureMeshConfig.load()).source).toBe('defaults');
+    write(`${HEAD}trustDomain: retail.example.com\nmeshAdminGroups: [mesh-admins]\noperatorGroups: [auditors]\n`, dir);
+    const found = inDirectory(dir, () => SecureMeshConfig.load());
+    expect(found.source).toBe(SecureMeshConfig.FILE_NAME);
+    expect(found.trustDomain).toBe('retail.example.com');
+    const overridden = inDirectory(dir, () => SecureMeshConfig.load(undefined, { meshAdminGroups: ['platform'], rootNamespace: 'mesh', operatorGroups: [] }));
+    expect(overridden.meshAdminGroups).toEqual(['platform']);
+    expect(overridden.operatorGroups).toEqual(['auditors']); // an empty list (a flag not given) keeps the file's
+    expect(overridden.rootNamespace).toBe('mesh');
+    expect(overridden.controlPlaneNamespace).toBe('mesh'); // it followed the root namespace in the file
+    expect(overridden.trustDomain).toBe('retail.example.com');
+    expect(overridden.source).toBe(`${SecureMeshConfig.FILE_NAME} + overrides`);
+    expect(() => found.withOverrides({ rootNamespace: 'Not A Namespace' })).toThrow(/overrides: rootNamespace/);
+  });
+
+  test('fromApp: the trust domain and namespaces of MeshBaseline, the groups of MeshRoleSets', () => {
+    const chart = new Chart(Testing.app(), 'platform');
+    new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com' });
+    new MeshRoleSets(chart, 'operators', {
+      meshAdmins: [RbacSubject.group('mesh-admins'), RbacSubject.serviceAccount('istio-system', 'mesh-operator')],
+      securityAdmins: [RbacSubject.group('security-admins')],
+      auditors: [RbacSubject.group('auditors')],
+    });
+    expect(SecureMeshConfig.fromApp(chart).settings()).toEqual({
+      trustDomain: 'retail.example.com',
+      trustDomainAliases: [],
+      rootNamespace: 'istio-system',
+      controlPlaneNamespace: 'istio-system',
+      meshAdminGroups: ['mesh-admins'],
+      operatorGroups: ['auditors', 'security-admins'],
+    });
+  });
+
+  test('differencesFrom names each setting the blueprint declares differently, and only those', () => {
+    const chart = new Chart(Testing.app(), 'platform');
+    new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com' });
+    const file = SecureMeshConfig.fromSettings({ meshAdminGroups: ['someone'] });
+    // No MeshRoleSets: the groups are not the blueprint's to contradict.
+    expect(file.differencesFrom(chart)).toEqual(['trustDomain: the file says "cluster.local", the blueprint "retail.example.com"']);
+    expect(SecureMeshConfig.fromApp(chart).differencesFrom(chart)).toEqual([]);
+    expect(SecureMeshConfig.fromSettings({}).differencesFrom(new Chart(Testing.app(), 'empty'))).toEqual([]);
+  });
+
+  test('howToSet names the file key, the flag and the plugin property', () => {
+    expect(howToSet('trustDomain')).toBe("set trustDomain in secure-mesh.yaml (or the flag --trust-domain, or the validation plugin's property trustDomain)");
+  });
+});
