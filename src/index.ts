@@ -3,3 +3,4 @@ export * from './policy';
 export * from './rbac';
 export * from './workload';
 export * from './validation';
+export * from './audit';

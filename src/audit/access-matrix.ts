@@ -2,7 +2,7 @@ import { PeerAuthn, effectiveMtls, indexPeerAuthentications, parsePeerAuthentica
 import { renderMarkdown, renderTable } from './access-report';
 import {
   AccessCheckResult, AccessDecision, AccessEdge, AccessExample, AccessLayer, AccessLayerVerdict, AccessMatrixOptions,
-  AccessRequest, AccessWorkload,
+  AccessRequest, AccessTableOptions, AccessWorkload,
 } from './access-types';
 import {
   AuthzOutcome, AuthzPolicy, AuthzRequest, RequestAttributes, RequestAuthn, acceptedIssuers, allowRulePeerTests, candidateRequests, describeRule,
@@ -19,7 +19,25 @@ interface Verdict {
   readonly decidedBy: string;
   readonly reason: string;
   readonly policies: string[];
+  /**
+   * A denial only because nothing grants the traffic (default deny: an isolating NetworkPolicy,
+   * ALLOW policies none of whose rules admits it), as opposed to an outright refusal.
+   */
+  readonly byDefault?: boolean;
+  /** For an authorization denial by default: why each ALLOW rule does not admit the request. */
+  readonly misses?: readonly string[];
 }
+
+/** What is missing for a layer to admit traffic it refuses by default, and the grant that would admit it. */
+interface Missing {
+  /** `caller egress`, `target ingress` or `authorization`. */
+  readonly where: string;
+  readonly what: string;
+  readonly grant: string;
+}
+
+/** Default width of `toTable()`: a terminal or a code review without scrolling. */
+const TABLE_WIDTH = 120;
 
 /** Everything the evaluator found about caller -> target:port. */
 interface Evaluation {
@@ -42,7 +60,7 @@ function decisionOf(v: boolean | 'unknown'): AccessDecision {
 }
 
 function publicVerdict(v: Verdict): AccessLayerVerdict {
-  return { layer: v.layer, decision: decisionOf(v.value), allowed: v.value, decidedBy: v.decidedBy, reason: v.reason, policies: v.policies };
+  return { layer: v.layer, decision: decisionOf(v.value), allowed: v.value === true, decidedBy: v.decidedBy, reason: v.reason, policies: v.policies };
 }
 
 /**
@@ -57,7 +75,16 @@ function publicVerdict(v: Verdict): AccessLayerVerdict {
  * Istio's order). Attributes of the request that are not given (method, path, host, JWT, SNI) are
  * chosen to find an allowed request: the answer is "allowed" when some request is, and names it.
  * Anything the manifests cannot decide (an external authorizer, headers, IP addresses, unknown
- * conditions, namespace labels not in the input) makes the answer `'unknown'`, never a guess.
+ * conditions, namespace labels not in the input) makes the answer `UNKNOWN`, never a guess.
+ *
+ * A call that nothing grants is denied by default (a default-deny NetworkPolicy, an allow-nothing
+ * AuthorizationPolicy): the answer names what is missing at each layer and how to grant it
+ * (`missingGrants`). A call some layer refuses outright (a DENY rule, STRICT mTLS refusing a
+ * plaintext caller) names that layer's policy. Ports are read with the protocol Istio selects from
+ * the Services in front of them (`appProtocol`, else the port name): `http`, `grpc` (every call a
+ * `POST`), `tcp`, or `auto` (sniffed). Policy principals are read as Istio applies them in a mesh
+ * of `trustDomain` and `trustDomainAliases`; principals of another trust domain match no workload,
+ * and `warnings()` says which policies use one and how to set the trust domain.
  *
  * @example
  * const matrix = AccessMatrix.fromManifests(Testing.synth(chart), {
@@ -77,6 +104,7 @@ export class AccessMatrix {
   }
 
   private readonly trustDomain: string;
+  private readonly trustDomainAliases: string[];
   private readonly rootNamespace: string;
   private readonly all: Workload[];
   private readonly namespaces: Map<string, NamespaceInfo>;
@@ -92,6 +120,7 @@ export class AccessMatrix {
   /** Workload positions (in `all`) by principal. */
   private readonly byPrincipal = new Map<string, number[]>();
   private readonly notes: string[];
+  private readonly trustDomainNotes: string[];
   private edgeCache?: AccessEdge[];
   /** Per-target (and per-port) results that do not depend on the caller. */
   private readonly memo = new Map<string, any>();
@@ -99,6 +128,7 @@ export class AccessMatrix {
   private constructor(objects: any[], options: AccessMatrixOptions) {
     if (!Array.isArray(objects)) throw new Error('AccessMatrix.fromManifests: objects must be an array of Kubernetes objects');
     this.trustDomain = options.trustDomain ?? 'cluster.local';
+    this.trustDomainAliases = [...new Set(options.trustDomainAliases ?? [])].filter((a) => a !== this.trustDomain);
     this.rootNamespace = options.rootNamespace ?? 'istio-system';
     const discovery = discoverWorkloads(objects, {
       trustDomain: this.trustDomain,
@@ -108,7 +138,7 @@ export class AccessMatrix {
     });
     this.all = discovery.workloads;
     this.namespaces = discovery.namespaces;
-    const parsed = parseAuthorizationPolicies(objects);
+    const parsed = parseAuthorizationPolicies(objects, { trustDomain: this.trustDomain, aliases: this.trustDomainAliases });
     this.authz = parsed.policies;
     this.requestAuthns = parseRequestAuthentications(objects);
     this.peerAuthns = parsePeerAuthentications(objects);
@@ -122,7 +152,8 @@ export class AccessMatrix {
       const list = this.byPrincipal.get(w.principal);
       if (list) list.push(i); else this.byPrincipal.set(w.principal, [i]);
     });
-    const notes = [...discovery.warnings, ...parsed.warnings];
+    this.trustDomainNotes = [...new Set(parsed.trustDomainWarnings)].sort(compareStrings);
+    const notes = [...discovery.warnings, ...parsed.warnings, ...parsed.trustDomainWarnings];
     for (const w of this.all) {
       notes.push(...peerAuthnLevels(this.peerAuthns, w, this.rootNamespace, this.peerAuthnIndex).warnings);
       if (w.ports.length === 0) notes.push(`${w.id}: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix`);
@@ -147,14 +178,26 @@ export class AccessMatrix {
     }));
   }
 
-  /** What the evaluation assumed or could not use (inferred gateways, ignored policies, ambiguities), sorted. */
+  /**
+   * What the evaluation assumed or could not use (inferred gateways, ignored policies, ambiguities,
+   * policies naming principals of another trust domain), sorted.
+   */
   public warnings(): string[] {
     return [...this.notes];
   }
 
   /**
-   * Every caller -> target:port allowed at both L7 and L4 (`allowed: true`), and those that may be
-   * (`allowed: 'unknown'`), with the policies behind each; sorted by caller, target, port. A
+   * The warnings about policies naming principals of another trust domain than the one evaluated
+   * (also in `warnings()`): the CLI prints them with every answer.
+   * @internal
+   */
+  public _trustDomainWarnings(): string[] {
+    return [...this.trustDomainNotes];
+  }
+
+  /**
+   * Every caller -> target:port allowed at both L7 and L4 (`decision: ALLOWED`), and those that
+   * may be (`decision: UNKNOWN`), with the policies behind each; sorted by caller, target, port. A
    * workload calling itself is not listed.
    */
   public edges(): AccessEdge[] {
@@ -204,7 +247,7 @@ export class AccessMatrix {
       to: target.id,
       port,
       protocol: ev.protocol,
-      allowed: ev.value,
+      allowed: ev.value === true,
       decision: decisionOf(ev.value),
       allowedBy: ev.allowingRules,
       conditions: ev.conditions,
@@ -219,8 +262,8 @@ export class AccessMatrix {
   }
 
   /**
-   * Answers one question and names the policy that decided it. Throws when `from` or `to` names no
-   * workload (or several).
+   * Answers one question and names the policy that decided it; when nothing grants the call, what
+   * is missing and how to grant it. Throws when `from` or `to` names no workload (or several).
    */
   public check(request: AccessRequest): AccessCheckResult {
     const caller = this.resolve(request.from, 'from');
@@ -229,20 +272,23 @@ export class AccessMatrix {
       throw new Error(`check: port must be an integer between 1 and 65535, got ${request.port}`);
     }
     const { port, note } = this.targetPort(target, request.port);
-    const ev = this.evaluate(caller, target, port, {
+    const fixed: RequestAttributes = {
       method: request.method,
       path: request.path,
       host: request.host,
       jwtIssuer: request.jwtIssuer,
       jwtSubject: request.jwtSubject,
       sni: request.sni,
-    }, false);
+    };
+    const ev = this.evaluate(caller, target, port, fixed, false);
+    const head = this.headline(ev, caller, target, port, fixed);
     return {
-      allowed: ev.value,
+      allowed: ev.value === true,
       decision: decisionOf(ev.value),
-      decidedBy: ev.decider.decidedBy,
-      layer: ev.decider.layer,
-      reason: note ? `${ev.decider.reason} (${note})` : ev.decider.reason,
+      decidedBy: head.decidedBy,
+      layer: head.layer,
+      reason: note ? `${head.reason} (${note})` : head.reason,
+      missingGrants: head.missingGrants,
       layers: ev.layers.map(publicVerdict),
       from: caller.id,
       to: target.id,
@@ -252,9 +298,14 @@ export class AccessMatrix {
     };
   }
 
-  /** A text table of the edges (for terminals). */
-  public toTable(): string {
-    return renderTable(this.edges(), this.warnings());
+  /**
+   * A text table of the edges (for terminals), followed by the number of edges and the warnings.
+   * Cells are wrapped so that no line is longer than `maxWidth`.
+   */
+  public toTable(options: AccessTableOptions = {}): string {
+    const maxWidth = options.maxWidth ?? TABLE_WIDTH;
+    if (!Number.isInteger(maxWidth) || maxWidth < 0) throw new Error(`toTable: maxWidth must be a whole number of characters (0: no limit), got ${maxWidth}`);
+    return renderTable(this.edges(), this.warnings(), maxWidth);
   }
 
   /** A Markdown table of the edges followed by the Mermaid graph (for READMEs and pull requests). */
@@ -266,6 +317,7 @@ export class AccessMatrix {
   public toJson(): any {
     return {
       trustDomain: this.trustDomain,
+      trustDomainAliases: [...this.trustDomainAliases],
       rootNamespace: this.rootNamespace,
       workloads: this.workloads(),
       edges: this.edges(),
@@ -347,7 +399,7 @@ export class AccessMatrix {
       this.networkVerdict('caller egress', egress),
       this.networkVerdict('target ingress', ingress),
     ];
-    const empty: AccessExample = { protocol: portProtocol === 'tcp' ? 'tcp' : 'http' };
+    const empty: AccessExample = { protocol: portProtocol === 'tcp' || portProtocol === 'grpc' ? portProtocol : 'http' };
     if (shortCircuit && (egress.value === false || ingress.value === false)) {
       return this.combine(networkLayers, portProtocol, empty, [], [], egress, ingress, { mode: 'NONE', policy: '', plaintext: false });
     }
@@ -398,8 +450,68 @@ export class AccessMatrix {
     return this.combine([...networkLayers, mtls, authz], portProtocol, example, allowingRules, conditions, egress, ingress, mtlsInfo);
   }
 
+  /** A NetworkPolicy verdict; NetworkPolicies only admit, so a denial always means that nothing grants the traffic. */
   private networkVerdict(side: string, o: NetworkOutcome): Verdict {
-    return { layer: AccessLayer.NETWORK, value: o.value, decidedBy: o.decidedBy, reason: `${side}: ${o.reason}`, policies: o.policies };
+    return { layer: AccessLayer.NETWORK, value: o.value, decidedBy: o.decidedBy, reason: `${side}: ${o.reason}`, policies: o.policies, byDefault: o.value === false };
+  }
+
+  /**
+   * The headline of an answer: who decided and why, and what would grant a call nothing grants.
+   * Allowed or unknown: the deciding layer as evaluated. Denied: the first layer (in traffic order)
+   * that refuses outright (a DENY rule, STRICT mTLS refusing plaintext); when every refusing layer
+   * refuses only because nothing grants the call (default deny), the missing ALLOW rule first (the
+   * target's authorization), else the first refusing NetworkPolicy side, and the reason names what
+   * is missing at each of them.
+   */
+  private headline(ev: Evaluation, caller: Workload, target: Workload, port: number, fixed: RequestAttributes):
+  { decidedBy: string; layer: AccessLayer; reason: string; missingGrants: string[] } {
+    const denied = ev.layers.filter((l) => l.value === false);
+    const outright = denied.find((l) => !l.byDefault);
+    if (denied.length === 0 || outright) {
+      const d = outright ?? ev.decider;
+      return { decidedBy: d.decidedBy, layer: d.layer, reason: d.reason, missingGrants: [] };
+    }
+    const missingOf = (l: Verdict): Missing => (l.layer === AccessLayer.AUTHORIZATION
+      ? this.missingAllow(caller, target, port, ev.example.principal, fixed, l.decidedBy, l.misses ?? [])
+      : l === ev.layers[0] ? {
+        where: 'caller egress',
+        what: `no Egress rule of ${caller.id}'s NetworkPolicies admits ${target.id}:${port} (${l.decidedBy} isolates ${caller.id})`,
+        grant: `an Egress rule in a NetworkPolicy selecting ${caller.id} (namespace ${caller.namespace}) that admits the pods of ${target.id} on TCP port ${port}`,
+      } : {
+        where: 'target ingress',
+        what: `no Ingress rule of ${target.id}'s NetworkPolicies admits ${caller.id} on port ${port} (${l.decidedBy} isolates ${target.id})`,
+        grant: `an Ingress rule in a NetworkPolicy selecting ${target.id} (namespace ${target.namespace}) that admits the pods of ${caller.id} on TCP port ${port}`,
+      });
+    const primary = denied.find((l) => l.layer === AccessLayer.AUTHORIZATION) ?? denied[0];
+    const missing = [primary, ...denied.filter((l) => l !== primary)].map(missingOf);
+    const call = `${caller.id} -> ${target.id}:${port}`;
+    const reason = missing.length === 1 ? `nothing grants ${call} at ${missing[0].where}: ${missing[0].what}`
+      : `nothing grants ${call}, and ${missing.length} layers refuse it by default. ${missing.map((m) => `${m.where}: ${m.what}`).join('. ')}`;
+    return { decidedBy: primary.decidedBy, layer: primary.layer, reason, missingGrants: denied.map(missingOf).map((m) => m.grant) };
+  }
+
+  /** What is missing when no ALLOW rule of the target admits the request, and the ALLOW rule that would. */
+  private missingAllow(caller: Workload, target: Workload, port: number, principal: string | undefined, fixed: RequestAttributes,
+    decidedBy: string, misses: readonly string[]): Missing {
+    const request = [fixed.method, fixed.path].filter((x) => x !== undefined).join(' ');
+    const forRequest = `${request ? ` for ${request}` : ''}${misses.length > 0 ? ` (${misses.join('; ')})` : ''}`;
+    const policy = this.policyByRef.get(decidedBy);
+    const why = policy && policy.rules.length === 0 ? `${decidedBy} allows nothing, so what no ALLOW rule admits is denied`
+      : `${decidedBy} is the most specific of the ALLOW policies applying to it, and what none of their rules admits is denied`;
+    const ops = [`ports [${port}]`, ...(fixed.method !== undefined ? [`methods [${fixed.method}]`] : []), ...(fixed.path !== undefined ? [`paths [${fixed.path}]`] : [])];
+    const rule = `an ALLOW rule in an AuthorizationPolicy selecting ${target.id} (namespace ${target.namespace}) with from.source.principals [${caller.principal}] and ${ops.map((o) => `to.operation.${o}`).join(', ')}`;
+    if (principal === undefined) {
+      return {
+        where: 'authorization',
+        what: `${caller.id} sends plaintext (no peer identity) and no ALLOW rule of ${target.id} admits a request without one on port ${port}${forRequest}, and ${why}`,
+        grant: `a sidecar for ${caller.id} on port ${port} (so that it has an identity), then ${rule}`,
+      };
+    }
+    return {
+      where: 'authorization',
+      what: `no ALLOW rule of ${target.id} admits principal ${principal} on port ${port}${forRequest}, and ${why}`,
+      grant: rule,
+    };
   }
 
   private combine(layers: Verdict[], protocol: PortProtocol, example: AccessExample, allowingRules: string[], conditions: string[],
@@ -429,26 +541,30 @@ export class AccessMatrix {
     const applicable = this.applicableAuthz(target);
     const httpGiven = fixed.method !== undefined || fixed.path !== undefined || fixed.host !== undefined || fixed.jwtIssuer !== undefined;
     // A sniffed port sees TCP or HTTP, whichever the client speaks; TCP first, so an example claims no HTTP it does not need.
-    const protocols: ('http' | 'tcp')[] = portProtocol === 'tcp' ? ['tcp'] : portProtocol === 'http' || httpGiven ? ['http'] : ['tcp', 'http'];
+    // A gRPC port sees HTTP/2 requests, every call a POST (unless a question fixes another method).
+    const protocols: ('http' | 'grpc' | 'tcp')[] = portProtocol === 'tcp' || portProtocol === 'grpc' ? [portProtocol]
+      : portProtocol === 'http' || httpGiven ? ['http'] : ['tcp', 'http'];
     const service = target.ports.find((p) => p.port === port)?.services[0];
     const host = service ? `${service.split('/')[1].split(':')[0]}.${target.namespace}.svc.cluster.local` : `${target.name}.${target.namespace}.svc.cluster.local`;
     const issuers = this.cached(`issuers:${target.id}`, () => acceptedIssuers(this.requestAuthns, target, this.rootNamespace, this.requestAuthnIndex));
     const free = Object.values(fixed).every((v) => v === undefined);
     const tried: { outcome: AuthzOutcome; example: AccessExample }[] = [];
     for (const protocol of protocols) {
+      const http = protocol !== 'tcp';
+      const asked = protocol === 'grpc' ? { ...fixed, method: fixed.method ?? 'POST' } : fixed;
       const candidates = free
-        ? this.cached(`candidates:${target.id}:${port}:${protocol}`, () => candidateRequests(applicable, protocol === 'http', fixed, { host, issuers }))
-        : candidateRequests(applicable, protocol === 'http', fixed, { host, issuers });
+        ? this.cached(`candidates:${target.id}:${port}:${protocol}`, () => candidateRequests(applicable, http, asked, { host, issuers }))
+        : candidateRequests(applicable, http, asked, { host, issuers });
       for (const c of candidates) {
         let jwt: AuthzRequest['jwt'];
         let issuerUnknown: string | undefined;
-        if (protocol === 'http' && c.jwtIssuer !== undefined) {
+        if (http && c.jwtIssuer !== undefined) {
           const issuer = c.jwtIssuer;
           const h = this.cached(`jwt:${target.id}:${issuer}`, () => jwtHandling(this.requestAuthns, target, this.rootNamespace, issuer, this.requestAuthnIndex));
           if (h.state === 'validated') jwt = { issuer: c.jwtIssuer, subject: c.jwtSubject };
           else if (h.state === 'unknown-issuer') issuerUnknown = `no RequestAuthentication of ${target.id} (${h.by.join(', ')}) names issuer ${c.jwtIssuer}: Istio rejects or ignores such a token, not decided offline`;
         }
-        const req: AuthzRequest = { protocol, port, principal, method: c.method, path: c.path, host: c.host, jwt, sni: c.sni };
+        const req: AuthzRequest = { protocol: http ? 'http' : 'tcp', port, principal, method: c.method, path: c.path, host: c.host, jwt, sni: c.sni };
         let outcome = evaluateAuthorization(applicable, req, target.id);
         if (issuerUnknown && outcome.value !== false) outcome = { ...outcome, value: 'unknown', decidedBy: this.requestAuthnRef(target), reason: issuerUnknown, allowingRules: [] };
         const example: AccessExample = {
@@ -477,6 +593,9 @@ export class AccessMatrix {
       decidedBy: chosen.outcome.decidedBy,
       reason: chosen.outcome.reason,
       policies: chosen.outcome.value === true && allowingRules.length > 0 ? [...new Set(allowingRules.map((r) => r.split(' ')[0]))] : chosen.outcome.policies,
+      // A denial only because no ALLOW rule admits the request, with why each rule does not.
+      byDefault: chosen.outcome.byDefault,
+      misses: chosen.outcome.misses,
     };
     return { verdict, example, allowingRules, conditions: [...new Set(conditions)] };
   }

@@ -60,10 +60,21 @@ export interface DeclaredWorkload {
 /** Options of {@link AccessMatrix.fromManifests}. */
 export interface AccessMatrixOptions {
   /**
-   * Trust domain of the mesh: identities are `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`.
-   * @default "cluster.local"
+   * Trust domain of the mesh (Istio's `meshConfig.trustDomain`): workload identities are
+   * `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. Policy principals of this trust domain,
+   * of an alias, or of `cluster.local` (which Istio reads as the local trust domain) match them;
+   * principals of any other trust domain match no workload, and `warnings()` names the policies
+   * that use one.
+   * @default "cluster.local" (Istio's default)
    */
   readonly trustDomain?: string;
+  /**
+   * Former or other names of the trust domain (Istio's `meshConfig.trustDomainAliases`, used while
+   * migrating from one trust domain to another): a policy principal `<alias>/ns/<ns>/sa/<sa>`
+   * matches the workload `<trustDomain>/ns/<ns>/sa/<sa>`, as Istio rewrites it.
+   * @default - none
+   */
+  readonly trustDomainAliases?: string[];
   /**
    * Mesh root namespace: AuthorizationPolicies, RequestAuthentications and PeerAuthentications
    * there apply to every namespace.
@@ -127,29 +138,59 @@ export interface AccessRequest {
 
 /** A concrete request the evaluator found allowed (or tried last): the example behind an answer. */
 export interface AccessExample {
-  /** `http` or `tcp`: the filter chain Istio applies at the target port. */
+  /**
+   * How Istio reads the request at the target port: `http`, `grpc` (HTTP/2; every gRPC call is a
+   * `POST`) or `tcp` (opaque: no method, path or host).
+   */
   readonly protocol: string;
-  /** HTTP method, when HTTP. */
+  /**
+   * HTTP method, when HTTP or gRPC.
+   * @default - none (a TCP request)
+   */
   readonly method?: string;
-  /** HTTP path, when HTTP. */
+  /**
+   * HTTP path, when HTTP or gRPC.
+   * @default - none (a TCP request)
+   */
   readonly path?: string;
-  /** HTTP host, when HTTP. */
+  /**
+   * HTTP host, when HTTP or gRPC.
+   * @default - none (a TCP request)
+   */
   readonly host?: string;
-  /** Request principal `<iss>/<sub>` of a validated JWT, when the request carries one. */
+  /**
+   * Request principal `<iss>/<sub>` of a validated JWT, when the request carries one.
+   * @default - none (no validated JWT)
+   */
   readonly requestPrincipal?: string;
-  /** TLS server name, when the example needs one. */
+  /**
+   * TLS server name, when the example needs one.
+   * @default - none
+   */
   readonly sni?: string;
-  /** Peer principal (mTLS identity of the caller); absent for plaintext. */
+  /**
+   * Peer principal (mTLS identity of the caller).
+   * @default - none (plaintext: the request has no peer identity)
+   */
   readonly principal?: string;
 }
 
 /** The verdict of one layer. */
 export interface AccessLayerVerdict {
+  /** The layer. */
   readonly layer: AccessLayer;
+  /** What this layer does with the traffic: allowed, denied, or unknown (not decidable offline). */
   readonly decision: AccessDecision;
-  /** `true`, `false` or `'unknown'` (the same as `decision`). */
-  readonly allowed: boolean | 'unknown';
-  /** The policy that decided, as `Kind/namespace/name` (empty when no policy did: the default applied). */
+  /**
+   * Whether this layer admits the traffic: `true` only when `decision` is `ALLOWED`. `false` when
+   * it is `DENIED` or `UNKNOWN`: read `decision` to tell them apart.
+   */
+  readonly allowed: boolean;
+  /**
+   * The policy that decided, as `Kind/namespace/name` (empty when no policy did: the default
+   * applied). When the layer refuses only because nothing grants the traffic, the policy that
+   * makes that a denial: a default-deny NetworkPolicy, an allow-nothing AuthorizationPolicy.
+   */
   readonly decidedBy: string;
   /** Why, in one sentence. */
   readonly reason: string;
@@ -159,20 +200,43 @@ export interface AccessLayerVerdict {
 
 /** The answer to an {@link AccessRequest}. */
 export interface AccessCheckResult {
-  /** `true`, `false`, or `'unknown'` when it depends on something the manifests do not say. */
-  readonly allowed: boolean | 'unknown';
-  /** The same as `allowed`, as an enum. */
+  /**
+   * Whether the call is allowed: `true` only when `decision` is `ALLOWED`. `false` both when it is
+   * denied and when it depends on something the manifests do not say (`decision` is `UNKNOWN`):
+   * read `decision` to tell them apart.
+   */
+  readonly allowed: boolean;
+  /** The answer: allowed, denied, or unknown (it depends on something the manifests do not say). */
   readonly decision: AccessDecision;
   /**
-   * The policy that decided, as `Kind/namespace/name`: the first layer that denies (in the order
-   * traffic meets them: caller egress, target ingress, mTLS, authorization), or, when allowed, the
-   * AuthorizationPolicy that allowed it (empty when none applies and Istio allows by default).
+   * The policy that decided, as `Kind/namespace/name`.
+   *
+   * - Allowed: the AuthorizationPolicy that allowed it (empty when none applies and Istio allows by default).
+   * - Denied by a layer that refuses it outright (a DENY rule, STRICT mTLS refusing a plaintext
+   *   caller): the first such layer in the order traffic meets them (caller egress, target
+   *   ingress, mTLS, authorization).
+   * - Denied only because nothing grants it (default deny; see `missingGrants`): the policy that
+   *   makes the missing ALLOW rule a denial (the target's allow-nothing AuthorizationPolicy, or
+   *   its most specific ALLOW policy), or, when authorization admits the call, the default-deny
+   *   NetworkPolicy of the first refusing side.
+   * - Unknown: the first layer that cannot be decided offline.
    */
   readonly decidedBy: string;
   /** The layer of `decidedBy`. */
   readonly layer: AccessLayer;
-  /** Why, in one sentence. */
+  /**
+   * Why, in one sentence. For a default-deny refusal it names what is missing at each refusing
+   * layer (and says so when several refuse by default).
+   */
   readonly reason: string;
+  /**
+   * What would grant the call when it is refused only because nothing grants it: one entry per
+   * refusing layer, in traffic order (an Egress rule for the caller, an Ingress rule for the
+   * target, an ALLOW rule for the caller's principal on the port). Empty when the call is allowed
+   * or unknown, or when a layer refuses it outright (a DENY rule, STRICT mTLS refusing
+   * plaintext), which no grant overrides.
+   */
+  readonly missingGrants: string[];
   /** Every layer's verdict, in traffic order: network egress, network ingress, mTLS, authorization. */
   readonly layers: AccessLayerVerdict[];
   /** Workload id of the caller (`namespace/name`). */
@@ -195,11 +259,17 @@ export interface AccessEdge {
   readonly to: string;
   /** Target (container) port. */
   readonly port: number;
-  /** `http`, `tcp` or `auto` (protocol sniffing): how Istio reads the port. */
+  /**
+   * How Istio reads the port, from the Services in front of it (`appProtocol`, else the port
+   * name): `http`, `grpc` (gRPC calls are HTTP/2 `POST`s), `tcp`, or `auto` (protocol sniffing).
+   */
   readonly protocol: string;
-  /** `true`, or `'unknown'` when some layer cannot be decided offline. */
-  readonly allowed: boolean | 'unknown';
-  /** The same as `allowed`, as an enum. */
+  /**
+   * Whether every layer admits the call: `true` only when `decision` is `ALLOWED`. An edge that
+   * may be allowed (`decision` is `UNKNOWN`: some layer cannot be decided offline) has `false`.
+   */
+  readonly allowed: boolean;
+  /** `ALLOWED`, or `UNKNOWN` when some layer cannot be decided offline (denied calls are not edges). */
   readonly decision: AccessDecision;
   /** AuthorizationPolicy rules that allow it (`AuthorizationPolicy/ns/name rules[i]`); empty when no ALLOW policy applies. */
   readonly allowedBy: string[];
@@ -225,10 +295,13 @@ export interface AccessEdge {
 export interface AccessWorkload {
   /** `namespace/name` (or `namespace/kind/name` when two kinds share a name). */
   readonly id: string;
+  /** Name of the workload (its Deployment, StatefulSet, ... or Pod). */
   readonly name: string;
+  /** Namespace it runs in. */
   readonly namespace: string;
   /** Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod; `Workload` when declared or inferred. */
   readonly kind: string;
+  /** Service account its pods run as. */
   readonly serviceAccount: string;
   /** `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
   readonly principal: string;
@@ -240,4 +313,15 @@ export interface AccessWorkload {
   readonly sidecar: boolean;
   /** `manifest`, `declared` or `inferred`. */
   readonly origin: string;
+}
+
+/** Options of {@link AccessMatrix.toTable}. */
+export interface AccessTableOptions {
+  /**
+   * Longest line of the table, in characters: cells are wrapped (at spaces and after `/` and `,`
+   * where possible) so that no line is longer. 0: no limit, each cell line on one line (as wide as
+   * its content).
+   * @default 120 (fits a terminal or a code review without scrolling)
+   */
+  readonly maxWidth?: number;
 }

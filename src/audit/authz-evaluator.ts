@@ -67,6 +67,13 @@ export interface AuthzOutcome {
   readonly allowingRules: string[];
   /** Policies applying to the workload (CUSTOM, DENY, ALLOW), as refs. */
   readonly policies: string[];
+  /**
+   * Denied only because nothing grants the request: ALLOW policies apply and none of their rules
+   * admits it (as opposed to a DENY rule matching it).
+   */
+  readonly byDefault?: boolean;
+  /** For a denial by default: why each ALLOW policy with rules does not admit the request (`AuthorizationPolicy/ns/name: rules[i]: ...`). */
+  readonly misses?: string[];
 }
 
 /** A RequestAuthentication: which JWT issuers a workload's sidecar validates. */
@@ -93,10 +100,75 @@ function nonEmpty(v: unknown): boolean {
   return Array.isArray(v) && v.length > 0;
 }
 
-/** Parses AuthorizationPolicies; those Istio would not apply to sidecars are reported as warnings. */
-export function parseAuthorizationPolicies(objects: readonly any[]): { policies: AuthzPolicy[]; warnings: string[] } {
+/** The trust domain of the mesh and its aliases (Istio's `meshConfig.trustDomain` and `trustDomainAliases`). */
+export interface TrustDomainBundle {
+  readonly trustDomain: string;
+  readonly aliases: readonly string[];
+}
+
+/** The trust domain Istio reads as "the local trust domain, whatever it is" in policy principals. */
+const CLUSTER_LOCAL = 'cluster.local';
+
+/**
+ * A policy principal as Istio applies it to the workloads of the mesh (trust domain migration): a
+ * principal `<td>/ns/<ns>/sa/<sa>` whose trust domain is the mesh's, one of its aliases (either
+ * may be a `*suffix` or `prefix*` pattern) or `cluster.local` also matches the identity of that service
+ * account in the mesh's trust domain, so it is read as `<trustDomain>/ns/<ns>/sa/<sa>`. Istio
+ * migrates only principals of five `/`-separated parts (not `td/ns/a/*`); others are kept as
+ * written. `foreign` names the trust domain of a principal that is neither the mesh's nor an
+ * alias's, which matches no workload of this mesh (`*` and `*\/sa/x` name none).
+ */
+export function localPrincipal(value: string, bundle: TrustDomainBundle): { readonly value: string; readonly foreign?: string } {
+  const slash = value.indexOf('/');
+  // Only `<td>/ns/...` names a trust domain (not `*`, `*\/sa/x`, `spiffe://...`).
+  if (slash <= 0 || !value.startsWith('/ns/', slash)) return { value };
+  const td = value.slice(0, slash);
+  if (td === '*' || td === bundle.trustDomain) return { value };
+  // Istio matches the two either way round: a pattern may be in the principal or among the aliases.
+  const ours = [bundle.trustDomain, ...bundle.aliases].some((d) => stringMatches(td, d) || stringMatches(d, td));
+  if (value.split('/').length === 5 && (ours || td === CLUSTER_LOCAL)) return { value: `${bundle.trustDomain}${value.slice(slash)}` };
+  return ours ? { value } : { value, foreign: td };
+}
+
+/**
+ * A rule with its principals (`source.principals`, `notPrincipals`, `source.principal`
+ * conditions) read as Istio applies them in a mesh of `bundle` ({@link localPrincipal}); the
+ * foreign trust domains it names are added to `foreign`. The rule itself when nothing changes.
+ */
+function localizeRule(rule: unknown, bundle: TrustDomainBundle, foreign: Set<string>): unknown {
+  if (!isRecord(rule)) return rule;
+  let changed = false;
+  const map = (values: unknown): unknown => {
+    if (!Array.isArray(values)) return values;
+    return values.map((v) => {
+      if (typeof v !== 'string') return v;
+      const l = localPrincipal(v, bundle);
+      if (l.foreign !== undefined) foreign.add(l.foreign);
+      if (l.value !== v) changed = true;
+      return l.value;
+    });
+  };
+  const from = Array.isArray(rule.from) ? rule.from.map((f: unknown) => {
+    if (!isRecord(f) || !isRecord(f.source)) return f;
+    const source = f.source;
+    if (source.principals === undefined && source.notPrincipals === undefined) return f;
+    return { ...f, source: { ...source, principals: map(source.principals), notPrincipals: map(source.notPrincipals) } };
+  }) : rule.from;
+  const when = Array.isArray(rule.when) ? rule.when.map((c: unknown) => (isRecord(c) && c.key === 'source.principal'
+    ? { ...c, values: map(c.values), notValues: map(c.notValues) } : c)) : rule.when;
+  return changed ? { ...rule, from, when } : rule;
+}
+
+/**
+ * Parses AuthorizationPolicies; those Istio would not apply to sidecars are reported as warnings.
+ * With `bundle`, principals are read as Istio applies them in that mesh ({@link localPrincipal}),
+ * and policies naming principals of another trust domain are reported in `trustDomainWarnings`.
+ */
+export function parseAuthorizationPolicies(objects: readonly any[], bundle?: TrustDomainBundle):
+{ policies: AuthzPolicy[]; warnings: string[]; trustDomainWarnings: string[] } {
   const policies: AuthzPolicy[] = [];
   const warnings: string[] = [];
+  const trustDomainWarnings: string[] = [];
   for (const o of objects) {
     if (!isKindOf(o, 'security.istio.io', 'AuthorizationPolicy') || typeof o.metadata?.name !== 'string') continue;
     const spec = isRecord(o.spec) ? o.spec : {};
@@ -114,6 +186,9 @@ export function parseAuthorizationPolicies(objects: readonly any[]): { policies:
       warnings.push(`${ref} has an unknown action ${JSON.stringify(action)}, not evaluated`);
       continue;
     }
+    const foreign = new Set<string>();
+    const rules = bundle ? list(spec.rules).map((r) => localizeRule(r, bundle, foreign)) : list(spec.rules);
+    if (bundle && foreign.size > 0) trustDomainWarnings.push(trustDomainWarning(ref, [...foreign].sort(compareStrings), bundle));
     policies.push({
       ref,
       namespace: namespaceOf(o),
@@ -121,10 +196,21 @@ export function parseAuthorizationPolicies(objects: readonly any[]): { policies:
       action,
       provider: typeof spec.provider?.name === 'string' ? spec.provider.name : undefined,
       selector: matchLabelsOf(o),
-      rules: list(spec.rules),
+      rules,
     });
   }
-  return { policies, warnings };
+  return { policies, warnings, trustDomainWarnings };
+}
+
+/** The note for a policy whose principals name another trust domain than the mesh's: which, and where to set it. */
+function trustDomainWarning(ref: string, foreign: readonly string[], bundle: TrustDomainBundle): string {
+  const tds = foreign.length === 1 ? `trust domain ${foreign[0]}` : `trust domains ${foreign.join(', ')}`;
+  const aliases = bundle.aliases.length > 0 ? ` (aliases: ${bundle.aliases.join(', ')})` : '';
+  return `${ref} names principals of ${tds}, but the trust domain evaluated is ${bundle.trustDomain}${aliases}: `
+    + `identities here are ${bundle.trustDomain}/ns/<namespace>/sa/<account>, so those principals match no workload. `
+    + `If the mesh's trust domain is ${foreign[0]}, set it: trustDomain in secure-mesh.yaml, --trust-domain ${foreign[0]}, `
+    + 'the validation plugin property trustDomain, or AccessMatrixOptions.trustDomain '
+    + `(a former trust domain still in use: trustDomainAliases, --trust-domain-alias ${foreign[0]})`;
 }
 
 /**
@@ -442,10 +528,25 @@ export function evaluateAuthorization(applicable: readonly AuthzPolicy[], req: A
     }
   }
   if (allows.length > 0 && allowing.length === 0 && allowUnknown.length === 0) {
-    const decider = allows.find((p) => p.rules.length > 0) ?? allows[0];
-    const why = allows.map((p) => (p.rules.length === 0 ? `${p.ref} allows nothing`
-      : `${p.ref}: ${ruleMatches(p).map(({ i, m }) => `rules[${i}]: ${describeWhy(m)}`).join('; ')}`));
-    return { value: false, decidedBy: decider.ref, reason: `no ALLOW rule matches (${why.join('; ')})`, allowingRules: [], policies };
+    // Denied by default: what makes that a denial is an allow-nothing policy (the most specific),
+    // else the ALLOW policies themselves (the most specific named: where a grant belongs).
+    const nothing = allows.filter((p) => p.rules.length === 0);
+    const decider = nothing[0] ?? allows[0];
+    const why = allows.filter((p) => p.rules.length > 0)
+      .map((p) => `${p.ref}: ${ruleMatches(p).map(({ i, m }) => `rules[${i}]: ${describeWhy(m)}`).join('; ')}`);
+    const refs = nothing.map((p) => p.ref);
+    const makesDenial = nothing.length > 0
+      ? `${refs.length > 1 ? `${refs.slice(0, -1).join(', ')} and ${refs[refs.length - 1]} allow` : `${refs[0]} allows`} nothing, so what no ALLOW rule admits is denied`
+      : `ALLOW policies apply to ${target}, so what none of their rules admits is denied`;
+    return {
+      value: false,
+      decidedBy: decider.ref,
+      reason: `no ALLOW rule matches${why.length > 0 ? ` (${why.join('; ')})` : ''}; ${makesDenial}`,
+      allowingRules: [],
+      policies,
+      byDefault: true,
+      misses: why,
+    };
   }
   if (denyUnknown.length > 0) return { value: 'unknown', decidedBy: denyUnknown[0].ref, reason: denyUnknown[0].reason, allowingRules: [], policies };
   if (allowing.length === 0 && allowUnknown.length > 0) {

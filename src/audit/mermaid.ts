@@ -1,4 +1,4 @@
-import { AccessEdge, AccessWorkload } from './access-types';
+import { AccessDecision, AccessEdge, AccessWorkload } from './access-types';
 import { compareStrings } from './workloads';
 
 /**
@@ -50,8 +50,9 @@ export function renderMermaid(workloads: readonly AccessWorkload[], edges: reado
   // One arrow per caller -> target (ports joined), definite first then possible.
   const pairs = new Map<string, { from: string; to: string; ports: number[]; unknown: boolean }>();
   for (const e of edges) {
-    const key = `${e.from}\u0000${e.to}\u0000${e.allowed === true ? 'y' : '?'}`;
-    const entry = pairs.get(key) ?? { from: e.from, to: e.to, ports: [], unknown: e.allowed !== true };
+    const unknown = e.decision !== AccessDecision.ALLOWED;
+    const key = `${e.from}\u0000${e.to}\u0000${unknown ? '?' : 'y'}`;
+    const entry = pairs.get(key) ?? { from: e.from, to: e.to, ports: [], unknown };
     entry.ports.push(e.port);
     pairs.set(key, entry);
   }

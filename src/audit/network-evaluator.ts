@@ -181,11 +181,17 @@ function evaluate(direction: 'ingress' | 'egress', all: readonly NetPolicy[], se
   const what = direction === 'ingress' ? `${other.id} -> ${self.id}:${port}` : `${self.id} -> ${other.id}:${port}`;
   if (allowing.length > 0) return { value: true, decidedBy: allowing[0], reason: `${allowing.join(', ')} ${allowing.length > 1 ? 'admit' : 'admits'} ${what}`, policies: allowing };
   if (unknown.length > 0) return { value: 'unknown', decidedBy: unknown[0].ref, reason: `${unknown[0].ref} may admit ${what}: ${unknown[0].why}`, policies: unknown.map((u) => u.ref) };
+  // NetworkPolicies only admit: a denial means that the pod is isolated and nothing admits the
+  // traffic. What isolates it is named: a policy with no rule in this direction (a default deny),
+  // else the most specific selecting policy; the others admit other traffic only.
+  const isolating = selecting.find((p) => (direction === 'ingress' ? p.ingressRules : p.egressRules).length === 0) ?? selecting[0];
+  const others = selecting.filter((p) => p !== isolating).map((p) => p.ref);
   return {
     value: false,
-    decidedBy: selecting[0].ref,
+    decidedBy: isolating.ref,
     policies: selecting.map((p) => p.ref),
-    reason: `no ${Dir} rule of the NetworkPolicies selecting ${self.id} (${selecting.map((p) => p.ref).join(', ')}) admits ${what}`,
+    reason: `no ${Dir} rule admits ${what}: ${isolating.ref} isolates ${self.id} for ${Dir}`
+      + (others.length > 0 ? ` and ${others.join(', ')} ${others.length > 1 ? 'admit' : 'admits'} other traffic only` : ''),
   };
 }
 

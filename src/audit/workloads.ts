@@ -12,8 +12,11 @@ import { isRecord } from '../policy/rules/workload-pod-specs';
 /** Labels: string keys to string values. */
 export type Labels = { readonly [key: string]: string };
 
-/** How Istio reads a port: HTTP (L7 attributes available), TCP (opaque), or auto-detected (sniffed). */
-export type PortProtocol = 'http' | 'tcp' | 'auto';
+/**
+ * How Istio reads a port: HTTP (L7 attributes available), gRPC (HTTP/2: L7 attributes, every call a
+ * POST), TCP (opaque), or auto-detected (sniffed).
+ */
+export type PortProtocol = 'http' | 'grpc' | 'tcp' | 'auto';
 
 /** A TCP port a workload listens on. */
 export interface WorkloadPort {
@@ -136,15 +139,17 @@ export function principalOf(trustDomain: string, namespace: string, serviceAccou
 }
 
 /**
- * The protocol Istio applies to a Service port: `appProtocol`, else the port name's prefix
- * (`http-web` is HTTP), per Istio's protocol selection. HTTP, HTTP/2 and gRPC carry L7 attributes;
- * TCP, TLS, HTTPS (TLS end to end, opaque to the sidecar) and the database protocols do not;
- * anything else is sniffed.
+ * The protocol Istio applies to a Service port: `appProtocol`, else the port name (`<protocol>` or
+ * `<protocol>-<suffix>`: `http-web` is HTTP), per Istio's protocol selection. HTTP and HTTP/2
+ * carry L7 attributes (`http`); gRPC too, and its calls are HTTP/2 POSTs (`grpc`; `grpc-web` is
+ * HTTP); TCP, TLS, HTTPS (TLS end to end, opaque to the sidecar) and the database protocols do not
+ * (`tcp`); anything else is sniffed (`auto`).
  */
 export function protocolOfServicePort(name: string | undefined, appProtocol: string | undefined): PortProtocol {
   const fromName = (s: string): PortProtocol | undefined => {
     const p = s.toLowerCase();
-    if (['http', 'http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c', 'kubernetes.io/ws'].includes(p)) return 'http';
+    if (p === 'grpc') return 'grpc';
+    if (['http', 'http2', 'grpc-web', 'h2c', 'kubernetes.io/h2c', 'kubernetes.io/ws'].includes(p)) return 'http';
     if (['tcp', 'tls', 'https', 'mongo', 'mysql', 'redis', 'kubernetes.io/wss'].includes(p)) return 'tcp';
     return undefined;
   };
@@ -153,9 +158,8 @@ export function protocolOfServicePort(name: string | undefined, appProtocol: str
     if (p) return p;
   }
   if (name) {
-    const prefix = name.split('-')[0];
-    // "grpc-web" is a protocol name of its own.
-    const p = name.toLowerCase().startsWith('grpc-web') ? 'http' : fromName(prefix);
+    // A name starting with "grpc-web" is gRPC-Web (Istio checks that prefix before splitting at "-").
+    const p = name.toLowerCase().startsWith('grpc-web') ? 'http' : fromName(name.split('-')[0]);
     if (p) return p;
   }
   return 'auto';

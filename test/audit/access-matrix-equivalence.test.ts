@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { effectiveMtls, indexPeerAuthentications, parsePeerAuthentications, peerAuthnLevels } from '../../src/audit/access-mtls';
+import { AccessDecision } from '../../src/audit/access-types';
 import { indexPolicies, parseAuthorizationPolicies, parseRequestAuthentications, policiesFor } from '../../src/audit/authz-evaluator';
 import { NetPolicyIndex, evaluateEgress, evaluateIngress, parseNetworkPolicies } from '../../src/audit/network-evaluator';
 import { discoverWorkloads } from '../../src/audit/workloads';
@@ -203,13 +204,16 @@ describe('AccessMatrix edges() equals the all-pairs evaluation', () => {
       const edges = m.edges();
       expect(edges).toEqual(reference);
       // check() agrees on every pair (it evaluates without short-circuits, one pair at a time).
-      const found = new Map(edges.map((e) => [`${e.from}>${e.to}:${e.port}`, e.allowed]));
+      const found = new Map(edges.map((e) => [`${e.from}>${e.to}:${e.port}`, e.decision]));
       for (const caller of m.workloads()) {
         for (const target of m.workloads()) {
           if (caller.id === target.id) continue;
           for (const port of target.ports) {
             const r = m.check({ from: caller.id, to: target.id, port });
-            expect(r.allowed === false ? undefined : r.allowed).toEqual(found.get(`${caller.id}>${target.id}:${port}`));
+            expect(r.decision === AccessDecision.DENIED ? undefined : r.decision).toEqual(found.get(`${caller.id}>${target.id}:${port}`));
+            // `allowed` is exactly "ALLOWED"; a denial explains itself by a policy, or by what is missing.
+            expect(r.allowed).toBe(r.decision === AccessDecision.ALLOWED);
+            if (r.missingGrants.length > 0) expect([r.decision, r.reason.startsWith('nothing grants ')]).toEqual([AccessDecision.DENIED, true]);
           }
         }
       }

@@ -1,5 +1,5 @@
 import { AccessMatrix } from '../../src/audit/access-matrix';
-import { allowedByText, mtlsText, networkText, renderMarkdown, renderTable } from '../../src/audit/access-report';
+import { allowedByText, fitColumns, mtlsText, networkText, renderMarkdown, renderTable, wrapText } from '../../src/audit/access-report';
 import { AccessDecision, AccessEdge, AccessLayer } from '../../src/audit/access-types';
 
 const NS = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } };
@@ -58,9 +58,15 @@ describe('AccessMatrix', () => {
     expect(m.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/api/items' })).toMatchObject({
       allowed: true, decidedBy: 'AuthorizationPolicy/shop/api', layer: AccessLayer.AUTHORIZATION, from: 'shop/web', to: 'shop/api', port: 8080,
     });
-    expect(m.check({ from: 'web', to: 'api', port: 8080, method: 'DELETE', path: '/api/items' })).toMatchObject({
-      allowed: false, decidedBy: 'AuthorizationPolicy/shop/api', reason: expect.stringContaining('method DELETE is not one of [GET]'),
+    // Not granted for DELETE: the allow-nothing policy makes that a denial; the reason says which rule does not match and why.
+    const del = m.check({ from: 'web', to: 'api', port: 8080, method: 'DELETE', path: '/api/items' });
+    expect(del).toMatchObject({
+      allowed: false, decision: AccessDecision.DENIED, decidedBy: 'AuthorizationPolicy/shop/allow-nothing', reason: expect.stringContaining('method DELETE is not one of [GET]'),
     });
+    expect(del.missingGrants).toEqual([
+      'an ALLOW rule in an AuthorizationPolicy selecting shop/api (namespace shop) with from.source.principals [cluster.local/ns/shop/sa/web] '
+      + 'and to.operation.ports [8080], to.operation.methods [DELETE], to.operation.paths [/api/items]',
+    ]);
     const viaService = m.check({ from: 'web', to: 'api', port: 80 });
     expect(viaService).toMatchObject({ allowed: true, port: 8080, reason: expect.stringContaining('Service port shop/api:80 targets container port 8080') });
     // Without method/path the answer is existential and says what is allowed.
@@ -105,7 +111,7 @@ describe('AccessMatrix', () => {
     // With an issuer the workload does not name and a rule that would allow without a principal: unknown.
     const m2 = AccessMatrix.fromManifests([...objects.slice(0, 4), ap('app', { selector: { matchLabels: { app: 'app' } }, rules: [{}] })]);
     expect(m2.check({ from: 'gw', to: 'app', port: 8080, jwtIssuer: 'https://other' })).toMatchObject({
-      allowed: 'unknown', decision: AccessDecision.UNKNOWN, decidedBy: 'RequestAuthentication/shop/app', reason: expect.stringContaining('Istio rejects or ignores such a token'),
+      allowed: false, decision: AccessDecision.UNKNOWN, missingGrants: [], decidedBy: 'RequestAuthentication/shop/app', reason: expect.stringContaining('Istio rejects or ignores such a token'),
     });
   });
 
@@ -114,18 +120,22 @@ describe('AccessMatrix', () => {
       ap('ext', { selector: { matchLabels: { app: 'api' } }, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] }),
       ap('hdr', { selector: { matchLabels: { app: 'web' } }, rules: [{ when: [{ key: 'request.headers[x-team]', values: ['a'] }] }] })]);
     const edges = m.edges();
-    expect(edges.map((e) => [e.from, e.to, e.allowed])).toEqual([['shop/api', 'shop/web', 'unknown'], ['shop/web', 'shop/api', true]]);
+    // `allowed` is true only for ALLOWED: an edge that may be allowed has false, and says UNKNOWN.
+    expect(edges.map((e) => [e.from, e.to, e.allowed, e.decision])).toEqual([
+      ['shop/api', 'shop/web', false, AccessDecision.UNKNOWN], ['shop/web', 'shop/api', true, AccessDecision.ALLOWED],
+    ]);
     // The API edge is allowed for some requests (not /admin); /admin is an external decision.
-    expect(m.check({ from: 'web', to: 'api', port: 8080, path: '/admin/x' })).toMatchObject({ allowed: 'unknown', decidedBy: 'AuthorizationPolicy/shop/ext', reason: expect.stringContaining('external authorizer "opa"') });
+    expect(m.check({ from: 'web', to: 'api', port: 8080, path: '/admin/x' })).toMatchObject({ allowed: false, decision: AccessDecision.UNKNOWN, decidedBy: 'AuthorizationPolicy/shop/ext', reason: expect.stringContaining('external authorizer "opa"') });
     expect(m.toMermaid()).toContain('shop__api -.->|"8080 ?"| shop__web');
-    expect(m.toTable()).toContain('8080/auto (unknown)');
+    expect(m.toTable({ maxWidth: 0 })).toContain('8080/auto (unknown)');
+    expect(m.toTable()).toContain('(1 unknown: they depend on something the manifests do not say)');
   });
 
   test('NetworkPolicy unknowns (namespace labels not in the input) are unknown edges', () => {
     const m = AccessMatrix.fromManifests([NS, deploy('api'), { ...deploy('client'), metadata: { name: 'client', namespace: 'other' } },
       { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'api', namespace: 'shop' }, spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }] }] } }]);
     const r = m.check({ from: 'other/client', to: 'shop/api', port: 8080 });
-    expect(r).toMatchObject({ allowed: 'unknown', layer: AccessLayer.NETWORK, decidedBy: 'NetworkPolicy/shop/api' });
+    expect(r).toMatchObject({ allowed: false, decision: AccessDecision.UNKNOWN, layer: AccessLayer.NETWORK, decidedBy: 'NetworkPolicy/shop/api' });
     expect(m.warnings()).toContain('other/client: sidecar assumed: namespace other is not in the input');
   });
 
@@ -134,7 +144,7 @@ describe('AccessMatrix', () => {
     const m = AccessMatrix.fromManifests(objects, { trustDomain: 'example.org', rootNamespace: 'mesh-root' });
     expect(m.warnings()).toContain('shop/cron: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix');
     const json = m.toJson();
-    expect(Object.keys(json)).toEqual(['trustDomain', 'rootNamespace', 'workloads', 'edges', 'warnings']);
+    expect(Object.keys(json)).toEqual(['trustDomain', 'trustDomainAliases', 'rootNamespace', 'workloads', 'edges', 'warnings']);
     expect(json.workloads.find((w: any) => w.id === 'shop/web')).toEqual({
       id: 'shop/web',
       name: 'web',
@@ -147,12 +157,163 @@ describe('AccessMatrix', () => {
       sidecar: true,
       origin: 'manifest',
     });
-    // Principals in policies use cluster.local, this mesh uses example.org: nothing matches.
-    expect(json.edges).toEqual([]);
+    // Principals in policies use cluster.local, which Istio reads as the local trust domain (example.org here).
+    expect(json.edges.map((e: any) => `${e.from}->${e.to}:${e.port}`)).toEqual(['shop/api->shop/db:5432', 'shop/web->shop/api:8080']);
+    expect(json.edges[1].example.principal).toBe('example.org/ns/shop/sa/web');
     const again = AccessMatrix.fromManifests([...objects].reverse(), { trustDomain: 'example.org', rootNamespace: 'mesh-root' });
     expect(JSON.stringify(again.toJson())).toBe(JSON.stringify(json));
     expect(again.toTable()).toBe(m.toTable());
-    expect(m.toTable()).toContain('No workload can call another.');
+    expect(AccessMatrix.fromManifests([NS, deploy('web')]).toTable()).toContain('No workload can call another.');
+    expect(() => m.toTable({ maxWidth: -1 })).toThrow(/maxWidth must be a whole number/);
+  });
+});
+
+function np(name: string, spec: any, namespace = 'shop'): any {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec };
+}
+
+/** SHOP at L3/L4 too: a default deny, DNS egress for every pod, and exactly web -> api:8080 and api -> db:5432. */
+const SHOP_NETWORK = [
+  np('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+  np('allow-dns', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }], ports: [{ port: 53, protocol: 'UDP' }] }] }),
+  np('web-egress', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 8080 }] }] }),
+  np('api-ingress', { podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 8080 }] }] }),
+  np('api-egress', { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'db' } } }], ports: [{ port: 5432 }] }] }),
+  np('db-ingress', { podSelector: { matchLabels: { app: 'db' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 5432 }] }] }),
+];
+
+describe('default deny: a refusal names the missing grant', () => {
+  const m = AccessMatrix.fromManifests([...SHOP, ...SHOP_NETWORK]);
+
+  test('the granted calls are the edges', () => {
+    expect(m.edges().map((e) => `${e.from}->${e.to}:${e.port}`)).toEqual(['shop/api->shop/db:5432', 'shop/web->shop/api:8080']);
+  });
+
+  test('nothing grants web -> db at any layer: the headline is the missing ALLOW rule, and says all three layers refuse by default', () => {
+    const r = m.check({ from: 'shop/web', to: 'shop/db', port: 5432 });
+    expect(r).toMatchObject({ allowed: false, decision: AccessDecision.DENIED, layer: AccessLayer.AUTHORIZATION, decidedBy: 'AuthorizationPolicy/shop/allow-nothing' });
+    expect(r.reason).toMatch(/^nothing grants shop\/web -> shop\/db:5432, and 3 layers refuse it by default\. authorization: no ALLOW rule of shop\/db admits principal cluster\.local\/ns\/shop\/sa\/web on port 5432/);
+    expect(r.reason).toContain('AuthorizationPolicy/shop/allow-nothing allows nothing, so what no ALLOW rule admits is denied');
+    expect(r.reason).toContain("caller egress: no Egress rule of shop/web's NetworkPolicies admits shop/db:5432 (NetworkPolicy/shop/default-deny isolates shop/web)");
+    expect(r.reason).toContain("target ingress: no Ingress rule of shop/db's NetworkPolicies admits shop/web on port 5432 (NetworkPolicy/shop/default-deny isolates shop/db)");
+    // Neither the DNS egress policy nor another service's allow policy is named as the decider.
+    expect(r.decidedBy).not.toMatch(/allow-dns|web-egress|db-ingress|AuthorizationPolicy\/shop\/(db|api)$/);
+    expect(r.missingGrants).toEqual([
+      'an Egress rule in a NetworkPolicy selecting shop/web (namespace shop) that admits the pods of shop/db on TCP port 5432',
+      'an Ingress rule in a NetworkPolicy selecting shop/db (namespace shop) that admits the pods of shop/web on TCP port 5432',
+      'an ALLOW rule in an AuthorizationPolicy selecting shop/db (namespace shop) with from.source.principals [cluster.local/ns/shop/sa/web] and to.operation.ports [5432]',
+    ]);
+    // The layers keep traffic order, each naming what makes it refuse.
+    expect(r.layers.map((l) => [l.layer, l.decision, l.decidedBy])).toEqual([
+      ['network', 'denied', 'NetworkPolicy/shop/default-deny'],
+      ['network', 'denied', 'NetworkPolicy/shop/default-deny'],
+      ['mtls', 'allowed', ''],
+      ['authorization', 'denied', 'AuthorizationPolicy/shop/allow-nothing'],
+    ]);
+  });
+
+  test('a caller with no grants at all: the DNS egress policy selecting it is not what refuses it', () => {
+    const r = m.check({ from: 'shop/db', to: 'shop/web', port: 8080 });
+    expect(r).toMatchObject({ decision: AccessDecision.DENIED, decidedBy: 'AuthorizationPolicy/shop/allow-nothing', layer: AccessLayer.AUTHORIZATION });
+    expect(r.layers[0]).toMatchObject({ decidedBy: 'NetworkPolicy/shop/default-deny', reason: expect.stringContaining('NetworkPolicy/shop/allow-dns admits other traffic only') });
+    expect(r.missingGrants).toHaveLength(3);
+  });
+
+  test('authorization admits it, the NetworkPolicies do not: the headline is the missing NetworkPolicy rule(s)', () => {
+    const open = AccessMatrix.fromManifests([...SHOP.filter((o) => o.metadata.name !== 'allow-nothing'), ...SHOP_NETWORK]);
+    // web has no ALLOW policy (none selects it), so only L3/L4 refuse api -> web.
+    const r = open.check({ from: 'shop/api', to: 'shop/web', port: 8080 });
+    expect(r).toMatchObject({ decision: AccessDecision.DENIED, layer: AccessLayer.NETWORK, decidedBy: 'NetworkPolicy/shop/default-deny' });
+    expect(r.reason).toMatch(/^nothing grants shop\/api -> shop\/web:8080, and 2 layers refuse it by default\. caller egress: .*\. target ingress: /);
+    expect(r.missingGrants.map((g) => g.split(' in a ')[0])).toEqual(['an Egress rule', 'an Ingress rule']);
+    // One side only.
+    const oneSide = AccessMatrix.fromManifests([...SHOP, ...SHOP_NETWORK.filter((o) => o.metadata.name !== 'api-egress')]).check({ from: 'shop/api', to: 'shop/db', port: 5432 });
+    expect(oneSide).toMatchObject({ layer: AccessLayer.NETWORK, decidedBy: 'NetworkPolicy/shop/default-deny', reason: expect.stringMatching(/^nothing grants shop\/api -> shop\/db:5432 at caller egress: /) });
+    expect(oneSide.missingGrants).toHaveLength(1);
+  });
+
+  test('with no allow-nothing policy, the most specific ALLOW policy is named, never an unrelated one', () => {
+    const noNothing = AccessMatrix.fromManifests([...SHOP.filter((o) => o.metadata.name !== 'allow-nothing'),
+      ap('metrics', { rules: [{ from: [{ source: { namespaces: ['monitoring'] } }], to: [{ operation: { ports: ['15020'] } }] }] })]);
+    // db: its own policy (for api) and the namespace-wide metrics policy apply; web matches neither.
+    expect(noNothing.check({ from: 'shop/web', to: 'shop/db', port: 5432 })).toMatchObject({
+      decidedBy: 'AuthorizationPolicy/shop/db', reason: expect.stringContaining('AuthorizationPolicy/shop/db is the most specific of the ALLOW policies applying to it'),
+    });
+    // web: only the metrics policy applies, so it is the one that makes the refusal.
+    expect(noNothing.check({ from: 'shop/db', to: 'shop/web', port: 8080 }).decidedBy).toBe('AuthorizationPolicy/shop/metrics');
+  });
+
+  test('a layer that refuses outright keeps the traffic order and asks for no grant: a DENY rule, STRICT mTLS refusing plaintext', () => {
+    const deny = AccessMatrix.fromManifests([...SHOP, ...SHOP_NETWORK, ap('no-web', { action: 'DENY', rules: [{ from: [{ source: { principals: [principal('web')] } }] }] })]);
+    expect(deny.check({ from: 'shop/web', to: 'shop/db', port: 5432 })).toMatchObject({
+      decision: AccessDecision.DENIED, decidedBy: 'AuthorizationPolicy/shop/no-web', reason: 'DENY rule rules[0] of AuthorizationPolicy/shop/no-web matches', missingGrants: [],
+    });
+    const plain = { ...deploy('batch'), spec: { template: { metadata: { labels: { 'app': 'batch', 'sidecar.istio.io/inject': 'false' } }, spec: deploy('batch').spec.template.spec } } };
+    const strict = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'shop' }, spec: { mtls: { mode: 'STRICT' } } };
+    const r = AccessMatrix.fromManifests([...SHOP, ...SHOP_NETWORK, plain, strict]).check({ from: 'shop/batch', to: 'shop/api', port: 8080 });
+    expect(r).toMatchObject({ decision: AccessDecision.DENIED, layer: AccessLayer.MTLS, decidedBy: 'PeerAuthentication/shop/default', missingGrants: [] });
+    expect(r.layers[0].decision).toBe(AccessDecision.DENIED);
+  });
+
+  test('a plaintext caller that nothing grants: the grant starts with a sidecar', () => {
+    const plain = { ...deploy('batch'), spec: { template: { metadata: { labels: { 'app': 'batch', 'sidecar.istio.io/inject': 'false' } }, spec: deploy('batch').spec.template.spec } } };
+    const r = AccessMatrix.fromManifests([...SHOP, plain]).check({ from: 'shop/batch', to: 'shop/db', port: 5432 });
+    expect(r).toMatchObject({ decision: AccessDecision.DENIED, decidedBy: 'AuthorizationPolicy/shop/allow-nothing', reason: expect.stringContaining('shop/batch sends plaintext (no peer identity)') });
+    expect(r.missingGrants[0]).toMatch(/^a sidecar for shop\/batch on port 5432 \(so that it has an identity\), then an ALLOW rule/);
+  });
+});
+
+describe('gRPC ports (appProtocol grpc, or a port named grpc / grpc-*)', () => {
+  const objects = [
+    NS, deploy('web'), deploy('cart', 9090), deploy('stock', 9091),
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: 'shop' }, spec: { selector: { app: 'cart' }, ports: [{ name: 'api', appProtocol: 'grpc', port: 9090 }] } },
+    svc('stock', 9091, 9091, 'grpc-stock'),
+    ap('allow-nothing', {}),
+    ap('cart', { selector: { matchLabels: { app: 'cart' } }, rules: [{ from: [{ source: { principals: [principal('web')] } }], to: [{ operation: { paths: ['/shop.Cart/*'] } }] }] }),
+    // GET never matches a gRPC call (every call is a POST).
+    ap('stock', { selector: { matchLabels: { app: 'stock' } }, rules: [{ from: [{ source: { principals: [principal('web')] } }], to: [{ operation: { methods: ['GET'] } }] }] }),
+  ];
+  const m = AccessMatrix.fromManifests(objects);
+
+  test('edges, tables and JSON say grpc; the example is a POST', () => {
+    expect(m.edges().map((e) => `${e.from}->${e.to}:${e.port}/${e.protocol}`)).toEqual(['shop/web->shop/cart:9090/grpc']);
+    expect(m.edges()[0].example).toEqual({ protocol: 'grpc', method: 'POST', path: '/shop.Cart/x', host: 'cart.shop.svc.cluster.local', principal: principal('web') });
+    expect(m.toTable()).toContain('9090/grpc');
+    expect(m.toJson().edges[0]).toMatchObject({ protocol: 'grpc', example: { protocol: 'grpc', method: 'POST' } });
+    expect(m.workloads().find((w) => w.id === 'shop/stock')!.ports).toEqual([9091]);
+  });
+
+  test('an ALLOW rule for GET does not admit gRPC calls', () => {
+    const r = m.check({ from: 'shop/web', to: 'shop/stock', port: 9091 });
+    expect(r).toMatchObject({ decision: AccessDecision.DENIED, example: { protocol: 'grpc', method: 'POST' }, reason: expect.stringContaining('method POST is not one of [GET]') });
+    expect(m.check({ from: 'shop/web', to: 'shop/cart', port: 9090, path: '/shop.Cart/Add' })).toMatchObject({ decision: AccessDecision.ALLOWED, example: { method: 'POST', path: '/shop.Cart/Add' } });
+  });
+});
+
+describe('trust domain: principals as Istio reads them, and a hint when they name another one', () => {
+  const retail = (sa: string) => `retail.example.com/ns/shop/sa/${sa}`;
+  const objects = [NS, deploy('web'), deploy('api'), ap('allow-nothing', {}),
+    ap('api', { selector: { matchLabels: { app: 'api' } }, rules: [{ from: [{ source: { principals: [retail('web')] } }] }] })];
+
+  test('principals of another trust domain match nothing, and warnings() says which policy, which trust domain and where to set it', () => {
+    const m = AccessMatrix.fromManifests(objects);
+    expect(m.edges()).toEqual([]);
+    const note = m.warnings().find((w) => w.includes('retail.example.com'));
+    expect(note).toMatch(/^AuthorizationPolicy\/shop\/api names principals of trust domain retail\.example\.com, but the trust domain evaluated is cluster\.local/);
+    expect(note).toContain('--trust-domain retail.example.com');
+    expect(m._trustDomainWarnings()).toEqual([note]);
+    // The denial says why in the rule's terms.
+    expect(m.check({ from: 'shop/web', to: 'shop/api', port: 8080 }).reason).toContain('is not one of [retail.example.com/ns/shop/sa/web]');
+  });
+
+  test('with the trust domain set, or as an alias of the mesh\'s, the policy admits web', () => {
+    const set = AccessMatrix.fromManifests(objects, { trustDomain: 'retail.example.com' });
+    expect(set.edges().map((e) => `${e.from}->${e.to}`)).toEqual(['shop/web->shop/api']);
+    expect(set.warnings()).toEqual([]);
+    const aliased = AccessMatrix.fromManifests(objects, { trustDomain: 'new.example.com', trustDomainAliases: ['retail.example.com'] });
+    expect(aliased.edges().map((e) => `${e.from}->${e.to}:${e.example.principal}`)).toEqual(['shop/web->shop/api:new.example.com/ns/shop/sa/web']);
+    expect(aliased.toJson()).toMatchObject({ trustDomain: 'new.example.com', trustDomainAliases: ['retail.example.com'] });
+    expect(aliased.warnings()).toEqual([]);
   });
 });
 
@@ -187,10 +348,42 @@ describe('access reports', () => {
   });
 
   test('markdown escapes pipes and puts requests in code spans; the table lists notes', () => {
-    const md = renderMarkdown([edge({ conditions: ['GET /a|b'], allowed: 'unknown' })], 'graph LR\n');
+    const md = renderMarkdown([edge({ conditions: ['GET /a|b'], allowed: false, decision: AccessDecision.UNKNOWN })], 'graph LR\n');
     expect(md).toContain('| a/x | a/y | 80/http (unknown) | no ALLOW policy applies | `GET /a\\|b` |');
     expect(md.endsWith('```mermaid\ngraph LR\n```\n')).toBe(true);
     expect(renderMarkdown([], 'graph LR\n')).toContain('| (none) | | | | | | |');
     expect(renderTable([edge({})], ['something assumed'])).toMatch(/1 edge\nnote: something assumed\n$/);
+  });
+
+  test('wrapText breaks at spaces, else inside words after / , - . =, else anywhere', () => {
+    expect(wrapText('GET /api/v1/products/* /logout', 12)).toEqual(['GET /api/v1/', 'products/*', '/logout']);
+    // A slash that starts a word is no place to break: the space before it is.
+    expect(wrapText('GET /a /productpage', 16)).toEqual(['GET /a', '/productpage']);
+    expect(wrapText('istio-system/istio-ingressgateway', 16)).toEqual(['istio-system/', 'istio-', 'ingressgateway']);
+    expect(wrapText('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(wrapText('a\nb c', 10)).toEqual(['a', 'b c']);
+    for (const line of wrapText('connection.sni=www.googleapis.com; JWT https://sts.mesh.example.com/*', 9)) expect(line.length).toBeLessThanOrEqual(9);
+  });
+
+  test('fitColumns narrows the widest columns first, keeps heading words whole, and uses the whole width', () => {
+    const head = ['From', 'To', 'AuthorizationPolicy rules'];
+    const rows = [['a/x', 'b/y', 'x'.repeat(100)]];
+    // Natural widths fit: nothing changes.
+    expect(fitColumns(head, [['a/x', 'b/y', 'short']], 120)).toEqual([4, 3, 25]);
+    // 40 columns: 4 borders and 6 padding leave 30 for the content.
+    expect(fitColumns(head, rows, 40)).toEqual([4, 3, 23]);
+    // The longest heading word (AuthorizationPolicy) stays whole while it fits, then gives way too.
+    expect(fitColumns(head, rows, 36)).toEqual([4, 3, 19]);
+    expect(fitColumns(head, rows, 30)).toEqual([4, 3, 13]);
+  });
+
+  test('renderTable with a width: no line longer, notes wrapped and indented', () => {
+    const long = edge({ from: 'istio-system/istio-ingressgateway', to: 'bookinfo/productpage', conditions: ['GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*'] });
+    const text = renderTable([long], ['x '.repeat(100).trim()], 60);
+    for (const line of text.split('\n')) expect([...line].length).toBeLessThanOrEqual(60);
+    expect(text).toMatch(/\nnote: x x/);
+    expect(text).toMatch(/\n {6}x x/);
+    const wide = renderTable([long], [], 0);
+    expect(wide).toContain('GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*');
   });
 });

@@ -1,6 +1,6 @@
 import { testWorkload } from './workload-fixture';
 import {
-  AuthzRequest, acceptedIssuers, candidateRequests, describeRule, evaluateAuthorization, jwtHandling, matchRule,
+  AuthzRequest, acceptedIssuers, candidateRequests, describeRule, evaluateAuthorization, jwtHandling, localPrincipal, matchRule,
   parseAuthorizationPolicies, parseRequestAuthentications, pathMatches, policiesFor, requestPrincipalMatches, ruleHasHttpOnlyFields, stringMatches,
 } from '../../src/audit/authz-evaluator';
 import { Workload } from '../../src/audit/workloads';
@@ -185,13 +185,16 @@ describe('Istio authz-http task (Bookinfo, namespace default)', () => {
 
   test('productpage: GET from anyone, nothing else', () => {
     expect(decide(objects, wl('default', 'productpage'), { method: 'GET', path: '/productpage' })).toMatchObject({ value: true, decidedBy: 'AuthorizationPolicy/default/productpage-viewer' });
-    expect(decide(objects, wl('default', 'productpage'), { method: 'POST', path: '/login' })).toMatchObject({ value: false, decidedBy: 'AuthorizationPolicy/default/productpage-viewer' });
+    // Denied by default: named is the allow-nothing policy that makes "no ALLOW rule matches" a denial.
+    expect(decide(objects, wl('default', 'productpage'), { method: 'POST', path: '/login' })).toMatchObject({
+      value: false, decidedBy: 'AuthorizationPolicy/default/allow-nothing', byDefault: true, reason: expect.stringContaining('method POST is not one of [GET]'),
+    });
   });
 
   test('details: GET from productpage only; ratings: from reviews only', () => {
     expect(decide(objects, wl('default', 'details'), { principal: productpage, method: 'GET', path: '/details/0' }).value).toBe(true);
     expect(decide(objects, wl('default', 'details'), { principal: 'cluster.local/ns/default/sa/bookinfo-reviews', method: 'GET', path: '/details/0' }).value).toBe(false);
-    expect(decide(objects, wl('default', 'ratings'), { principal: productpage, method: 'GET', path: '/ratings/0' })).toMatchObject({ value: false, decidedBy: 'AuthorizationPolicy/default/ratings-viewer' });
+    expect(decide(objects, wl('default', 'ratings'), { principal: productpage, method: 'GET', path: '/ratings/0' })).toMatchObject({ value: false, decidedBy: 'AuthorizationPolicy/default/allow-nothing' });
     // reviews has only the namespace allow-nothing: denied, named.
     expect(decide(objects, wl('default', 'reviews'), { principal: productpage, method: 'GET', path: '/reviews/0' })).toMatchObject({ value: false, decidedBy: 'AuthorizationPolicy/default/allow-nothing' });
   });
@@ -385,5 +388,79 @@ describe('describeRule and candidateRequests', () => {
     // Fixed attributes are kept; TCP requests carry no HTTP attributes.
     expect(candidateRequests(policies, true, { method: 'PUT', jwtIssuer: 'https://sts' }, { host: 'h', issuers: [] }).every((x) => x.method === 'PUT' && x.jwtIssuer === 'https://sts')).toBe(true);
     expect(candidateRequests(policies, false, {}, { host: 'h', issuers: [] }).every((x) => x.method === undefined && x.path === undefined)).toBe(true);
+  });
+});
+
+describe('denied by default: what makes "no ALLOW rule matches" a denial', () => {
+  const target = wl('shop', 'db');
+  const web = 'cluster.local/ns/shop/sa/web';
+  const forApi = ap('shop', 'db', { selector: { matchLabels: { app: 'db' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/api'] } }] }] });
+  const monitoring = ap('shop', 'monitoring', { rules: [{ from: [{ source: { namespaces: ['monitoring'] } }], to: [{ operation: { ports: ['15020'] } }] }] });
+
+  test('an allow-nothing policy is named (the most specific one), not an ALLOW policy that admits other callers', () => {
+    const r = decide([forApi, monitoring, ap('istio-system', 'allow-nothing', {}), ap('shop', 'allow-nothing', {})], target, { principal: web });
+    expect(r).toMatchObject({ value: false, byDefault: true, decidedBy: 'AuthorizationPolicy/shop/allow-nothing' });
+    expect(r.reason).toContain('AuthorizationPolicy/shop/db: rules[0]: principal cluster.local/ns/shop/sa/web is not one of [cluster.local/ns/shop/sa/api]');
+    expect(r.reason).toContain('AuthorizationPolicy/shop/allow-nothing and AuthorizationPolicy/istio-system/allow-nothing allow nothing, so what no ALLOW rule admits is denied');
+  });
+
+  test('without one, the most specific ALLOW policy (the target\'s own), whatever the input order', () => {
+    const r = decide([monitoring, forApi], target, { principal: web });
+    expect(r).toMatchObject({ value: false, byDefault: true, decidedBy: 'AuthorizationPolicy/shop/db' });
+    expect(r.reason).toContain('ALLOW policies apply to shop/db, so what none of their rules admits is denied');
+    expect(decide([forApi, monitoring], target, { principal: web }).decidedBy).toBe('AuthorizationPolicy/shop/db');
+  });
+
+  test('a matching DENY rule is not a default denial', () => {
+    const deny = ap('shop', 'no-web', { action: 'DENY', rules: [{ from: [{ source: { principals: [web] } }] }] });
+    const r = decide([deny, forApi], target, { principal: web });
+    expect(r).toMatchObject({ value: false, decidedBy: 'AuthorizationPolicy/shop/no-web' });
+    expect(r.byDefault).toBeUndefined();
+  });
+});
+
+describe('trust domains: principals as Istio applies them (trustDomain, trustDomainAliases)', () => {
+  const retail = { trustDomain: 'retail.example.com', aliases: [] };
+  const migrating = { trustDomain: 'new-td', aliases: ['old-td', '*-legacy'] };
+
+  test('the mesh\'s own trust domain, an alias or cluster.local (a pointer to the local trust domain) read as the mesh\'s', () => {
+    expect(localPrincipal('retail.example.com/ns/a/sa/b', retail)).toEqual({ value: 'retail.example.com/ns/a/sa/b' });
+    expect(localPrincipal('cluster.local/ns/a/sa/b', retail)).toEqual({ value: 'retail.example.com/ns/a/sa/b' });
+    expect(localPrincipal('old-td/ns/a/sa/b', migrating)).toEqual({ value: 'new-td/ns/a/sa/b' });
+    // A pattern trust domain matching an alias.
+    expect(localPrincipal('*-td/ns/a/sa/b', migrating)).toEqual({ value: 'new-td/ns/a/sa/b' });
+    expect(localPrincipal('x-legacy/ns/a/sa/b', migrating)).toEqual({ value: 'new-td/ns/a/sa/b' });
+  });
+
+  test('another trust domain is kept and reported; principals naming none are kept silently', () => {
+    expect(localPrincipal('other.org/ns/a/sa/b', retail)).toEqual({ value: 'other.org/ns/a/sa/b', foreign: 'other.org' });
+    expect(localPrincipal('old-td/ns/a/sa/b', retail)).toEqual({ value: 'old-td/ns/a/sa/b', foreign: 'old-td' });
+    for (const v of ['*', '*/ns/a/sa/b', '*/sa/b', 'spiffe://cluster.local/ns/a/sa/b', 'sa/b']) expect(localPrincipal(v, retail)).toEqual({ value: v });
+    // Istio migrates five-part principals only: cluster.local/ns/a/* keeps matching cluster.local identities, none here.
+    expect(localPrincipal('cluster.local/ns/a/*', retail)).toEqual({ value: 'cluster.local/ns/a/*', foreign: 'cluster.local' });
+    expect(localPrincipal('old-td/ns/a/*', migrating)).toEqual({ value: 'old-td/ns/a/*' });
+  });
+
+  test('parseAuthorizationPolicies reads principals, notPrincipals and source.principal conditions that way, and names foreign trust domains', () => {
+    const policy = ap('shop', 'db', {
+      rules: [{
+        from: [{ source: { principals: ['old-td/ns/shop/sa/api', 'retail.example.com/ns/shop/sa/web'], notPrincipals: ['cluster.local/ns/shop/sa/x'] } }],
+        when: [{ key: 'source.principal', values: ['old-td/ns/shop/sa/api'] }, { key: 'destination.port', values: ['5432'] }],
+      }],
+    });
+    const { policies, trustDomainWarnings } = parseAuthorizationPolicies([policy], migrating);
+    expect(policies[0].rules).toEqual([{
+      from: [{ source: { principals: ['new-td/ns/shop/sa/api', 'retail.example.com/ns/shop/sa/web'], notPrincipals: ['new-td/ns/shop/sa/x'] } }],
+      when: [{ key: 'source.principal', values: ['new-td/ns/shop/sa/api'], notValues: undefined }, { key: 'destination.port', values: ['5432'] }],
+    }]);
+    expect(trustDomainWarnings).toHaveLength(1);
+    expect(trustDomainWarnings[0]).toMatch(/^AuthorizationPolicy\/shop\/db names principals of trust domain retail\.example\.com, but the trust domain evaluated is new-td \(aliases: old-td, \*-legacy\)/);
+    for (const where of ['trustDomain in secure-mesh.yaml', '--trust-domain retail.example.com', 'validation plugin property trustDomain', 'AccessMatrixOptions.trustDomain', '--trust-domain-alias']) {
+      expect(trustDomainWarnings[0]).toContain(where);
+    }
+    // Without a bundle (or with nothing to change), the rules are the policy's own.
+    expect(parseAuthorizationPolicies([policy]).policies[0].rules).toBe(policy.spec.rules);
+    expect(parseAuthorizationPolicies([ap('shop', 'x', { rules: [{ to: [{ operation: { ports: ['1'] } }] }] })], retail).policies[0].rules[0])
+      .toEqual({ to: [{ operation: { ports: ['1'] } }] });
   });
 });

@@ -6,14 +6,14 @@ function workload(id: string): AccessWorkload {
   return { id, name, namespace, kind: 'Deployment', serviceAccount: name, principal: `cluster.local/ns/${namespace}/sa/${name}`, labels: {}, ports: [80], sidecar: true, origin: 'manifest' };
 }
 
-function edge(from: string, to: string, port: number, allowed: boolean | 'unknown' = true): AccessEdge {
+function edge(from: string, to: string, port: number, decision = AccessDecision.ALLOWED): AccessEdge {
   return {
     from,
     to,
     port,
     protocol: 'http',
-    allowed,
-    decision: allowed === true ? AccessDecision.ALLOWED : AccessDecision.UNKNOWN,
+    allowed: decision === AccessDecision.ALLOWED,
+    decision,
     allowedBy: [],
     conditions: [],
     networkIngress: [],
@@ -39,7 +39,7 @@ describe('Mermaid graph of the access matrix', () => {
   test('graph LR with a subgraph per namespace, one arrow per pair with its ports, unknown edges dotted', () => {
     const text = renderMermaid(
       [workload('shop/web'), workload('shop/api'), workload('data/db')],
-      [edge('shop/web', 'shop/api', 8443), edge('shop/web', 'shop/api', 8080), edge('shop/api', 'data/db', 5432, 'unknown'), edge('shop/api', 'data/db', 5433)],
+      [edge('shop/web', 'shop/api', 8443), edge('shop/web', 'shop/api', 8080), edge('shop/api', 'data/db', 5432, AccessDecision.UNKNOWN), edge('shop/api', 'data/db', 5433)],
     );
     expect(text).toBe([
       'graph LR',

@@ -34,11 +34,17 @@ describe('NetworkPolicy ingress on the target (AUTHZ-4, NETPOL-1)', () => {
     expect(ingress([np('shop', 'e', { podSelector: {}, policyTypes: ['Egress'] })], web, api).value).toBe(true);
   });
 
-  test('default deny isolates; the denial names the most specific selecting policy', () => {
+  test('default deny isolates; the denial names what isolates the pod, not a policy admitting other traffic', () => {
     const r = ingress([DEFAULT_DENY], web, api);
     expect(r).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/default-deny' });
+    expect(r.reason).toBe('no Ingress rule admits shop/web -> shop/api:8080: NetworkPolicy/shop/default-deny isolates shop/api for Ingress');
+    // api's own allow policy (for another caller) is more specific, but the default deny is what refuses web.
     const specific = np('shop', 'api-ingress', { podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'other' } } }] }] });
-    expect(ingress([DEFAULT_DENY, specific], web, api)).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/api-ingress', policies: ['NetworkPolicy/shop/api-ingress', 'NetworkPolicy/shop/default-deny'] });
+    const both = ingress([DEFAULT_DENY, specific], web, api);
+    expect(both).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/default-deny', policies: ['NetworkPolicy/shop/api-ingress', 'NetworkPolicy/shop/default-deny'] });
+    expect(both.reason).toContain('NetworkPolicy/shop/default-deny isolates shop/api for Ingress and NetworkPolicy/shop/api-ingress admits other traffic only');
+    // Without a policy that only isolates, the most specific selecting policy is what isolates the pod.
+    expect(ingress([specific], web, api)).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/api-ingress' });
   });
 
   test('policies add up: a podSelector peer admits pods of the policy namespace only', () => {
@@ -105,7 +111,11 @@ describe('NetworkPolicy egress on the caller', () => {
   test('an isolated caller reaches only what its egress rules name', () => {
     const allow = np('shop', 'web-egress', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 'http' }] }] });
     expect(egress([DEFAULT_DENY, allow], web, api)).toMatchObject({ value: true, decidedBy: 'NetworkPolicy/shop/web-egress' });
-    expect(egress([DEFAULT_DENY, allow], web, other)).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/web-egress', reason: expect.stringContaining('no Egress rule') });
+    expect(egress([DEFAULT_DENY, allow], web, other)).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/default-deny', reason: expect.stringContaining('no Egress rule') });
+    // A DNS-only egress policy selecting every pod isolates them too; the default deny is still named first.
+    const dns = np('shop', 'allow-dns', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }], ports: [{ port: 53, protocol: 'UDP' }] }] });
+    expect(egress([dns, DEFAULT_DENY], web, other)).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/default-deny' });
+    expect(egress([dns], web, other)).toMatchObject({ value: false, decidedBy: 'NetworkPolicy/shop/allow-dns' });
     expect(egress([allow], api, web)).toMatchObject({ value: true, decidedBy: '' });
   });
 

@@ -56,7 +56,7 @@ describe('workload discovery', () => {
     expect(workloads[0].ports).toEqual([
       { port: 5432, name: undefined, protocol: 'tcp', services: ['shop/web:5432'] },
       { port: 8080, name: 'web', protocol: 'auto', services: ['shop/web-tls:443', 'shop/web:80'] },
-      { port: 9090, name: undefined, protocol: 'http', services: ['shop/web:9090'] },
+      { port: 9090, name: undefined, protocol: 'grpc', services: ['shop/web:9090'] },
     ]);
     expect(warnings).toEqual(['Service shop/web port 1: named targetPort "nope" matches no container port of shop/web']);
   });
@@ -65,6 +65,9 @@ describe('workload discovery', () => {
     ['http', undefined, 'http'], ['http-api', undefined, 'http'], ['grpc-web', undefined, 'http'], ['http2', undefined, 'http'],
     ['https', undefined, 'tcp'], ['tls-x', undefined, 'tcp'], ['mongo', undefined, 'tcp'], ['web', undefined, 'auto'],
     [undefined, 'kubernetes.io/h2c', 'http'], ['tcp', 'http', 'http'], [undefined, 'custom', 'auto'],
+    // gRPC: by appProtocol or by name (`grpc`, `grpc-<suffix>`); a name starting with grpc-web is gRPC-Web (HTTP).
+    [undefined, 'grpc', 'grpc'], ['grpc', undefined, 'grpc'], ['grpc-api', undefined, 'grpc'], ['GRPC', undefined, 'grpc'],
+    ['grpc-webapp', undefined, 'http'], ['http', 'grpc', 'grpc'], [undefined, 'grpc-web', 'http'],
   ])('protocol of Service port name %s, appProtocol %s: %s', (name, appProtocol, expected) => {
     expect(protocolOfServicePort(name, appProtocol)).toBe(expected);
   });

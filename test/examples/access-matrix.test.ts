@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
+import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { AccessDecision, AccessLayer, DeclaredWorkload } from '../../src/audit/access-types';
 
@@ -27,6 +28,21 @@ const INTENDED = [
 ];
 
 const ACCESS_MD = path.join(__dirname, '..', '..', 'examples', 'blueprint', 'README.md');
+
+/**
+ * A small retail blueprint on a mesh whose trust domain is retail.example.com: web calls the cart
+ * over gRPC. Its AuthorizationPolicies name principals retail.example.com/ns/shop/sa/<account>.
+ */
+function retailObjects(): any[] {
+  const chart = new Chart(Testing.app(), 'retail', { disableResourceNameHashes: true });
+  new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com', allowedRegistries: ['registry.example.com'] });
+  const shop = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+  const image = (name: string, digit: string) => `registry.example.com/${name}@sha256:${digit.repeat(64)}`;
+  const web = new SecureService(chart, 'web', { namespace: shop, image: image('web', 'a'), ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }] });
+  const cart = new SecureService(chart, 'cart', { namespace: shop, image: image('cart', 'b'), ports: [{ name: 'grpc', port: 9090, protocol: AppProtocol.GRPC }] });
+  cart.allowFrom(web, { ports: [9090] });
+  return Testing.synth(chart);
+}
 
 function blueprintMatrix(options: { inferGateways?: boolean; declare?: boolean } = {}): AccessMatrix {
   const objects = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint'));
@@ -119,28 +135,71 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
     expect(matrix.check({ from: 'bookinfo/reviews', to: 'bookinfo/ratings', port: 9080, method: 'GET', path: '/ratings/1' })).toMatchObject({
       allowed: true, decision: AccessDecision.ALLOWED, decidedBy: 'AuthorizationPolicy/bookinfo/ratings', layer: AccessLayer.AUTHORIZATION,
     });
-    // But not POST: ratings accepts only reads from reviews.
-    expect(matrix.check({ from: 'bookinfo/reviews', to: 'bookinfo/ratings', port: 9080, method: 'POST', path: '/ratings/1' })).toMatchObject({
-      allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/ratings', reason: expect.stringContaining('method POST is not one of [GET]'),
+    // But not POST: ratings accepts only reads from reviews. Nothing grants POST, and the allow-nothing policy makes that a denial.
+    const post = matrix.check({ from: 'bookinfo/reviews', to: 'bookinfo/ratings', port: 9080, method: 'POST', path: '/ratings/1' });
+    expect(post).toMatchObject({
+      allowed: false,
+      decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing',
+      layer: AccessLayer.AUTHORIZATION,
+      reason: expect.stringContaining('AuthorizationPolicy/bookinfo/ratings: rules[0]: method POST is not one of [GET]'),
     });
+    // Only the ALLOW rule is missing: both NetworkPolicy sides admit reviews.
+    expect(post.missingGrants).toEqual([expect.stringMatching(/^an ALLOW rule in an AuthorizationPolicy selecting bookinfo\/ratings .*to\.operation\.methods \[POST\]/)]);
   });
 
-  test('productpage -> ratings is denied, and every layer names its policy', () => {
+  test('productpage -> ratings is denied by default: the answer names the missing ALLOW rule, then the NetworkPolicy rules', () => {
     const r = matrix.check({ from: 'bookinfo/productpage', to: 'bookinfo/ratings', port: 9080, method: 'GET', path: '/ratings/1' });
-    expect(r).toMatchObject({ allowed: false, decision: AccessDecision.DENIED, layer: AccessLayer.NETWORK, decidedBy: 'NetworkPolicy/bookinfo/productpage-egress' });
+    expect(r).toMatchObject({ allowed: false, decision: AccessDecision.DENIED, layer: AccessLayer.AUTHORIZATION, decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing' });
+    expect(r.reason).toMatch(/^nothing grants bookinfo\/productpage -> bookinfo\/ratings:9080, and 3 layers refuse it by default\. authorization: no ALLOW rule of bookinfo\/ratings admits principal cluster\.local\/ns\/bookinfo\/sa\/bookinfo-productpage on port 9080 for GET \/ratings\/1/);
+    // Not productpage's own egress grant (to details and reviews), nor ratings' grant for reviews.
+    expect(r.reason).not.toContain('NetworkPolicy/bookinfo/productpage-egress');
+    expect(r.missingGrants).toEqual([
+      'an Egress rule in a NetworkPolicy selecting bookinfo/productpage (namespace bookinfo) that admits the pods of bookinfo/ratings on TCP port 9080',
+      'an Ingress rule in a NetworkPolicy selecting bookinfo/ratings (namespace bookinfo) that admits the pods of bookinfo/productpage on TCP port 9080',
+      'an ALLOW rule in an AuthorizationPolicy selecting bookinfo/ratings (namespace bookinfo) with from.source.principals [cluster.local/ns/bookinfo/sa/bookinfo-productpage] '
+      + 'and to.operation.ports [9080], to.operation.methods [GET], to.operation.paths [/ratings/1]',
+    ]);
+    // Every layer, in traffic order, names what makes it refuse: the default deny, the allow-nothing policy.
     expect(r.layers.map((l) => [l.layer, l.allowed, l.decidedBy])).toEqual([
-      ['network', false, 'NetworkPolicy/bookinfo/productpage-egress'],
-      ['network', false, 'NetworkPolicy/bookinfo/ratings-ingress'],
+      ['network', false, 'NetworkPolicy/bookinfo/default-deny'],
+      ['network', false, 'NetworkPolicy/bookinfo/default-deny'],
       ['mtls', true, 'PeerAuthentication/bookinfo/default'],
-      ['authorization', false, 'AuthorizationPolicy/bookinfo/ratings'],
+      ['authorization', false, 'AuthorizationPolicy/bookinfo/allow-nothing'],
     ]);
     expect(r.layers[3].reason).toContain('principal cluster.local/ns/bookinfo/sa/bookinfo-productpage is not one of [cluster.local/ns/bookinfo/sa/bookinfo-reviews]');
   });
 
-  test('details -> ratings is denied (NetworkPolicy and AuthorizationPolicy bookinfo/ratings)', () => {
-    const r = matrix.check({ from: 'bookinfo/details', to: 'bookinfo/ratings', port: 9080 });
-    expect(r).toMatchObject({ allowed: false, decidedBy: 'NetworkPolicy/bookinfo/details-egress', layer: AccessLayer.NETWORK });
-    expect(r.layers[3]).toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/ratings' });
+  test('every pair the blueprint does not grant is refused by default, and says what is missing', () => {
+    const granted = new Set(INTENDED);
+    const workloads = matrix.workloads();
+    let refused = 0;
+    for (const caller of workloads) {
+      for (const target of workloads) {
+        for (const port of target.ports) {
+          if (caller.id === target.id || granted.has(`${caller.id} -> ${target.id}:${port}`)) continue;
+          const r = matrix.check({ from: caller.id, to: target.id, port });
+          expect(r.decision).toBe(AccessDecision.DENIED);
+          // In bookinfo, the allow-nothing policy (the mesh-wide and namespace ones at L7 catch every other call).
+          if (target.namespace === 'bookinfo') expect(r.decidedBy).toBe('AuthorizationPolicy/bookinfo/allow-nothing');
+          expect(r.decidedBy).not.toMatch(/allow-dns|allow-istiod/);
+          expect(r.reason).toMatch(/^nothing grants /);
+          expect(r.missingGrants.length).toBeGreaterThan(0);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
+  });
+
+  test('a caller with no grants at all (ratings): named are the default deny and allow-nothing, not its DNS/istiod egress policies', () => {
+    const r = matrix.check({ from: 'bookinfo/ratings', to: 'bookinfo/details', port: 9080 });
+    expect(r).toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing', layer: AccessLayer.AUTHORIZATION });
+    expect(r.layers[0]).toMatchObject({ decidedBy: 'NetworkPolicy/bookinfo/default-deny', reason: expect.stringContaining('admit other traffic only') });
+    expect(r.decidedBy).not.toMatch(/allow-dns|allow-istiod/);
+    expect(r.missingGrants).toHaveLength(3);
+    const d = matrix.check({ from: 'bookinfo/details', to: 'bookinfo/ratings', port: 9080 });
+    expect(d).toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing', layer: AccessLayer.AUTHORIZATION });
+    expect(d.layers[3]).toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing', policies: expect.arrayContaining(['AuthorizationPolicy/bookinfo/ratings']) });
   });
 
   test('INGRESS-1/TOKEN-1: productpage needs the gateway identity and an internal token; an external token is not enough', () => {
@@ -148,7 +207,7 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
     expect(matrix.check({ from: gw, to: 'bookinfo/productpage', port: 9080, method: 'GET', path: '/productpage', jwtIssuer: 'https://sts.mesh.example.com' }))
       .toMatchObject({ allowed: true, decidedBy: 'AuthorizationPolicy/bookinfo/productpage' });
     expect(matrix.check({ from: gw, to: 'bookinfo/productpage', port: 9080, method: 'GET', path: '/productpage', jwtIssuer: 'https://login.example.com' }))
-      .toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/productpage' });
+      .toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing', reason: expect.stringContaining('AuthorizationPolicy/bookinfo/productpage: rules[0]') });
     expect(matrix.check({ from: gw, to: 'bookinfo/productpage', port: 9080, method: 'DELETE', path: '/productpage', jwtIssuer: 'https://sts.mesh.example.com' }).allowed).toBe(false);
   });
 
@@ -160,10 +219,50 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
       .toEqual(['bookinfo/productpage -> bookinfo/details:9080', 'bookinfo/productpage -> bookinfo/reviews:9080', 'bookinfo/reviews -> bookinfo/ratings:9080']);
   });
 
+  test('the table fits 120 columns; maxWidth 0 (the CLI\'s --wide) keeps each cell line on one line', () => {
+    const table = matrix.toTable();
+    expect(table).toMatchSnapshot();
+    const lines = table.trimEnd().split('\n');
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(120);
+    // The widest line is the border: the table uses the width it has.
+    expect(Math.max(...lines.map((l) => [...l].length))).toBe(120);
+    expect(table).toContain('5 edges');
+    const wide = matrix.toTable({ maxWidth: 0 });
+    expect(wide).toContain('GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*');
+    expect(wide).toContain('in: istio-system/istio-egressgateway-ingress');
+    expect(Math.max(...wide.split('\n').map((l) => [...l].length))).toBeGreaterThan(120);
+    // The same rows: a separator under the heading and between the five rows.
+    const separators = (t: string) => t.split('\n').filter((l) => l.startsWith('├')).length;
+    expect([separators(table), separators(wide)]).toEqual([5, 5]);
+  });
+
   test('examples/blueprint/README.md is the generated matrix (regenerate with UPDATE_ACCESS_MD=1)', () => {
     const text = renderAccessDoc(matrix);
     if (process.env.UPDATE_ACCESS_MD) fs.writeFileSync(ACCESS_MD, text);
     expect(fs.existsSync(ACCESS_MD)).toBe(true);
     expect(fs.readFileSync(ACCESS_MD, 'utf-8')).toBe(text);
+  });
+});
+
+describe('a blueprint on another trust domain (retail.example.com), with a gRPC service', () => {
+  const objects = retailObjects();
+
+  test('evaluated with the default trust domain: no edge, and a warning naming retail.example.com and how to set it', () => {
+    const m = AccessMatrix.fromManifests(objects);
+    expect(m.edges()).toEqual([]);
+    const notes = m.warnings().filter((w) => w.includes('retail.example.com'));
+    expect(notes).toEqual([expect.stringMatching(/^AuthorizationPolicy\/shop\/cart names principals of trust domain retail\.example\.com, but the trust domain evaluated is cluster\.local/)]);
+    for (const where of ['secure-mesh.yaml', '--trust-domain retail.example.com', 'validation plugin property trustDomain', 'AccessMatrixOptions.trustDomain']) expect(notes[0]).toContain(where);
+  });
+
+  test('with trustDomain set: web -> cart over gRPC (a POST)', () => {
+    const m = AccessMatrix.fromManifests(objects, { trustDomain: 'retail.example.com' });
+    expect(m.warnings()).toEqual([]);
+    expect(m.edges().map((e) => `${e.from} -> ${e.to}:${e.port}/${e.protocol}`)).toEqual(['shop/web -> shop/cart:9090/grpc']);
+    expect(m.edges()[0]).toMatchObject({
+      allowedBy: ['AuthorizationPolicy/shop/cart rules[0]'],
+      example: { protocol: 'grpc', method: 'POST', principal: 'retail.example.com/ns/shop/sa/web' },
+    });
+    expect(m.check({ from: 'shop/web', to: 'shop/cart', port: 9090 })).toMatchObject({ decision: AccessDecision.ALLOWED, decidedBy: 'AuthorizationPolicy/shop/cart' });
   });
 });
