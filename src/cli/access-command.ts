@@ -3,8 +3,16 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createColors } from 'picocolors';
 import type { CliIo } from './main';
 import { AccessMatrix } from '../audit/access-matrix';
+import { renderTable } from '../audit/access-report';
 import { AccessCheckResult, AccessDecision, DeclaredWorkload } from '../audit/access-types';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
+
+/** Istio's default trust domain, used when `--trust-domain` is not given. */
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+/** Istio's default root namespace, used when `--root-namespace` is not given. */
+export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+/** Width of the table when stdout is not a terminal (or a wider one): a code review without scrolling. */
+export const TABLE_WIDTH = 120;
 
 /** Exit codes of `access`: 0 matrix printed / allowed, 1 denied, 2 usage or input errors, 3 unknown. */
 export enum AccessExitCode {
@@ -28,17 +36,27 @@ interface AccessFlags {
   readonly format: 'table' | 'json' | 'mermaid' | 'markdown';
   readonly output?: string;
   readonly workload: DeclaredWorkload[];
-  readonly trustDomain: string;
-  readonly rootNamespace: string;
+  /** Undefined when not given: {@link DEFAULT_TRUST_DOMAIN} (a config file may set it first). */
+  readonly trustDomain?: string;
+  readonly trustDomainAlias?: string[];
+  /** Undefined when not given: {@link DEFAULT_ROOT_NAMESPACE} (a config file may set it first). */
+  readonly rootNamespace?: string;
   readonly inferGateways: boolean;
+  /** Print the table unwrapped (each cell line on one line). */
+  readonly wide?: boolean;
   readonly color?: boolean;
 }
 
 /**
  * Registers `access <paths...>`: who can call whom, and why (AUTHZ-1..4, MTLS-1, NETPOL-1, OPS-3).
  * Without `--from/--to/--port` it prints the access matrix (table, JSON, Mermaid or Markdown);
- * with them it answers one question and names the policy that decided it, exiting 0 when allowed,
- * 1 when denied, 3 when the manifests cannot decide (2: usage or unreadable input).
+ * with them it answers one question and names the policy that decided it (and, when nothing
+ * grants the call, what is missing), exiting 0 when allowed, 1 when denied, 3 when the manifests
+ * cannot decide (2: usage or unreadable input). Notes (assumptions, policies naming another trust
+ * domain) go to stderr, so stdout stays the answer.
+ *
+ * The table wraps its cells to 120 columns (or the terminal's width when narrower); `--wide`
+ * prints each cell line on one line.
  *
  * `io` and `setExitCode` default to the process streams and `process.exitCode`.
  */
@@ -60,9 +78,12 @@ export function registerAccessCommand(program: Command, io?: CliIo, setExitCode?
     .option('--workload <spec>',
       'declare a workload that is not in the manifests (repeatable): namespace/name[,sa=ACCOUNT][,label=KEY=VALUE]...[,port=N]...[,sidecar=false]',
       (value: string, previous: DeclaredWorkload[]) => [...previous, parseWorkload(value)], [])
-    .option('--trust-domain <domain>', 'mesh trust domain', 'cluster.local')
-    .option('--root-namespace <namespace>', 'mesh root namespace', 'istio-system')
+    .option('--trust-domain <domain>', `mesh trust domain (default: ${DEFAULT_TRUST_DOMAIN})`)
+    .option('--trust-domain-alias <domain>', 'another name of the trust domain (meshConfig.trustDomainAliases; repeatable)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--root-namespace <namespace>', `mesh root namespace (default: ${DEFAULT_ROOT_NAMESPACE})`)
     .option('--no-infer-gateways', 'do not infer gateway workloads from Istio Gateway selectors')
+    .option('--wide', `table: do not wrap cells (default: wrap to ${TABLE_WIDTH} columns, or a narrower terminal)`)
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (default: colour on a TTY unless NO_COLOR is set)')
     .action((paths: string[], flags: AccessFlags) => {
@@ -97,7 +118,11 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
   let matrix: AccessMatrix;
   try {
     matrix = AccessMatrix.fromManifests(loaded.manifests.map((m) => m.object), {
-      trustDomain: flags.trustDomain, rootNamespace: flags.rootNamespace, workloads: flags.workload, inferGateways: flags.inferGateways,
+      trustDomain: flags.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+      trustDomainAliases: flags.trustDomainAlias ?? [],
+      rootNamespace: flags.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
+      workloads: flags.workload,
+      inferGateways: flags.inferGateways,
     });
   } catch (e) {
     io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -108,6 +133,8 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
   const color = flags.output === undefined && (flags.color ?? (!!io.stdout.isTTY && !env.NO_COLOR));
   let text: string;
   let code: number = AccessExitCode.OK;
+  // Written to stderr after the answer.
+  let notes: string[];
   if (single === 3) {
     let result: AccessCheckResult;
     try {
@@ -129,12 +156,15 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
     text = flags.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : renderCheck(result, color);
     code = result.decision === AccessDecision.ALLOWED ? AccessExitCode.OK
       : result.decision === AccessDecision.DENIED ? AccessExitCode.DENIED : AccessExitCode.UNKNOWN;
+    // A principal of another trust domain matches nothing: the likeliest cause of a surprising denial.
+    const prefix = result.decision === AccessDecision.DENIED ? 'hint' : 'note';
+    notes = matrix._trustDomainWarnings().map((w) => `${prefix}: ${w}`);
   } else {
     text = flags.format === 'json' ? `${JSON.stringify(matrix.toJson(), null, 2)}\n`
       : flags.format === 'mermaid' ? matrix.toMermaid()
         : flags.format === 'markdown' ? matrix.toMarkdown()
-          : matrix.toTable();
-    if (flags.format !== 'table') for (const w of matrix.warnings()) io.stderr.write(`note: ${w}\n`);
+          : renderTable(matrix.edges(), [], tableWidth(flags, io));
+    notes = matrix.warnings().map((w) => `note: ${w}`);
   }
   if (flags.output !== undefined) {
     try {
@@ -146,7 +176,20 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
   } else {
     io.stdout.write(text);
   }
+  for (const n of notes) io.stderr.write(`${n}\n`);
   return inputErrors > 0 ? AccessExitCode.USAGE : code;
+}
+
+/**
+ * The longest line of the table: none with `--wide`; else {@link TABLE_WIDTH}, or the terminal's
+ * width when stdout is a narrower terminal (not a terminal: always the same, so output is
+ * deterministic in scripts and CI).
+ */
+function tableWidth(flags: AccessFlags, io: CliIo): number {
+  if (flags.wide) return 0;
+  const columns = io.stdout.columns;
+  const tty = flags.output === undefined && !!io.stdout.isTTY && typeof columns === 'number' && columns > 0;
+  return tty ? Math.min(TABLE_WIDTH, columns) : TABLE_WIDTH;
 }
 
 /** The human answer to one question. */
@@ -154,9 +197,9 @@ export function renderCheck(r: AccessCheckResult, color = false): string {
   const c = createColors(color);
   const word = r.decision === AccessDecision.ALLOWED ? c.green('ALLOWED') : r.decision === AccessDecision.DENIED ? c.red('DENIED') : c.yellow('UNKNOWN');
   const ex = r.example;
-  const request = ex.protocol === 'http'
-    ? [ex.method, ex.path, ex.host ? `host ${ex.host}` : undefined, ex.requestPrincipal ? `JWT ${ex.requestPrincipal}` : undefined, ex.sni ? `SNI ${ex.sni}` : undefined]
-    : ['tcp', ex.sni ? `SNI ${ex.sni}` : undefined];
+  const request = ex.protocol === 'tcp' ? ['tcp', ex.sni ? `SNI ${ex.sni}` : undefined]
+    : [ex.protocol === 'grpc' ? 'grpc' : undefined, ex.method, ex.path, ex.host ? `host ${ex.host}` : undefined,
+      ex.requestPrincipal ? `JWT ${ex.requestPrincipal}` : undefined, ex.sni ? `SNI ${ex.sni}` : undefined];
   const lines = [
     `${word} ${r.from} -> ${r.to}:${r.port} (${request.filter((x) => x !== undefined).join(' ')})`,
     `${r.decision === AccessDecision.ALLOWED ? 'allowed' : 'decided'} by ${r.decidedBy || '(default)'} [${r.layer}]: ${r.reason}`,
@@ -165,6 +208,10 @@ export function renderCheck(r: AccessCheckResult, color = false): string {
   for (const l of r.layers) {
     const v = l.decision === AccessDecision.ALLOWED ? c.green('allowed') : l.decision === AccessDecision.DENIED ? c.red('denied ') : c.yellow('unknown');
     lines.push(`  ${l.layer.padEnd(13)} ${v} ${l.reason}`);
+  }
+  if (r.missingGrants.length > 0) {
+    lines.push('to allow it, add:', ...r.missingGrants.map((g) => `  - ${g}`));
+    lines.push(`  (with cdk8s-secure-mesh: the target SecureService's allowFrom(caller) writes ${r.missingGrants.length > 1 ? 'them all' : 'it'})`);
   }
   return `${lines.join('\n')}\n`;
 }

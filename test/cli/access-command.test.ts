@@ -1,11 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { Command, CommanderError } from 'commander';
 import { stringify } from 'yaml';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
+import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
 import { AccessMatrix } from '../../src/audit/access-matrix';
+import { renderTable } from '../../src/audit/access-report';
 import { AccessDecision } from '../../src/audit/access-types';
 import { AccessExitCode, parseWorkload, registerAccessCommand, renderCheck } from '../../src/cli/access-command';
 import { run } from '../../src/cli/main';
@@ -15,8 +17,20 @@ const GATEWAYS = [
   '--workload', 'istio-system/istio-egressgateway,sa=istio-egressgateway-service-account,label=istio=egressgateway,port=8443',
 ];
 
+/** A mesh on trust domain retail.example.com: web calls cart over gRPC (principals retail.example.com/ns/shop/sa/<account>). */
+function retailObjects(): any[] {
+  const chart = new Chart(Testing.app(), 'retail', { disableResourceNameHashes: true });
+  new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com', allowedRegistries: ['registry.example.com'] });
+  const shop = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+  const image = (name: string) => `registry.example.com/${name}@sha256:${'c'.repeat(64)}`;
+  const web = new SecureService(chart, 'web', { namespace: shop, image: image('web'), ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }] });
+  new SecureService(chart, 'cart', { namespace: shop, image: image('cart'), ports: [{ name: 'grpc', port: 9090, protocol: AppProtocol.GRPC }] }).allowFrom(web, { ports: [9090] });
+  return Testing.synth(chart);
+}
+
 let dir: string;
 let blueprint: string;
+let retail: string;
 let objects: any[];
 
 beforeAll(() => {
@@ -24,15 +38,18 @@ beforeAll(() => {
   objects = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint'));
   blueprint = path.join(dir, 'blueprint.k8s.yaml');
   fs.writeFileSync(blueprint, objects.map((o) => stringify(o)).join('---\n'));
+  retail = path.join(dir, 'retail.k8s.yaml');
+  fs.writeFileSync(retail, retailObjects().map((o) => stringify(o)).join('---\n'));
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], stdin?: string, terminal: { isTTY?: boolean; columns?: number } = {}):
+Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   let code = 0;
-  const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, readStdin: () => stdin ?? '', env: {} };
+  const io = { stdout: { ...terminal, write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, readStdin: () => stdin ?? '', env: {} };
   const program = new Command('cdk8s-secure-mesh').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
   registerAccessCommand(program, io, (c) => { code = c; });
   try {
@@ -72,12 +89,25 @@ describe('cdk8s-secure-mesh access', () => {
     expect(r.stdout).toContain('allowed by AuthorizationPolicy/bookinfo/ratings [authorization]');
   });
 
-  test('one question: denied exits 1 and names the policy of every layer', async () => {
+  test('one question: denied exits 1, names what is missing, and the policy of every layer', async () => {
     const r = await cli([blueprint, '--from', 'productpage', '--to', 'ratings', '--port', '9080', '--format', 'json']);
     expect(r.code).toBe(AccessExitCode.DENIED);
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ allowed: false, decidedBy: 'NetworkPolicy/bookinfo/productpage-egress', layer: 'network' });
-    expect(result.layers[3].decidedBy).toBe('AuthorizationPolicy/bookinfo/ratings');
+    // JSON: `allowed` is a boolean, `decision` the three-valued answer.
+    expect(result).toMatchObject({ allowed: false, decision: 'denied', decidedBy: 'AuthorizationPolicy/bookinfo/allow-nothing', layer: 'authorization' });
+    expect(result.reason).toMatch(/^nothing grants bookinfo\/productpage -> bookinfo\/ratings:9080, and 3 layers refuse it by default/);
+    expect(result.missingGrants).toHaveLength(3);
+    expect(result.layers.map((l: any) => [l.allowed, l.decidedBy])).toEqual([
+      [false, 'NetworkPolicy/bookinfo/default-deny'], [false, 'NetworkPolicy/bookinfo/default-deny'],
+      [true, 'PeerAuthentication/bookinfo/default'], [false, 'AuthorizationPolicy/bookinfo/allow-nothing'],
+    ]);
+    // In text: the answer, the layers, then what to add.
+    expect((await cli([blueprint, '--from', 'productpage', '--to', 'ratings', '--port', '9080'])).stdout).toMatchSnapshot();
+    const text = (await cli([blueprint, '--from', 'bookinfo/ratings', '--to', 'bookinfo/details', '--port', '9080'])).stdout;
+    expect(text).toMatch(/^DENIED bookinfo\/ratings -> bookinfo\/details:9080 .*\ndecided by AuthorizationPolicy\/bookinfo\/allow-nothing \[authorization\]: nothing grants /);
+    expect(text).toContain('to allow it, add:\n  - an Egress rule in a NetworkPolicy selecting bookinfo/ratings');
+    expect(text).toContain("(with cdk8s-secure-mesh: the target SecureService's allowFrom(caller) writes them all)");
+    expect(text).not.toMatch(/decided by NetworkPolicy\/bookinfo\/allow-dns/);
   });
 
   test('one question: unknown exits 3', async () => {
@@ -138,6 +168,76 @@ describe('cdk8s-secure-mesh access', () => {
       spy.mockRestore();
       process.exitCode = before;
     }
+  });
+});
+
+describe('access: the table fits the screen', () => {
+  const LONG = 'GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*';
+  const width = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length));
+
+  test('wrapped to 120 columns by default, and the same when stdout is not a terminal, whatever its columns', async () => {
+    const r = await cli([blueprint, ...GATEWAYS]);
+    for (const line of r.stdout.split('\n')) expect([...line].length).toBeLessThanOrEqual(120);
+    expect(r.stdout).not.toContain(LONG);
+    expect((await cli([blueprint, ...GATEWAYS], undefined, { isTTY: false, columns: 80 })).stdout).toBe(r.stdout);
+    expect((await cli([blueprint, ...GATEWAYS], undefined, { isTTY: true, columns: 200 })).stdout).toBe(r.stdout);
+  });
+
+  test('a narrower terminal narrows it; --wide prints each cell line on one line', async () => {
+    expect(width((await cli([blueprint, ...GATEWAYS], undefined, { isTTY: true, columns: 100 })).stdout)).toBeLessThanOrEqual(100);
+    const wide = await cli([blueprint, ...GATEWAYS, '--wide']);
+    expect(wide.stdout).toContain(LONG);
+    expect(width(wide.stdout)).toBeGreaterThan(120);
+    const matrix = AccessMatrix.fromManifests(objects, { workloads: GATEWAYS.filter((_, i) => i % 2 === 1).map(parseWorkload) });
+    expect(wide.stdout).toBe(renderTable(matrix.edges(), [], 0));
+  });
+
+  test('notes go to stderr in every format, so stdout is the table', async () => {
+    const r = await cli([blueprint]);
+    expect(r.stdout).not.toContain('note:');
+    expect(r.stderr).toContain('note: inferred gateway workload istio-system/istio-ingressgateway');
+  });
+});
+
+describe('access: trust domain', () => {
+  const HINT = /AuthorizationPolicy\/shop\/cart names principals of trust domain retail\.example\.com, but the trust domain evaluated is cluster\.local.*--trust-domain retail\.example\.com/;
+
+  test('--trust-domain and --root-namespace have no commander default; runAccess applies Istio\'s', async () => {
+    const program = new Command('x');
+    registerAccessCommand(program, { stdout: { write: () => true }, stderr: { write: () => true } }, () => undefined);
+    const access = program.commands.find((c) => c.name() === 'access')!;
+    for (const flag of ['--trust-domain', '--root-namespace', '--trust-domain-alias']) {
+      expect(access.options.find((o) => o.long === flag)!.defaultValue).toBeUndefined();
+    }
+    const json = JSON.parse((await cli([blueprint, ...GATEWAYS, '-f', 'json'])).stdout);
+    expect(json).toMatchObject({ trustDomain: 'cluster.local', trustDomainAliases: [], rootNamespace: 'istio-system' });
+  });
+
+  test('principals of another trust domain: no edge, and a note on stderr in every format', async () => {
+    for (const format of ['table', 'json', 'mermaid', 'markdown']) {
+      const r = await cli([retail, '-f', format]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`(^|\\n)note: ${HINT.source}`));
+      // stdout is the answer (JSON carries the warnings in its own field).
+      if (format === 'json') expect(JSON.parse(r.stdout).warnings).toEqual([expect.stringMatching(HINT)]);
+      else expect(r.stdout).not.toContain('retail.example.com, but');
+    }
+    expect((await cli([retail])).stdout).toContain('No workload can call another.');
+  });
+
+  test('a denied question gets it as a hint after the answer; with --trust-domain (or an alias) the call is allowed', async () => {
+    const denied = await cli([retail, '--from', 'shop/web', '--to', 'shop/cart', '--port', '9090']);
+    expect(denied.code).toBe(AccessExitCode.DENIED);
+    expect(denied.stdout).toMatch(/^DENIED shop\/web -> shop\/cart:9090 \(grpc POST /);
+    expect(denied.stderr).toMatch(new RegExp(`^hint: ${HINT.source}`));
+    expect((await cli([retail, '--from', 'shop/web', '--to', 'shop/cart', '--port', '9090', '-f', 'json'])).stderr).toMatch(/^hint: /);
+
+    const set = await cli([retail, '--trust-domain', 'retail.example.com', '--from', 'shop/web', '--to', 'shop/cart', '--port', '9090']);
+    expect(set).toMatchObject({ code: AccessExitCode.OK, stderr: '' });
+    expect(set.stdout).toMatch(/^ALLOWED shop\/web -> shop\/cart:9090 \(grpc POST \S+ host cart\.shop\.svc\.cluster\.local\)\n/);
+    const aliased = await cli([retail, '--trust-domain', 'new.example.com', '--trust-domain-alias', 'old.example.com', '--trust-domain-alias', 'retail.example.com', '-f', 'json']);
+    expect(JSON.parse(aliased.stdout)).toMatchObject({ trustDomain: 'new.example.com', trustDomainAliases: ['old.example.com', 'retail.example.com'], edges: [{ from: 'shop/web', to: 'shop/cart', protocol: 'grpc' }] });
+    expect(aliased.stderr).toBe('');
   });
 });
 
