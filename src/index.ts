@@ -4,3 +4,4 @@ export * from './rbac';
 export * from './workload';
 export * from './validation';
 export * from './audit';
+export * from './config';

@@ -1,1 +1,2 @@
-export { SecureMeshConfig, SecureMeshSettings } from './secure-mesh-config';
+export { SecureMeshConfig } from './secure-mesh-config';
+export type { SecureMeshSettings } from './secure-mesh-config';

@@ -1,5 +1,9 @@
 // The public API of the policy domain; internal helpers stay out of the package root.
-export { AdmissionGuardrails, AdmissionGuardrailsProps } from './admission-guardrails';
-export { ExceptionRecord, PolicyEnforcement, PolicyFinding, PolicyReport } from './policy-enforcement';
-export { PolicyException, PolicyExceptionProps } from './policy-exception';
-export { PolicyRules, RuleInfo } from './rule-catalog';
+export { AdmissionGuardrails } from './admission-guardrails';
+export type { AdmissionGuardrailsProps } from './admission-guardrails';
+export { PolicyEnforcement } from './policy-enforcement';
+export type { ExceptionRecord, PolicyFinding, PolicyReport } from './policy-enforcement';
+export { PolicyException } from './policy-exception';
+export type { PolicyExceptionProps } from './policy-exception';
+export { PolicyRules } from './rule-catalog';
+export type { RuleInfo } from './rule-catalog';

@@ -1,3 +1,4 @@
 // The public API of the validation harness; the engine loads on first use (see validation.ts).
-export { ValidationFinding, ValidationLayer } from './finding';
+export { ValidationLayer } from './finding';
+export type { ValidationFinding } from './finding';
 export { Validation } from './validation';

@@ -1,7 +1,9 @@
 // The public API of the workload domain; internal helpers stay out of the package root.
-export { HardenedNamespace, HardenedNamespaceProps } from './hardened-namespace';
-export {
-  AllowFromOptions, BypassOptions, EgressPeer, ISecureService, JwtRequirement, OutboundBypassOptions, SecretStoreMount, SecureService,
+export { HardenedNamespace } from './hardened-namespace';
+export type { HardenedNamespaceProps } from './hardened-namespace';
+export { SecureService } from './secure-service';
+export type {
+  AllowFromOptions, BypassOptions, EgressPeer, ISecureService, JwtRequirement, OutboundBypassOptions, SecretStoreMount,
   SecureServiceAttributes, SecureServiceProps,
 } from './secure-service';
-export { ServicePort } from './service-port';
+export type { ServicePort } from './service-port';
