@@ -11,6 +11,7 @@ import {
 import { renderMermaid } from './mermaid';
 import { NetPolicy, NetPolicyIndex, NetworkOutcome, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
 import { NamespaceInfo, PortProtocol, ScopeIndex, Workload, capturesInbound, capturesOutbound, compareStrings, discoverWorkloads } from './workloads';
+import { SecureMeshConfig } from '../config/secure-mesh-config';
 
 /** One layer's verdict before it becomes public. */
 interface Verdict {
@@ -127,9 +128,14 @@ export class AccessMatrix {
 
   private constructor(objects: any[], options: AccessMatrixOptions) {
     if (!Array.isArray(objects)) throw new Error('AccessMatrix.fromManifests: objects must be an array of Kubernetes objects');
-    this.trustDomain = options.trustDomain ?? 'cluster.local';
-    this.trustDomainAliases = [...new Set(options.trustDomainAliases ?? [])].filter((a) => a !== this.trustDomain);
-    this.rootNamespace = options.rootNamespace ?? 'istio-system';
+    const settings = SecureMeshConfig.load(options.config, {
+      trustDomain: options.trustDomain,
+      trustDomainAliases: options.trustDomainAliases,
+      rootNamespace: options.rootNamespace,
+    });
+    this.trustDomain = settings.trustDomain;
+    this.trustDomainAliases = [...new Set(settings.trustDomainAliases)].filter((a) => a !== this.trustDomain);
+    this.rootNamespace = settings.rootNamespace;
     const discovery = discoverWorkloads(objects, {
       trustDomain: this.trustDomain,
       rootNamespace: this.rootNamespace,

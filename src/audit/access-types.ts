@@ -60,25 +60,32 @@ export interface DeclaredWorkload {
 /** Options of {@link AccessMatrix.fromManifests}. */
 export interface AccessMatrixOptions {
   /**
+   * The mesh settings file (SecureMeshConfig) whose trust domain, aliases and root namespace the
+   * evaluation uses; `trustDomain`, `trustDomainAliases` and `rootNamespace` given here override
+   * it. The settings are never read from the manifests themselves.
+   * @default - ./secure-mesh.yaml when it exists, else Istio's defaults
+   */
+  readonly config?: string;
+  /**
    * Trust domain of the mesh (Istio's `meshConfig.trustDomain`): workload identities are
    * `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. Policy principals of this trust domain,
    * of an alias, or of `cluster.local` (which Istio reads as the local trust domain) match them;
    * principals of any other trust domain match no workload, and `warnings()` names the policies
    * that use one.
-   * @default "cluster.local" (Istio's default)
+   * @default - the config file's, else "cluster.local" (Istio's default)
    */
   readonly trustDomain?: string;
   /**
    * Former or other names of the trust domain (Istio's `meshConfig.trustDomainAliases`, used while
    * migrating from one trust domain to another): a policy principal `<alias>/ns/<ns>/sa/<sa>`
    * matches the workload `<trustDomain>/ns/<ns>/sa/<sa>`, as Istio rewrites it.
-   * @default - none
+   * @default - the config file's, else none
    */
   readonly trustDomainAliases?: string[];
   /**
    * Mesh root namespace: AuthorizationPolicies, RequestAuthentications and PeerAuthentications
    * there apply to every namespace.
-   * @default "istio-system"
+   * @default - the config file's, else "istio-system"
    */
   readonly rootNamespace?: string;
   /**

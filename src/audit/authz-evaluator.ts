@@ -209,7 +209,7 @@ function trustDomainWarning(ref: string, foreign: readonly string[], bundle: Tru
   return `${ref} names principals of ${tds}, but the trust domain evaluated is ${bundle.trustDomain}${aliases}: `
     + `identities here are ${bundle.trustDomain}/ns/<namespace>/sa/<account>, so those principals match no workload. `
     + `If the mesh's trust domain is ${foreign[0]}, set it: trustDomain in secure-mesh.yaml, --trust-domain ${foreign[0]}, `
-    + 'the validation plugin property trustDomain, or AccessMatrixOptions.trustDomain '
+    + 'or AccessMatrixOptions.trustDomain '
     + `(a former trust domain still in use: trustDomainAliases, --trust-domain-alias ${foreign[0]})`;
 }
 

@@ -6,11 +6,8 @@ import { AccessMatrix } from '../audit/access-matrix';
 import { renderTable } from '../audit/access-report';
 import { AccessCheckResult, AccessDecision, DeclaredWorkload } from '../audit/access-types';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
+import { SecureMeshConfig } from '../config/secure-mesh-config';
 
-/** Istio's default trust domain, used when `--trust-domain` is not given. */
-export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
-/** Istio's default root namespace, used when `--root-namespace` is not given. */
-export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 /** Width of the table when stdout is not a terminal (or a wider one): a code review without scrolling. */
 export const TABLE_WIDTH = 120;
 
@@ -36,10 +33,12 @@ interface AccessFlags {
   readonly format: 'table' | 'json' | 'mermaid' | 'markdown';
   readonly output?: string;
   readonly workload: DeclaredWorkload[];
-  /** Undefined when not given: {@link DEFAULT_TRUST_DOMAIN} (a config file may set it first). */
+  /** The mesh settings file (default: ./secure-mesh.yaml when it exists). */
+  readonly config?: string;
+  /** Undefined when not given: the config file's, else cluster.local. */
   readonly trustDomain?: string;
   readonly trustDomainAlias?: string[];
-  /** Undefined when not given: {@link DEFAULT_ROOT_NAMESPACE} (a config file may set it first). */
+  /** Undefined when not given: the config file's, else istio-system. */
   readonly rootNamespace?: string;
   readonly inferGateways: boolean;
   /** Print the table unwrapped (each cell line on one line). */
@@ -78,10 +77,11 @@ export function registerAccessCommand(program: Command, io?: CliIo, setExitCode?
     .option('--workload <spec>',
       'declare a workload that is not in the manifests (repeatable): namespace/name[,sa=ACCOUNT][,label=KEY=VALUE]...[,port=N]...[,sidecar=false]',
       (value: string, previous: DeclaredWorkload[]) => [...previous, parseWorkload(value)], [])
-    .option('--trust-domain <domain>', `mesh trust domain (default: ${DEFAULT_TRUST_DOMAIN})`)
+    .option('--config <file>', `mesh settings (default: ./${SecureMeshConfig.FILE_NAME} when it exists); the flags below override it`)
+    .option('--trust-domain <domain>', 'mesh trust domain (default: cluster.local)')
     .option('--trust-domain-alias <domain>', 'another name of the trust domain (meshConfig.trustDomainAliases; repeatable)',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
-    .option('--root-namespace <namespace>', `mesh root namespace (default: ${DEFAULT_ROOT_NAMESPACE})`)
+    .option('--root-namespace <namespace>', 'mesh root namespace (default: istio-system)')
     .option('--no-infer-gateways', 'do not infer gateway workloads from Istio Gateway selectors')
     .option('--wide', `table: do not wrap cells (default: wrap to ${TABLE_WIDTH} columns, or a narrower terminal)`)
     .option('--color', 'force colour')
@@ -118,9 +118,10 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
   let matrix: AccessMatrix;
   try {
     matrix = AccessMatrix.fromManifests(loaded.manifests.map((m) => m.object), {
-      trustDomain: flags.trustDomain ?? DEFAULT_TRUST_DOMAIN,
-      trustDomainAliases: flags.trustDomainAlias ?? [],
-      rootNamespace: flags.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
+      config: flags.config,
+      trustDomain: flags.trustDomain,
+      trustDomainAliases: flags.trustDomainAlias,
+      rootNamespace: flags.rootNamespace,
       workloads: flags.workload,
       inferGateways: flags.inferGateways,
     });

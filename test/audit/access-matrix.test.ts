@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { allowedByText, fitColumns, mtlsText, networkText, renderMarkdown, renderTable, wrapText } from '../../src/audit/access-report';
 import { AccessDecision, AccessEdge, AccessLayer } from '../../src/audit/access-types';
@@ -314,6 +317,44 @@ describe('trust domain: principals as Istio reads them, and a hint when they nam
     expect(aliased.edges().map((e) => `${e.from}->${e.to}:${e.example.principal}`)).toEqual(['shop/web->shop/api:new.example.com/ns/shop/sa/web']);
     expect(aliased.toJson()).toMatchObject({ trustDomain: 'new.example.com', trustDomainAliases: ['retail.example.com'] });
     expect(aliased.warnings()).toEqual([]);
+  });
+});
+
+describe('the settings come from secure-mesh.yaml (never from the manifests), options override it', () => {
+  const retail = (sa: string) => `retail.example.com/ns/shop/sa/${sa}`;
+  const objects = [NS, deploy('web'), deploy('api'), ap('allow-nothing', {}),
+    ap('api', { selector: { matchLabels: { app: 'api' } }, rules: [{ from: [{ source: { principals: [retail('web')] } }] }] })];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-matrix-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const config = (name: string, body: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, `apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\n${body}`);
+    return file;
+  };
+  const edges = (m: AccessMatrix) => m.edges().map((e) => `${e.from}->${e.to}`);
+
+  test('./secure-mesh.yaml in the working directory sets the trust domain (as in a blueprint repo\'s jest run)', () => {
+    fs.copyFileSync(config('retail.yaml', 'trustDomain: retail.example.com\n'), path.join(dir, 'secure-mesh.yaml'));
+    const before = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(edges(AccessMatrix.fromManifests(objects))).toEqual(['shop/web->shop/api']);
+      // An explicit option wins over the file.
+      expect(edges(AccessMatrix.fromManifests(objects, { trustDomain: 'cluster.local' }))).toEqual([]);
+    } finally {
+      process.chdir(before);
+    }
+  });
+
+  test('a named config file; a missing or invalid one is an error, never the defaults', () => {
+    expect(edges(AccessMatrix.fromManifests(objects, { config: config('named.yaml', 'trustDomain: retail.example.com\n') }))).toEqual(['shop/web->shop/api']);
+    expect(() => AccessMatrix.fromManifests(objects, { config: path.join(dir, 'absent.yaml') })).toThrow(/absent\.yaml: no such config file/);
+    expect(() => AccessMatrix.fromManifests(objects, { config: config('bad.yaml', 'trustdomain: x\n') })).toThrow(/unknown field "trustdomain"/);
+  });
+
+  test('a trust domain written into the manifests is not taken from them', () => {
+    const forged = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'secure-mesh', namespace: 'istio-system' }, data: { 'secure-mesh.yaml': 'trustDomain: retail.example.com' } };
+    expect(edges(AccessMatrix.fromManifests([...objects, forged]))).toEqual([]);
   });
 });
 

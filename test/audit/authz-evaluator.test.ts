@@ -455,7 +455,7 @@ describe('trust domains: principals as Istio applies them (trustDomain, trustDom
     }]);
     expect(trustDomainWarnings).toHaveLength(1);
     expect(trustDomainWarnings[0]).toMatch(/^AuthorizationPolicy\/shop\/db names principals of trust domain retail\.example\.com, but the trust domain evaluated is new-td \(aliases: old-td, \*-legacy\)/);
-    for (const where of ['trustDomain in secure-mesh.yaml', '--trust-domain retail.example.com', 'validation plugin property trustDomain', 'AccessMatrixOptions.trustDomain', '--trust-domain-alias']) {
+    for (const where of ['trustDomain in secure-mesh.yaml', '--trust-domain retail.example.com', 'AccessMatrixOptions.trustDomain', '--trust-domain-alias']) {
       expect(trustDomainWarnings[0]).toContain(where);
     }
     // Without a bundle (or with nothing to change), the rules are the policy's own.

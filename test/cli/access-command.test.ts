@@ -241,6 +241,32 @@ describe('access: trust domain', () => {
   });
 });
 
+describe('access: the mesh settings file', () => {
+  test('./secure-mesh.yaml (or --config) sets the trust domain without flags; a flag overrides it; a bad file is a usage error', async () => {
+    const settingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-access-'));
+    try {
+      const body = 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\ntrustDomain: retail.example.com\n';
+      fs.writeFileSync(path.join(settingsDir, 'secure-mesh.yaml'), body);
+      const question = ['--from', 'shop/web', '--to', 'shop/cart', '--port', '9090'];
+      expect((await cli([retail, '--config', path.join(settingsDir, 'secure-mesh.yaml'), ...question])).code).toBe(AccessExitCode.OK);
+      const before = process.cwd();
+      process.chdir(settingsDir);
+      try {
+        expect((await cli([retail, ...question])).code).toBe(AccessExitCode.OK);
+        expect((await cli([retail, '--trust-domain', 'cluster.local', ...question])).code).toBe(AccessExitCode.DENIED);
+      } finally {
+        process.chdir(before);
+      }
+      fs.writeFileSync(path.join(settingsDir, 'bad.yaml'), `${body}trustDomains: []\n`);
+      const bad = await cli([retail, '--config', path.join(settingsDir, 'bad.yaml')]);
+      expect(bad.code).toBe(AccessExitCode.USAGE);
+      expect(bad.stderr).toMatch(/bad\.yaml: unknown field "trustDomains"/);
+    } finally {
+      fs.rmSync(settingsDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('helpers', () => {
   test('parseWorkload', () => {
     expect(parseWorkload('istio-system/gw,sa=gw-sa,label=istio=ingressgateway,label=app=gw,port=8080,port=8443,sidecar=true')).toEqual({
