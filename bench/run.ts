@@ -1,5 +1,6 @@
 import { execFileSync } from 'child_process';
 import { join } from 'path';
+import { importCost } from './import-cost';
 
 /**
  * `npm run bench`: synth, audit and access-matrix benchmarks as same-run ratios (absolute times on
@@ -10,7 +11,9 @@ import { join } from 'path';
  * - time(5,000) / time(1,000) ≤ 5.5 (linear);
  * - peak RSS ≤ 1.5 GB at 5,000;
  * - audit of the 5,000-service YAML ≤ 2x only parsing it with the same parser;
- * - the full access matrix for 1,000 services ≤ 3x parsing its YAML.
+ * - the full access matrix for 1,000 services ≤ 3x parsing its YAML;
+ * - importing the package root (compiled lib/, as users load it) adds ≤ 0.1 s to a process that
+ *   requires cdk8s and cdk8s-plus-27 (issue "The package as users install it").
  *
  * Two kinds of measurement (worker.ts):
  * - in process: each worker process warms up, then times rounds of library, plain and no-rules
@@ -21,7 +24,7 @@ import { join } from 'path';
  *   medians of the rounds' ratios, so each compares runs made seconds apart.
  * Prints PASS/MISS per target; exits non-zero on a miss only with --strict.
  * Environment: BENCH_SIZES (default 100,1000,5000), BENCH_REPEATS (cold rounds and in-process
- * workers, default 5), BENCH_AUDIT_SIZE (5000), BENCH_MATRIX_SIZE (1000).
+ * workers, default 5), BENCH_AUDIT_SIZE (5000), BENCH_MATRIX_SIZE (1000), BENCH_IMPORT_ROUNDS (15).
  */
 interface Sample { readonly mode: string; readonly services: number; readonly ms: number; readonly objects: number; readonly peakRssMb: number }
 interface InProcess { readonly rounds: Record<string, number>[] }
@@ -76,6 +79,9 @@ function inProcessRounds(services: number): Record<string, number>[] {
   return all;
 }
 
+const imports = importCost(Number(process.env.BENCH_IMPORT_ROUNDS ?? 15));
+process.stderr.write(`import cost: cdk8s + cdk8s-plus-27 ${imports.base.toFixed(3)} s, with the root ${imports.withRoot.toFixed(3)} s\n`);
+
 const warm = new Map<number, Record<string, number>[]>();
 for (const size of SIZES.filter((s) => s <= 1000)) warm.set(size, inProcessRounds(size));
 const synthRounds = new Map<number, Record<string, Sample>[]>();
@@ -113,6 +119,8 @@ if (synthRounds.has(1000) && synthRounds.has(5000)) targets.push({ name: 'time(5
 if (synthRounds.has(5000)) targets.push({ name: 'peak RSS at 5,000 services (GB)', value: Math.max(...synthRounds.get(5000)!.map((r) => r.library.peakRssMb)) / 1024, limit: 1.5 });
 targets.push({ name: `audit / parse at ${AUDIT_SIZE} services`, value: perRound(auditRounds, (r) => r.audit.ms / r.parse.ms), limit: 2 });
 targets.push({ name: `access matrix / parse at ${MATRIX_SIZE} services`, value: perRound(matrixRounds, (r) => r.matrix.ms / r.parse.ms), limit: 3 });
+targets.push({ name: 'seconds the package root adds to a process with cdk8s + cdk8s-plus-27', value: imports.added, limit: 0.1 });
+lines.push(`import: cdk8s + cdk8s-plus-27 ${imports.base.toFixed(3)} s, with cdk8s-secure-mesh ${imports.withRoot.toFixed(3)} s (medians)`);
 
 process.stderr.write('\n');
 console.log(`Synth benchmark (medians; ratios are medians of each round's ratio; ${REPEATS} cold rounds, ${REPEATS} in-process workers)`);

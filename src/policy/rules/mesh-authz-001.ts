@@ -36,7 +36,8 @@ export const MESH_AUTHZ_001: PolicyRule = {
   fix:
     'Add an AuthorizationPolicy in the mesh root namespace with an empty spec (`spec: {}`: no selector, no targetRefs, no '
     + 'rules, action ALLOW), as MeshBaseline does, and open access with per-workload ALLOW rules. A selector, a targetRef, a '
-    + 'rule or a DENY action turns it into something else. There is no exception for this: it is the base of AUTHZ-1.',
+    + 'rule or a DENY action turns it into something else. There is no exception for this: it is the base of AUTHZ-1. If the '
+    + 'mesh root namespace is not the one checked, set rootNamespace (secure-mesh.yaml, --root-namespace, the plugin property rootNamespace).',
   check() {
     return [];
   },

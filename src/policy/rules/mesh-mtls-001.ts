@@ -32,7 +32,8 @@ export const MESH_MTLS_001: PolicyRule = {
   fix:
     'Add a PeerAuthentication named `default` in the mesh root namespace with no selector and `spec.mtls.mode: STRICT` '
     + '(MeshBaseline does this), and remove any other mesh-wide PeerAuthentication. This is not something to except: a workload '
-    + 'that must accept plaintext needs a workload-scoped PeerAuthentication under a PolicyException instead.',
+    + 'that must accept plaintext needs a workload-scoped PeerAuthentication under a PolicyException instead. If the mesh '
+    + 'root namespace is not the one checked, set rootNamespace (secure-mesh.yaml, --root-namespace, the plugin property rootNamespace).',
   check() {
     return [];
   },
