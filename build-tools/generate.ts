@@ -17,8 +17,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { buildSync } from 'esbuild';
-import { parseAllDocuments } from 'yaml';
 import { ROOT, pin, readPinned, sha256 } from './upstream';
+import { servedCrdVersions } from '../src/validation/crd-versions';
 
 const OUT = join(ROOT, 'generated');
 const STAMP = join(OUT, 'stamp.json');
@@ -32,35 +32,15 @@ function inputsKey(): string {
   return sha256(JSON.stringify({
     script: readFileSync(__filename, 'utf8'),
     upstream: readFileSync(join(__dirname, 'upstream.ts'), 'utf8'),
+    versionsReader: readFileSync(join(ROOT, 'src', 'validation', 'crd-versions.ts'), 'utf8'),
     istio: pin('istio-crds').sha256,
     versions: ['@bufbuild/cel', '@bufbuild/protobuf', 'kubernetes-models', 'esbuild'].map((p) => `${p}@${installedVersion(p)}`),
   }));
 }
 
-/** The served versions of every CRD in a multi-document YAML file. */
-export function servedVersions(text: string): unknown[] {
-  const out: unknown[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    const crd = doc.toJS() as any;
-    if (crd?.kind !== 'CustomResourceDefinition') continue;
-    for (const v of crd.spec.versions ?? []) {
-      if (!v.served) continue;
-      out.push({
-        group: crd.spec.group,
-        version: v.name,
-        kind: crd.spec.names.kind,
-        plural: crd.spec.names.plural,
-        namespaced: crd.spec.scope === 'Namespaced',
-        schema: v.schema.openAPIV3Schema,
-      });
-    }
-  }
-  return out;
-}
-
 async function istioSchemas(): Promise<void> {
   const { text, source, pin: p } = await readPinned('istio-crds');
-  const versions = servedVersions(text);
+  const versions = servedCrdVersions(text);
   mkdirSync(join(OUT, 'schemas'), { recursive: true });
   writeFileSync(join(OUT, 'schemas', 'istio-crds.json'), JSON.stringify({
     generatedFrom: { project: p.project, version: p.version, url: p.url, sha256: p.sha256 },

@@ -1,10 +1,12 @@
 import { readFileSync } from 'fs';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { parseAllDocuments } from 'yaml';
 import { CelValidationRule, evaluateCelRule } from './cel/cel-rule';
 import { StructuralSchema, toCelValue } from './cel/cel-value';
+import { CrdVersion, servedCrdVersions } from './crd-versions';
 import { checkListType } from './list-type';
 import { readGeneratedJson } from '../core/generated';
+
+export type { CrdVersion } from './crd-versions';
 
 /** The pinned Istio CRDs' served versions, as the build extracted them (generated/schemas/istio-crds.json). */
 export const PINNED_ISTIO_SCHEMAS = 'schemas/istio-crds.json';
@@ -37,17 +39,6 @@ export function pinnedCrdSource(): PinnedCrdSource {
   return loadPinned().source;
 }
 
-/** One served version of one CRD. */
-export interface CrdVersion {
-  readonly group: string;
-  readonly version: string;
-  readonly kind: string;
-  /** The resource name (`authorizationpolicies`), when known. */
-  readonly plural?: string;
-  readonly namespaced: boolean;
-  readonly schema: StructuralSchema;
-}
-
 /**
  * The kinds and versions a set of CRDs serves, with their schemas compiled on first use into
  * validators that behave like the API server with strict field validation: unknown fields are
@@ -65,24 +56,9 @@ export class CrdCatalog {
     return new CrdCatalog(versions);
   }
 
+  /** Reads the CRDs in a multi-document YAML text (their served versions). */
   public static fromYaml(text: string): CrdCatalog {
-    const versions: CrdVersion[] = [];
-    for (const doc of parseAllDocuments(text)) {
-      const crd = doc.toJS() as any;
-      if (crd?.kind !== 'CustomResourceDefinition') continue;
-      for (const v of crd.spec.versions ?? []) {
-        if (!v.served) continue;
-        versions.push({
-          group: crd.spec.group,
-          version: v.name,
-          kind: crd.spec.names.kind,
-          plural: crd.spec.names.plural,
-          namespaced: crd.spec.scope === 'Namespaced',
-          schema: v.schema.openAPIV3Schema,
-        });
-      }
-    }
-    return new CrdCatalog(versions);
+    return new CrdCatalog(servedCrdVersions(text));
   }
 
   private readonly byGvk = new Map<string, CrdVersion>();

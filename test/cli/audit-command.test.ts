@@ -40,6 +40,9 @@ async function cli(args: string[], opts: CliOptions = {}): Promise<Captured> {
   return { code, stdout, stderr };
 }
 
+/** A ClusterRoleBinding of the group `ops`: allowed only when `ops` is a configured operator group. */
+const CRB_TO_OPS = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'audit', 'operators', 'crb-ops.yaml'), 'utf8');
+
 const created: string[] = [];
 afterAll(() => created.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
@@ -117,11 +120,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
 
   test('mesh layout flags: --mesh-admin-group, --operator-group, --root-namespace, --no-mesh / --mesh', async () => {
     const blueprint = tmpdir();
-    fs.writeFileSync(path.join(blueprint, 'crb.yaml'), [
-      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: ops}',
-      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
-      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]',
-    ].join('\n'));
+    fs.writeFileSync(path.join(blueprint, 'crb.yaml'), CRB_TO_OPS);
     expect((await cli(['audit', blueprint])).code).toBe(1);
     expect((await cli(['audit', blueprint, '--mesh-admin-group', 'x', '--mesh-admin-group', 'ops'])).code).toBe(0);
     expect((await cli(['audit', blueprint, '--operator-group', 'ops'])).code).toBe(0);
@@ -135,11 +134,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
 
   test('settings come from secure-mesh.yaml (the working directory, or --config); flags override; no groups: a note says how to set them', async () => {
     const blueprint = tmpdir();
-    fs.writeFileSync(path.join(blueprint, 'crb.yaml'), [
-      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: ops}',
-      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
-      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]',
-    ].join('\n'));
+    fs.writeFileSync(path.join(blueprint, 'crb.yaml'), CRB_TO_OPS);
     const unconfigured = await cli(['audit', blueprint, '-f', 'json']);
     expect(unconfigured.code).toBe(1);
     expect(JSON.parse(unconfigured.stdout).findings[0].fix).toMatch(/meshAdminGroups .*in secure-mesh\.yaml, the flag --mesh-admin-group .*plugin property meshAdminGroups/);

@@ -7,6 +7,9 @@ import { SecureMeshValidation } from '../../src/cli/validation-plugin';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'audit');
+/** A ClusterRoleBinding of the group `ops`: allowed only when `ops` is a configured operator group. */
+const CRB_TO_OPS = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'audit', 'operators', 'crb-ops.yaml'), 'utf8');
+
 const created: string[] = [];
 afterAll(() => created.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
@@ -79,11 +82,7 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
   test('the operator groups come from secure-mesh.yaml (config property); properties override single settings', async () => {
     const dir = mkdtemp('secure-mesh-plugin-');
     const crb = path.join(dir, 'crb.yaml');
-    fs.writeFileSync(crb, [
-      'apiVersion: rbac.authorization.k8s.io/v1', 'kind: ClusterRoleBinding', 'metadata: {name: ops}',
-      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
-      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]',
-    ].join('\n'));
+    fs.writeFileSync(crb, CRB_TO_OPS);
     const config = path.join(dir, 'secure-mesh.yaml');
     fs.writeFileSync(config, 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\noperatorGroups: [ops]\n');
     const configured = context([crb]);
