@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Document, LineCounter, Node, isMap, isSeq, parseAllDocuments } from 'yaml';
+import { CONSTRUCT_PATHS_FILE } from '../policy/construct-paths';
 import { RuleObject, groupOf } from '../policy/rule';
 import { lookupCoreKind } from '../validation/core-catalog';
 import { pinnedCrdCatalog } from '../validation/crd-catalog';
@@ -12,11 +13,11 @@ export const STDIN_NAME = '<stdin>';
 export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /**
- * Files a directory walk skips: what cdk8s writes beside the manifests (`construct-metadata.json`,
- * construct paths by resource name, written when a validation plugin runs). Named explicitly,
- * they are read like any file.
+ * Files a directory walk skips: what synthesis writes beside the manifests when a validation
+ * plugin runs (cdk8s' `construct-metadata.json`, this library's `secure-mesh-constructs.json`).
+ * Named explicitly, they are read like any file.
  */
-export const NOT_MANIFESTS = ['construct-metadata.json'];
+export const NOT_MANIFESTS = ['construct-metadata.json', CONSTRUCT_PATHS_FILE];
 
 /** Largest file read by default (bytes); larger files are skipped with an error. */
 export const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;

@@ -2,6 +2,7 @@ import { AuditFinding, auditManifests, isFailing } from '../audit/audit';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
 import { summaryLine } from '../audit/reporters/report';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
+import { readConstructPaths } from '../policy/construct-paths';
 import { ALL_RULES } from '../policy/rule-pack';
 
 /**
@@ -97,6 +98,7 @@ export class SecureMeshValidation {
       expectMeshBaseline: this.props.expectMeshBaseline,
     });
     const sharedNames = namesOfSeveralObjects(loaded.manifests.map((m) => m.object));
+    const constructs = readConstructPaths(context.manifests);
     for (const issue of loaded.issues.filter((i) => i.severity === 'warning')) context.logger.log(formatIssue(issue));
     const reported = result.findings.filter((f) => !f.excepted);
     for (const f of result.findings.filter((x) => x.excepted)) {
@@ -113,7 +115,7 @@ export class SecureMeshValidation {
         fix: first.fix,
         violatingResources: findings.map((f) => ({
           resourceName: resourceName(f.object, sharedNames),
-          locations: [`${f.object}${f.path ? ` ${f.path}` : ''} (line ${f.line ?? '?'}): ${f.message}`],
+          locations: [`${f.object}${f.path ? ` ${f.path}` : ''} (line ${f.line ?? '?'}${constructs.has(f.object) ? `, construct ${constructs.get(f.object)}` : ''}): ${f.message}`],
           manifestPath: f.file ?? '',
         })),
       });
@@ -157,7 +159,8 @@ function namesOfSeveralObjects(objects: readonly any[]): Set<string> {
  * The resource name reported to cdk8s-cli. cdk8s-cli finds the construct path by resource name
  * alone (its construct metadata is keyed by name), so a name several objects share would show
  * another object's construct: such findings are reported as `Kind/namespace/name`, which names
- * the object exactly and matches no construct entry, rather than a wrong path.
+ * the object exactly and matches no construct entry, rather than a wrong path; the location then
+ * names the construct from secure-mesh-constructs.json (keyed by kind, namespace and name).
  */
 function resourceName(ref: string, sharedNames: ReadonlySet<string>): string {
   const name = nameOf(ref);

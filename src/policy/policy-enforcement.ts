@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { writeConstructPaths } from './construct-paths';
 import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
 import { HandOffBatch } from './render-handoff';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from './rule';
@@ -293,6 +294,7 @@ export class PolicyEnforcement extends Construct {
       }),
     };
     this.lastRun = { batch, constructs: constructs.length, errors };
+    if (errors.length === 0) writeConstructPaths(root, rendered);
     return errors;
   }
 

@@ -116,6 +116,15 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
     await new SecureMeshValidation({ meshAdminGroups: ['mesh-admins'], expectMeshBaseline: false }).validate(ctx);
     const crb = ctx.report.toJson().violations.find((v) => v.ruleName.startsWith('RBAC-CRB-001'))!;
     expect(crb.violatingConstructs).toEqual([expect.objectContaining({ resourceName: 'ClusterRoleBinding/mesh-admins', constructPath: undefined })]);
+
+    // With the paths synthesis records by kind, namespace and name, the location names the right construct.
+    fs.writeFileSync(path.join(dir, 'secure-mesh-constructs.json'), JSON.stringify({
+      version: 1, objects: { 'ClusterRoleBinding/mesh-admins': 'app/operators/MeshAdmins/Binding', 'RoleBinding/istio-system/mesh-admins': 'app/operators/MeshAdmins/SecretsBinding' },
+    }));
+    const located = context([file], { 'mesh-admins': { path: 'app/operators/MeshAdmins/SecretsBinding' } });
+    await new SecureMeshValidation({ meshAdminGroups: ['mesh-admins'], expectMeshBaseline: false }).validate(located);
+    const again = located.report.toJson().violations.find((v) => v.ruleName.startsWith('RBAC-CRB-001'))!;
+    expect(again.violatingConstructs[0].locations).toEqual([expect.stringMatching(/^ClusterRoleBinding\/mesh-admins subjects\[0\] \(line 1, construct app\/operators\/MeshAdmins\/Binding\): /)]);
   });
 
   test('an unreadable manifest fails the report', async () => {
@@ -176,6 +185,8 @@ describe('through the real cdk8s-cli: `cdk8s synth` with `validations:` in cdk8s
     expect(report.summary.status).toBe('failure');
     expect(report.violations[0].ruleName).toMatch(/^MESH-MTLS-002/);
     expect(report.violations[0].violatingConstructs[0]).toMatchObject({ resourceName: 'lenient', constructPath: 'bad/lenient', manifestPath: 'dist/bad.k8s.yaml' });
+    // No construct of the library ran, so synthesis recorded no paths of its own: cdk8s-cli's (by name) apply.
+    expect(fs.existsSync(path.join(dir, 'dist', 'secure-mesh-constructs.json'))).toBe(false);
   }, 180_000);
 
   test('a blueprint with MeshRoleSets passes with its secure-mesh.yaml and no group properties', () => {
@@ -189,6 +200,11 @@ describe('through the real cdk8s-cli: `cdk8s synth` with `validations:` in cdk8s
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
     const report = JSON.parse(fs.readFileSync(path.join(dir, 'reports.json'), 'utf-8')).reports[0];
     expect(report.summary).toMatchObject({ status: 'success', metadata: { settings: 'secure-mesh.yaml' } });
+    // The ClusterRoleBinding and the RoleBinding share the name mesh-admins: synthesis recorded each one's construct.
+    const recorded = JSON.parse(fs.readFileSync(path.join(dir, 'dist', 'secure-mesh-constructs.json'), 'utf-8')).objects;
+    expect(recorded['ClusterRoleBinding/mesh-admins']).toMatch(/^platform\/operators\/MeshAdmins\//);
+    expect(recorded['RoleBinding/istio-system/mesh-admins']).toMatch(/^platform\/operators\//);
+    expect(recorded['ClusterRoleBinding/mesh-admins']).not.toBe(recorded['RoleBinding/istio-system/mesh-admins']);
   }, 180_000);
 
   test('a good app (the library\'s MeshBaseline) passes', () => {
