@@ -73,10 +73,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   gitignore: ['/dist/', 'examples/*/dist/', '.jsii.tabl.json', '/bench/out/', '/generated/'],
 });
 
-// What the build generates from pinned upstream inputs (never committed): the CRD schemas of the
-// validation harness and the vendored bundles. Runs before compile, tests, the example and the bench.
+// The vendored bundles the build writes from installed packages (never committed). Runs before
+// compile, tests, the example and the bench.
 const generate = project.addTask('generate', {
-  description: 'Generate generated/ (CRD schemas from the pinned CRDs in imports/pins.json, vendored bundles)',
+  description: 'Generate generated/vendor (CEL with its protobuf peer, Kubernetes validators) from installed packages',
   steps: [{ exec: 'ts-node --transpile-only build-tools/generate.ts' }],
 });
 project.preCompileTask.spawn(generate);
@@ -86,9 +86,10 @@ project.addTask('test:coverage', {
 });
 project.testTask.prependSpawn(generate);
 
-// Regenerate the Istio bindings from the pinned CRDs (read from ../shared/crds, checksum-verified).
+// Regenerate the Istio bindings and the harness's schemas from the pinned CRDs (read from
+// ../shared/crds or the pinned release, checksum-verified).
 project.addTask('import', {
-  description: 'Regenerate src/imports/ from the pinned Istio CRDs (imports/pins.json)',
+  description: 'Regenerate src/imports/ and schemas/ from the pinned Istio CRDs (imports/pins.json)',
   steps: [{ exec: 'ts-node --transpile-only build-tools/import-crds.ts' }],
 });
 

@@ -1,10 +1,7 @@
 /**
- * Writes generated/ (never committed; shipped in the npm package), before compile, tests, the
- * example and the bench:
+ * Writes generated/ (never committed; shipped in the npm package) from installed packages, before
+ * compile, tests, the example and the bench:
  *
- * - `generated/schemas/istio-crds.json`: the served versions of the pinned Istio CRDs (kind,
- *   scope, OpenAPI v3 schema with its CEL rules): what the validation harness checks Istio
- *   objects against. Read from the pinned upstream file (imports/pins.json), checksum-verified.
  * - `generated/vendor/cel.js`: @bufbuild/cel with its peer @bufbuild/protobuf, one CommonJS file.
  * - `generated/vendor/kubernetes-models.js`: kubernetes-models' compiled OpenAPI validators of
  *   every built-in kind, one CommonJS file whose modules initialize on first use.
@@ -12,13 +9,12 @@
  * Vendoring these two keeps what users install to the code that runs (no ESM copies, type files
  * or peer dependencies that npm would not install for bundled packages).
  *
- * Skips the work when the inputs (pins, installed versions, this script) are unchanged.
+ * Skips the work when the inputs (installed versions, this script) are unchanged.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { buildSync } from 'esbuild';
-import { ROOT, pin, readPinned, sha256 } from './upstream';
-import { servedCrdVersions } from '../src/validation/crd-versions';
+import { ROOT, sha256 } from './upstream';
 
 const OUT = join(ROOT, 'generated');
 const STAMP = join(OUT, 'stamp.json');
@@ -31,22 +27,8 @@ function installedVersion(pkg: string): string {
 function inputsKey(): string {
   return sha256(JSON.stringify({
     script: readFileSync(__filename, 'utf8'),
-    upstream: readFileSync(join(__dirname, 'upstream.ts'), 'utf8'),
-    versionsReader: readFileSync(join(ROOT, 'src', 'validation', 'crd-versions.ts'), 'utf8'),
-    istio: pin('istio-crds').sha256,
     versions: ['@bufbuild/cel', '@bufbuild/protobuf', 'kubernetes-models', 'esbuild'].map((p) => `${p}@${installedVersion(p)}`),
   }));
-}
-
-async function istioSchemas(): Promise<void> {
-  const { text, source, pin: p } = await readPinned('istio-crds');
-  const versions = servedCrdVersions(text);
-  mkdirSync(join(OUT, 'schemas'), { recursive: true });
-  writeFileSync(join(OUT, 'schemas', 'istio-crds.json'), JSON.stringify({
-    generatedFrom: { project: p.project, version: p.version, url: p.url, sha256: p.sha256 },
-    versions,
-  }));
-  console.log(`generated/schemas/istio-crds.json: ${versions.length} served CRD versions of Istio ${p.version} (from ${source})`);
 }
 
 /** `apiVersion/Kind` -> module of every top-level kind kubernetes-models defines (not its sub-structures). */
@@ -102,7 +84,6 @@ async function main(): Promise<void> {
     console.log('generated/ is up to date');
     return;
   }
-  await istioSchemas();
   vendor();
   writeFileSync(STAMP, JSON.stringify({ key }));
 }

@@ -1,13 +1,21 @@
 /**
- * `npx projen import`: regenerates the Istio bindings in src/imports/ with `cdk8s import` from
- * the pinned Istio CRDs (imports/pins.json), read from ../shared or the pinned release and
- * checksum-verified. The CRD file itself is only written to a temporary directory.
+ * `npx projen import`: regenerates what the project derives from the pinned Istio CRDs
+ * (imports/pins.json), read from ../shared or the pinned release and checksum-verified:
+ *
+ * - src/imports/*.ts: the typed bindings, with `cdk8s import`;
+ * - schemas/istio-crds.json: every served CRD version (group, version, kind, plural, scope,
+ *   OpenAPI v3 schema with its CEL rules) and the release and checksum it came from: what the
+ *   validation harness checks Istio objects against. Shipped in the package.
+ *
+ * Both are committed; the CRD file itself is only written to a temporary directory. A test
+ * (test/validation/crd-catalog.test.ts) checks the committed schemas against the pinned file.
  */
 import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ROOT, readPinned } from './upstream';
+import { servedCrdVersions } from '../src/validation/crd-versions';
 
 async function main(): Promise<void> {
   const { text, source, pin } = await readPinned('istio-crds');
@@ -22,6 +30,14 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const versions = servedCrdVersions(text);
+  mkdirSync(join(ROOT, 'schemas'), { recursive: true });
+  // One key per line: reviewable diffs when the pin moves.
+  writeFileSync(join(ROOT, 'schemas', 'istio-crds.json'), `${JSON.stringify({
+    generatedFrom: { project: pin.project, version: pin.version, url: pin.url, sha256: pin.sha256 },
+    versions,
+  }, null, 1)}\n`);
+  console.log(`schemas/istio-crds.json: ${versions.length} served CRD versions of Istio ${pin.version}`);
 }
 
 main().catch((e) => {

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync } from 'fs';
 import { join } from 'path';
 
 /**
- * generated/ at the package root: what the build derives from pinned upstream inputs (the Istio
- * CRD schemas) and the vendored bundles (CEL, Kubernetes' validators). It is not committed; the
- * published package always contains it. The same path works from src/ (tests) and lib/.
+ * generated/ at the package root: the vendored bundles the build writes from installed packages
+ * (CEL, Kubernetes' validators). It is not committed; the published package always contains it.
+ * The same path works from src/ (tests) and lib/.
  */
 const GENERATED_DIR = join(__dirname, '..', '..', 'generated');
 
@@ -12,7 +12,7 @@ function generatedFile(relative: string): string {
   const file = join(GENERATED_DIR, relative);
   if (!existsSync(file)) {
     throw new Error(`cdk8s-secure-mesh: ${file} is missing. It is written by the build: in a checkout of cdk8s-secure-mesh run `
-      + '"npx projen generate" (it reads the pinned upstream files of imports/pins.json from ../shared); a published package always contains it.');
+      + '"npx projen generate" (npm test and compile do); a published package always contains it.');
   }
   return file;
 }
@@ -21,9 +21,4 @@ function generatedFile(relative: string): string {
 export function requireGenerated(relative: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(generatedFile(relative));
-}
-
-/** Reads a JSON file of generated/. */
-export function readGeneratedJson(relative: string): unknown {
-  return JSON.parse(readFileSync(generatedFile(relative), 'utf8'));
 }

@@ -1,15 +1,18 @@
 import { readFileSync } from 'fs';
+import { join } from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { CelValidationRule, evaluateCelRule } from './cel/cel-rule';
 import { StructuralSchema, toCelValue } from './cel/cel-value';
 import { CrdVersion, servedCrdVersions } from './crd-versions';
 import { checkListType } from './list-type';
-import { readGeneratedJson } from '../core/generated';
 
 export type { CrdVersion } from './crd-versions';
 
-/** The pinned Istio CRDs' served versions, as the build extracted them (generated/schemas/istio-crds.json). */
-export const PINNED_ISTIO_SCHEMAS = 'schemas/istio-crds.json';
+/**
+ * The pinned Istio CRDs' served versions, as `npx projen import` extracted them from the pinned
+ * upstream file (committed, shipped in the package; the same path from src/ and lib/).
+ */
+export const PINNED_ISTIO_SCHEMAS = join(__dirname, '..', '..', 'schemas', 'istio-crds.json');
 
 /** What the build records about the pinned CRDs it extracted the schemas from. */
 export interface PinnedCrdSource {
@@ -23,7 +26,7 @@ let pinned: { catalog: CrdCatalog; source: PinnedCrdSource } | undefined;
 
 function loadPinned(): { catalog: CrdCatalog; source: PinnedCrdSource } {
   if (!pinned) {
-    const json = readGeneratedJson(PINNED_ISTIO_SCHEMAS) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
+    const json = JSON.parse(readFileSync(PINNED_ISTIO_SCHEMAS, 'utf8')) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
     pinned = { catalog: CrdCatalog.fromVersions(json.versions), source: json.generatedFrom };
   }
   return pinned;
