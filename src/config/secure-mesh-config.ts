@@ -52,16 +52,6 @@ const KEYS: readonly (keyof SecureMeshSettings)[] = [
 ];
 const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups']);
 
-/** Where each setting is also given: the CLI flag and the validation plugin's property. */
-const OVERRIDES: { readonly [key: string]: string } = {
-  trustDomain: '--trust-domain',
-  trustDomainAliases: '--trust-domain-alias',
-  rootNamespace: '--root-namespace',
-  controlPlaneNamespace: '--control-plane-namespace',
-  meshAdminGroups: '--mesh-admin-group',
-  operatorGroups: '--operator-group',
-};
-
 /**
  * The one configuration of the checks that run outside synthesis: `cdk8s-secure-mesh audit` and
  * `access`, the cdk8s-cli validation plugin and `AccessMatrix` read `secure-mesh.yaml` (in the
@@ -145,14 +135,6 @@ export class SecureMeshConfig {
   public static fromApp(scope: IConstruct): SecureMeshConfig {
     const declared = declaredSettings(scope);
     return new SecureMeshConfig(checkSettings({ ...declared.mesh, ...declared.groups } as { [key: string]: unknown }, 'app'), 'app');
-  }
-
-  /**
-   * Checks a parsed config document (`apiVersion`, `kind` and the settings).
-   * @internal
-   */
-  public static _fromDocument(doc: unknown, source: string): SecureMeshConfig {
-    return SecureMeshConfig.fromDocument(doc, source);
   }
 
   private static fromDocument(doc: unknown, source: string): SecureMeshConfig {
@@ -253,11 +235,6 @@ export class SecureMeshConfig {
     }
     return out;
   }
-}
-
-/** What to tell a user whose checks need a setting: the file key, the flag and the plugin property. */
-export function howToSet(key: keyof SecureMeshSettings): string {
-  return `set ${key} in ${SecureMeshConfig.FILE_NAME} (or the flag ${OVERRIDES[key]}, or the validation plugin's property ${key})`;
 }
 
 /** A string as a YAML scalar: plain when YAML reads it back as the same string, else double-quoted. */

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { SecureMeshConfig, howToSet } from '../../src/config/secure-mesh-config';
+import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { MeshRoleSets } from '../../src/rbac/mesh-role-sets';
 import { RbacSubject } from '../../src/rbac/rbac-subject';
@@ -139,9 +139,5 @@ describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMat
     expect(file.differencesFrom(chart)).toEqual(['trustDomain: the file says "cluster.local", the blueprint "retail.example.com"']);
     expect(SecureMeshConfig.fromApp(chart).differencesFrom(chart)).toEqual([]);
     expect(SecureMeshConfig.fromSettings({}).differencesFrom(new Chart(Testing.app(), 'empty'))).toEqual([]);
-  });
-
-  test('howToSet names the file key, the flag and the plugin property', () => {
-    expect(howToSet('trustDomain')).toBe("set trustDomain in secure-mesh.yaml (or the flag --trust-domain, or the validation plugin's property trustDomain)");
   });
 });
