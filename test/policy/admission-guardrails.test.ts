@@ -267,6 +267,26 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [istio('security.istio.io', 'RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }] }] })],
     bad: [istio('security.istio.io', 'RequestAuthentication', 'spoof', { jwtRules: [{ issuer: 'https://issuer.example.com', outputClaimToHeaders: [{ header: 'X-Forwarded-For', claim: 'sub' }] }] })],
   },
+  'MESH-EGRESS-001': {
+    good: [istio('networking.istio.io', 'Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }), istio('networking.istio.io', 'Sidecar', 'default', {})],
+    bad: [istio('networking.istio.io', 'Sidecar', 'open', { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } })],
+  },
+  'MESH-INGRESS-001': {
+    good: [istio('networking.istio.io', 'Gateway', 'edge', {
+      servers: [
+        { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } },
+        { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'], tls: { httpsRedirect: true } },
+      ],
+    })],
+    bad: [
+      istio('networking.istio.io', 'Gateway', 'plaintext', { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'] }] }),
+      istio('networking.istio.io', 'Gateway', 'any-host', { servers: [{ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'c' } }] }),
+    ],
+  },
+  'MESH-INGRESS-002': {
+    good: [istio('networking.istio.io', 'VirtualService', 'named', { hosts: ['shop.example.com'], gateways: ['istio-system/edge'], http: [{ route: [{ destination: { host: 'web' } }] }] })],
+    bad: [istio('networking.istio.io', 'VirtualService', 'wildcard', { hosts: ['*'], gateways: ['istio-system/edge'], http: [{ route: [{ destination: { host: 'web' } }] }] })],
+  },
   'POD-PRIV-001': {
     good: [pod('plain')],
     bad: [pod('privileged', { containers: [container({ securityContext: { ...SC_OK, privileged: true } })] })],

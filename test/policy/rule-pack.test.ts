@@ -212,6 +212,22 @@ const HAND_MADE: RuleObject[] = [
   net('DestinationRule', 'subset-mutual', { host: '*.shop.svc.cluster.local', subsets: [{ name: 'v1', labels: { v: '1' }, trafficPolicy: { tls: { mode: 'MUTUAL' } } }] }),
   net('DestinationRule', 'external', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE' } } }),
   net('ServiceEntry', 'api', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'TLS' }], resolution: 'DNS' }),
+  // Sidecars.
+  net('Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, egress: [{ hosts: ['./*', 'istio-system/*'] }] }),
+  net('Sidecar', 'open-egress', { workloadSelector: { labels: { app: 'x' } }, outboundTrafficPolicy: { mode: 'ALLOW_ANY' } }),
+  // Gateways and the VirtualServices bound to them.
+  net('Gateway', 'https', {
+    selector: { istio: 'ingressgateway' },
+    servers: [
+      { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert', minProtocolVersion: 'TLSV1_2' } },
+      { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'], tls: { httpsRedirect: true } },
+    ],
+  }),
+  net('Gateway', 'plaintext', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
+  net('Gateway', 'tls-1-0', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'c', minProtocolVersion: 'TLSV1_0' } }] }),
+  net('VirtualService', 'edge-route', { hosts: ['shop.example.com'], gateways: ['istio-system/https'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
+  net('VirtualService', 'edge-wildcard', { hosts: ['*.com'], gateways: ['istio-system/plaintext'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
+  net('VirtualService', 'mesh-wildcard', { hosts: ['*'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
   // Kinds no admission rule matches.
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('cm'), data: { k: 'v' } },
 ];

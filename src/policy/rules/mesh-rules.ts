@@ -5,7 +5,10 @@ import { MESH_AUTHZ_004 } from './mesh-authz-004';
 import { MESH_AUTHZ_005 } from './mesh-authz-005';
 import { MESH_AUTHZ_006 } from './mesh-authz-006';
 import { MESH_DR_001 } from './mesh-dr-001';
+import { MESH_EGRESS_001 } from './mesh-egress-001';
 import { MESH_EXC_001 } from './mesh-exc-001';
+import { MESH_INGRESS_001 } from './mesh-ingress-001';
+import { MESH_INGRESS_002 } from './mesh-ingress-002';
 import { MESH_INJ_001 } from './mesh-inj-001';
 import { MESH_JWT_001 } from './mesh-jwt-001';
 import { MESH_MTLS_001 } from './mesh-mtls-001';
@@ -13,8 +16,9 @@ import { MESH_MTLS_002 } from './mesh-mtls-002';
 import { PolicyRule } from '../rule';
 
 /**
- * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, TOKEN-1): Istio security resources and sidecar
- * injection/bypass on workloads. One rule per file; ids are stable.
+ * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, TOKEN-1, EGRESS-1, INGRESS-1): Istio security
+ * resources, sidecar injection/bypass on workloads, Sidecar egress, gateways and their routes. One
+ * rule per file; ids are stable.
  */
 export const MESH_RULES: PolicyRule[] = [
   MESH_MTLS_001,
@@ -29,4 +33,7 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_INJ_001,
   MESH_EXC_001,
   MESH_JWT_001,
+  MESH_EGRESS_001,
+  MESH_INGRESS_001,
+  MESH_INGRESS_002,
 ];

@@ -23,7 +23,8 @@ describe('MESH_RULES table', () => {
   test('ids are the stable set, unique, in the table once', () => {
     expect(MESH_RULES.map((r) => r.id).sort()).toEqual([
       'MESH-AUTHZ-001', 'MESH-AUTHZ-002', 'MESH-AUTHZ-003', 'MESH-AUTHZ-004', 'MESH-AUTHZ-005', 'MESH-AUTHZ-006',
-      'MESH-DR-001', 'MESH-EXC-001', 'MESH-INJ-001', 'MESH-JWT-001', 'MESH-MTLS-001', 'MESH-MTLS-002',
+      'MESH-DR-001', 'MESH-EGRESS-001', 'MESH-EXC-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002', 'MESH-INJ-001', 'MESH-JWT-001',
+      'MESH-MTLS-001', 'MESH-MTLS-002',
     ]);
   });
 
@@ -186,6 +187,41 @@ const podObject = fc.oneof(
   }),
 );
 
+const sidecar = fc.record({
+  apiVersion: fc.constantFrom('networking.istio.io/v1', 'networking.istio.io/v1beta1'),
+  kind: fc.constant('Sidecar'),
+  metadata: fc.constant({ name: 's', namespace: 'shop' }),
+  spec: optionalRecord({
+    workloadSelector: fc.constant({ labels: { app: 'web' } }),
+    outboundTrafficPolicy: optionalRecord({ mode: fc.constantFrom('REGISTRY_ONLY', 'ALLOW_ANY') }),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const gatewayHost = fc.constantFrom('shop.example.com', '*', '*.example.com', 'ns/shop.example.com', './*', 'ns/*.example.com', '*/shop.example.com');
+const tlsVersion = fc.constantFrom('TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3');
+const gateway = fc.record({
+  apiVersion: fc.constant('networking.istio.io/v1'),
+  kind: fc.constant('Gateway'),
+  metadata: fc.constant({ name: 'g', namespace: 'istio-system' }),
+  spec: optionalRecord({
+    servers: list(fc.record({
+      port: fc.record({ number: fc.constantFrom(80, 443, 8080), name: fc.constant('p'), protocol: fc.constantFrom('HTTP', 'http', 'HTTPS', 'TLS', 'TCP', 'GRPC', 'HTTP2') }),
+      hosts: fc.array(gatewayHost, { minLength: 1, maxLength: 3 }),
+      tls: optionalRecord({ httpsRedirect: fc.boolean(), mode: fc.constantFrom('SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'), minProtocolVersion: tlsVersion, maxProtocolVersion: tlsVersion }),
+    }, { requiredKeys: ['port', 'hosts'] })),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const virtualService = fc.record({
+  apiVersion: fc.constant('networking.istio.io/v1'),
+  kind: fc.constant('VirtualService'),
+  metadata: fc.constant({ name: 'v', namespace: 'shop' }),
+  spec: optionalRecord({
+    hosts: list(fc.constantFrom('shop.example.com', '*', '*.example.com', 'reviews', '*.com')),
+    gateways: list(fc.constantFrom('mesh', 'istio-system/edge', 'edge')),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
 const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
   ['MESH-MTLS-002', peerAuthentication],
   ['MESH-AUTHZ-002', authorizationPolicy], ['MESH-AUTHZ-003', authorizationPolicy], ['MESH-AUTHZ-004', authorizationPolicy],
@@ -193,6 +229,9 @@ const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
   ['MESH-DR-001', destinationRule],
   ['MESH-INJ-001', podObject], ['MESH-EXC-001', podObject.filter((o) => (o as RuleObject).kind !== 'Namespace')],
   ['MESH-JWT-001', requestAuthentication],
+  ['MESH-EGRESS-001', sidecar],
+  ['MESH-INGRESS-001', gateway],
+  ['MESH-INGRESS-002', virtualService],
 ];
 
 describe('check() and admission CEL agree on random schema-valid objects', () => {
