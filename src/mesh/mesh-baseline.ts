@@ -9,6 +9,8 @@ import { Telemetry } from '../imports/telemetry.istio.io';
 import { NetworkPolicyIngressRule, networkPolicy } from '../network/network-policy';
 import { tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
+import { PolicyException } from '../policy/policy-exception';
+import { DRY_RUN_ANNOTATION } from '../policy/rules/mesh-authz-008';
 import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
 /** Marks MeshBaseline instances, also across copies of this library loaded side by side. */
@@ -203,6 +205,7 @@ export class MeshBaseline extends Construct implements IMesh {
   public readonly injectionLabels: { [key: string]: string };
   /** Labels that select the istiod pods in the control-plane namespace. */
   public readonly istiodPodLabels: { [key: string]: string };
+  private readonly allowNothing: AuthorizationPolicy;
 
   /**
    * Creates the mesh-wide baseline. Throws when the App already has a MeshBaseline or a prop is invalid.
@@ -256,7 +259,7 @@ export class MeshBaseline extends Construct implements IMesh {
 
     // AUTHZ-1: an ALLOW policy without rules matches nothing, so every request is denied unless
     // another policy allows it.
-    new AuthorizationPolicy(this, 'AllowNothing', {
+    this.allowNothing = new AuthorizationPolicy(this, 'AllowNothing', {
       metadata: { name: 'allow-nothing', namespace: this.rootNamespace },
       spec: {},
     });
@@ -306,6 +309,30 @@ export class MeshBaseline extends Construct implements IMesh {
       });
     }
     return rules;
+  }
+
+  /**
+   * Rolls the mesh-wide default deny out in dry-run, as Istio documents for a running cluster: the
+   * allow-nothing policy gets `istio.io/dry-run: "true"`, so Istio logs which requests it would
+   * deny (proxy logs, `istio_requests_total` with the dry-run labels) and enforces nothing.
+   *
+   * While it lasts, workloads that no ALLOW policy of their own selects accept every request:
+   * this is the mesh before default deny, made visible. It takes a PolicyException for
+   * MESH-AUTHZ-008 (owner, reason, expiry): after its expiry synthesis fails until this call is
+   * removed, so the phase cannot outlive its plan. Narrow the exception to
+   * `AuthorizationPolicy/<root namespace>/allow-nothing` with `objects`.
+   *
+   * @param exception the PolicyException that declares the rollout phase (it must relax MESH-AUTHZ-008)
+   */
+  public dryRunAllowNothing(exception: PolicyException): void {
+    if (!(exception instanceof PolicyException)) {
+      throw configError(this, 'dryRunAllowNothing.exception', 'a PolicyException is required', 'Declare the rollout with new PolicyException(...) for MESH-AUTHZ-008');
+    }
+    if (!exception.rules.includes('MESH-AUTHZ-008')) {
+      throw configError(this, 'dryRunAllowNothing.exception', `the exception at ${exception.node.path} does not relax MESH-AUTHZ-008 (it relaxes ${exception.rules.join(', ')})`,
+        'Add MESH-AUTHZ-008 to its rules, or declare an exception for this rollout');
+    }
+    this.allowNothing.metadata.addAnnotation(DRY_RUN_ANNOTATION, 'true');
   }
 }
 

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { MeshBaseline, MeshBaselineProps } from '../../src/mesh/mesh-baseline';
+import { PolicyException, PolicyExceptionProps } from '../../src/policy/policy-exception';
 import { findObject, ofKind, synthValidated } from '../helpers';
 
 function baseline(props: MeshBaselineProps = {}): any[] {
@@ -333,5 +334,49 @@ describe('MeshBaseline', () => {
     ])('accepts %s', (_name, props) => {
       expect(() => baseline(props)).not.toThrow();
     });
+  });
+});
+
+describe('MeshBaseline.dryRunAllowNothing: default deny rolled out as a declared, expiring phase (AUTHZ-1)', () => {
+  const rollout = (scope: Construct, over: Partial<PolicyExceptionProps> = {}) => new PolicyException(scope, 'default-deny-rollout', {
+    rules: ['MESH-AUTHZ-008'],
+    justification: 'Default deny is rolled out on the running cluster: dry-run results are reviewed before enforcing it.',
+    owner: 'platform-security@example.com',
+    expires: '2027-01-15',
+    objects: ['AuthorizationPolicy/istio-system/allow-nothing'],
+    ...over,
+  });
+
+  function withRollout(today: string) {
+    const app = Testing.app();
+    app.node.setContext(PolicyException.CLOCK_CONTEXT_KEY, today);
+    const chart = new Chart(app, 'test');
+    const mesh = new MeshBaseline(chart, 'mesh');
+    mesh.dryRunAllowNothing(rollout(mesh));
+    return chart;
+  }
+
+  test('the allow-nothing policy is annotated, covered by the exception, and the app synthesizes', () => {
+    const objects = synthValidated(withRollout('2026-12-05'));
+    expect(findObject(objects, 'AuthorizationPolicy', 'allow-nothing', 'istio-system').metadata.annotations).toEqual({
+      'istio.io/dry-run': 'true',
+      'secure-mesh.cdk8s.io/exceptions': 'MESH-AUTHZ-008@2027-01-15',
+    });
+  });
+
+  test('after the exception expires, synthesis fails: the phase cannot outlive its plan', () => {
+    expect(() => Testing.synth(withRollout('2027-01-16'))).toThrow(/default-deny-rollout/);
+  });
+
+  test('without the call, no policy is in dry-run', () => {
+    expect(findObject(baseline(), 'AuthorizationPolicy', 'allow-nothing', 'istio-system').metadata.annotations).toBeUndefined();
+  });
+
+  test('an exception for another rule is refused, naming the field and the fix', () => {
+    const chart = Testing.chart();
+    const mesh = new MeshBaseline(chart, 'mesh');
+    expect(() => mesh.dryRunAllowNothing(rollout(mesh, { rules: ['MESH-EXC-001'] })))
+      .toThrow(/\[test\/mesh\] dryRunAllowNothing\.exception: the exception at test\/mesh\/default-deny-rollout does not relax MESH-AUTHZ-008 .*Add MESH-AUTHZ-008/);
+    expect(() => mesh.dryRunAllowNothing(undefined as any)).toThrow(/dryRunAllowNothing\.exception: a PolicyException is required/);
   });
 });

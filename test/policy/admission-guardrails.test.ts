@@ -267,6 +267,10 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [istio('security.istio.io', 'RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }] }] })],
     bad: [istio('security.istio.io', 'RequestAuthentication', 'spoof', { jwtRules: [{ issuer: 'https://issuer.example.com', outputClaimToHeaders: [{ header: 'X-Forwarded-For', claim: 'sub' }] }] })],
   },
+  'MESH-AUTHZ-008': {
+    good: [authz('enforced', {}), { ...authz('explicitly-enforced', {}), metadata: { name: 'explicitly-enforced', namespace: 'shop', annotations: { 'istio.io/dry-run': 'false' } } }],
+    bad: [{ ...authz('dry-run', {}), metadata: { name: 'dry-run', namespace: 'shop', annotations: { 'istio.io/dry-run': 'true' } } }],
+  },
   'MESH-EGRESS-001': {
     good: [istio('networking.istio.io', 'Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }), istio('networking.istio.io', 'Sidecar', 'default', {})],
     bad: [istio('networking.istio.io', 'Sidecar', 'open', { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } })],

@@ -199,6 +199,9 @@ const HAND_MADE: RuleObject[] = [
   sec('AuthorizationPolicy', 'double-slash', { action: 'DENY', rules: [{ to: [{ operation: { notPaths: ['//api/*'] } }] }] }),
   sec('AuthorizationPolicy', 'custom', { action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{ to: [{ operation: { paths: ['/login'] } }] }] }),
   sec('AuthorizationPolicy', 'audit', { action: 'AUDIT', rules: [{ to: [{ operation: { paths: ['/audit'] } }] }] }, 'v1beta1'),
+  { ...sec('AuthorizationPolicy', 'dry-run', {}), metadata: meta('dry-run', { annotations: { 'istio.io/dry-run': 'true' } }) },
+  { ...sec('AuthorizationPolicy', 'not-dry-run', {}), metadata: meta('not-dry-run', { annotations: { 'istio.io/dry-run': 'false' } }) },
+  { ...sec('AuthorizationPolicy', 'everyone-everywhere', { rules: [{ from: [CALLER] }] }), metadata: { name: 'everyone-everywhere', namespace: 'istio-system' } },
   // RequestAuthentications.
   sec('RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks', outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }] }] }),
   sec('RequestAuthentication', 'authz-header', { jwtRules: [{ issuer: 'https://issuer.example.com', outputClaimToHeaders: [{ header: 'Authorization', claim: 'sub' }] }] }),

@@ -4,6 +4,8 @@ import { MESH_AUTHZ_003 } from './mesh-authz-003';
 import { MESH_AUTHZ_004 } from './mesh-authz-004';
 import { MESH_AUTHZ_005 } from './mesh-authz-005';
 import { MESH_AUTHZ_006 } from './mesh-authz-006';
+import { MESH_AUTHZ_007 } from './mesh-authz-007';
+import { MESH_AUTHZ_008 } from './mesh-authz-008';
 import { MESH_DR_001 } from './mesh-dr-001';
 import { MESH_EGRESS_001 } from './mesh-egress-001';
 import { MESH_EXC_001 } from './mesh-exc-001';
@@ -30,6 +32,8 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_AUTHZ_004,
   MESH_AUTHZ_005,
   MESH_AUTHZ_006,
+  MESH_AUTHZ_007,
+  MESH_AUTHZ_008,
   MESH_INJ_001,
   MESH_EXC_001,
   MESH_JWT_001,
