@@ -275,6 +275,15 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [istio('networking.istio.io', 'Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }), istio('networking.istio.io', 'Sidecar', 'default', {})],
     bad: [istio('networking.istio.io', 'Sidecar', 'open', { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } })],
   },
+  'MESH-EGRESS-002': {
+    good: [istio('networking.istio.io', 'ServiceEntry', 'api', { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', exportTo: ['.'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })],
+    bad: [istio('networking.istio.io', 'ServiceEntry', 'anything', { hosts: ['*.example.com'], location: 'MESH_EXTERNAL', resolution: 'NONE', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })],
+  },
+  'MESH-EXT-001': {
+    // Every EnvoyFilter and WasmPlugin is refused; only objects of other kinds pass the expression.
+    good: [istio('networking.istio.io', 'Sidecar', 'not-an-extension', {})],
+    bad: [istio('networking.istio.io', 'EnvoyFilter', 'patch', { configPatches: [] })],
+  },
   'MESH-INGRESS-001': {
     good: [istio('networking.istio.io', 'Gateway', 'edge', {
       servers: [

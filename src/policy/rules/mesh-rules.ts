@@ -8,7 +8,9 @@ import { MESH_AUTHZ_007 } from './mesh-authz-007';
 import { MESH_AUTHZ_008 } from './mesh-authz-008';
 import { MESH_DR_001 } from './mesh-dr-001';
 import { MESH_EGRESS_001 } from './mesh-egress-001';
+import { MESH_EGRESS_002 } from './mesh-egress-002';
 import { MESH_EXC_001 } from './mesh-exc-001';
+import { MESH_EXT_001 } from './mesh-ext-001';
 import { MESH_INGRESS_001 } from './mesh-ingress-001';
 import { MESH_INGRESS_002 } from './mesh-ingress-002';
 import { MESH_INJ_001 } from './mesh-inj-001';
@@ -38,6 +40,8 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_EXC_001,
   MESH_JWT_001,
   MESH_EGRESS_001,
+  MESH_EGRESS_002,
   MESH_INGRESS_001,
   MESH_INGRESS_002,
+  MESH_EXT_001,
 ];
