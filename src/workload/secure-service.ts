@@ -668,7 +668,7 @@ export class SecureService extends Construct implements ISecureService {
     if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(r.jwksUri)) {
       throw configError(this, 'requireJwt.jwksUri', `"${r.jwksUri}" is not an https URL`, 'Fetch signing keys over https only, e.g. "https://issuer.example.com/.well-known/jwks.json"');
     }
-    if (r.audiences.length === 0 || r.audiences.some((a) => !a)) {
+    if (!Array.isArray(r.audiences) || r.audiences.length === 0 || r.audiences.some((a) => !a)) {
       throw configError(this, 'requireJwt.audiences', 'at least one non-empty audience is required', 'Name the audience tokens for this service carry, so tokens minted for other services are rejected');
     }
   }

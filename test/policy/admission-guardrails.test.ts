@@ -275,6 +275,14 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [istio('networking.istio.io', 'Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }), istio('networking.istio.io', 'Sidecar', 'default', {})],
     bad: [istio('networking.istio.io', 'Sidecar', 'open', { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } })],
   },
+  'MESH-JWT-002': {
+    good: [istio('security.istio.io', 'RequestAuthentication', 'https', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks' }] })],
+    bad: [istio('security.istio.io', 'RequestAuthentication', 'inline', { jwtRules: [{ issuer: 'https://issuer.example.com', jwks: '{"keys":[]}' }] })],
+  },
+  'MESH-TEL-001': {
+    good: [{ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'logs', namespace: 'shop' }, spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] } }],
+    bad: [{ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'quiet', namespace: 'shop' }, spec: { accessLogging: [{ disabled: true }] } }],
+  },
   'MESH-EGRESS-002': {
     good: [istio('networking.istio.io', 'ServiceEntry', 'api', { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', exportTo: ['.'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })],
     bad: [istio('networking.istio.io', 'ServiceEntry', 'anything', { hosts: ['*.example.com'], location: 'MESH_EXTERNAL', resolution: 'NONE', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })],

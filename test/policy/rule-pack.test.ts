@@ -233,6 +233,11 @@ const HAND_MADE: RuleObject[] = [
   net('VirtualService', 'edge-route', { hosts: ['shop.example.com'], gateways: ['istio-system/https'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
   net('VirtualService', 'edge-wildcard', { hosts: ['*.com'], gateways: ['istio-system/plaintext'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
   net('VirtualService', 'mesh-wildcard', { hosts: ['*'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
+  // RequestAuthentication keys and Telemetry.
+  sec('RequestAuthentication', 'inline-keys', { jwtRules: [{ issuer: 'https://issuer.example.com', jwks: '{"keys":[]}' }] }),
+  sec('RequestAuthentication', 'http-keys', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'http://issuer.example.com/jwks' }] }),
+  { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: meta('logs'), spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] } },
+  { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: meta('no-logs'), spec: { accessLogging: [{ disabled: true }] } },
   // External ServiceEntries.
   net('ServiceEntry', 'wildcard', { hosts: ['*.example.com'], resolution: 'NONE' }),
   net('ServiceEntry', 'internal', { hosts: ['vm.corp.internal'], location: 'MESH_INTERNAL', resolution: 'STATIC', endpoints: [{ address: '10.0.0.1' }] }),

@@ -282,6 +282,8 @@ describe('SecureService', () => {
       const cart = svc('cart');
       expect(() => cart.requireJwt({ ...jwt, jwksUri: 'http://auth.acme.example/jwks' })).toThrow(/\[test\/cart\] requireJwt.jwksUri: "http:\/\/auth.acme.example\/jwks" is not an https URL/);
       expect(() => cart.requireJwt({ ...jwt, audiences: [] })).toThrow(/requireJwt.audiences: at least one non-empty audience/);
+      // From JavaScript (or another jsii language) the required field can be missing: still a clear error.
+      expect(() => cart.requireJwt({ ...jwt, audiences: undefined as any })).toThrow(/requireJwt.audiences: at least one non-empty audience/);
       expect(() => cart.requireJwt({ ...jwt, issuer: '' })).toThrow(/requireJwt.issuer/);
       cart.requireJwt(jwt);
       expect(() => cart.requireJwt(jwt)).toThrow(/already required/);

@@ -15,12 +15,14 @@ import { MESH_INGRESS_001 } from './mesh-ingress-001';
 import { MESH_INGRESS_002 } from './mesh-ingress-002';
 import { MESH_INJ_001 } from './mesh-inj-001';
 import { MESH_JWT_001 } from './mesh-jwt-001';
+import { MESH_JWT_002 } from './mesh-jwt-002';
 import { MESH_MTLS_001 } from './mesh-mtls-001';
 import { MESH_MTLS_002 } from './mesh-mtls-002';
+import { MESH_TEL_001 } from './mesh-tel-001';
 import { PolicyRule } from '../rule';
 
 /**
- * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, TOKEN-1, EGRESS-1, INGRESS-1): Istio security
+ * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, OPS-3, JWT-1, TOKEN-1, EGRESS-1, INGRESS-1): Istio security
  * resources, sidecar injection/bypass on workloads, Sidecar egress, gateways and their routes. One
  * rule per file; ids are stable.
  */
@@ -39,9 +41,11 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_INJ_001,
   MESH_EXC_001,
   MESH_JWT_001,
+  MESH_JWT_002,
   MESH_EGRESS_001,
   MESH_EGRESS_002,
   MESH_INGRESS_001,
   MESH_INGRESS_002,
   MESH_EXT_001,
+  MESH_TEL_001,
 ];

@@ -23,8 +23,8 @@ describe('MESH_RULES table', () => {
   test('ids are the stable set, unique, in the table once', () => {
     expect(MESH_RULES.map((r) => r.id).sort()).toEqual([
       'MESH-AUTHZ-001', 'MESH-AUTHZ-002', 'MESH-AUTHZ-003', 'MESH-AUTHZ-004', 'MESH-AUTHZ-005', 'MESH-AUTHZ-006', 'MESH-AUTHZ-007', 'MESH-AUTHZ-008',
-      'MESH-DR-001', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002', 'MESH-INJ-001', 'MESH-JWT-001',
-      'MESH-MTLS-001', 'MESH-MTLS-002',
+      'MESH-DR-001', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002', 'MESH-INJ-001', 'MESH-JWT-001', 'MESH-JWT-002',
+      'MESH-MTLS-001', 'MESH-MTLS-002', 'MESH-TEL-001',
     ]);
   });
 
@@ -247,6 +247,26 @@ const serviceEntry = fc.record({
   }, { requiredKeys: ['hosts'] }),
 }, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
 
+const jwksRequestAuthentication = fc.record({
+  apiVersion: fc.constant('security.istio.io/v1'),
+  kind: fc.constant('RequestAuthentication'),
+  metadata: fc.constant({ name: 'r', namespace: 'shop' }),
+  spec: optionalRecord({
+    jwtRules: list(fc.record({
+      issuer: fc.constant('https://i.example.com'),
+      jwksUri: fc.constantFrom('https://i.example.com/jwks', 'HTTPS://i.example.com/jwks', 'http://i.example.com/jwks', 'http://localhost:8080/keys'),
+      jwks: fc.constant('{"keys":[]}'),
+    }, { requiredKeys: ['issuer'] })),
+  }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
+const telemetry = fc.record({
+  apiVersion: fc.constant('telemetry.istio.io/v1'),
+  kind: fc.constant('Telemetry'),
+  metadata: fc.constant({ name: 't', namespace: 'shop' }),
+  spec: optionalRecord({ accessLogging: list(optionalRecord({ disabled: fc.boolean(), providers: fc.constant([{ name: 'envoy' }]) })) }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
 const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
   ['MESH-MTLS-002', peerAuthentication],
   ['MESH-AUTHZ-002', authorizationPolicy], ['MESH-AUTHZ-003', authorizationPolicy], ['MESH-AUTHZ-004', authorizationPolicy],
@@ -255,6 +275,8 @@ const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
   ['MESH-INJ-001', podObject], ['MESH-EXC-001', podObject.filter((o) => (o as RuleObject).kind !== 'Namespace')],
   ['MESH-JWT-001', requestAuthentication],
   ['MESH-AUTHZ-008', dryRunPolicy],
+  ['MESH-JWT-002', jwksRequestAuthentication],
+  ['MESH-TEL-001', telemetry],
   ['MESH-EGRESS-001', sidecar],
   ['MESH-EGRESS-002', serviceEntry],
   ['MESH-INGRESS-001', gateway],
