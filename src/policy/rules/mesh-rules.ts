@@ -14,6 +14,7 @@ import { MESH_EXT_001 } from './mesh-ext-001';
 import { MESH_INGRESS_001 } from './mesh-ingress-001';
 import { MESH_INGRESS_002 } from './mesh-ingress-002';
 import { MESH_INJ_001 } from './mesh-inj-001';
+import { MESH_INJ_002 } from './mesh-inj-002';
 import { MESH_JWT_001 } from './mesh-jwt-001';
 import { MESH_JWT_002 } from './mesh-jwt-002';
 import { MESH_MTLS_001 } from './mesh-mtls-001';
@@ -39,6 +40,7 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_AUTHZ_007,
   MESH_AUTHZ_008,
   MESH_INJ_001,
+  MESH_INJ_002,
   MESH_EXC_001,
   MESH_JWT_001,
   MESH_JWT_002,
