@@ -10,11 +10,12 @@ import { POD_HOST_001 } from './workload-host-namespaces';
 import { IMG_DIGEST_001 } from './workload-image-digest';
 import { POD_ESC_001 } from './workload-privilege-escalation';
 import { POD_PRIV_001 } from './workload-privileged';
+import { POD_SA_001 } from './workload-service-account';
 
 /**
- * The workload, RBAC and NetworkPolicy rules (POD-1, IMG-1, RBAC-1, NS-1, CA-1, AUTHZ-4,
- * NETPOL-1, OPS-1): pod hardening, image pinning, least-privilege RBAC, CA secret protection and
- * the L4 counterparts of mesh authorization.
+ * The workload, RBAC and NetworkPolicy rules (POD-1, IMG-1, RBAC-1, NS-1, CA-1, AUTHZ-2, AUTHZ-4,
+ * NETPOL-1, OPS-1): pod hardening, image pinning, one identity per workload, least-privilege
+ * RBAC, CA secret protection and the L4 counterparts of mesh authorization.
  */
 export const WORKLOAD_RULES: PolicyRule[] = [
   POD_PRIV_001,
@@ -28,4 +29,5 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   RBAC_CA_001,
   NET_L4_001,
   NET_L4_002,
+  POD_SA_001,
 ];
