@@ -65,7 +65,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('RBAC-CRB-001');
     expect(r.stdout).toContain('list.json:11');
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 objects, 8 errors, 4 warnings, 1 excepted');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 objects, 10 errors, 4 warnings, 1 excepted');
     // RBAC-CRB-001 depends on the operator groups, and none are configured: stderr says how to set them.
     expect(r.stderr).toMatch(/^note: no mesh admin or operator groups are configured \(settings: defaults\)[^\n]*\n$/);
   });
@@ -81,6 +81,8 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     fs.writeFileSync(path.join(dir, 'np.yaml'), [
       'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: shop}',
       'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:',
+      // Non-root under RuntimeDefault seccomp: only the POD-ESC-001 warning remains.
+      '      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}',
       '      containers:', '        - name: web', `          image: gcr.io/acme/web@sha256:${'a'.repeat(64)}`,
     ].join('\n'));
     const strict = await cli(['audit', dir, '--fail-on', 'warning']);
@@ -92,8 +94,8 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
 
   test('--format json and sarif keep stdout machine-readable; the summary goes to stderr', async () => {
     const json = await cli(['audit', BAD, '-f', 'json', '--today', '2026-01-01']);
-    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 8, excepted: 1, objects: 4, warnings: 4 });
-    expect(json.stderr).toMatch(/^4 objects, 8 errors, 4 warnings, 1 excepted\nnote: no mesh admin or operator groups/);
+    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 10, excepted: 1, objects: 4, warnings: 4 });
+    expect(json.stderr).toMatch(/^4 objects, 10 errors, 4 warnings, 1 excepted\nnote: no mesh admin or operator groups/);
     const sarif = await cli(['audit', BAD, '--format', 'sarif']);
     const log = JSON.parse(sarif.stdout);
     expect(log.version).toBe('2.1.0');
@@ -241,8 +243,8 @@ describe('the real executable', () => {
       cwd: REPO, encoding: 'utf-8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,
     });
     expect(child.status).toBe(1);
-    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 8, excepted: 1, objects: 4, warnings: 4 });
-    expect(child.stderr).toContain('4 objects, 8 errors, 4 warnings, 1 excepted');
+    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 10, excepted: 1, objects: 4, warnings: 4 });
+    expect(child.stderr).toContain('4 objects, 10 errors, 4 warnings, 1 excepted');
     const clean = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', GOOD], { cwd: REPO, encoding: 'utf-8', timeout: 60_000 });
     expect(clean.status).toBe(0);
   }, 120_000);

@@ -65,6 +65,8 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
     fs.writeFileSync(file, [
       'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: shop}',
       'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:',
+      // Non-root under RuntimeDefault seccomp: only the POD-ESC-001 warning remains.
+      '      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}',
       '      containers:', '        - name: web', `          image: gcr.io/acme/web@sha256:${'a'.repeat(64)}`,
     ].join('\n'));
     const lenient = context([file]);

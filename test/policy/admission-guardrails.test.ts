@@ -308,6 +308,17 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [istio('networking.istio.io', 'VirtualService', 'named', { hosts: ['shop.example.com'], gateways: ['istio-system/edge'], http: [{ route: [{ destination: { host: 'web' } }] }] })],
     bad: [istio('networking.istio.io', 'VirtualService', 'wildcard', { hosts: ['*'], gateways: ['istio-system/edge'], http: [{ route: [{ destination: { host: 'web' } }] }] })],
   },
+  'POD-ROOT-001': {
+    good: [pod('plain')],
+    bad: [
+      pod('root', { securityContext: {}, containers: [container({ securityContext: { ...SC_OK, runAsNonRoot: false } })] }),
+      pod('uid-0', { containers: [container({ securityContext: { ...SC_OK, runAsUser: 0 } })] }),
+    ],
+  },
+  'POD-SECCOMP-001': {
+    good: [pod('plain')],
+    bad: [pod('unconfined', { containers: [container({ securityContext: { ...SC_OK, seccompProfile: { type: 'Unconfined' } } })] })],
+  },
   'POD-PRIV-001': {
     good: [pod('plain')],
     bad: [pod('privileged', { containers: [container({ securityContext: { ...SC_OK, privileged: true } })] })],

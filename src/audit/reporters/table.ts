@@ -14,6 +14,9 @@ export interface TableOptions {
 }
 
 type Colors = ReturnType<typeof createColors>;
+
+/** Width of the Rule column: the longest rule id of the set, plus the cell padding (never truncated). */
+const RULE_WIDTH = Math.max(16, ...AUDIT_RULES.map((r) => r.id.length + 2));
 type Paint = (s: string) => string;
 type TableStyle = { head: string[]; border: string[]; compact: boolean };
 
@@ -34,7 +37,7 @@ export function renderTable(report: AuditReport, options: TableOptions = {}): st
   if (findings.length === 0) {
     out.push(c.green('No findings.'));
   } else {
-    const fixed = [16, 12, 28, 28];
+    const fixed = [RULE_WIDTH, 12, 28, 28];
     const rest = width - fixed.reduce((a, b) => a + b, 0) - fixed.length - 2;
     const table = new Table({ head: ['Rule', 'Severity', 'Object', 'Location', 'Finding'], colWidths: [...fixed, rest], style });
     findings.forEach((f, i) => {
@@ -57,8 +60,8 @@ export function renderTable(report: AuditReport, options: TableOptions = {}): st
 
 function fixTable(findings: readonly AuditFinding[], width: number, style: TableStyle, c: Colors): string {
   const found = new Set(findings.map((f) => f.ruleId));
-  const fixWidth = width - 16 - 3;
-  const table = new Table({ head: ['Rule', 'How to fix'], colWidths: [16, fixWidth], style });
+  const fixWidth = width - RULE_WIDTH - 3;
+  const table = new Table({ head: ['Rule', 'How to fix'], colWidths: [RULE_WIDTH, fixWidth], style });
   AUDIT_RULES.filter((r) => found.has(r.id)).forEach((rule, i) => {
     if (i > 0) table.push(['', '']);
     pushLines(table, [[rule.id, c.bold], [wrapText(`${rule.title} (${rule.practices.join(', ')}).\n${rule.fix}`, fixWidth - 2)]]);

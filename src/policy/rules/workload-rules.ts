@@ -10,6 +10,8 @@ import { POD_HOST_001 } from './workload-host-namespaces';
 import { IMG_DIGEST_001 } from './workload-image-digest';
 import { POD_ESC_001 } from './workload-privilege-escalation';
 import { POD_PRIV_001 } from './workload-privileged';
+import { POD_ROOT_001 } from './workload-run-as-non-root';
+import { POD_SECCOMP_001 } from './workload-seccomp';
 import { POD_SA_001 } from './workload-service-account';
 
 /**
@@ -22,6 +24,8 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   POD_CAP_001,
   POD_HOST_001,
   POD_ESC_001,
+  POD_ROOT_001,
+  POD_SECCOMP_001,
   IMG_DIGEST_001,
   RBAC_WILD_001,
   RBAC_ESC_001,

@@ -1,4 +1,5 @@
 import { BAD, GOOD, fixtureReport } from './fixture-report';
+import { AUDIT_RULES } from '../../../src/audit/audit';
 import { breakLines, renderTable } from '../../../src/audit/reporters/table';
 
 // eslint-disable-next-line no-control-regex
@@ -25,13 +26,23 @@ describe('table reporter', () => {
   });
 
   test('the summary line ends the report', () => {
-    expect(text.trimEnd().split('\n').pop()).toBe('4 objects, 8 errors, 4 warnings, 1 excepted');
+    expect(text.trimEnd().split('\n').pop()).toBe('4 objects, 10 errors, 4 warnings, 1 excepted');
     expect(renderTable(fixtureReport(GOOD))).toBe('No findings.\n6 objects, 0 errors, 0 warnings, 0 excepted\n');
   });
 
   test('nothing is truncated, and lines fit the width', () => {
     expect(text).not.toContain('…');
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(140);
+  });
+
+  test('the longest rule id of the set fits the Rule column, in both tables', () => {
+    const longest = [...AUDIT_RULES].sort((a, b) => b.id.length - a.id.length)[0];
+    const report = fixtureReport(BAD);
+    const renamed = { ...report, result: { ...report.result, findings: report.result.findings.map((f) => ({ ...f, ruleId: longest.id })) } };
+    const rendered = renderTable(renamed, { width: 140 });
+    expect(rendered).not.toContain('…');
+    expect(rendered.split('\n').filter((l) => l.includes(`│ ${longest.id} `)).length).toBeGreaterThan(1);
+    for (const line of rendered.split('\n')) expect(line.length).toBeLessThanOrEqual(140);
   });
 
   test('colour only when asked', () => {

@@ -34,7 +34,7 @@ const ZOO: RuleObject[] = [
 describe('WORKLOAD_RULES', () => {
   test('ids are stable, unique and well-formed; every rule names catalog practices and explains itself', () => {
     expect(WORKLOAD_RULES.map((r) => r.id)).toEqual([
-      'POD-PRIV-001', 'POD-CAP-001', 'POD-HOST-001', 'POD-ESC-001', 'IMG-DIGEST-001',
+      'POD-PRIV-001', 'POD-CAP-001', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'IMG-DIGEST-001',
       'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001', 'NET-L4-001', 'NET-L4-002', 'POD-SA-001',
     ]);
     for (const rule of WORKLOAD_RULES) {
@@ -55,7 +55,8 @@ describe('WORKLOAD_RULES', () => {
 
   test('which rules have an admission form', () => {
     expect(WORKLOAD_RULES.filter((r) => r.admission).map((r) => r.id)).toEqual([
-      'POD-PRIV-001', 'POD-CAP-001', 'POD-HOST-001', 'POD-ESC-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001',
+      'POD-PRIV-001', 'POD-CAP-001', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'IMG-DIGEST-001', 'RBAC-WILD-001',
+      'RBAC-ESC-001',
     ]);
     expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'NET-L4-001', 'NET-L4-002', 'POD-SA-001']);
   });
