@@ -319,6 +319,14 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [pod('plain')],
     bad: [pod('unconfined', { containers: [container({ securityContext: { ...SC_OK, seccompProfile: { type: 'Unconfined' } } })] })],
   },
+  'POD-HOSTPATH-001': {
+    good: [pod('plain', { volumes: [{ name: 'tmp', emptyDir: {} }] })],
+    bad: [pod('docker-socket', { volumes: [{ name: 'sock', hostPath: { path: '/var/run/docker.sock' } }] })],
+  },
+  'POD-HOSTPORT-001': {
+    good: [pod('plain', { containers: [container({ ports: [{ containerPort: 8080 }, { containerPort: 9090, hostPort: 0 }] })] })],
+    bad: [pod('node-port', { containers: [container({ ports: [{ containerPort: 8080, hostPort: 80 }] })] })],
+  },
   'POD-PRIV-001': {
     good: [pod('plain')],
     bad: [pod('privileged', { containers: [container({ securityContext: { ...SC_OK, privileged: true } })] })],

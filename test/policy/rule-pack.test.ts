@@ -135,6 +135,8 @@ const HAND_MADE: RuleObject[] = [
   podOf('privileged', { containers: [container({ securityContext: { ...SC_OK, privileged: true } })] }),
   podOf('net-raw', { initContainers: [container({ name: 'init', securityContext: { ...SC_OK, capabilities: { drop: ['ALL'], add: ['cap_net_raw'] } } })] }),
   podOf('host', { hostNetwork: true, hostIPC: true }),
+  podOf('host-path', { volumes: [{ name: 'sock', hostPath: { path: '/run/containerd/containerd.sock' } }, { name: 'tmp', emptyDir: {} }] }),
+  podOf('host-port', { containers: [container({ ports: [{ containerPort: 8080, hostPort: 8080 }] })] }),
   podOf('root', { containers: [container({ securityContext: { capabilities: { drop: ['ALL'] } } })] }),
   podOf('pod-level-sc', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container({ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['all'] } } })] }),
   podOf('latest', { containers: [container({ image: 'nginx:latest' })] }),

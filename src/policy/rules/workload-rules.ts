@@ -7,6 +7,8 @@ import { RBAC_ESC_001 } from './rbac-escalation-verbs';
 import { RBAC_WILD_001 } from './rbac-wildcard';
 import { POD_CAP_001 } from './workload-capabilities';
 import { POD_HOST_001 } from './workload-host-namespaces';
+import { POD_HOSTPATH_001 } from './workload-host-path';
+import { POD_HOSTPORT_001 } from './workload-host-ports';
 import { IMG_DIGEST_001 } from './workload-image-digest';
 import { POD_ESC_001 } from './workload-privilege-escalation';
 import { POD_PRIV_001 } from './workload-privileged';
@@ -26,6 +28,8 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   POD_ESC_001,
   POD_ROOT_001,
   POD_SECCOMP_001,
+  POD_HOSTPATH_001,
+  POD_HOSTPORT_001,
   IMG_DIGEST_001,
   RBAC_WILD_001,
   RBAC_ESC_001,
