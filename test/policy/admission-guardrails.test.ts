@@ -232,6 +232,10 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
       istio('networking.istio.io', 'DestinationRule', 'subset', { host: 'cart.shop.svc.cluster.local', subsets: [{ name: 'v1', trafficPolicy: { tls: { mode: 'SIMPLE' } } }] }),
     ],
   },
+  'MESH-DR-002': {
+    good: [istio('networking.istio.io', 'DestinationRule', 'verified', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', credentialName: 'api-ca' } } })],
+    bad: [istio('networking.istio.io', 'DestinationRule', 'unverified', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', insecureSkipVerify: true } } })],
+  },
   'MESH-AUTHZ-002': {
     good: [authz('positive', { rules: [{ from: [CALLER], to: [{ operation: { paths: ['/api/*'] } }] }] })],
     bad: [authz('negative', { rules: [{ from: [CALLER], to: [{ operation: { notPaths: ['/admin'] } }] }] })],

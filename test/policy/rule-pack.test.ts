@@ -218,6 +218,7 @@ const HAND_MADE: RuleObject[] = [
   net('DestinationRule', 'port-simple', { host: 'cart', trafficPolicy: { portLevelSettings: [{ port: { number: 9080 }, tls: { mode: 'SIMPLE' } }] } }),
   net('DestinationRule', 'subset-mutual', { host: '*.shop.svc.cluster.local', subsets: [{ name: 'v1', labels: { v: '1' }, trafficPolicy: { tls: { mode: 'MUTUAL' } } }] }),
   net('DestinationRule', 'external', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE' } } }),
+  net('DestinationRule', 'unverified', { host: 'api.example.com', trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', insecureSkipVerify: true } }] } }),
   net('ServiceEntry', 'api', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'TLS' }], resolution: 'DNS' }),
   // Sidecars.
   net('Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' }, egress: [{ hosts: ['./*', 'istio-system/*'] }] }),

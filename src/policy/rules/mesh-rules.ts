@@ -7,6 +7,7 @@ import { MESH_AUTHZ_006 } from './mesh-authz-006';
 import { MESH_AUTHZ_007 } from './mesh-authz-007';
 import { MESH_AUTHZ_008 } from './mesh-authz-008';
 import { MESH_DR_001 } from './mesh-dr-001';
+import { MESH_DR_002 } from './mesh-dr-002';
 import { MESH_EGRESS_001 } from './mesh-egress-001';
 import { MESH_EGRESS_002 } from './mesh-egress-002';
 import { MESH_EXC_001 } from './mesh-exc-001';
@@ -31,6 +32,7 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_MTLS_001,
   MESH_MTLS_002,
   MESH_DR_001,
+  MESH_DR_002,
   MESH_AUTHZ_001,
   MESH_AUTHZ_002,
   MESH_AUTHZ_003,

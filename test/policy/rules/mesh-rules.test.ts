@@ -23,7 +23,7 @@ describe('MESH_RULES table', () => {
   test('ids are the stable set, unique, in the table once', () => {
     expect(MESH_RULES.map((r) => r.id).sort()).toEqual([
       'MESH-AUTHZ-001', 'MESH-AUTHZ-002', 'MESH-AUTHZ-003', 'MESH-AUTHZ-004', 'MESH-AUTHZ-005', 'MESH-AUTHZ-006', 'MESH-AUTHZ-007', 'MESH-AUTHZ-008',
-      'MESH-DR-001', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002', 'MESH-INJ-001', 'MESH-INJ-002', 'MESH-JWT-001', 'MESH-JWT-002',
+      'MESH-DR-001', 'MESH-DR-002', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002', 'MESH-INJ-001', 'MESH-INJ-002', 'MESH-JWT-001', 'MESH-JWT-002',
       'MESH-MTLS-001', 'MESH-MTLS-002', 'MESH-TEL-001',
     ]);
   });
@@ -267,11 +267,23 @@ const telemetry = fc.record({
   spec: optionalRecord({ accessLogging: list(optionalRecord({ disabled: fc.boolean(), providers: fc.constant([{ name: 'envoy' }]) })) }),
 }, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
 
+const skipPolicy = optionalRecord({
+  tls: optionalRecord({ mode: fc.constantFrom('SIMPLE', 'MUTUAL'), insecureSkipVerify: fc.boolean() }),
+  portLevelSettings: list(fc.record({ port: fc.record({ number: fc.constantFrom(443) }), tls: optionalRecord({ insecureSkipVerify: fc.boolean() }) }, { requiredKeys: ['port'] })),
+});
+const originatingRule = fc.record({
+  apiVersion: fc.constant('networking.istio.io/v1'),
+  kind: fc.constant('DestinationRule'),
+  metadata: fc.constant({ name: 'd', namespace: 'shop' }),
+  spec: fc.record({ host: fc.constant('api.example.com'), trafficPolicy: skipPolicy, subsets: list(fc.record({ name: fc.constant('v1'), trafficPolicy: skipPolicy }, { requiredKeys: ['name'] })) }, { requiredKeys: ['host'] }),
+}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
 const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
   ['MESH-MTLS-002', peerAuthentication],
   ['MESH-AUTHZ-002', authorizationPolicy], ['MESH-AUTHZ-003', authorizationPolicy], ['MESH-AUTHZ-004', authorizationPolicy],
   ['MESH-AUTHZ-005', authorizationPolicy], ['MESH-AUTHZ-006', authorizationPolicy],
   ['MESH-DR-001', destinationRule],
+  ['MESH-DR-002', originatingRule],
   ['MESH-INJ-001', podObject], ['MESH-EXC-001', podObject.filter((o) => (o as RuleObject).kind !== 'Namespace')],
   ['MESH-JWT-001', requestAuthentication],
   ['MESH-AUTHZ-008', dryRunPolicy],
