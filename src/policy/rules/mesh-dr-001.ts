@@ -1,5 +1,5 @@
 import { PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
-import { JsonMap, NETWORKING_GROUP, asList, asMap, asString, celEach, celHas, isSet, specOf, stringItems } from './mesh-shared';
+import { NETWORKING_GROUP, asString, celEachDestinationRuleTls, celHas, destinationRuleTls, isSet, specOf, stringItems } from './mesh-shared';
 
 /**
  * Whether a host is in-mesh by its name alone: a short name (no dot, resolved in the
@@ -33,23 +33,6 @@ export function isExternalHost(host: string, context: RuleContext): boolean {
   });
 }
 
-/** The TLS settings of a traffic policy (top level and per port), with paths and ports. */
-function tlsSettings(policy: JsonMap | undefined, path: string): { readonly tls: JsonMap; readonly path: string; readonly port?: number }[] {
-  if (!policy) return [];
-  const found: { tls: JsonMap; path: string; port?: number }[] = [];
-  const tls = asMap(policy.tls);
-  if (tls) found.push({ tls, path: `${path}.tls` });
-  asList(policy.portLevelSettings).forEach((s, i) => {
-    const setting = asMap(s);
-    const portTls = asMap(setting?.tls);
-    if (!portTls) return;
-    const number = asMap(setting?.port)?.number;
-    const port = typeof number === 'number' && Number.isInteger(number) ? number : undefined;
-    found.push({ tls: portTls, path: `${path}.portLevelSettings[${i}].tls`, ...(port !== undefined ? { port } : {}) });
-  });
-  return found;
-}
-
 /**
  * MESH-DR-001 (MTLS-1): DestinationRules for in-mesh hosts keep mesh mTLS (ISTIO_MUTUAL).
  *
@@ -78,12 +61,8 @@ export const MESH_DR_001: PolicyRule = {
     const spec = specOf(object);
     const host = asString(spec.host);
     if (host === undefined || isExternalHost(host, context)) return [];
-    const settings = [
-      ...tlsSettings(asMap(spec.trafficPolicy), 'spec.trafficPolicy'),
-      ...asList(spec.subsets).flatMap((s, i) => tlsSettings(asMap(asMap(s)?.trafficPolicy), `spec.subsets[${i}].trafficPolicy`)),
-    ];
     const violations: RuleViolation[] = [];
-    for (const { tls, path, port } of settings) {
+    for (const { tls, path, port } of destinationRuleTls(spec)) {
       if (tls.mode === 'ISTIO_MUTUAL') continue;
       const mode = isSet(tls.mode) ? JSON.stringify(tls.mode) : 'unset (DISABLE)';
       violations.push({
@@ -103,13 +82,7 @@ export const MESH_DR_001: PolicyRule = {
   admission: {
     resources: [{ apiGroups: [NETWORKING_GROUP], apiVersions: ['*'], resources: ['destinationrules'] }],
     expression: `!${celHas('object.spec.host')} || (object.spec.host.contains('.') && !object.spec.host.lowerAscii().endsWith('.svc.cluster.local'))`
-      + ` || (${policyOk('object.spec.trafficPolicy')} && ${celEach('object.spec.subsets', 's', policyOk('s.trafficPolicy'))})`,
+      + ` || ${celEachDestinationRuleTls((tls) => `(!${celHas(tls)} || (has(${tls}.mode) && ${tls}.mode == 'ISTIO_MUTUAL'))`)}`,
     message: 'MESH-DR-001 (MTLS-1): a DestinationRule for an in-mesh host (short name or *.svc.cluster.local) must use tls.mode ISTIO_MUTUAL or leave tls unset, at top level, per port and in subsets',
   },
 };
-
-/** CEL: the traffic policy at `path` (absent = fine) keeps ISTIO_MUTUAL at top level and per port. */
-function policyOk(path: string): string {
-  const tlsOk = (tls: string) => `(!${celHas(tls)} || (has(${tls}.mode) && ${tls}.mode == 'ISTIO_MUTUAL'))`;
-  return `(!${celHas(path)} || (${tlsOk(`${path}.tls`)} && ${celEach(`${path}.portLevelSettings`, 'p', tlsOk('p.tls'))}))`;
-}

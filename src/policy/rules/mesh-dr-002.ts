@@ -1,16 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
-import { JsonMap, NETWORKING_GROUP, asList, asMap, celEach, celHas, specOf } from './mesh-shared';
-
-/** The TLS settings of a traffic policy (top level and per port) that skip server verification, with their paths. */
-function skipping(policy: JsonMap | undefined, path: string): string[] {
-  if (!policy) return [];
-  const out: string[] = [];
-  if (asMap(policy.tls)?.insecureSkipVerify === true) out.push(`${path}.tls.insecureSkipVerify`);
-  asList(policy.portLevelSettings).forEach((s, i) => {
-    if (asMap(asMap(s)?.tls)?.insecureSkipVerify === true) out.push(`${path}.portLevelSettings[${i}].tls.insecureSkipVerify`);
-  });
-  return out;
-}
+import { NETWORKING_GROUP, celEachDestinationRuleTls, celHas, destinationRuleTls, specOf } from './mesh-shared';
 
 /**
  * MESH-DR-002 (EGRESS-1): TLS originated by a proxy verifies the server.
@@ -36,22 +25,17 @@ export const MESH_DR_002: PolicyRule = {
     + 'httpsOriginated does this). A server with a broken certificate needs a PolicyException with an owner and an expiry.',
   check(object) {
     if (!isKind(object, NETWORKING_GROUP, 'DestinationRule')) return [];
-    const spec = specOf(object);
-    const paths = [
-      ...skipping(asMap(spec.trafficPolicy), 'spec.trafficPolicy'),
-      ...asList(spec.subsets).flatMap((s, i) => skipping(asMap(asMap(s)?.trafficPolicy), `spec.subsets[${i}].trafficPolicy`)),
-    ];
-    return paths.map((path): RuleViolation => ({ path, message: 'insecureSkipVerify is true: the proxy accepts any server certificate for this host' }));
+    return destinationRuleTls(specOf(object))
+      .filter(({ tls }) => tls.insecureSkipVerify === true)
+      .map(({ path, port }): RuleViolation => ({
+        path: `${path}.insecureSkipVerify`,
+        message: 'insecureSkipVerify is true: the proxy accepts any server certificate for this host',
+        ...(port !== undefined ? { port } : {}),
+      }));
   },
   admission: {
     resources: [{ apiGroups: [NETWORKING_GROUP], apiVersions: ['*'], resources: ['destinationrules'] }],
-    expression: `${policyOk('object.spec.trafficPolicy')} && ${celEach('object.spec.subsets', 's', policyOk('s.trafficPolicy'))}`,
+    expression: celEachDestinationRuleTls((tls) => `(!${celHas(`${tls}.insecureSkipVerify`)} || ${tls}.insecureSkipVerify != true)`),
     message: 'MESH-DR-002 (EGRESS-1): a DestinationRule must not set tls.insecureSkipVerify: true (top level, per port or in subsets)',
   },
 };
-
-/** CEL: the traffic policy at `path` (absent = fine) does not skip verification, at top level or per port. */
-function policyOk(path: string): string {
-  const tlsOk = (tls: string) => `(!${celHas(`${tls}.insecureSkipVerify`)} || ${tls}.insecureSkipVerify != true)`;
-  return `(!${celHas(path)} || (${tlsOk(`${path}.tls`)} && ${celEach(`${path}.portLevelSettings`, 'p', tlsOk('p.tls'))}))`;
-}

@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
-import { SECURITY_GROUP, asList, asMap, celEach, celStrings, specOf } from './mesh-shared';
+import { SECURITY_GROUP, asList, asMap, celEach, celStrings, jwtRulesOf } from './mesh-shared';
 
 /** Header names a JWT claim must never be written to (lower case). */
 export const PROTECTED_HEADERS = [
@@ -42,9 +42,7 @@ export const MESH_JWT_001: PolicyRule = {
   check(object) {
     if (!isKind(object, SECURITY_GROUP, 'RequestAuthentication')) return [];
     const violations: RuleViolation[] = [];
-    asList(specOf(object).jwtRules).forEach((r, i) => {
-      const rule = asMap(r);
-      if (!rule) return;
+    for (const { rule, index: i } of jwtRulesOf(object)) {
       asList(rule.outputClaimToHeaders).forEach((o, j) => {
         const mapping = asMap(o);
         const header = mapping?.header;
@@ -62,7 +60,7 @@ export const MESH_JWT_001: PolicyRule = {
           message: `outputPayloadToHeader writes the JWT payload into the protected header "${rule.outputPayloadToHeader}"`,
         });
       }
-    });
+    }
     return violations;
   },
   admission: {

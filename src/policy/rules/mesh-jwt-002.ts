@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
-import { SECURITY_GROUP, asList, asMap, asString, celEach, isSet, specOf } from './mesh-shared';
+import { SECURITY_GROUP, asString, celEach, isSet, jwtRulesOf } from './mesh-shared';
 
 /**
  * MESH-JWT-002 (JWT-1): RequestAuthentication verifies tokens against keys fetched over https.
@@ -25,9 +25,7 @@ export const MESH_JWT_002: PolicyRule = {
   check(object) {
     if (!isKind(object, SECURITY_GROUP, 'RequestAuthentication')) return [];
     const violations: RuleViolation[] = [];
-    asList(specOf(object).jwtRules).forEach((r, i) => {
-      const rule = asMap(r);
-      if (!rule) return;
+    for (const { rule, index: i } of jwtRulesOf(object)) {
       if (isSet(rule.jwks)) {
         violations.push({ path: `spec.jwtRules[${i}].jwks`, message: `jwtRules[${i}] (issuer ${asString(rule.issuer) ?? '?'}) carries inline jwks: the keys are never rotated or revoked` });
       }
@@ -35,7 +33,7 @@ export const MESH_JWT_002: PolicyRule = {
       if (uri !== undefined && !/^https:\/\//i.test(uri)) {
         violations.push({ path: `spec.jwtRules[${i}].jwksUri`, message: `jwksUri "${uri}" is not https: the signing keys can be substituted in transit` });
       }
-    });
+    }
     return violations;
   },
   admission: {

@@ -207,3 +207,51 @@ export function celMetaEntry(mapPath: string, key: string, valueTest: (v: string
   const v = `${mapPath}[${celString(key)}]`;
   return `(${guarded ? '' : `${celHas(mapPath)} && `}${celString(key)} in ${mapPath} && ${valueTest(v)})`;
 }
+
+/** One `tls` block of a DestinationRule (top level, per port, in subsets) with its path and port. */
+export interface DestinationRuleTls {
+  readonly tls: JsonMap;
+  /** Path of the `tls` block, e.g. `spec.subsets[0].trafficPolicy.portLevelSettings[1].tls`. */
+  readonly path: string;
+  readonly port?: number;
+}
+
+function trafficPolicyTls(policy: JsonMap | undefined, path: string): DestinationRuleTls[] {
+  if (!policy) return [];
+  const found: DestinationRuleTls[] = [];
+  const tls = asMap(policy.tls);
+  if (tls) found.push({ tls, path: `${path}.tls` });
+  asList(policy.portLevelSettings).forEach((s, i) => {
+    const setting = asMap(s);
+    const portTls = asMap(setting?.tls);
+    if (!portTls) return;
+    const number = asMap(setting?.port)?.number;
+    const port = typeof number === 'number' && Number.isInteger(number) ? number : undefined;
+    found.push({ tls: portTls, path: `${path}.portLevelSettings[${i}].tls`, ...(port !== undefined ? { port } : {}) });
+  });
+  return found;
+}
+
+/** Every `tls` block of a DestinationRule spec: top-level traffic policy, per port, and in subsets. */
+export function destinationRuleTls(spec: JsonMap): DestinationRuleTls[] {
+  return [
+    ...trafficPolicyTls(asMap(spec.trafficPolicy), 'spec.trafficPolicy'),
+    ...asList(spec.subsets).flatMap((s, i) => trafficPolicyTls(asMap(asMap(s)?.trafficPolicy), `spec.subsets[${i}].trafficPolicy`)),
+  ];
+}
+
+/** CEL: `tlsOk` (over a `tls` block expression) holds for every tls block of the DestinationRule `object` (absent = fine). */
+export function celEachDestinationRuleTls(tlsOk: (tls: string) => string): string {
+  const policyOk = (path: string) => `(!${celHas(path)} || (${tlsOk(`${path}.tls`)} && ${celEach(`${path}.portLevelSettings`, 'p', tlsOk('p.tls'))}))`;
+  return `(${policyOk('object.spec.trafficPolicy')} && ${celEach('object.spec.subsets', 's', policyOk('s.trafficPolicy'))})`;
+}
+
+/** The `jwtRules` entries of a RequestAuthentication that are objects, with their index. */
+export function jwtRulesOf(object: RuleObject): { readonly rule: JsonMap; readonly index: number }[] {
+  const out: { rule: JsonMap; index: number }[] = [];
+  asList(specOf(object).jwtRules).forEach((r, index) => {
+    const rule = asMap(r);
+    if (rule) out.push({ rule, index });
+  });
+  return out;
+}
