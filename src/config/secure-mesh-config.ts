@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { IConstruct } from 'constructs';
+import { ENFORCEMENT_ID } from '../policy/enforcement-id';
 
 /**
  * The mesh settings the checks trust (OPS-1, RBAC-1, MTLS-1): the SPIFFE trust domain behind
@@ -293,8 +294,6 @@ interface DeclaredMesh {
   readonly operatorGroups: string[];
 }
 
-/** The id PolicyEnforcement has at the root of every app that uses a library construct. */
-const ENFORCEMENT_ID = 'cdk8s-secure-mesh-policy';
 
 function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups: SecureMeshSettings } {
   const enforcement = scope.node.root.node.tryFindChild(ENFORCEMENT_ID) as { _declaredMesh?: () => DeclaredMesh } | undefined;

@@ -3,6 +3,9 @@ import { IConstruct } from 'constructs';
 import { assertNoProblems } from './errors';
 import { checkDns1123Label } from '../validation/kubernetes-names';
 
+/** The namespaces Kubernetes itself runs, where no mesh workload belongs. */
+export const KUBERNETES_SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+
 /**
  * A stable, readable, DNS-1123-label name for a generated object: the parts joined with `-`.
  * Names longer than `maxLength` keep a readable prefix and end with an 8-character hash of the

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { writeConstructPaths } from './construct-paths';
+import { ENFORCEMENT_ID } from './enforcement-id';
 import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
 import { HandOffBatch } from './render-handoff';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from './rule';
@@ -62,7 +63,6 @@ interface Located {
   readonly rule: PolicyRule;
 }
 
-const ENFORCEMENT_ID = 'cdk8s-secure-mesh-policy';
 
 /** Context key naming the config file synthesis compares with the blueprint (default: ./secure-mesh.yaml). */
 const CONFIG_CONTEXT_KEY = 'cdk8s-secure-mesh:config';

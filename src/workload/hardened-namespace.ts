@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';
-import { assertDnsLabel } from '../core/names';
+import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel } from '../core/names';
 import { claimKey } from '../core/registry';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
@@ -15,7 +15,6 @@ import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
 import { RbacSubject } from '../rbac/rbac-subject';
 
 /** Kubernetes namespaces that belong to the cluster itself and never host app workloads. */
-const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Props of a HardenedNamespace. */
 export interface HardenedNamespaceProps {
@@ -198,7 +197,7 @@ export class HardenedNamespace extends Construct {
   }
 
   private checkNotReserved(): void {
-    const reserved = [...SYSTEM_NAMESPACES, this.mesh.rootNamespace, this.mesh.controlPlaneNamespace];
+    const reserved = [...KUBERNETES_SYSTEM_NAMESPACES, this.mesh.rootNamespace, this.mesh.controlPlaneNamespace];
     if (reserved.includes(this.name)) {
       throw configError(this, 'name', `"${this.name}" is a reserved namespace (Kubernetes system or mesh control plane)`,
         'Run applications in a namespace of their own, e.g. the team or app name');

@@ -1,8 +1,7 @@
 import { PolicyRule, RuleSeverity, isKind, kindKey } from '../rule';
 import { asMap, asString } from './mesh-shared';
+import { KUBERNETES_SYSTEM_NAMESPACES } from '../../core/names';
 
-/** Namespaces Kubernetes itself runs, where no mesh workload belongs. */
-export const KUBERNETES_SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
  * MESH-INJ-002 (EXC-1, OPS-1): every namespace takes part in the mesh: sidecar injection
