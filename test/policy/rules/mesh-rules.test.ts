@@ -79,6 +79,10 @@ const pathValue = fc.constantFrom('/api/*', '/admin', '*', '*.png', '/a/../b', '
 const list = <T>(a: fc.Arbitrary<T>) => fc.array(a, { maxLength: 3 });
 const optionalRecord = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(model, { requiredKeys: [] });
 
+/** A generated manifest: apiVersion, kind and metadata always, `spec` sometimes. */
+const manifest = (apiVersion: fc.Arbitrary<string>, kind: string, metadata: object, spec: fc.Arbitrary<unknown>) => fc.record(
+  { apiVersion, kind: fc.constant(kind), metadata: fc.constant(metadata), spec }, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+
 const source = optionalRecord({
   principals: list(principal),
   notPrincipals: list(principal),
@@ -108,57 +112,37 @@ const condition = fc.record({
   values: list(principal),
   notValues: list(principal),
 }, { requiredKeys: ['key'] });
-const authorizationPolicy = fc.record({
-  apiVersion: fc.constant('security.istio.io/v1'),
-  kind: fc.constant('AuthorizationPolicy'),
-  metadata: fc.constant({ name: 'p', namespace: 'shop' }),
-  spec: optionalRecord({
-    action: fc.constantFrom('ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
-    rules: list(optionalRecord({ from: list(optionalRecord({ source })), to: list(optionalRecord({ operation })), when: list(condition) })),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const authorizationPolicy = manifest(fc.constant('security.istio.io/v1'), 'AuthorizationPolicy', { name: 'p', namespace: 'shop' }, optionalRecord({
+  action: fc.constantFrom('ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
+  rules: list(optionalRecord({ from: list(optionalRecord({ source })), to: list(optionalRecord({ operation })), when: list(condition) })),
+}));
 
 const mode = fc.constantFrom('STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET');
-const peerAuthentication = fc.record({
-  apiVersion: fc.constant('security.istio.io/v1'),
-  kind: fc.constant('PeerAuthentication'),
-  metadata: fc.constant({ name: 'p', namespace: 'shop' }),
-  spec: optionalRecord({
-    mtls: optionalRecord({ mode }),
-    portLevelMtls: fc.dictionary(fc.constantFrom('80', '8080', '9090'), optionalRecord({ mode })),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const peerAuthentication = manifest(fc.constant('security.istio.io/v1'), 'PeerAuthentication', { name: 'p', namespace: 'shop' }, optionalRecord({
+  mtls: optionalRecord({ mode }),
+  portLevelMtls: fc.dictionary(fc.constantFrom('80', '8080', '9090'), optionalRecord({ mode })),
+}));
 
 const header = fc.constantFrom('x-user', 'Authorization', ':authority', 'X-Forwarded-For', 'x-envoy-x', 'te', 'tenant', 'x-b3-spanid');
-const requestAuthentication = fc.record({
-  apiVersion: fc.constant('security.istio.io/v1'),
-  kind: fc.constant('RequestAuthentication'),
-  metadata: fc.constant({ name: 'r', namespace: 'shop' }),
-  spec: optionalRecord({
-    jwtRules: list(fc.record({
-      issuer: fc.constant('https://i.example.com'),
-      outputClaimToHeaders: list(fc.record({ header, claim: fc.constant('sub') }, { requiredKeys: ['claim'] })),
-      outputPayloadToHeader: header,
-    }, { requiredKeys: ['issuer'] })),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const requestAuthentication = manifest(fc.constant('security.istio.io/v1'), 'RequestAuthentication', { name: 'r', namespace: 'shop' }, optionalRecord({
+  jwtRules: list(fc.record({
+    issuer: fc.constant('https://i.example.com'),
+    outputClaimToHeaders: list(fc.record({ header, claim: fc.constant('sub') }, { requiredKeys: ['claim'] })),
+    outputPayloadToHeader: header,
+  }, { requiredKeys: ['issuer'] })),
+}));
 
 const tlsMode = fc.constantFrom('ISTIO_MUTUAL', 'DISABLE', 'SIMPLE', 'MUTUAL');
 const trafficPolicy = optionalRecord({
   tls: optionalRecord({ mode: tlsMode }),
   portLevelSettings: list(fc.record({ port: fc.record({ number: fc.constantFrom(80, 9080) }), tls: optionalRecord({ mode: tlsMode }) }, { requiredKeys: ['port'] })),
 });
-const destinationRule = fc.record({
-  apiVersion: fc.constant('networking.istio.io/v1'),
-  kind: fc.constant('DestinationRule'),
-  metadata: fc.constant({ name: 'd', namespace: 'shop' }),
-  spec: fc.record({
-    // Hosts in-mesh by name, or external and declared by the context's ServiceEntry: the two forms agree there.
-    host: fc.constantFrom('reviews', '*', 'reviews.shop.svc.cluster.local', '*.shop.svc.cluster.local', 'api.example.com'),
-    trafficPolicy,
-    subsets: list(fc.record({ name: fc.constant('v1'), trafficPolicy }, { requiredKeys: ['name'] })),
-  }, { requiredKeys: ['host'] }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const destinationRule = manifest(fc.constant('networking.istio.io/v1'), 'DestinationRule', { name: 'd', namespace: 'shop' }, fc.record({
+  // Hosts in-mesh by name, or external and declared by the context's ServiceEntry: the two forms agree there.
+  host: fc.constantFrom('reviews', '*', 'reviews.shop.svc.cluster.local', '*.shop.svc.cluster.local', 'api.example.com'),
+  trafficPolicy,
+  subsets: list(fc.record({ name: fc.constant('v1'), trafficPolicy }, { requiredKeys: ['name'] })),
+}, { requiredKeys: ['host'] }));
 
 const metaKey = fc.constantFrom(
   'sidecar.istio.io/inject', 'app', 'traffic.sidecar.istio.io/excludeInboundPorts', 'traffic.sidecar.istio.io/excludeOutboundPorts',
@@ -189,40 +173,25 @@ const podObject = fc.oneof(
   }),
 );
 
-const sidecar = fc.record({
-  apiVersion: fc.constantFrom('networking.istio.io/v1', 'networking.istio.io/v1beta1'),
-  kind: fc.constant('Sidecar'),
-  metadata: fc.constant({ name: 's', namespace: 'shop' }),
-  spec: optionalRecord({
-    workloadSelector: fc.constant({ labels: { app: 'web' } }),
-    outboundTrafficPolicy: optionalRecord({ mode: fc.constantFrom('REGISTRY_ONLY', 'ALLOW_ANY') }),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const sidecar = manifest(fc.constantFrom('networking.istio.io/v1', 'networking.istio.io/v1beta1'), 'Sidecar', { name: 's', namespace: 'shop' }, optionalRecord({
+  workloadSelector: fc.constant({ labels: { app: 'web' } }),
+  outboundTrafficPolicy: optionalRecord({ mode: fc.constantFrom('REGISTRY_ONLY', 'ALLOW_ANY') }),
+}));
 
 const gatewayHost = fc.constantFrom('shop.example.com', '*', '*.example.com', 'ns/shop.example.com', './*', 'ns/*.example.com', '*/shop.example.com');
 const tlsVersion = fc.constantFrom('TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3');
-const gateway = fc.record({
-  apiVersion: fc.constant('networking.istio.io/v1'),
-  kind: fc.constant('Gateway'),
-  metadata: fc.constant({ name: 'g', namespace: 'istio-system' }),
-  spec: optionalRecord({
-    servers: list(fc.record({
-      port: fc.record({ number: fc.constantFrom(80, 443, 8080), name: fc.constant('p'), protocol: fc.constantFrom('HTTP', 'http', 'HTTPS', 'TLS', 'TCP', 'GRPC', 'HTTP2') }),
-      hosts: fc.array(gatewayHost, { minLength: 1, maxLength: 3 }),
-      tls: optionalRecord({ httpsRedirect: fc.boolean(), mode: fc.constantFrom('SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'), minProtocolVersion: tlsVersion, maxProtocolVersion: tlsVersion }),
-    }, { requiredKeys: ['port', 'hosts'] })),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const gateway = manifest(fc.constant('networking.istio.io/v1'), 'Gateway', { name: 'g', namespace: 'istio-system' }, optionalRecord({
+  servers: list(fc.record({
+    port: fc.record({ number: fc.constantFrom(80, 443, 8080), name: fc.constant('p'), protocol: fc.constantFrom('HTTP', 'http', 'HTTPS', 'TLS', 'TCP', 'GRPC', 'HTTP2') }),
+    hosts: fc.array(gatewayHost, { minLength: 1, maxLength: 3 }),
+    tls: optionalRecord({ httpsRedirect: fc.boolean(), mode: fc.constantFrom('SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'), minProtocolVersion: tlsVersion, maxProtocolVersion: tlsVersion }),
+  }, { requiredKeys: ['port', 'hosts'] })),
+}));
 
-const virtualService = fc.record({
-  apiVersion: fc.constant('networking.istio.io/v1'),
-  kind: fc.constant('VirtualService'),
-  metadata: fc.constant({ name: 'v', namespace: 'shop' }),
-  spec: optionalRecord({
-    hosts: list(fc.constantFrom('shop.example.com', '*', '*.example.com', 'reviews', '*.com')),
-    gateways: list(fc.constantFrom('mesh', 'istio-system/edge', 'edge')),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const virtualService = manifest(fc.constant('networking.istio.io/v1'), 'VirtualService', { name: 'v', namespace: 'shop' }, optionalRecord({
+  hosts: list(fc.constantFrom('shop.example.com', '*', '*.example.com', 'reviews', '*.com')),
+  gateways: list(fc.constantFrom('mesh', 'istio-system/edge', 'edge')),
+}));
 
 const dryRunPolicy = fc.record({
   apiVersion: fc.constant('security.istio.io/v1'),
@@ -235,48 +204,28 @@ const dryRunPolicy = fc.record({
   spec: fc.constant({}),
 });
 
-const serviceEntry = fc.record({
-  apiVersion: fc.constant('networking.istio.io/v1'),
-  kind: fc.constant('ServiceEntry'),
-  metadata: fc.constant({ name: 'e', namespace: 'shop' }),
-  spec: fc.record({
-    hosts: fc.array(fc.constantFrom('api.example.com', '*.example.com', '*', 'db.corp.internal'), { minLength: 1, maxLength: 2 }),
-    location: fc.constantFrom('MESH_EXTERNAL', 'MESH_INTERNAL'),
-    resolution: fc.constantFrom('DNS', 'STATIC', 'NONE', 'DNS_ROUND_ROBIN'),
-    exportTo: list(fc.constantFrom('.', 'shop', '*', '~')),
-  }, { requiredKeys: ['hosts'] }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const serviceEntry = manifest(fc.constant('networking.istio.io/v1'), 'ServiceEntry', { name: 'e', namespace: 'shop' }, fc.record({
+  hosts: fc.array(fc.constantFrom('api.example.com', '*.example.com', '*', 'db.corp.internal'), { minLength: 1, maxLength: 2 }),
+  location: fc.constantFrom('MESH_EXTERNAL', 'MESH_INTERNAL'),
+  resolution: fc.constantFrom('DNS', 'STATIC', 'NONE', 'DNS_ROUND_ROBIN'),
+  exportTo: list(fc.constantFrom('.', 'shop', '*', '~')),
+}, { requiredKeys: ['hosts'] }));
 
-const jwksRequestAuthentication = fc.record({
-  apiVersion: fc.constant('security.istio.io/v1'),
-  kind: fc.constant('RequestAuthentication'),
-  metadata: fc.constant({ name: 'r', namespace: 'shop' }),
-  spec: optionalRecord({
-    jwtRules: list(fc.record({
-      issuer: fc.constant('https://i.example.com'),
-      jwksUri: fc.constantFrom('https://i.example.com/jwks', 'HTTPS://i.example.com/jwks', 'http://i.example.com/jwks', 'http://localhost:8080/keys'),
-      jwks: fc.constant('{"keys":[]}'),
-    }, { requiredKeys: ['issuer'] })),
-  }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const jwksRequestAuthentication = manifest(fc.constant('security.istio.io/v1'), 'RequestAuthentication', { name: 'r', namespace: 'shop' }, optionalRecord({
+  jwtRules: list(fc.record({
+    issuer: fc.constant('https://i.example.com'),
+    jwksUri: fc.constantFrom('https://i.example.com/jwks', 'HTTPS://i.example.com/jwks', 'http://i.example.com/jwks', 'http://localhost:8080/keys'),
+    jwks: fc.constant('{"keys":[]}'),
+  }, { requiredKeys: ['issuer'] })),
+}));
 
-const telemetry = fc.record({
-  apiVersion: fc.constant('telemetry.istio.io/v1'),
-  kind: fc.constant('Telemetry'),
-  metadata: fc.constant({ name: 't', namespace: 'shop' }),
-  spec: optionalRecord({ accessLogging: list(optionalRecord({ disabled: fc.boolean(), providers: fc.constant([{ name: 'envoy' }]) })) }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const telemetry = manifest(fc.constant('telemetry.istio.io/v1'), 'Telemetry', { name: 't', namespace: 'shop' }, optionalRecord({ accessLogging: list(optionalRecord({ disabled: fc.boolean(), providers: fc.constant([{ name: 'envoy' }]) })) }));
 
 const skipPolicy = optionalRecord({
   tls: optionalRecord({ mode: fc.constantFrom('SIMPLE', 'MUTUAL'), insecureSkipVerify: fc.boolean() }),
   portLevelSettings: list(fc.record({ port: fc.record({ number: fc.constantFrom(443) }), tls: optionalRecord({ insecureSkipVerify: fc.boolean() }) }, { requiredKeys: ['port'] })),
 });
-const originatingRule = fc.record({
-  apiVersion: fc.constant('networking.istio.io/v1'),
-  kind: fc.constant('DestinationRule'),
-  metadata: fc.constant({ name: 'd', namespace: 'shop' }),
-  spec: fc.record({ host: fc.constant('api.example.com'), trafficPolicy: skipPolicy, subsets: list(fc.record({ name: fc.constant('v1'), trafficPolicy: skipPolicy }, { requiredKeys: ['name'] })) }, { requiredKeys: ['host'] }),
-}, { requiredKeys: ['apiVersion', 'kind', 'metadata'] });
+const originatingRule = manifest(fc.constant('networking.istio.io/v1'), 'DestinationRule', { name: 'd', namespace: 'shop' }, fc.record({ host: fc.constant('api.example.com'), trafficPolicy: skipPolicy, subsets: list(fc.record({ name: fc.constant('v1'), trafficPolicy: skipPolicy }, { requiredKeys: ['name'] })) }, { requiredKeys: ['host'] }));
 
 const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
   ['MESH-MTLS-002', peerAuthentication],

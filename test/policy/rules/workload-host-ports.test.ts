@@ -1,7 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { ApiObject, Chart, Testing } from 'cdk8s';
-import { parseAllDocuments } from 'yaml';
+import { expectKyvernoAgreement, podOf } from './pod-fixtures';
 import { MeshBaseline } from '../../../src/mesh/mesh-baseline';
 import { admits } from '../../../src/policy/admission-cel';
 import { RuleObject } from '../../../src/policy/rule';
@@ -11,12 +9,7 @@ import { describeWithShared } from '../../shared';
 
 const ctx = ruleContext([]);
 const SC = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
-function pod(spec: object, kind = 'Pod'): RuleObject {
-  const podSpec = { securityContext: SC, containers: [{ name: 'app', image: 'x' }], ...spec };
-  if (kind === 'Pod') return { apiVersion: 'v1', kind, metadata: { name: 'p', namespace: 'a' }, spec: podSpec };
-  if (kind === 'CronJob') return { apiVersion: 'batch/v1', kind, metadata: { name: 'p', namespace: 'a' }, spec: { schedule: '@daily', jobTemplate: { spec: { template: { spec: podSpec } } } } };
-  return { apiVersion: 'apps/v1', kind, metadata: { name: 'p', namespace: 'a' }, spec: { template: { spec: podSpec } } };
-}
+const pod = (spec: object, kind?: 'Pod' | 'Deployment' | 'CronJob') => podOf({ securityContext: SC, ...spec }, kind);
 
 const GOOD: [string, RuleObject][] = [
   ['no ports', pod({})],
@@ -47,13 +40,5 @@ describe('POD-HOSTPORT-001 no hostPort (POD-1, NETPOL-1)', () => {
 });
 
 describeWithShared('external-corpus/kyverno/pod-security/baseline/disallow-host-ports', 'the external corpus agrees (Kyverno disallow-host-ports)', (dir) => {
-  test('bad resources are reported and good ones pass, by check and admission alike', () => {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-    expect(files.length).toBeGreaterThan(10);
-    for (const file of files) {
-      const object = parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind) as RuleObject;
-      const bad = /--bad/.test(file);
-      expect([file, rule.check(object, ctx).length > 0, admits(rule.admission!, object)]).toEqual([file, bad, !bad]);
-    }
-  });
+  test('bad resources are reported and good ones pass, by check and admission alike', () => expectKyvernoAgreement(dir, rule));
 });

@@ -1,3 +1,4 @@
+import { podOf } from './pod-fixtures';
 import { admits } from '../../../src/policy/admission-cel';
 import { RuleObject } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
@@ -5,9 +6,7 @@ import { POD_SECCOMP_001 } from '../../../src/policy/rules/workload-seccomp';
 
 // Synthesis forms and Kyverno's restrict-seccomp-strict corpus run with POD-ROOT-001's (workload-run-as-non-root.test.ts).
 const ctx = ruleContext([]);
-function pod(spec: object): RuleObject {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a' }, spec: { containers: [{ name: 'app', image: 'x' }], ...spec } };
-}
+const pod = (spec: object) => podOf(spec);
 const agree = (o: RuleObject) => expect(admits(POD_SECCOMP_001.admission!, o)).toBe(POD_SECCOMP_001.check(o, ctx).length === 0);
 
 describe('POD-SECCOMP-001 containers run under a seccomp profile (POD-1)', () => {
