@@ -2,7 +2,7 @@ import { LoadedManifest } from './manifest-loader';
 import { EXCEPTION_ANNOTATION } from '../policy/policy-enforcement';
 import { EXPIRY_WARNING_DAYS } from '../policy/policy-exception';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from '../policy/rule';
-import { ALL_RULES } from '../policy/rule-pack';
+import { ALL_RULES, rulesFor } from '../policy/rule-pack';
 import { ruleContext } from '../policy/rule-test-kit';
 
 /**
@@ -63,6 +63,11 @@ export interface AuditOptions {
    * a mesh's baseline was synthesized into; false for a team's namespace alone
    */
   readonly expectMeshBaseline?: boolean;
+  /**
+   * The rule set the manifests were written against: rules added in later sets report as warnings.
+   * @default - the latest rule set
+   */
+  readonly ruleSet?: string;
   /** Called while auditing: rules run so far and the number of rules. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -158,13 +163,14 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
   const raw: { rule: PolicyRule; object: RuleObject | undefined; violation: RuleViolation }[] = [];
   const objects = manifests.map((m) => m.object);
   const keys = objects.map(kindKeyOf);
-  ALL_RULES.forEach((rule, done) => {
+  const rules = rulesFor(options.ruleSet);
+  rules.forEach((rule, done) => {
     for (const { index, violation } of checkEach([rule], objects, context, keys)) raw.push({ rule, object: objects[index], violation });
     for (const { object, violation } of rule.checkAll?.(context) ?? []) {
       if (!object && !meshBaselineExpected) continue;
       raw.push({ rule, object, violation });
     }
-    options.onProgress?.(done + 1, ALL_RULES.length);
+    options.onProgress?.(done + 1, rules.length);
   });
 
   const entries = new Map<RuleObject, ExceptionEntry[]>(manifests.map((m) => [m.object, exceptionEntries(m.object)]));

@@ -10,6 +10,7 @@ import { AuditReport, summaryLine } from '../audit/reporters/report';
 import { renderSarif } from '../audit/reporters/sarif';
 import { renderTable } from '../audit/reporters/table';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
+import { LATEST_RULE_SET, RULE_SETS } from '../policy/rule-sets';
 
 /** Rules whose findings depend on the configured operator groups. */
 const GROUP_RULES = new Set(['RBAC-CRB-001', 'RBAC-CA-001']);
@@ -37,6 +38,7 @@ interface AuditFlags {
   readonly controlPlaneNamespace?: string;
   readonly meshAdminGroup: string[];
   readonly operatorGroup: string[];
+  readonly ruleSet?: string;
   readonly mesh?: boolean;
   readonly color?: boolean;
   readonly maxFileSize: number;
@@ -62,6 +64,7 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
     .option('--control-plane-namespace <namespace>', 'namespace istiod runs in (default: the root namespace)')
     .option('--mesh-admin-group <group>', 'group of mesh administrators (repeatable; replaces the config\'s list)', collect, [])
     .option('--operator-group <group>', 'other operator group allowed ClusterRoleBindings (repeatable; replaces the config\'s list)', collect, [])
+    .option('--rule-set <set>', `the rule set the manifests were written against; newer rules report as warnings (${RULE_SETS.join(', ')}; default: the config's ruleSet, else ${LATEST_RULE_SET})`)
     .option('--mesh', 'expect the mesh baseline (mesh-wide STRICT mTLS, allow-nothing) in the input (default: when any object is in the root namespace)')
     .option('--no-mesh', 'do not report missing mesh-wide objects')
     .option('--color', 'force colour')
@@ -78,6 +81,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
       controlPlaneNamespace: flags.controlPlaneNamespace,
       meshAdminGroups: flags.meshAdminGroup,
       operatorGroups: flags.operatorGroup,
+      ruleSet: flags.ruleSet,
     });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\n`);
@@ -104,6 +108,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
     controlPlaneNamespace: config.controlPlaneNamespace,
     meshAdminGroups: config.meshAdminGroups,
     operatorGroups: config.operatorGroups,
+    ruleSet: config.ruleSet,
     expectMeshBaseline: flags.mesh,
     onProgress: (done, total) => progress.update('auditing', done, total, loaded.manifests.length),
   });

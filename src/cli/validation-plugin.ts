@@ -44,6 +44,8 @@ export interface SecureMeshValidationProps {
   readonly meshAdminGroups?: string[];
   /** Other operator groups allowed ClusterRoleBindings (replaces the config file's list). @default - the config file's, else none */
   readonly operatorGroups?: string[];
+  /** The rule set the app was written against: newer rules report as warnings. @default - the config file's ruleSet, else the latest */
+  readonly ruleSet?: string;
   /** Whether the app must contain the mesh baseline. @default - when any object is in the root namespace */
   readonly expectMeshBaseline?: boolean;
   /** `error`, `warning` or `none`: the lowest severity that fails the validation. @default 'error' */
@@ -77,6 +79,7 @@ export class SecureMeshValidation {
         controlPlaneNamespace: this.props.controlPlaneNamespace,
         meshAdminGroups: this.props.meshAdminGroups,
         operatorGroups: this.props.operatorGroups,
+        ruleSet: this.props.ruleSet,
       });
     } catch (e) {
       context.report.addViolation({
@@ -95,6 +98,7 @@ export class SecureMeshValidation {
       controlPlaneNamespace: config.controlPlaneNamespace,
       meshAdminGroups: config.meshAdminGroups,
       operatorGroups: config.operatorGroups,
+      ruleSet: config.ruleSet,
       expectMeshBaseline: this.props.expectMeshBaseline,
     });
     const sharedNames = namesOfSeveralObjects(loaded.manifests.map((m) => m.object));

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { IConstruct } from 'constructs';
 import { ENFORCEMENT_ID } from '../policy/enforcement-id';
+import { RULE_SET_CONTEXT_KEY, ruleSetProblem } from '../policy/rule-sets';
 
 /**
  * The mesh settings the checks trust (OPS-1, RBAC-1, MTLS-1): the SPIFFE trust domain behind
@@ -46,10 +47,19 @@ export interface SecureMeshSettings {
    * @default [] - none
    */
   readonly operatorGroups?: string[];
+
+  /**
+   * The rule set the blueprint was written against (`'1'`, `'2'`, ...): rules added or made
+   * stricter in a later set report as warnings, not errors, until you move up. Pin it so that
+   * upgrading the library never fails your synth without notice; read the changelog, fix the new
+   * warnings, then raise it.
+   * @default - the latest rule set
+   */
+  readonly ruleSet?: string;
 }
 
 const KEYS: readonly (keyof SecureMeshSettings)[] = [
-  'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups',
+  'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups', 'ruleSet',
 ];
 const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups']);
 
@@ -161,6 +171,8 @@ export class SecureMeshConfig {
   public readonly meshAdminGroups: string[];
   /** Other operator groups allowed ClusterRoleBindings. */
   public readonly operatorGroups: string[];
+  /** The declared rule set, if any (the latest applies when absent). */
+  public readonly ruleSet?: string;
   /** Where the settings come from: the file, `settings`, `app`, or `defaults`, with ` + overrides` when overridden. */
   public readonly source: string;
 
@@ -171,6 +183,7 @@ export class SecureMeshConfig {
     this.controlPlaneNamespace = settings.controlPlaneNamespace ?? this.rootNamespace;
     this.meshAdminGroups = [...(settings.meshAdminGroups ?? [])];
     this.operatorGroups = [...(settings.operatorGroups ?? [])];
+    this.ruleSet = settings.ruleSet;
     this.source = source;
   }
 
@@ -197,6 +210,7 @@ export class SecureMeshConfig {
       controlPlaneNamespace: this.controlPlaneNamespace,
       meshAdminGroups: [...this.meshAdminGroups],
       operatorGroups: [...this.operatorGroups],
+      ...(this.ruleSet !== undefined ? { ruleSet: this.ruleSet } : {}),
     };
   }
 
@@ -215,6 +229,7 @@ export class SecureMeshConfig {
       `controlPlaneNamespace: ${yamlScalar(this.controlPlaneNamespace)}`,
       `meshAdminGroups: ${list(this.meshAdminGroups)}`,
       `operatorGroups: ${list(this.operatorGroups)}`,
+      ...(this.ruleSet !== undefined ? [`ruleSet: ${yamlScalar(this.ruleSet)}`] : []),
       '',
     ].join('\n');
   }
@@ -261,6 +276,14 @@ function checkSettings(settings: { [key: string]: unknown }, source: string): Se
       continue;
     }
     if (value === undefined) continue;
+    if (key === 'ruleSet') {
+      // YAML reads `ruleSet: 2` as a number: the same set.
+      const name = typeof value === 'number' ? String(value) : value;
+      const problem = ruleSetProblem(name);
+      if (problem) problems.push(`ruleSet ${problem}`);
+      else settings[key] = name;
+      continue;
+    }
     if (LIST_KEYS.has(key)) {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
         problems.push(`${key} must be a list of non-empty strings`);
@@ -298,10 +321,13 @@ interface DeclaredMesh {
 function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups: SecureMeshSettings } {
   const enforcement = scope.node.root.node.tryFindChild(ENFORCEMENT_ID) as { _declaredMesh?: () => DeclaredMesh } | undefined;
   const declared = enforcement?._declaredMesh?.();
-  if (!declared) return { mesh: {}, groups: {} };
+  const ruleSet: unknown = scope.node.tryGetContext(RULE_SET_CONTEXT_KEY);
+  const declaredSet = typeof ruleSet === 'string' || typeof ruleSet === 'number' ? { ruleSet: String(ruleSet) } : {};
+  if (!declared) return { mesh: declaredSet, groups: {} };
   const mesh = declared.mesh;
+  const layout = mesh ? { trustDomain: mesh.trustDomain, rootNamespace: mesh.rootNamespace, controlPlaneNamespace: mesh.controlPlaneNamespace } : {};
   return {
-    mesh: mesh ? { trustDomain: mesh.trustDomain, rootNamespace: mesh.rootNamespace, controlPlaneNamespace: mesh.controlPlaneNamespace } : {},
+    mesh: { ...declaredSet, ...layout },
     groups: declared.hasRoleSets ? { meshAdminGroups: declared.meshAdminGroups, operatorGroups: declared.operatorGroups } : {},
   };
 }

@@ -1,8 +1,10 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PolicyEnforcement } from './policy-enforcement';
+import { CONFIG_CONTEXT_KEY, PolicyEnforcement } from './policy-enforcement';
 import { AdmissionCheck, PolicyRule, RuleSeverity } from './rule';
-import { ALL_RULES } from './rule-pack';
+import { rulesFor } from './rule-pack';
+import { RULE_SETS, RULE_SET_CONTEXT_KEY, ruleSetProblem } from './rule-sets';
+import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
 
@@ -24,6 +26,14 @@ export interface AdmissionGuardrailsProps {
    * @default false - refuse
    */
   readonly warnOnly?: boolean;
+  /**
+   * The rule set the cluster's objects were written against: policies of rules added in later sets
+   * warn and audit instead of refusing, as those rules warn at synth.
+   *
+   * @default - the app's: the context key `cdk8s-secure-mesh:rule-set`, else `ruleSet` in
+   * ./secure-mesh.yaml, else the latest set
+   */
+  readonly ruleSet?: string;
 }
 
 /** The ConfigMap key an object's exceptions are stored under: `Kind.namespace.name`. */
@@ -73,7 +83,10 @@ export class AdmissionGuardrails extends Construct {
     super(scope, id);
     const namespace = props.namespace ?? 'istio-system';
     assertDnsLabel(this, 'namespace', namespace);
-    const rules = ALL_RULES.filter((r): r is PolicyRule & { admission: AdmissionCheck } => r.admission !== undefined);
+    const ruleSet = props.ruleSet ?? appRuleSet(this);
+    const problem = ruleSet === undefined ? undefined : ruleSetProblem(ruleSet);
+    if (problem) throw configError(this, 'ruleSet', problem, `Use one of ${RULE_SETS.join(', ')}`);
+    const rules = rulesFor(ruleSet).filter((r): r is PolicyRule & { admission: AdmissionCheck } => r.admission !== undefined);
     if (rules.length === 0) throw configError(this, 'rules', 'no rule has an admission form', 'This is a bug in the rule set');
     this.ruleIds = rules.map((r) => r.id);
     const enforcement = PolicyEnforcement.of(this);
@@ -120,6 +133,18 @@ export class AdmissionGuardrails extends Construct {
       });
       binding.addDependency(exceptions);
     }
+  }
+}
+
+/** The rule set the app declares (context key, else ./secure-mesh.yaml), or undefined; an unreadable file is enforcement's to report. */
+function appRuleSet(scope: Construct): string | undefined {
+  const fromContext: unknown = scope.node.tryGetContext(RULE_SET_CONTEXT_KEY);
+  if (fromContext !== undefined) return String(fromContext);
+  try {
+    const named: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
+    return (typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find())?.ruleSet;
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,7 +5,8 @@ import { ENFORCEMENT_ID } from './enforcement-id';
 import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
 import { HandOffBatch } from './render-handoff';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from './rule';
-import { ALL_RULES } from './rule-pack';
+import { ALL_RULES, rulesFor } from './rule-pack';
+import { RULE_SET_CONTEXT_KEY, ruleSetProblem } from './rule-sets';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { IMesh } from '../mesh/mesh';
 
@@ -65,7 +66,7 @@ interface Located {
 
 
 /** Context key naming the config file synthesis compares with the blueprint (default: ./secure-mesh.yaml). */
-const CONFIG_CONTEXT_KEY = 'cdk8s-secure-mesh:config';
+export const CONFIG_CONTEXT_KEY = 'cdk8s-secure-mesh:config';
 
 /** Exceptions already warned about in this process (synthesis validates once per chart). */
 const warned = new Set<string>();
@@ -180,20 +181,35 @@ export class PolicyEnforcement extends Construct {
    * (or the file the context key `cdk8s-secure-mesh:config` names): when it disagrees with what
    * this app declares, synthesis fails, so the file cannot drift from the mesh.
    */
-  private configDrift(): string[] {
-    const named = this.node.tryGetContext(CONFIG_CONTEXT_KEY);
-    let config: SecureMeshConfig | undefined;
-    try {
-      config = typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find();
-    } catch (e) {
-      return [`[${this.node.path}] ${(e as Error).message}`];
-    }
+  private configDrift(config: SecureMeshConfig | undefined): string[] {
     if (!config) return [];
     const differences = config.differencesFrom(this);
     if (differences.length === 0) return [];
     return [`MESH-CONFIG (OPS-1): ${config.source} disagrees with the blueprint's MeshBaseline/MeshRoleSets: ${differences.join('; ')}. `
       + 'The audit, the access command, the validation plugin and AccessMatrix read that file. '
       + `Fix: write SecureMeshConfig.fromApp(app).toYaml() to it, i.e.\n${SecureMeshConfig.fromApp(this).toYaml()}`];
+  }
+
+  /** The config file synthesis reads (`./secure-mesh.yaml` or the one the context names), or the error reading it. */
+  private readConfig(): { readonly config?: SecureMeshConfig; readonly error?: string } {
+    const named = this.node.tryGetContext(CONFIG_CONTEXT_KEY);
+    try {
+      return { config: typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find() };
+    } catch (e) {
+      return { error: `[${this.node.path}] ${(e as Error).message}` };
+    }
+  }
+
+  /**
+   * The rule set the app declares: the context key `cdk8s-secure-mesh:rule-set`, else `ruleSet`
+   * in the config file, else undefined (the latest set).
+   */
+  private declaredRuleSet(config: SecureMeshConfig | undefined): { readonly ruleSet?: string; readonly error?: string } {
+    const value: unknown = this.node.tryGetContext(RULE_SET_CONTEXT_KEY);
+    if (value === undefined) return { ruleSet: config?.ruleSet };
+    const name = typeof value === 'number' ? String(value) : value;
+    const problem = ruleSetProblem(name);
+    return problem ? { error: `[${this.node.path}] context ${RULE_SET_CONTEXT_KEY}: ${problem}` } : { ruleSet: name as string };
   }
 
   /** Runs the rules and returns the errors that fail synthesis. */
@@ -219,7 +235,10 @@ export class PolicyEnforcement extends Construct {
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
     };
-    const errors: string[] = [...this.configDrift()];
+    const { config, error: configError } = this.readConfig();
+    const { ruleSet, error: ruleSetError } = this.declaredRuleSet(config);
+    const errors: string[] = [...(configError ? [configError] : []), ...(ruleSetError ? [ruleSetError] : []), ...this.configDrift(config)];
+    const rules = rulesFor(ruleSetError ? undefined : ruleSet);
     const known = new Set(ALL_RULES.map((r) => r.id));
     for (const ex of exceptions) {
       const unknown = ex.rules.filter((r) => !known.has(r));
@@ -232,7 +251,7 @@ export class PolicyEnforcement extends Construct {
 
     const located: Located[] = [];
     const keys = context.objects.map(kindKeyOf);
-    for (const rule of ALL_RULES) {
+    for (const rule of rules) {
       for (const { index, violation } of checkEach([rule], context.objects, context, keys)) located.push({ ...rendered[index], violation, rule });
       for (const { object, violation } of rule.checkAll?.(context) ?? []) {
         if (!object && !this.meshBaselineInApp) continue;

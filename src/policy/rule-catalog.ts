@@ -1,4 +1,5 @@
-import { ALL_RULES } from './rule-pack';
+import { rulesFor } from './rule-pack';
+import { LATEST_RULE_SET, RULE_SETS, RULE_SET_CONTEXT_KEY } from './rule-sets';
 
 /** A rule of the rule set, as documentation (the rule logic itself is internal). */
 export interface RuleInfo {
@@ -16,13 +17,29 @@ export interface RuleInfo {
   readonly fix: string;
   /** Whether the rule also runs at admission (ValidatingAdmissionPolicy). */
   readonly admission: boolean;
+  /** The rule set that introduced the rule or made it stricter (`'1'`, `'2'`, ...). */
+  readonly since: string;
 }
 
-/** The rule set the library enforces at synth, in audits and at admission. */
+/**
+ * The rule set the library enforces at synth, in audits and at admission, and its versions: an
+ * app declares the set it was written against (`ruleSet` in secure-mesh.yaml, or the context key
+ * `RULE_SET_CONTEXT_KEY`); rules added or made stricter in a later set report as warnings for it.
+ */
 export class PolicyRules {
-  /** Every rule, in table order. */
-  public static list(): RuleInfo[] {
-    return ALL_RULES.map((r) => ({
+  /** The rule sets, oldest first. */
+  public static readonly RULE_SETS: string[] = [...RULE_SETS];
+  /** The newest rule set, which applies when an app declares none. */
+  public static readonly LATEST_RULE_SET: string = LATEST_RULE_SET;
+  /** Context key declaring the app's rule set at synth (overrides secure-mesh.yaml's `ruleSet`). */
+  public static readonly RULE_SET_CONTEXT_KEY: string = RULE_SET_CONTEXT_KEY;
+
+  /**
+   * Every rule, in table order, with the severity it has for an app that declares `ruleSet`.
+   * @param ruleSet the declared rule set; default: the latest
+   */
+  public static list(ruleSet?: string): RuleInfo[] {
+    return rulesFor(ruleSet).map((r) => ({
       id: r.id,
       practices: [...r.practices],
       severity: r.severity,
@@ -30,6 +47,7 @@ export class PolicyRules {
       explanation: r.explanation,
       fix: r.fix,
       admission: r.admission !== undefined,
+      since: r.since ?? RULE_SETS[0],
     }));
   }
 

@@ -79,6 +79,12 @@ export interface PolicyRule {
   readonly explanation: string;
   /** How to fix a violation (and when a PolicyException is the right answer). */
   readonly fix: string;
+  /**
+   * The rule set that introduced the rule (or made it stricter), e.g. `'2'`; absent means the first
+   * set. An app that declares an older set gets this rule's findings as warnings until it moves up
+   * (see `RuleSets`).
+   */
+  readonly since?: string;
   /** The admission form of the rule, when CEL over a single object can express it. */
   readonly admission?: AdmissionCheck;
   /**
@@ -117,6 +123,22 @@ export function kindKey(group: string, kind: string): string {
   return `${group}/${kind}`;
 }
 
+/**
+ * The kind key a rule lists to also see objects of kinds it does not know whose
+ * `spec.template.spec` holds a pod spec (custom workload kinds such as Argo Rollouts' `Rollout`).
+ */
+export const CUSTOM_POD_TEMPLATE_KIND = '*/PodTemplateSpec';
+
+/** Whether `o.spec.template.spec.containers` is a list: the shape of a pod template, whatever the kind. */
+export function hasPodTemplate(o: RuleObject): boolean {
+  const spec: unknown = o.spec;
+  if (typeof spec !== 'object' || spec === null) return false;
+  const template: unknown = (spec as any).template;
+  if (typeof template !== 'object' || template === null) return false;
+  const podSpec: unknown = (template as any).spec;
+  return typeof podSpec === 'object' && podSpec !== null && Array.isArray((podSpec as any).containers);
+}
+
 /** The {@link kindKey} of an object. */
 export function kindKeyOf(o: RuleObject): string {
   return kindKey(groupOf(o), String(o.kind));
@@ -141,7 +163,7 @@ export function checkEach(rules: readonly PolicyRule[], objects: readonly RuleOb
     const kinds = rule.kinds && new Set(rule.kinds);
     if (kinds?.size === 0) continue;
     for (let index = 0; index < objects.length; index++) {
-      if (kinds && !kinds.has(keys[index])) continue;
+      if (kinds && !kinds.has(keys[index]) && !(kinds.has(CUSTOM_POD_TEMPLATE_KIND) && hasPodTemplate(objects[index]))) continue;
       for (const violation of rule.check(objects[index], context)) out.push({ rule, index, violation });
     }
   }

@@ -141,7 +141,7 @@ describe('loadManifests: files, directories, stdin', () => {
   test('onFile reports progress over the files', () => {
     const calls: number[][] = [];
     loadManifests([path.join(FIXTURES, 'bad')], { onFile: (done, total) => calls.push([done, total]) });
-    expect(calls).toEqual([[1, 2], [2, 2]]);
+    expect(calls).toEqual([[1, 3], [2, 3], [3, 3]]);
   });
 
   test("a directory walk skips cdk8s' construct-metadata.json (read when named)", () => {

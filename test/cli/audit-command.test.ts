@@ -65,7 +65,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('RBAC-CRB-001');
     expect(r.stdout).toContain('list.json:11');
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 objects, 10 errors, 4 warnings, 1 excepted');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('6 objects, 13 errors, 1 warning, 1 excepted');
     // RBAC-CRB-001 depends on the operator groups, and none are configured: stderr says how to set them.
     expect(r.stderr).toMatch(/^note: no mesh admin or operator groups are configured \(settings: defaults\)[^\n]*\n$/);
   });
@@ -79,11 +79,12 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect((await cli(['audit', BAD, '--fail-on', 'none'])).code).toBe(0);
     const dir = tmpdir();
     fs.writeFileSync(path.join(dir, 'np.yaml'), [
-      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: shop}',
-      'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:',
-      // Non-root under RuntimeDefault seccomp: only the POD-ESC-001 warning remains.
-      '      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}',
-      '      containers:', '        - name: web', `          image: gcr.io/acme/web@sha256:${'a'.repeat(64)}`,
+      // An ingress rule without ports for pods a mesh ALLOW policy governs: only the NET-L4-002 warning.
+      'apiVersion: security.istio.io/v1', 'kind: AuthorizationPolicy', 'metadata: {name: web, namespace: shop}', 'spec:',
+      '  selector: {matchLabels: {app: web}}', '  action: ALLOW', '  rules:',
+      '    - from: [{source: {principals: [cluster.local/ns/shop/sa/client]}}]', '      to: [{operation: {ports: ["8080"]}}]',
+      '---', 'apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: web, namespace: shop}', 'spec:',
+      '  podSelector: {matchLabels: {app: web}}', '  policyTypes: [Ingress]', '  ingress:', '    - from: [{podSelector: {}}]',
     ].join('\n'));
     const strict = await cli(['audit', dir, '--fail-on', 'warning']);
     expect(strict.stdout).toContain('0 errors');
@@ -94,8 +95,8 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
 
   test('--format json and sarif keep stdout machine-readable; the summary goes to stderr', async () => {
     const json = await cli(['audit', BAD, '-f', 'json', '--today', '2026-01-01']);
-    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 10, excepted: 1, objects: 4, warnings: 4 });
-    expect(json.stderr).toMatch(/^4 objects, 10 errors, 4 warnings, 1 excepted\nnote: no mesh admin or operator groups/);
+    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 13, excepted: 1, objects: 6, warnings: 1 });
+    expect(json.stderr).toMatch(/^6 objects, 13 errors, 1 warning, 1 excepted\nnote: no mesh admin or operator groups/);
     const sarif = await cli(['audit', BAD, '--format', 'sarif']);
     const log = JSON.parse(sarif.stdout);
     expect(log.version).toBe('2.1.0');
@@ -108,7 +109,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(JSON.parse(fs.readFileSync(out, 'utf-8')).runs[0].tool.driver.name).toBe('cdk8s-secure-mesh');
-    expect(r.stderr).toMatch(/^4 objects, /);
+    expect(r.stderr).toMatch(/^6 objects, /);
   });
 
   test('--today moves the clock: the valid exception expires', async () => {
@@ -194,6 +195,19 @@ describe('bad input and usage errors exit 2, saying what was skipped', () => {
     expect(empty.stderr).toMatch(/no Kubernetes objects found \(empty input\)/);
   });
 
+  test('--rule-set: rules of later sets report as warnings for manifests written against an older set', async () => {
+    const latest = JSON.parse((await cli(['audit', BAD, '-f', 'json'])).stdout);
+    const older = JSON.parse((await cli(['audit', BAD, '-f', 'json', '--rule-set', '1'])).stdout);
+    const severities = (doc: any, id: string) => [...new Set(doc.findings.filter((f: any) => f.ruleId === id).map((f: any) => f.severity))];
+    expect(severities(latest, 'POD-ESC-001')).toEqual(['error']);
+    expect(severities(older, 'POD-ESC-001')).toEqual(['warning']);
+    expect(severities(older, 'POD-PRIV-001')).toEqual(['error']);
+    expect(older.findings.length).toBe(latest.findings.length);
+    const bad = await cli(['audit', BAD, '--rule-set', '7']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ruleSet "7" is not a rule set \(known: 1, 2/);
+  });
+
   test('invalid options are usage errors, with a hint', async () => {
     for (const args of [['audit', BAD, '-f', 'xml'], ['audit', BAD, '--today', '2026-13-01'], ['audit', BAD, '--fail-on', 'info'], ['audit'], ['nope'], ['audit', BAD, '--max-file-size', '0']]) {
       const r = await cli(args);
@@ -243,8 +257,8 @@ describe('the real executable', () => {
       cwd: REPO, encoding: 'utf-8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,
     });
     expect(child.status).toBe(1);
-    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 10, excepted: 1, objects: 4, warnings: 4 });
-    expect(child.stderr).toContain('4 objects, 10 errors, 4 warnings, 1 excepted');
+    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 13, excepted: 1, objects: 6, warnings: 1 });
+    expect(child.stderr).toContain('6 objects, 13 errors, 1 warning, 1 excepted');
     const clean = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', GOOD], { cwd: REPO, encoding: 'utf-8', timeout: 60_000 });
     expect(clean.status).toBe(0);
   }, 120_000);

@@ -63,11 +63,12 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
     const dir = mkdtemp('secure-mesh-plugin-');
     const file = path.join(dir, 'w.yaml');
     fs.writeFileSync(file, [
-      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: shop}',
-      'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:',
-      // Non-root under RuntimeDefault seccomp: only the POD-ESC-001 warning remains.
-      '      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}',
-      '      containers:', '        - name: web', `          image: gcr.io/acme/web@sha256:${'a'.repeat(64)}`,
+      // An ingress rule without ports for pods a mesh ALLOW policy governs: only the NET-L4-002 warning.
+      'apiVersion: security.istio.io/v1', 'kind: AuthorizationPolicy', 'metadata: {name: web, namespace: shop}', 'spec:',
+      '  selector: {matchLabels: {app: web}}', '  action: ALLOW', '  rules:',
+      '    - from: [{source: {principals: [cluster.local/ns/shop/sa/client]}}]', '      to: [{operation: {ports: ["8080"]}}]',
+      '---', 'apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: web, namespace: shop}', 'spec:',
+      '  podSelector: {matchLabels: {app: web}}', '  policyTypes: [Ingress]', '  ingress:', '    - from: [{podSelector: {}}]',
     ].join('\n'));
     const lenient = context([file]);
     await new SecureMeshValidation().validate(lenient);

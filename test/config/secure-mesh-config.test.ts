@@ -141,3 +141,32 @@ describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMat
     expect(SecureMeshConfig.fromSettings({}).differencesFrom(new Chart(Testing.app(), 'empty'))).toEqual([]);
   });
 });
+
+describe('SecureMeshConfig: ruleSet pins the rule set the blueprint was written against', () => {
+  test('a string or a YAML number names a set; absent means the latest (not written)', () => {
+    expect(SecureMeshConfig.fromFile(write(`${HEAD}ruleSet: "1"\n`)).ruleSet).toBe('1');
+    expect(SecureMeshConfig.fromFile(write(`${HEAD}ruleSet: 2\n`)).ruleSet).toBe('2');
+    const none = SecureMeshConfig.fromFile(write(HEAD));
+    expect(none.ruleSet).toBeUndefined();
+    expect(none.toYaml()).not.toContain('ruleSet');
+  });
+
+  test('written quoted, read back the same', () => {
+    const text = SecureMeshConfig.fromSettings({ ruleSet: '1' }).toYaml();
+    expect(text).toContain('\nruleSet: "1"\n');
+    expect(SecureMeshConfig.fromFile(write(text)).settings()).toMatchObject({ ruleSet: '1' });
+  });
+
+  test('an unknown set is an error naming the file, the field and the known sets', () => {
+    const file = write(`${HEAD}ruleSet: "0.9"\n`);
+    expect(() => SecureMeshConfig.fromFile(file)).toThrow(`${file}: ruleSet "0.9" is not a rule set (known: 1, 2; the latest is 2)`);
+    expect(() => SecureMeshConfig.fromSettings({}).withOverrides({ ruleSet: 'latest' })).toThrow(/overrides: ruleSet "latest" is not a rule set/);
+  });
+
+  test('fromApp writes the rule set the app declares by context', () => {
+    const app = Testing.app();
+    app.node.setContext('cdk8s-secure-mesh:rule-set', '1');
+    new MeshBaseline(new Chart(app, 'c'), 'mesh');
+    expect(SecureMeshConfig.fromApp(app).ruleSet).toBe('1');
+  });
+});

@@ -6,6 +6,7 @@ import { AdmissionGuardrails, EXCEPTIONS_CONFIGMAP, exceptedExpression, exceptio
 import { EXCEPTION_ANNOTATION } from '../../src/policy/policy-enforcement';
 import { CLOCK_CONTEXT_KEY, PolicyException } from '../../src/policy/policy-exception';
 import { RuleObject, RuleSeverity } from '../../src/policy/rule';
+import { PolicyRules } from '../../src/policy/rule-catalog';
 import { ALL_RULES, ruleById } from '../../src/policy/rule-pack';
 import { ruleContext } from '../../src/policy/rule-test-kit';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
@@ -102,15 +103,25 @@ describe('AdmissionGuardrails: emitted objects', () => {
     });
   });
 
-  test('ERROR rules deny, WARNING rules warn and audit', () => {
-    const { chart } = world();
-    const objects = synthValidated(chart);
-    const warnings = ADMISSION_RULES.filter((r) => r.severity === RuleSeverity.WARNING);
-    expect(warnings.length).toBeGreaterThan(0);
-    for (const r of warnings) expect(bindingOf(objects, r.id).spec.validationActions).toEqual(['Warn', 'Audit']);
-    for (const r of ADMISSION_RULES.filter((x) => x.severity === RuleSeverity.ERROR)) {
-      expect(bindingOf(objects, r.id).spec.validationActions).toEqual(['Deny']);
+  test('ERROR rules deny; on an older rule set, the rules of later sets warn and audit', () => {
+    const latest = synthValidated(world().chart);
+    for (const r of ADMISSION_RULES) expect([r.id, bindingOf(latest, r.id).spec.validationActions]).toEqual([r.id, ['Deny']]);
+    const older = synthValidated(world({ ruleSet: '1' }).chart);
+    const newer = ADMISSION_RULES.filter((r) => r.since === '2');
+    expect(newer.map((r) => r.id)).toEqual(expect.arrayContaining(['POD-CAP-002', 'POD-ESC-001', 'POD-PSS-001']));
+    for (const r of ADMISSION_RULES) {
+      expect([r.id, bindingOf(older, r.id).spec.validationActions]).toEqual([r.id, newer.includes(r) ? ['Warn', 'Audit'] : ['Deny']]);
     }
+  });
+
+  test('the rule set comes from the app (context key) when not given; an unknown one is refused', () => {
+    const app = Testing.app();
+    app.node.setContext(PolicyRules.RULE_SET_CONTEXT_KEY, '1');
+    const chart = new Chart(app, 'test');
+    new MeshBaseline(chart, 'mesh');
+    new AdmissionGuardrails(chart, 'guardrails');
+    expect(bindingOf(Testing.synth(chart), 'POD-ROFS-001').spec.validationActions).toEqual(['Warn', 'Audit']);
+    expect(() => world({ ruleSet: '7' })).toThrow(/ruleSet.*"7" is not a rule set \(known: 1, 2/);
   });
 
   test('warnOnly: every binding warns and audits, none denies', () => {
@@ -330,6 +341,22 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
   'POD-HOSTPORT-001': {
     good: [pod('plain', { containers: [container({ ports: [{ containerPort: 8080 }, { containerPort: 9090, hostPort: 0 }] })] })],
     bad: [pod('node-port', { containers: [container({ ports: [{ containerPort: 8080, hostPort: 80 }] })] })],
+  },
+  'POD-CAP-002': {
+    good: [pod('bind-low-port', { containers: [container({ securityContext: { ...SC_OK, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } })] })],
+    bad: [pod('chown', { containers: [container({ securityContext: { ...SC_OK, capabilities: { drop: ['ALL'], add: ['CHOWN'] } } })] })],
+  },
+  'POD-PSS-001': {
+    good: [pod('plain', { volumes: [{ name: 'tmp', emptyDir: {} }] })],
+    bad: [pod('unmasked', { containers: [container({ securityContext: { ...SC_OK, procMount: 'Unmasked' } })] }), pod('nfs', { volumes: [{ name: 'n', nfs: { server: 's', path: '/' } }] })],
+  },
+  'POD-ROFS-001': {
+    good: [pod('read-only', { containers: [container({ securityContext: { ...SC_OK, readOnlyRootFilesystem: true } })] })],
+    bad: [pod('writable', { containers: [container({ securityContext: { ...SC_OK, readOnlyRootFilesystem: false } })] })],
+  },
+  'POD-PID-001': {
+    good: [pod('plain')],
+    bad: [deployment('shared-pid', { shareProcessNamespace: true })],
   },
   'POD-PRIV-001': {
     good: [pod('plain')],

@@ -196,3 +196,57 @@ describe('PolicyEnforcement: secure-mesh.yaml cannot drift from the blueprint', 
     expect(() => synthValidated(chart)).not.toThrow();
   });
 });
+
+describe('PolicyEnforcement: the rule set the app declares', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-rule-set-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** A raw pod that breaks POD-ROFS-001 (new in rule set 2) and nothing older. */
+  const writablePod = (chart: Chart) => new ApiObject(chart, 'writable', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'writable', namespace: 'shop', labels: { app: 'writable' } },
+    spec: {
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'x', image: IMAGE, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+    },
+  });
+  const app = (context: { [key: string]: unknown }) => {
+    const a = Testing.app();
+    for (const [k, v] of Object.entries(context)) a.node.setContext(k, v);
+    const chart = new Chart(a, 'test');
+    new MeshBaseline(chart, 'mesh');
+    new HardenedNamespace(chart, 'shop', { name: 'shop' });
+    writablePod(chart);
+    return { a, chart };
+  };
+
+  test('undeclared: the latest set, so a rule of set 2 fails synthesis', () => {
+    expect(() => Testing.synth(app({}).chart)).toThrow(/POD-ROFS-001 \(POD-1\): \[test\/writable\] Pod\/shop\/writable/);
+  });
+
+  test('declared 1 by the context key: the same finding is a warning that says which set makes it an error', () => {
+    const { a, chart } = app({ 'cdk8s-secure-mesh:rule-set': '1' });
+    expect(() => Testing.synth(chart)).not.toThrow();
+    const finding = PolicyEnforcement.of(a).report.findings.find((f) => f.ruleId === 'POD-ROFS-001');
+    expect(finding).toMatchObject({ severity: 'warning', object: 'Pod/shop/writable' });
+  });
+
+  test('declared 1 in the config file (ruleSet), read like the rest of the file', () => {
+    const file = path.join(dir, 'pinned.yaml');
+    fs.writeFileSync(file, `${SecureMeshConfig.fromSettings({ ruleSet: '1' }).toYaml()}`);
+    expect(fs.readFileSync(file, 'utf8')).toContain('ruleSet: "1"');
+    expect(() => Testing.synth(app({ 'cdk8s-secure-mesh:config': file }).chart)).not.toThrow();
+  });
+
+  test('an unknown set fails synthesis naming the key and the known sets', () => {
+    expect(() => Testing.synth(app({ 'cdk8s-secure-mesh:rule-set': '9' }).chart))
+      .toThrow(/context cdk8s-secure-mesh:rule-set: "9" is not a rule set \(known: 1, 2; the latest is 2\)/);
+  });
+
+  test('a context key that disagrees with the file is drift', () => {
+    const file = path.join(dir, 'other.yaml');
+    fs.writeFileSync(file, SecureMeshConfig.fromSettings({ ruleSet: '2' }).toYaml());
+    expect(() => Testing.synth(app({ 'cdk8s-secure-mesh:config': file, 'cdk8s-secure-mesh:rule-set': '1' }).chart))
+      .toThrow(/MESH-CONFIG \(OPS-1\): .*ruleSet: the file says "2", the blueprint "1"/);
+  });
+});

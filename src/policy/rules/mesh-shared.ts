@@ -3,7 +3,7 @@
  * JSON-path building for violations, and builders for the null-safe CEL of their admission forms.
  * Not a rule itself.
  */
-import { RuleObject, isKind, kindKey } from '../rule';
+import { RuleObject, hasPodTemplate, isKind, kindKey } from '../rule';
 
 /** A JSON object (not an array, not null), as the rules read it. */
 export type JsonMap = { readonly [key: string]: unknown };
@@ -142,6 +142,8 @@ export function podMetadata(object: RuleObject): PodMetadataLocation | undefined
     const jobSpec = asMap(asMap(specOf(object).jobTemplate)?.spec);
     return { metadata: asMap(asMap(jobSpec?.template)?.metadata), path: 'spec.jobTemplate.spec.template.metadata' };
   }
+  // A custom workload kind (Argo Rollouts' Rollout, ...): its controller copies the template to its Pods.
+  if (hasPodTemplate(object)) return { metadata: asMap(asMap(specOf(object).template)?.metadata), path: 'spec.template.metadata' };
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
+import { PolicyRule, RuleObject, RuleSeverity, RuleViolation } from '../rule';
 import { POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec, celHas, celStrings, isRecord, securityContextOf, upperAscii } from './workload-pod-specs';
 
 /** Capabilities no mesh workload may add, without the `CAP_` prefix. */
@@ -20,6 +20,20 @@ export function forbiddenCapability(capability: string): string | undefined {
   if (!FORBIDDEN_CAPABILITIES.includes(bare)) return undefined;
   const what = bare === 'ALL' ? 'ALL capabilities' : `CAP_${bare}`;
   return capability === bare || capability === `CAP_${bare}` ? `adds ${what}` : `adds ${what} (written "${capability}")`;
+}
+
+/** Every capability a container of the object adds (string entries of `securityContext.capabilities.add`), with its path. */
+export function addedCapabilities(object: RuleObject): { readonly path: string; readonly label: string; readonly capability: string }[] {
+  const out: { path: string; label: string; capability: string }[] = [];
+  for (const c of allContainersOf(object)) {
+    const caps = securityContextOf(c.container).capabilities;
+    const add: unknown = isRecord(caps) ? caps.add : undefined;
+    if (!Array.isArray(add)) continue;
+    add.forEach((capability, i) => {
+      if (typeof capability === 'string') out.push({ path: `${c.path}.securityContext.capabilities.add[${i}]`, label: c.label, capability });
+    });
+  }
+  return out;
 }
 
 /**
@@ -44,15 +58,9 @@ export const POD_CAP_001: PolicyRule = {
     + 'itself) outside the mesh namespaces, with an owner and an expiry.',
   check(object) {
     const out: RuleViolation[] = [];
-    for (const c of allContainersOf(object)) {
-      const caps = securityContextOf(c.container).capabilities;
-      const add: unknown = isRecord(caps) ? caps.add : undefined;
-      if (!Array.isArray(add)) continue;
-      add.forEach((cap, i) => {
-        if (typeof cap !== 'string') return;
-        const why = forbiddenCapability(cap);
-        if (why) out.push({ path: `${c.path}.securityContext.capabilities.add[${i}]`, message: `${c.label} ${why}` });
-      });
+    for (const { path, label, capability } of addedCapabilities(object)) {
+      const why = forbiddenCapability(capability);
+      if (why) out.push({ path, message: `${label} ${why}` });
     }
     return out;
   },

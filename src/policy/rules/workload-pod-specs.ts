@@ -1,4 +1,4 @@
-import { RuleObject, isKind, kindKey } from '../rule';
+import { CUSTOM_POD_TEMPLATE_KIND, RuleObject, hasPodTemplate, isKind, kindKey } from '../rule';
 
 /**
  * Where pod specs live in workload objects, shared by the pod rules (POD-1, IMG-1, OPS-1), both
@@ -9,6 +9,11 @@ import { RuleObject, isKind, kindKey } from '../rule';
  * | Pod, (core) | `spec` |
  * | Deployment, StatefulSet, DaemonSet, ReplicaSet (apps); Job (batch); ReplicationController (core) | `spec.template.spec` |
  * | CronJob (batch) | `spec.jobTemplate.spec.template.spec` |
+ * | any other kind whose `spec.template.spec.containers` is a list (Argo Rollouts' `Rollout`, ...) | `spec.template.spec` |
+ *
+ * Custom kinds are read by `check()` (synth and audit) only: a ValidatingAdmissionPolicy must name
+ * the resources it matches, and the cluster's custom workload kinds are not known here. Their
+ * controllers create Pods, which admission does check.
  *
  * Containers are `containers`, `initContainers` and `ephemeralContainers`.
  */
@@ -37,8 +42,11 @@ const LOCATIONS: readonly PodSpecLocation[] = [
   { group: 'batch', kinds: ['CronJob'], fields: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], resources: ['cronjobs'] },
 ];
 
-/** Kind keys of every kind with a pod spec (Pods and the workloads that template them), for rules' `kinds`. */
-export const POD_KINDS: readonly string[] = LOCATIONS.flatMap((l) => l.kinds.map((k) => kindKey(l.group, k)));
+/**
+ * Kind keys of every kind with a pod spec (Pods and the workloads that template them, custom
+ * kinds with `spec.template.spec` included), for rules' `kinds`.
+ */
+export const POD_KINDS: readonly string[] = [...LOCATIONS.flatMap((l) => l.kinds.map((k) => kindKey(l.group, k))), CUSTOM_POD_TEMPLATE_KIND];
 
 /** The container lists of a pod spec. */
 export const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
@@ -67,7 +75,7 @@ export function isRecord(v: unknown): v is { readonly [key: string]: any } {
 /** The pod spec of a workload object (empty for other kinds or when absent). */
 export function podSpecsOf(o: RuleObject): PodSpecAt[] {
   const loc = LOCATIONS.find((l) => l.kinds.some((k) => isKind(o, l.group, k)));
-  if (!loc) return [];
+  if (!loc) return hasPodTemplate(o) ? [{ path: 'spec.template.spec', spec: o.spec.template.spec }] : [];
   let node: unknown = o;
   for (const f of loc.fields) {
     if (!isRecord(node)) return [];

@@ -6,12 +6,16 @@ import { RBAC_CRB_001 } from './rbac-cluster-role-binding';
 import { RBAC_ESC_001 } from './rbac-escalation-verbs';
 import { RBAC_WILD_001 } from './rbac-wildcard';
 import { POD_CAP_001 } from './workload-capabilities';
+import { POD_CAP_002 } from './workload-capabilities-restricted';
 import { POD_HOST_001 } from './workload-host-namespaces';
 import { POD_HOSTPATH_001 } from './workload-host-path';
 import { POD_HOSTPORT_001 } from './workload-host-ports';
 import { IMG_DIGEST_001 } from './workload-image-digest';
 import { POD_ESC_001 } from './workload-privilege-escalation';
 import { POD_PRIV_001 } from './workload-privileged';
+import { POD_PID_001 } from './workload-process-namespace';
+import { POD_ROFS_001 } from './workload-read-only-root';
+import { POD_PSS_001 } from './workload-restricted-profile';
 import { POD_ROOT_001 } from './workload-run-as-non-root';
 import { POD_SECCOMP_001 } from './workload-seccomp';
 import { POD_SA_001 } from './workload-service-account';
@@ -24,12 +28,16 @@ import { POD_SA_001 } from './workload-service-account';
 export const WORKLOAD_RULES: PolicyRule[] = [
   POD_PRIV_001,
   POD_CAP_001,
+  POD_CAP_002,
   POD_HOST_001,
   POD_ESC_001,
   POD_ROOT_001,
   POD_SECCOMP_001,
   POD_HOSTPATH_001,
   POD_HOSTPORT_001,
+  POD_PSS_001,
+  POD_ROFS_001,
+  POD_PID_001,
   IMG_DIGEST_001,
   RBAC_WILD_001,
   RBAC_ESC_001,

@@ -83,7 +83,7 @@ describe('SARIF reporter', () => {
       region: { startLine: 11 },
     });
     expect(crb.ruleIndex).toBe(AUDIT_RULES.findIndex((r) => r.id === 'RBAC-CRB-001'));
-    expect(run.results!.filter((r) => r.level === 'warning').map((r) => r.ruleId)).toEqual(['POD-ESC-001', 'POD-ESC-001', 'POD-ESC-001', 'POD-ESC-001']);
+    expect(run.results!.filter((r) => r.level === 'warning').map((r) => r.ruleId)).toEqual(['NET-L4-002']);
   });
 
   test('excepted findings are results with an accepted external suppression and its justification', () => {

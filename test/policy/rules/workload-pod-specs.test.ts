@@ -29,10 +29,13 @@ describe('pod spec locations', () => {
     ]);
   });
 
-  test('other kinds and kinds of another group have no pod spec', () => {
+  test('other kinds and kinds of another group have no pod spec, unless they carry a pod template', () => {
     expect(podSpecsOf({ apiVersion: 'v1', kind: 'Service', spec })).toEqual([]);
-    expect(podSpecsOf({ apiVersion: 'example.com/v1', kind: 'Deployment', spec: { template: { spec } } })).toEqual([]);
     expect(podSpecsOf({ apiVersion: 'apps/v1', kind: 'Pod', spec })).toEqual([]);
+    expect(podSpecsOf({ apiVersion: 'example.com/v1', kind: 'Widget', spec: { template: { spec: { replicas: 1 } } } })).toEqual([]);
+    // A custom workload kind (Argo Rollouts' Rollout, or another group's "Deployment") is read through its template.
+    expect(podSpecsOf({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', spec: { template: { spec } } })).toEqual([{ path: 'spec.template.spec', spec }]);
+    expect(podSpecsOf({ apiVersion: 'example.com/v1', kind: 'Deployment', spec: { template: { spec } } })).toEqual([{ path: 'spec.template.spec', spec }]);
   });
 
   test('odd shapes do not throw', () => {

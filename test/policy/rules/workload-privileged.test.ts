@@ -24,7 +24,9 @@ const FIXTURES: [string, RuleObject, string[]][] = [
   ['Job', { apiVersion: 'batch/v1', kind: 'Job', spec: { template: { spec: { containers: [privileged] } } } }, ['spec.template.spec.containers[0].securityContext.privileged']],
   ['deployment without template', { apiVersion: 'apps/v1', kind: 'Deployment', spec: { replicas: 1 } }, []],
   ['other kind', { apiVersion: 'v1', kind: 'ConfigMap', data: { privileged: 'true' } }, []],
-  ['custom resource named Deployment', { apiVersion: 'example.com/v1', kind: 'Deployment', spec: { template: { spec: { containers: [privileged] } } } }, []],
+  // Another group's kind with a pod template is a custom workload kind: read at synth and in the audit (its Pods at admission).
+  ['custom resource named Deployment', { apiVersion: 'example.com/v1', kind: 'Deployment', spec: { template: { spec: { containers: [privileged] } } } },
+    ['spec.template.spec.containers[0].securityContext.privileged']],
 ];
 
 describe('POD-PRIV-001', () => {
@@ -43,7 +45,7 @@ describe('POD-PRIV-001', () => {
     expect(RULE.check(object, ctx).map((v) => v.path)).toEqual(paths);
   });
 
-  test.each(FIXTURES)('check and admission agree: %s', (_name, object) => {
+  test.each(FIXTURES.filter(([name]) => !name.startsWith('custom')))('check and admission agree: %s', (_name, object) => {
     expect(admits(RULE.admission!, object)).toBe(RULE.check(object, ctx).length === 0);
   });
 

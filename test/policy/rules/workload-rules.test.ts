@@ -11,14 +11,15 @@ const DIGEST = `@sha256:${'0f'.repeat(32)}`;
 const HARDENED_CONTAINER = {
   name: 'app',
   image: `gcr.io/p/app${DIGEST}`,
-  securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+  securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
 };
-const ROUGH_CONTAINER = { name: 'rough', image: 'nginx', ports: [{ containerPort: 80, hostPort: 80 }], securityContext: { privileged: true, capabilities: { add: ['NET_ADMIN'] } } };
+const ROUGH_CONTAINER = { name: 'rough', image: 'nginx', ports: [{ containerPort: 80, hostPort: 80 }], securityContext: { privileged: true, procMount: 'Unmasked', capabilities: { add: ['NET_ADMIN', 'CHOWN'] } } };
+// shareProcessNamespace on the bad pod below trips POD-PID-001.
 
 /** One object of each kind the rules know, hardened and rough, plus kinds they ignore. */
 const ZOO: RuleObject[] = [
   { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'good', namespace: 'a' }, spec: { containers: [HARDENED_CONTAINER] } },
-  { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: 'a' }, spec: { hostNetwork: true, containers: [ROUGH_CONTAINER], initContainers: [ROUGH_CONTAINER], volumes: [{ name: 'node', hostPath: { path: '/' } }] } },
+  { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: 'a' }, spec: { hostNetwork: true, shareProcessNamespace: true, containers: [ROUGH_CONTAINER], initContainers: [ROUGH_CONTAINER], volumes: [{ name: 'node', hostPath: { path: '/' } }] } },
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'good', namespace: 'a' }, spec: { template: { spec: { containers: [HARDENED_CONTAINER] } } } },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'bad', namespace: 'a' }, spec: { template: { spec: { hostPID: true, containers: [ROUGH_CONTAINER] } } } },
   { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'bad', namespace: 'a' }, spec: { jobTemplate: { spec: { template: { spec: { containers: [ROUGH_CONTAINER] } } } } } },
@@ -34,7 +35,7 @@ const ZOO: RuleObject[] = [
 describe('WORKLOAD_RULES', () => {
   test('ids are stable, unique and well-formed; every rule names catalog practices and explains itself', () => {
     expect(WORKLOAD_RULES.map((r) => r.id)).toEqual([
-      'POD-PRIV-001', 'POD-CAP-001', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001',
+      'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
       'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001', 'NET-L4-001', 'NET-L4-002', 'POD-SA-001',
     ]);
     for (const rule of WORKLOAD_RULES) {
@@ -50,12 +51,12 @@ describe('WORKLOAD_RULES', () => {
 
   test('severities', () => {
     const warnings = WORKLOAD_RULES.filter((r) => r.severity === RuleSeverity.WARNING).map((r) => r.id);
-    expect(warnings).toEqual(['POD-ESC-001', 'NET-L4-002']);
+    expect(warnings).toEqual(['NET-L4-002']);
   });
 
   test('which rules have an admission form', () => {
     expect(WORKLOAD_RULES.filter((r) => r.admission).map((r) => r.id)).toEqual([
-      'POD-PRIV-001', 'POD-CAP-001', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001',
+      'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
       'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001',
     ]);
     expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'NET-L4-001', 'NET-L4-002', 'POD-SA-001']);

@@ -90,7 +90,7 @@ describe('POD-SA-001 one ServiceAccount (one mesh identity) per workload (AUTHZ-
       new ApiObject(chart, 'migrate', deployment('migrate', 'shop', 'web', 'CronJob') as any);
       expect(() => Testing.synth(chart)).toThrow(/POD-SA-001 \(AUTHZ-2\): \[test\/migrate\] CronJob\/shop\/migrate/);
       new PolicyException(chart, 'migrations', {
-        rules: ['POD-SA-001', 'POD-PRIV-001', 'POD-CAP-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'IMG-DIGEST-001', 'MESH-INJ-001'],
+        rules: ['POD-SA-001', 'POD-PRIV-001', 'POD-CAP-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-ROFS-001', 'IMG-DIGEST-001', 'MESH-INJ-001'],
         justification: 'The schema migration runs as the web service by design: it is part of the same application release.',
         owner: 'team-web@example.com',
         expires: '2099-01-31',
