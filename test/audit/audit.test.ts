@@ -28,6 +28,10 @@ function permissive(name: string, namespace: string, annotations?: { [k: string]
 
 const MESH_STRICT: RuleObject = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } };
 const MESH_ALLOW_NOTHING: RuleObject = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-nothing', namespace: 'istio-system' }, spec: {} };
+/** The control plane's default deny (NET-DENY-001), as MeshBaseline writes it. */
+const CP_DEFAULT_DENY: RuleObject = {
+  apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny-ingress', namespace: 'istio-system' }, spec: { podSelector: {}, policyTypes: ['Ingress'] },
+};
 
 describe('auditManifests runs the one rule set (OPS-1)', () => {
   test('it calls the definitions of ALL_RULES, not a copy: check per object, checkAll once', () => {
@@ -90,7 +94,7 @@ describe('auditManifests runs the one rule set (OPS-1)', () => {
 
 describe('mesh-wide presence rules (<mesh>)', () => {
   test('reported when the input holds objects of the root namespace, at the first of them', () => {
-    const result = auditManifests(loaded([permissive('x', 'shop'), MESH_STRICT]), { today: TODAY });
+    const result = auditManifests(loaded([permissive('x', 'shop'), MESH_STRICT, CP_DEFAULT_DENY]), { today: TODAY });
     expect(result.meshBaselineExpected).toBe(true);
     expect(result.findings.filter((f) => f.object === '<mesh>')).toEqual([
       expect.objectContaining({ ruleId: 'MESH-AUTHZ-001', file: 'objects.yaml', line: 11 }),
@@ -101,24 +105,25 @@ describe('mesh-wide presence rules (<mesh>)', () => {
     const shopOnly = loaded([permissive('x', 'shop')]);
     expect(auditManifests(shopOnly, { today: TODAY }).findings.filter((f) => f.object === '<mesh>')).toEqual([]);
     expect(auditManifests(shopOnly, { today: TODAY, expectMeshBaseline: true }).findings.filter((f) => f.object === '<mesh>').map((f) => f.ruleId).sort())
-      .toEqual(['MESH-AUTHZ-001', 'MESH-MTLS-001']);
+      .toEqual(['MESH-AUTHZ-001', 'MESH-MTLS-001', 'NET-DENY-001']);
   });
 
   test('a custom root namespace is honoured, and --no-mesh silences presence rules', () => {
     const other = { ...MESH_ALLOW_NOTHING, metadata: { name: 'allow-nothing', namespace: 'mesh-root' } };
     const result = auditManifests(loaded([other]), { today: TODAY, rootNamespace: 'mesh-root' });
-    expect(result.findings.map((f) => f.ruleId)).toEqual(['MESH-MTLS-001']);
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['MESH-MTLS-001', 'NET-DENY-001']);
+    expect(result.findings.find((f) => f.ruleId === 'NET-DENY-001')!.message).toContain('the control-plane namespace mesh-root');
     expect(auditManifests(loaded([other]), { today: TODAY, rootNamespace: 'mesh-root', expectMeshBaseline: false }).findings).toEqual([]);
   });
 });
 
 describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)', () => {
-  const annotated = (value: string) => loaded([MESH_STRICT, MESH_ALLOW_NOTHING, permissive('lenient', 'shop', { [EXCEPTION_ANNOTATION]: value })]);
+  const annotated = (value: string) => loaded([MESH_STRICT, MESH_ALLOW_NOTHING, CP_DEFAULT_DENY, permissive('lenient', 'shop', { [EXCEPTION_ANNOTATION]: value })]);
 
   test('a valid entry covers its rule on its object: the finding is kept, marked excepted with the date', () => {
     const result = auditManifests(annotated('MESH-MTLS-002@2026-12-31'), { today: TODAY });
     expect(result.findings).toEqual([expect.objectContaining({ ruleId: 'MESH-MTLS-002', excepted: true, exceptionExpires: '2026-12-31' })]);
-    expect(result.summary).toEqual({ objects: 3, errors: 0, warnings: 0, excepted: 1 });
+    expect(result.summary).toEqual({ objects: 4, errors: 0, warnings: 0, excepted: 1 });
     expect(result.exceptions).toEqual([expect.objectContaining({ object: 'PeerAuthentication/shop/lenient', ruleId: 'MESH-MTLS-002', status: 'valid', covered: 1 })]);
     expect(isFailing(result.findings[0], 'warning')).toBe(false);
   });
@@ -133,7 +138,7 @@ describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)
     const result = auditManifests(annotated('MESH-MTLS-002@2026-05-31'), { today: TODAY });
     expect(result.findings.map((f) => [f.ruleId, f.excepted])).toEqual([['EXC-EXPIRED', false], ['MESH-MTLS-002', false]]);
     const expired = result.findings.find((f) => f.ruleId === 'EXC-EXPIRED')!;
-    expect(expired).toMatchObject({ severity: RuleSeverity.ERROR, object: 'PeerAuthentication/shop/lenient', practices: ['EXC-1'], line: 21 });
+    expect(expired).toMatchObject({ severity: RuleSeverity.ERROR, object: 'PeerAuthentication/shop/lenient', practices: ['EXC-1'], line: 31 });
     expect(expired.message).toContain('MESH-MTLS-002');
     expect(expired.message).toContain('expired on 2026-05-31');
     expect(result.exceptions[0].status).toBe('expired');

@@ -65,7 +65,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('RBAC-CRB-001');
     expect(r.stdout).toContain('list.json:11');
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('6 objects, 13 errors, 1 warning, 1 excepted');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('6 objects, 15 errors, 1 warning, 1 excepted');
     // RBAC-CRB-001 depends on the operator groups, and none are configured: stderr says how to set them.
     expect(r.stderr).toMatch(/^note: no mesh admin or operator groups are configured \(settings: defaults\)[^\n]*\n$/);
   });
@@ -95,8 +95,8 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
 
   test('--format json and sarif keep stdout machine-readable; the summary goes to stderr', async () => {
     const json = await cli(['audit', BAD, '-f', 'json', '--today', '2026-01-01']);
-    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 13, excepted: 1, objects: 6, warnings: 1 });
-    expect(json.stderr).toMatch(/^6 objects, 13 errors, 1 warning, 1 excepted\nnote: no mesh admin or operator groups/);
+    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 15, excepted: 1, objects: 6, warnings: 1 });
+    expect(json.stderr).toMatch(/^6 objects, 15 errors, 1 warning, 1 excepted\nnote: no mesh admin or operator groups/);
     const sarif = await cli(['audit', BAD, '--format', 'sarif']);
     const log = JSON.parse(sarif.stdout);
     expect(log.version).toBe('2.1.0');
@@ -128,7 +128,7 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect((await cli(['audit', blueprint, '--mesh-admin-group', 'x', '--mesh-admin-group', 'ops'])).code).toBe(0);
     expect((await cli(['audit', blueprint, '--operator-group', 'ops'])).code).toBe(0);
     const withMesh = await cli(['audit', blueprint, '--operator-group', 'ops', '--mesh', '-f', 'json']);
-    expect(JSON.parse(withMesh.stdout).findings.map((f: any) => f.object)).toEqual(['<mesh>', '<mesh>']);
+    expect(JSON.parse(withMesh.stdout).findings.map((f: any) => f.object)).toEqual(['<mesh>', '<mesh>', '<mesh>']);
     const noMesh = await cli(['audit', BAD, '--no-mesh', '-f', 'json']);
     expect(JSON.parse(noMesh.stdout).findings.some((f: any) => f.object === '<mesh>')).toBe(false);
     const otherRoot = await cli(['audit', BAD, '--root-namespace', 'mesh-root', '-f', 'json']);
@@ -257,8 +257,8 @@ describe('the real executable', () => {
       cwd: REPO, encoding: 'utf-8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,
     });
     expect(child.status).toBe(1);
-    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 13, excepted: 1, objects: 6, warnings: 1 });
-    expect(child.stderr).toContain('6 objects, 13 errors, 1 warning, 1 excepted');
+    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 15, excepted: 1, objects: 6, warnings: 1 });
+    expect(child.stderr).toContain('6 objects, 15 errors, 1 warning, 1 excepted');
     const clean = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', GOOD], { cwd: REPO, encoding: 'utf-8', timeout: 60_000 });
     expect(clean.status).toBe(0);
   }, 120_000);

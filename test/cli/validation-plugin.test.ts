@@ -35,9 +35,9 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
     await new SecureMeshValidation({ today: '2026-01-01' }).validate(ctx);
     const report = ctx.report.toJson();
     expect(report.summary.status).toBe('failure');
-    expect(report.summary.metadata).toMatchObject({ 'summary': '2 objects, 3 errors, 0 warnings, 0 excepted', 'fail-on': 'error' });
-    expect(report.violations.map((v) => v.ruleName)).toEqual(['MESH-MTLS-002 (error; MTLS-1)', 'RBAC-CA-001 (error; CA-1)', 'RBAC-CRB-001 (error; NS-1)']);
-    const crb = report.violations[2];
+    expect(report.summary.metadata).toMatchObject({ 'summary': '2 objects, 4 errors, 0 warnings, 0 excepted', 'fail-on': 'error' });
+    expect(report.violations.map((v) => v.ruleName)).toEqual(['MESH-MTLS-002 (error; MTLS-1)', 'RBAC-BUILTIN-001 (error; NS-1, RBAC-1)', 'RBAC-CA-001 (error; CA-1)', 'RBAC-CRB-001 (error; NS-1)']);
+    const crb = report.violations.find((v) => v.ruleName.startsWith('RBAC-CRB-001'))!;
     expect(crb.fix).toContain('RoleBinding');
     expect(crb.violatingConstructs).toEqual([{
       resourceName: 'developers-admin',

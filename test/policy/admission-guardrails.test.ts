@@ -386,6 +386,22 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [role('Role', 'reader', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }])],
     bad: [role('ClusterRole', 'binder', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'] }]), role('Role', 'impersonator', [{ apiGroups: [''], resources: ['users'], verbs: ['impersonate'] }])],
   },
+  'RBAC-SENS-001': {
+    good: [role('Role', 'log-reader', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }])],
+    bad: [role('Role', 'exec', [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }]), role('ClusterRole', 'node-proxy', [{ apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get'] }])],
+  },
+  'RBAC-SUBJ-001': {
+    good: [{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'team', namespace: 'shop' }, roleRef: { kind: 'Role', name: 'reader' }, subjects: [{ kind: 'Group', name: 'team-shop' }] }],
+    bad: [{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'anyone' }, roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'Group', name: 'system:unauthenticated' }] }],
+  },
+  'POD-UID-001': {
+    good: [pod('plain')],
+    bad: [pod('as-proxy', { containers: [container({ securityContext: { ...SC_OK, runAsUser: 1337 } })] }), deployment('proxy-group', { securityContext: { runAsGroup: 1337 } })],
+  },
+  'MESH-PROXY-001': {
+    good: [pod('plain')],
+    bad: [pod('own-proxy', {}, { 'sidecar.istio.io/proxyImage': 'docker.io/someone/proxyv2:latest' }), deployment('no-capture', {}, { 'sidecar.istio.io/interceptionMode': 'NONE' })],
+  },
 };
 
 const keyOf = (o: RuleObject) => exceptionKey(o.kind!, o.metadata?.namespace, o.metadata!.name!);

@@ -140,6 +140,8 @@ const HAND_MADE: RuleObject[] = [
   podOf('proc-mount', { containers: [container({ securityContext: { ...SC_OK, procMount: 'Unmasked' } })] }),
   podOf('shared-pid', { shareProcessNamespace: true }),
   podOf('chown', { containers: [container({ securityContext: { ...SC_OK, capabilities: { drop: ['ALL'], add: ['CHOWN'] } } })] }),
+  podOf('proxy-uid', { containers: [container({ securityContext: { ...SC_OK, runAsUser: 1337 } })] }),
+  podOf('proxy-image', {}, { annotations: { 'sidecar.istio.io/proxyImage': 'docker.io/someone/proxyv2:latest' } }),
   podOf('root', { containers: [container({ securityContext: { capabilities: { drop: ['ALL'] } } })] }),
   podOf('pod-level-sc', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container({ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['all'] } } })] }),
   podOf('latest', { containers: [container({ image: 'nginx:latest' })] }),
@@ -181,6 +183,23 @@ const HAND_MADE: RuleObject[] = [
     metadata: { name: 'team' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'reader' },
     subjects: [{ kind: 'Group', name: 'team-a', apiGroup: 'rbac.authorization.k8s.io' }],
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta('everyone-edits'),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+    subjects: [{ kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' }],
+  },
+  // NetworkPolicies.
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('default-deny'), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('allow-all'), spec: { podSelector: {}, ingress: [{}] } },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('internet'), spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '::/0' } }] }] } },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'istiod-plaintext', namespace: 'istio-system' },
+    spec: { podSelector: { matchLabels: { app: 'istiod' } }, ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port: 15010 }] }] },
   },
   // PeerAuthentications.
   sec('PeerAuthentication', 'strict', { mtls: { mode: 'STRICT' } }),

@@ -1,8 +1,21 @@
 import { NAMESPACE_NAME_LABEL } from '../../network/peers';
-import { PolicyRule, RuleObject, RuleSeverity, RuleViolation } from '../rule';
+import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { isMeshNamespaceLabels } from './network-control-plane';
 import {
-  admitsNamespace, admitsPort, allowPolicies, allowedEdges, ingressPoliciesSelectingAll, ingressRulesOf,
+  admitsNamespace, admitsPort, allowPolicies, allowedEdges, ingressPoliciesSelectingAll, ingressRulesOf, restrictsIngress,
 } from './network-l4-model';
+
+/**
+ * Mesh namespaces (by their Namespace object in the set) where no NetworkPolicy restricts ingress:
+ * their pods are not isolated, so L4 admits every edge; the missing default deny is NET-DENY-001's
+ * one finding, not one finding here per edge.
+ */
+function unisolatedMeshNamespaces(ctx: RuleContext): Set<string> {
+  const isolated = new Set(ctx.objects.filter((o) => isKind(o, 'networking.k8s.io', 'NetworkPolicy') && restrictsIngress(o)).map((o) => o.metadata?.namespace));
+  return new Set(ctx.objects
+    .filter((o) => isKind(o, '', 'Namespace') && isMeshNamespaceLabels(o.metadata?.labels) && !isolated.has(o.metadata?.name))
+    .map((o) => o.metadata!.name!));
+}
 
 function labelText(labels: { readonly [key: string]: string }): string {
   const entries = Object.entries(labels);
@@ -18,7 +31,8 @@ function labelText(labels: { readonly [key: string]: string }): string {
  * restricts ingress must admit, on each TCP port, the caller's namespace (a namespaceSelector
  * selecting it, e.g. by `kubernetes.io/metadata.name`, or a podSelector-only peer for callers in
  * the same namespace). One violation per missing (caller namespace, port), on the
- * AuthorizationPolicy, with `port`.
+ * AuthorizationPolicy, with `port`. A mesh namespace of the set with no ingress NetworkPolicy at
+ * all is skipped: nothing there drops the edge, and NET-DENY-001 reports the namespace once.
  */
 export const NET_L4_001: PolicyRule = {
   id: 'NET-L4-001',
@@ -41,8 +55,9 @@ export const NET_L4_001: PolicyRule = {
   },
   checkAll(ctx) {
     const out: { object: RuleObject; violation: RuleViolation }[] = [];
+    const unisolated = unisolatedMeshNamespaces(ctx);
     for (const policy of allowPolicies(ctx)) {
-      if (policy.matchLabels === undefined) continue;
+      if (policy.matchLabels === undefined || unisolated.has(policy.namespace)) continue;
       const labels = policy.matchLabels;
       const ingressRules = ingressPoliciesSelectingAll(ctx, policy.namespace, labels).flatMap((np) => ingressRulesOf(np).map(({ rule }) => rule));
       const seen = new Set<string>();

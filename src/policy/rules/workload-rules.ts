@@ -1,9 +1,18 @@
 import { PolicyRule } from '../rule';
+import { MESH_PROXY_001, POD_UID_001 } from './mesh-proxy-overrides';
+import { NET_CP_001 } from './network-control-plane';
+import { NET_DENY_001 } from './network-default-deny';
 import { NET_L4_002 } from './network-l4-all-ports';
 import { NET_L4_001 } from './network-l4-counterpart';
+import { NET_EGRESS_001 } from './network-open-egress';
+import { RBAC_SUBJ_001 } from './rbac-binding-subjects';
+import { RBAC_BUILTIN_001 } from './rbac-built-in-roles';
 import { RBAC_CA_001 } from './rbac-ca-secrets';
 import { RBAC_CRB_001 } from './rbac-cluster-role-binding';
 import { RBAC_ESC_001 } from './rbac-escalation-verbs';
+import { RBAC_POLICY_001 } from './rbac-policy-writers';
+import { RBAC_SECRET_001 } from './rbac-secret-access';
+import { RBAC_SENS_001 } from './rbac-sensitive-access';
 import { RBAC_WILD_001 } from './rbac-wildcard';
 import { POD_CAP_001 } from './workload-capabilities';
 import { POD_CAP_002 } from './workload-capabilities-restricted';
@@ -38,12 +47,22 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   POD_PSS_001,
   POD_ROFS_001,
   POD_PID_001,
+  POD_UID_001,
+  MESH_PROXY_001,
   IMG_DIGEST_001,
   RBAC_WILD_001,
   RBAC_ESC_001,
   RBAC_CRB_001,
   RBAC_CA_001,
+  RBAC_SUBJ_001,
+  RBAC_BUILTIN_001,
+  RBAC_SENS_001,
+  RBAC_SECRET_001,
+  RBAC_POLICY_001,
   NET_L4_001,
   NET_L4_002,
+  NET_DENY_001,
+  NET_EGRESS_001,
+  NET_CP_001,
   POD_SA_001,
 ];

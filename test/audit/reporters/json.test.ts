@@ -7,7 +7,7 @@ describe('JSON reporter', () => {
     expect(Object.keys(doc)).toEqual(['exceptions', 'findings', 'issues', 'meshBaselineExpected', 'summary', 'today', 'tool', 'version']);
     expect(doc.version).toBe(JSON_REPORT_VERSION);
     expect(doc.tool).toEqual({ name: 'cdk8s-secure-mesh', version: '1.2.3' });
-    expect(doc.summary).toEqual({ errors: 13, excepted: 1, objects: 6, warnings: 1 });
+    expect(doc.summary).toEqual({ errors: 15, excepted: 1, objects: 6, warnings: 1 });
     expect(doc.findings[0]).toEqual({
       excepted: false,
       file: 'test/fixtures/audit/bad/list.json',

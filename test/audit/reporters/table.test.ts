@@ -26,7 +26,7 @@ describe('table reporter', () => {
   });
 
   test('the summary line ends the report', () => {
-    expect(text.trimEnd().split('\n').pop()).toBe('6 objects, 13 errors, 1 warning, 1 excepted');
+    expect(text.trimEnd().split('\n').pop()).toBe('6 objects, 15 errors, 1 warning, 1 excepted');
     expect(renderTable(fixtureReport(GOOD))).toBe('No findings.\n6 objects, 0 errors, 0 warnings, 0 excepted\n');
   });
 

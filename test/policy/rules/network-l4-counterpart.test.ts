@@ -1,5 +1,6 @@
 import { RuleObject, RuleSeverity } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
+import { NET_DENY_001 } from '../../../src/policy/rules/network-default-deny';
 import { NET_L4_001 as RULE } from '../../../src/policy/rules/network-l4-counterpart';
 
 const NS_LABEL = 'kubernetes.io/metadata.name';
@@ -60,6 +61,17 @@ describe('NET-L4-001', () => {
       'allows cluster.local/ns/bookinfo/sa/productpage (namespace "bookinfo") on port 9080, but no NetworkPolicy in "bookinfo" selecting app=reviews admits namespace "bookinfo" on TCP 9080',
       'allows cluster.local/ns/frontend/sa/web (namespace "frontend") on port 9443, but no NetworkPolicy in "bookinfo" selecting app=reviews admits namespace "frontend" on TCP 9443',
     ]);
+  });
+
+  test('a mesh namespace with no ingress NetworkPolicy at all: NET-DENY-001\'s one finding, none here', () => {
+    const bookinfo = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } } };
+    expect(RULE.checkAll!(ruleContext([REVIEWS, bookinfo]))).toEqual([]);
+    expect(NET_DENY_001.checkAll!(ruleContext([REVIEWS, bookinfo])).filter((r) => r.object === bookinfo)).toHaveLength(1);
+    // Once something isolates the namespace, every edge needs its counterpart again.
+    const egressOnly = netpol('deny-egress', { podSelector: {}, policyTypes: ['Egress'] });
+    expect(RULE.checkAll!(ruleContext([REVIEWS, bookinfo, egressOnly]))).toEqual([]);
+    const isolating = netpol('deny-ingress', { podSelector: {}, policyTypes: ['Ingress'] });
+    expect(RULE.checkAll!(ruleContext([REVIEWS, bookinfo, isolating]))).toHaveLength(3);
   });
 
   test('a missing port is reported alone', () => {

@@ -13,7 +13,7 @@ const HARDENED_CONTAINER = {
   image: `gcr.io/p/app${DIGEST}`,
   securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
 };
-const ROUGH_CONTAINER = { name: 'rough', image: 'nginx', ports: [{ containerPort: 80, hostPort: 80 }], securityContext: { privileged: true, procMount: 'Unmasked', capabilities: { add: ['NET_ADMIN', 'CHOWN'] } } };
+const ROUGH_CONTAINER = { name: 'rough', image: 'nginx', ports: [{ containerPort: 80, hostPort: 80 }], securityContext: { privileged: true, runAsUser: 1337, procMount: 'Unmasked', capabilities: { add: ['NET_ADMIN', 'CHOWN'] } } };
 // shareProcessNamespace on the bad pod below trips POD-PID-001.
 
 /** One object of each kind the rules know, hardened and rough, plus kinds they ignore. */
@@ -22,11 +22,31 @@ const ZOO: RuleObject[] = [
   { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: 'a' }, spec: { hostNetwork: true, shareProcessNamespace: true, containers: [ROUGH_CONTAINER], initContainers: [ROUGH_CONTAINER], volumes: [{ name: 'node', hostPath: { path: '/' } }] } },
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'good', namespace: 'a' }, spec: { template: { spec: { containers: [HARDENED_CONTAINER] } } } },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'bad', namespace: 'a' }, spec: { template: { spec: { hostPID: true, containers: [ROUGH_CONTAINER] } } } },
-  { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'bad', namespace: 'a' }, spec: { jobTemplate: { spec: { template: { spec: { containers: [ROUGH_CONTAINER] } } } } } },
+  {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'bad', namespace: 'a' },
+    spec: {
+      jobTemplate: {
+        spec: {
+          template: { metadata: { annotations: { 'sidecar.istio.io/proxyImage': 'docker.io/someone/proxyv2:latest' } }, spec: { containers: [ROUGH_CONTAINER] } },
+        },
+      },
+    },
+  },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'good', namespace: 'a' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }] },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'bad' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'bad' }, roleRef: { kind: 'ClusterRole', name: 'bad' }, subjects: [{ kind: 'Group', name: 'team-a' }] },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np', namespace: 'a' }, spec: { podSelector: {}, ingress: [{}] } },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'internet', namespace: 'a' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] } },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'istiod-debug', namespace: 'istio-system' },
+    spec: { podSelector: { matchLabels: { app: 'istiod' } }, ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port: 15010 }] }] },
+  },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'exec', namespace: 'a' }, rules: [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'everyone', namespace: 'a' }, roleRef: { kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'Group', name: 'system:authenticated' }] },
   { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'ap', namespace: 'a' }, spec: { selector: { matchLabels: { app: 'x' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/b/sa/c'] } }], to: [{ operation: { ports: ['8080'] } }] }] } },
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'a' }, data: { k: 'v' } },
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } },
@@ -36,7 +56,9 @@ describe('WORKLOAD_RULES', () => {
   test('ids are stable, unique and well-formed; every rule names catalog practices and explains itself', () => {
     expect(WORKLOAD_RULES.map((r) => r.id)).toEqual([
       'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
-      'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001', 'NET-L4-001', 'NET-L4-002', 'POD-SA-001',
+      'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001',
+      'RBAC-SUBJ-001', 'RBAC-BUILTIN-001', 'RBAC-SENS-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001',
+      'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001', 'POD-SA-001',
     ]);
     for (const rule of WORKLOAD_RULES) {
       expect(rule.id).toMatch(/^[A-Z]+-[A-Z0-9]+-[0-9]{3}$/);
@@ -57,9 +79,9 @@ describe('WORKLOAD_RULES', () => {
   test('which rules have an admission form', () => {
     expect(WORKLOAD_RULES.filter((r) => r.admission).map((r) => r.id)).toEqual([
       'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
-      'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001',
+      'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-SUBJ-001', 'RBAC-SENS-001',
     ]);
-    expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'NET-L4-001', 'NET-L4-002', 'POD-SA-001']);
+    expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001', 'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'POD-SA-001']);
   });
 
   test('admission resources: the API groups of the kinds, every version, plural resource names', () => {
