@@ -108,6 +108,12 @@ project.addTask('synth:example', {
   ],
 });
 
+// The README's rule catalogue, generated from the rules (a test fails when it is stale).
+project.addTask('docs:rules', {
+  description: 'Rewrite the rule catalogue in README.md from the rules',
+  steps: [{ exec: 'ts-node --transpile-only build-tools/rule-catalog.ts' }],
+});
+
 // Benchmarks: ratios measured in the same run, each point in its own process.
 project.addTask('bench', {
   description: 'Synth benchmarks: library vs plain cdk8s, scaling, memory, rule enforcement share',
