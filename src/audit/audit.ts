@@ -4,6 +4,7 @@ import { EXPIRY_WARNING_DAYS } from '../policy/policy-exception';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from '../policy/rule';
 import { ALL_RULES, rulesFor } from '../policy/rule-pack';
 import { ruleContext } from '../policy/rule-test-kit';
+import { validateObjects } from '../validation/manifest-validator';
 
 /**
  * What the audit reports besides the rule set's own rules: the exception annotations themselves
@@ -41,8 +42,26 @@ export const EXC_INVALID: AuditRuleDescriptor = {
   fix: 'Write the entry as RULE@YYYY-MM-DD (e.g. MESH-EXC-001@2026-03-31), with the id of a rule of the set, or remove it.',
 };
 
-/** Every rule an audit can report: the rule set, then the exception checks. */
-export const AUDIT_RULES: readonly AuditRuleDescriptor[] = [...ALL_RULES, EXC_EXPIRED, EXC_INVALID];
+/**
+ * An object the cluster would refuse (schema with strict fields, CRD CEL rules, API server name
+ * rules, istiod's webhook: the validation harness). A wrong-shaped field (`containers: {}`,
+ * `verbs: "*"`) is not silently skipped by the rules that cannot read it: it is this finding.
+ */
+export const MANIFEST_INVALID: AuditRuleDescriptor = {
+  id: 'MANIFEST-INVALID',
+  practices: ['OPS-1'],
+  severity: RuleSeverity.ERROR,
+  title: 'Objects are what the cluster accepts (schema, CEL rules, names, istiod\'s webhook)',
+  explanation: 'A field of the wrong type or an unknown field is refused when applied, and until then the security rules cannot '
+    + 'read it: a `containers: {}` or `verbs: "*"` would otherwise pass the audit unseen. The checks are the API server\'s '
+    + 'OpenAPI schema with strict field validation, the CRDs\' CEL rules and istiod\'s validating webhook, for the built-in '
+    + 'Kubernetes kinds and the pinned Istio CRDs; objects of other kinds are not validated.',
+  fix: 'Fix the field as the message says (the manifest would not apply), or regenerate it with the library. A PolicyException '
+    + 'cannot cover it: the cluster refuses the object whatever the rules say.',
+};
+
+/** Every rule an audit can report: the rule set, then the exception and manifest checks. */
+export const AUDIT_RULES: readonly AuditRuleDescriptor[] = [...ALL_RULES, EXC_EXPIRED, EXC_INVALID, MANIFEST_INVALID];
 
 /** Options of {@link auditManifests}. */
 export interface AuditOptions {
@@ -68,6 +87,12 @@ export interface AuditOptions {
    * @default - the latest rule set
    */
   readonly ruleSet?: string;
+  /**
+   * Whether to validate the objects as a cluster would (MANIFEST-INVALID findings): kinds the
+   * harness knows (built-in Kubernetes kinds, the pinned Istio CRDs); others are skipped.
+   * @default true
+   */
+  readonly validateManifests?: boolean;
   /** Called while auditing: rules run so far and the number of rules. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -201,6 +226,15 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
       exceptions.push({
         object: ref, ruleId: e.ruleId, expires: e.valid ? e.expires : e.raw, status, covered: coverCount.get(e) ?? 0, file: m.file, line: m.line,
       });
+    }
+  }
+
+  if (options.validateManifests !== false) {
+    for (const v of validateObjects(objects)) {
+      // Kinds outside the harness (other CRDs) are not judged: that is not the object's fault.
+      if (v.rule === 'served kind') continue;
+      const m = manifests[v.documentIndex];
+      findings.push(finding(MANIFEST_INVALID, objectRef(m.object), v.path, `${v.message} [${v.layer}: ${v.rule}]`, m));
     }
   }
 

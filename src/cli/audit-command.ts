@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo, CliStream } from './main';
 import { auditManifests, isFailing } from '../audit/audit';
+import { applyDefaultNamespace, withoutNamespace } from '../audit/default-namespace';
 import { DEFAULT_MAX_FILE_BYTES, LoadIssue, formatIssue, loadManifests } from '../audit/manifest-loader';
 import { renderJson } from '../audit/reporters/json';
 import { AuditReport, summaryLine } from '../audit/reporters/report';
@@ -39,6 +40,7 @@ interface AuditFlags {
   readonly meshAdminGroup: string[];
   readonly operatorGroup: string[];
   readonly ruleSet?: string;
+  readonly namespace?: string;
   readonly mesh?: boolean;
   readonly color?: boolean;
   readonly maxFileSize: number;
@@ -65,6 +67,7 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
     .option('--mesh-admin-group <group>', 'group of mesh administrators (repeatable; replaces the config\'s list)', collect, [])
     .option('--operator-group <group>', 'other operator group allowed ClusterRoleBindings (repeatable; replaces the config\'s list)', collect, [])
     .option('--rule-set <set>', `the rule set the manifests were written against; newer rules report as warnings (${RULE_SETS.join(', ')}; default: the config's ruleSet, else ${LATEST_RULE_SET})`)
+    .option('-n, --namespace <namespace>', 'namespace of objects that name none (kustomize style, as kubectl apply -n would set it)', parseNamespace)
     .option('--mesh', 'expect the mesh baseline (mesh-wide STRICT mTLS, allow-nothing) in the input (default: when any object is in the root namespace)')
     .option('--no-mesh', 'do not report missing mesh-wide objects')
     .option('--color', 'force colour')
@@ -102,7 +105,14 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
   const errors = issues.filter((i) => i.severity === 'error').length;
   if (errors > 0) io.stderr.write(`skipped ${errors} input(s) that could not be read; the report covers the rest\n`);
 
-  const result = auditManifests(loaded.manifests, {
+  const unplaced = withoutNamespace(loaded.manifests);
+  const manifests = flags.namespace !== undefined ? applyDefaultNamespace(loaded.manifests, flags.namespace) : loaded.manifests;
+  if (flags.namespace === undefined && unplaced.length > 0) {
+    const first = unplaced[0];
+    io.stderr.write(`note: ${unplaced.length} namespaced object(s) name no metadata.namespace (first: ${first.object.kind}/${first.object.metadata?.name ?? '<no name>'} `
+      + `at ${first.file}:${first.line}); rules that read namespaces judge them as namespace-less: pass --namespace NS (the namespace they are applied to)\n`);
+  }
+  const result = auditManifests(manifests, {
     today: flags.today,
     rootNamespace: config.rootNamespace,
     controlPlaneNamespace: config.controlPlaneNamespace,
@@ -110,7 +120,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
     operatorGroups: config.operatorGroups,
     ruleSet: config.ruleSet,
     expectMeshBaseline: flags.mesh,
-    onProgress: (done, total) => progress.update('auditing', done, total, loaded.manifests.length),
+    onProgress: (done, total) => progress.update('auditing', done, total, manifests.length),
   });
   progress.stop();
 
@@ -186,4 +196,11 @@ function parseSize(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of megabytes.');
   return n;
+}
+
+function parseNamespace(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
+    throw new InvalidArgumentError('expected a namespace name (DNS-1123 label: lower-case letters, digits and "-", at most 63).');
+  }
+  return value;
 }

@@ -117,6 +117,31 @@ describe('mesh-wide presence rules (<mesh>)', () => {
   });
 });
 
+describe('MANIFEST-INVALID: wrong shapes are findings, not silence', () => {
+  const wrong: RuleObject[] = [
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' }, spec: { containers: {} } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: '*' }] },
+    { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'p', namespace: 'shop' }, spec: { mtls: { mode: 'permissive' } } },
+  ];
+
+  test('each is reported with its field, the layer and the rule that refuses it; exceptions cannot cover it', () => {
+    const result = auditManifests(loaded(wrong), { today: TODAY, expectMeshBaseline: false });
+    const invalid = result.findings.filter((f) => f.ruleId === 'MANIFEST-INVALID');
+    expect(invalid.map((f) => [f.object, f.path])).toEqual([
+      ['Pod/shop/p', 'spec.containers'],
+      ['Role/shop/r', 'rules[0].verbs'],
+      ['PeerAuthentication/shop/p', 'spec.mtls.mode'],
+    ]);
+    expect(invalid[0]).toMatchObject({ severity: RuleSeverity.ERROR, practices: ['OPS-1'], message: expect.stringMatching(/must be of type array \[schema: type\]$/) });
+  });
+
+  test('kinds outside the harness (other CRDs) are not judged; validation can be turned off', () => {
+    const rollout: RuleObject = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'r', namespace: 'shop' }, spec: { template: { spec: { containers: {} } } } };
+    expect(auditManifests(loaded([rollout]), { today: TODAY }).findings.filter((f) => f.ruleId === 'MANIFEST-INVALID')).toEqual([]);
+    expect(auditManifests(loaded(wrong), { today: TODAY, validateManifests: false }).findings.filter((f) => f.ruleId === 'MANIFEST-INVALID')).toEqual([]);
+  });
+});
+
 describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)', () => {
   const annotated = (value: string) => loaded([MESH_STRICT, MESH_ALLOW_NOTHING, CP_DEFAULT_DENY, permissive('lenient', 'shop', { [EXCEPTION_ANNOTATION]: value })]);
 
@@ -199,9 +224,9 @@ describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)
 });
 
 describe('AUDIT_RULES and isFailing', () => {
-  test('every rule of the set, then the exception checks, with unique ids', () => {
+  test('every rule of the set, then the exception and manifest checks, with unique ids', () => {
     const ids = AUDIT_RULES.map((r) => r.id);
-    expect(ids).toEqual([...ALL_RULES.map((r) => r.id), 'EXC-EXPIRED', 'EXC-INVALID']);
+    expect(ids).toEqual([...ALL_RULES.map((r) => r.id), 'EXC-EXPIRED', 'EXC-INVALID', 'MANIFEST-INVALID']);
     expect(new Set(ids).size).toBe(ids.length);
   });
 

@@ -208,6 +208,23 @@ describe('bad input and usage errors exit 2, saying what was skipped', () => {
     expect(bad.stderr).toMatch(/ruleSet "7" is not a rule set \(known: 1, 2/);
   });
 
+  test('--namespace places kustomize-style objects (no metadata.namespace) before the rules read them; without it a note says so', async () => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'kustomize.yaml'), [
+      'apiVersion: security.istio.io/v1', 'kind: PeerAuthentication', 'metadata: {name: default}', 'spec: {mtls: {mode: UNSET}}',
+    ].join('\n'));
+    const unplaced = await cli(['audit', dir, '--no-mesh', '-f', 'json']);
+    expect(JSON.parse(unplaced.stdout).findings).toEqual([]);
+    expect(unplaced.stderr).toMatch(/note: 1 namespaced object\(s\) name no metadata.namespace \(first: PeerAuthentication\/default at .*kustomize\.yaml:1\).*pass --namespace NS/);
+    // In the root namespace, a selector-less UNSET is the mesh-wide policy: PERMISSIVE.
+    const placed = await cli(['audit', dir, '--no-mesh', '-f', 'json', '--namespace', 'istio-system']);
+    expect(JSON.parse(placed.stdout).findings.map((f: any) => [f.ruleId, f.object])).toEqual([
+      ['MESH-MTLS-001', 'PeerAuthentication/istio-system/default'], ['MESH-MTLS-002', 'PeerAuthentication/istio-system/default'],
+    ]);
+    expect(placed.stderr).not.toContain('note: 1 namespaced');
+    expect((await cli(['audit', dir, '--namespace', 'Not_A_Namespace'])).code).toBe(2);
+  });
+
   test('invalid options are usage errors, with a hint', async () => {
     for (const args of [['audit', BAD, '-f', 'xml'], ['audit', BAD, '--today', '2026-13-01'], ['audit', BAD, '--fail-on', 'info'], ['audit'], ['nope'], ['audit', BAD, '--max-file-size', '0']]) {
       const r = await cli(args);

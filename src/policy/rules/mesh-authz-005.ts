@@ -1,5 +1,5 @@
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { AUTHORIZATION_POLICY_KIND, SECURITY_GROUP, asList, asMap, celEach, celEachPolicyRule, celString, isAuthorizationPolicy, policyRules, ruleClauses, specOf, stringItems } from './mesh-shared';
+import { AUTHORIZATION_POLICY_KIND, CEL_IS_ALLOW, SECURITY_GROUP, actionOf, asList, asMap, celEach, celEachPolicyRule, celString, isAuthorizationPolicy, policyRules, ruleClauses, specOf, stringItems } from './mesh-shared';
 
 /** Identity fields where no value may contain `*` (prefix, suffix or presence match). */
 const NO_WILDCARD_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'serviceAccounts'] as const;
@@ -18,6 +18,11 @@ const NO_WILDCARD_CONDITIONS: readonly (readonly [string, 'values' | 'notValues'
  * `requestPrincipals: ["<issuer>/*"]` (any subject of one issuer) is allowed; a leading `*` (any
  * issuer) is not. The same identities in `when` conditions (`source.principal`,
  * `source.namespace`, `request.auth.principal`) are checked the same way.
+ *
+ * ALLOW policies only: in a DENY (or CUSTOM, AUDIT) policy a wildcard widens what is denied
+ * (checked, logged), never what is allowed. `notPrincipals: ["*"]` in a DENY policy is Istio's
+ * documented "deny requests without a peer identity" pattern, and `notRequestPrincipals: ["*"]`
+ * its "require a JWT" pattern.
  */
 export const MESH_AUTHZ_005: PolicyRule = {
   id: 'MESH-AUTHZ-005',
@@ -34,7 +39,7 @@ export const MESH_AUTHZ_005: PolicyRule = {
     + '`<issuer>/<subject>` or `<issuer>/*`. To deny callers without an identity, MESH-MTLS-001/002 (STRICT mTLS) already do it. '
     + 'A PolicyException is right only for a deliberately namespace-wide grant, with its justification.',
   check(object) {
-    if (!isAuthorizationPolicy(object)) return [];
+    if (!isAuthorizationPolicy(object) || actionOf(specOf(object)) !== 'ALLOW') return [];
     const violations: RuleViolation[] = [];
     for (const entry of policyRules(specOf(object))) {
       for (const { clause, path } of ruleClauses(entry, 'from')) {
@@ -75,7 +80,7 @@ export const MESH_AUTHZ_005: PolicyRule = {
   },
   admission: {
     resources: [{ apiGroups: [SECURITY_GROUP], apiVersions: ['*'], resources: ['authorizationpolicies'] }],
-    expression: celEachPolicyRule([
+    expression: `!${CEL_IS_ALLOW} || ` + celEachPolicyRule([
       celEach('r.from', 'f', `!has(f.source) || (${[
         ...NO_WILDCARD_FIELDS.map((x) => celEach(`f.source.${x}`, 'v', "!v.contains('*')")),
         celEach('f.source.requestPrincipals', 'v', "!v.startsWith('*')"),
@@ -85,6 +90,6 @@ export const MESH_AUTHZ_005: PolicyRule = {
         `(w.key != 'request.auth.principal' || ${celEach('w.values', 'v', "!v.startsWith('*')")})`,
       ].join(' && ')})`),
     ].join(' && ')),
-    message: 'MESH-AUTHZ-005 (AUTHZ-2): AuthorizationPolicy identities (principals, notPrincipals, namespaces, serviceAccounts, and source.principal/source.namespace conditions) must not contain "*"; requestPrincipals must not start with "*"',
+    message: 'MESH-AUTHZ-005 (AUTHZ-2): ALLOW AuthorizationPolicy identities (principals, notPrincipals, namespaces, serviceAccounts, and source.principal/source.namespace conditions) must not contain "*"; requestPrincipals must not start with "*"',
   },
 };

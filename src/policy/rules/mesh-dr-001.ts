@@ -20,17 +20,14 @@ export function hostCovers(entry: string, host: string): boolean {
 }
 
 /**
- * Whether `host` is outside the mesh: not cluster-local, and listed by a ServiceEntry whose
- * location is MESH_EXTERNAL (Istio's default when `location` is unset).
+ * Whether `host` is in the mesh: cluster-local by name ({@link isClusterLocalHost}), or listed by a
+ * ServiceEntry with `location: MESH_INTERNAL` (workloads outside Kubernetes that run a sidecar).
+ * A public hostname (`api.stripe.com`) is not, whether or not a ServiceEntry declares it.
  */
-export function isExternalHost(host: string, context: RuleContext): boolean {
-  if (isClusterLocalHost(host)) return false;
-  return context.objects.some((o) => {
-    if (!isKind(o, NETWORKING_GROUP, 'ServiceEntry')) return false;
-    const spec = specOf(o);
-    const location = isSet(spec.location) ? spec.location : 'MESH_EXTERNAL';
-    return location === 'MESH_EXTERNAL' && stringItems(spec.hosts).some(({ value }) => hostCovers(value, host));
-  });
+export function isInMeshHost(host: string, context: RuleContext): boolean {
+  if (isClusterLocalHost(host)) return true;
+  return context.objects.some((o) => isKind(o, NETWORKING_GROUP, 'ServiceEntry') && specOf(o).location === 'MESH_INTERNAL'
+    && stringItems(specOf(o).hosts).some(({ value }) => hostCovers(value, host)));
 }
 
 /**
@@ -39,8 +36,9 @@ export function isExternalHost(host: string, context: RuleContext): boolean {
  * A client-side `tls.mode` of DISABLE sends plaintext to a STRICT server (broken or, with
  * PERMISSIVE, unauthenticated); SIMPLE and MUTUAL replace the mesh identity with app-managed
  * certificates, so the server sees no SPIFFE principal and principal-based authorization fails
- * open or closed. `tls` without `mode` is DISABLE. Hosts declared external by a MESH_EXTERNAL
- * ServiceEntry (TLS origination) are out of scope.
+ * open or closed. `tls` without `mode` is DISABLE. In-mesh hosts are cluster-local names and the
+ * hosts of MESH_INTERNAL ServiceEntries ({@link isInMeshHost}); a public hostname is out of scope
+ * (TLS origination to it is EGRESS-1's), even when no ServiceEntry in the set declares it.
  */
 export const MESH_DR_001: PolicyRule = {
   id: 'MESH-DR-001',
@@ -60,7 +58,7 @@ export const MESH_DR_001: PolicyRule = {
     if (!isKind(object, NETWORKING_GROUP, 'DestinationRule')) return [];
     const spec = specOf(object);
     const host = asString(spec.host);
-    if (host === undefined || isExternalHost(host, context)) return [];
+    if (host === undefined || !isInMeshHost(host, context)) return [];
     const violations: RuleViolation[] = [];
     for (const { tls, path, port } of destinationRuleTls(spec)) {
       if (tls.mode === 'ISTIO_MUTUAL') continue;
@@ -76,8 +74,8 @@ export const MESH_DR_001: PolicyRule = {
   },
   /**
    * Admission cannot see ServiceEntries, so it enforces the rule only for hosts that are in-mesh by
-   * name ({@link isClusterLocalHost}); a FQDN host that no MESH_EXTERNAL ServiceEntry declares is
-   * refused at synth and in the audit, but admitted here.
+   * name ({@link isClusterLocalHost}); the host of a MESH_INTERNAL ServiceEntry is refused at synth
+   * and in the audit, but admitted here.
    */
   admission: {
     resources: [{ apiGroups: [NETWORKING_GROUP], apiVersions: ['*'], resources: ['destinationrules'] }],

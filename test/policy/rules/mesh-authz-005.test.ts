@@ -20,6 +20,10 @@ const GOOD: [string, RuleObject][] = [
   ['issuer-wide requestPrincipals', source({ requestPrincipals: ['https://accounts.example.com/*'] })],
   ['exact requestPrincipals', source({ requestPrincipals: ['https://accounts.example.com/user-1'] })],
   ['notRequestPrincipals * in DENY (require a JWT)', source({ notRequestPrincipals: ['*'] }, 'DENY')],
+  // Istio's documented "deny requests without a peer identity": a DENY wildcard denies more, never allows more.
+  ['notPrincipals * in DENY (require mTLS)', source({ notPrincipals: ['*'] }, 'DENY')],
+  ['namespaces * in DENY', source({ namespaces: ['*'] }, 'DENY')],
+  ['principals * in CUSTOM (all authenticated requests go to ext-authz)', source({ principals: ['*'] }, 'CUSTOM')],
   ['notNamespaces wildcard is not in scope', source({ notNamespaces: ['kube-*'] }, 'DENY')],
   ['wildcards in operations are fine', ap({ rules: [{ to: [{ operation: { paths: ['/api/*'], hosts: ['*.example.com'] } }] }] })],
   ['other condition keys may use *', when({ key: 'request.headers[x-a]', values: ['*'] }, { key: 'request.auth.claims[iss]', values: ['*'] })],
@@ -30,7 +34,6 @@ const BAD: [string, RuleObject][] = [
   ['principals *', source({ principals: ['*'] })],
   ['principals namespace-wide', source({ principals: ['cluster.local/ns/shop/*'] })],
   ['principals suffix', source({ principals: ['*/sa/frontend'] })],
-  ['notPrincipals * in DENY', source({ notPrincipals: ['*'] }, 'DENY')],
   ['namespaces *', source({ namespaces: ['*'] })],
   ['namespaces prefix', source({ namespaces: ['team-*'] })],
   ['serviceAccounts wildcard', source({ serviceAccounts: ['shop/*'] })],

@@ -1,7 +1,7 @@
 import { admits } from '../../../src/policy/admission-cel';
 import { RuleObject } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
-import { MESH_DR_001 as rule, hostCovers, isClusterLocalHost, isExternalHost } from '../../../src/policy/rules/mesh-dr-001';
+import { MESH_DR_001 as rule, hostCovers, isClusterLocalHost, isInMeshHost } from '../../../src/policy/rules/mesh-dr-001';
 
 function dr(host: unknown, spec: object = {}): RuleObject {
   return { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'd', namespace: 'shop' }, spec: { host, ...spec } };
@@ -57,12 +57,12 @@ describe('MESH-DR-001 DestinationRules for in-mesh hosts use ISTIO_MUTUAL (MTLS-
     expect(hostCovers('*', 'api.example.com')).toBe(false);
   });
 
-  test('external hosts: MESH_EXTERNAL or unset location; not MESH_INTERNAL; never cluster-local', () => {
+  test('in-mesh hosts: cluster-local names (whatever a ServiceEntry says) and MESH_INTERNAL ServiceEntry hosts; public names are not', () => {
     const c = ruleContext([se(['int.example.com'], 'MESH_INTERNAL'), se(['ext.example.com']), se(['a.shop.svc.cluster.local', '*'], 'MESH_EXTERNAL')]);
-    expect(isExternalHost('ext.example.com', c)).toBe(true);
-    expect(isExternalHost('int.example.com', c)).toBe(false);
-    expect(isExternalHost('a.shop.svc.cluster.local', c)).toBe(false);
-    expect(isExternalHost('anything.example.org', c)).toBe(false);
+    expect(isInMeshHost('ext.example.com', c)).toBe(false);
+    expect(isInMeshHost('int.example.com', c)).toBe(true);
+    expect(isInMeshHost('a.shop.svc.cluster.local', c)).toBe(true);
+    expect(isInMeshHost('anything.example.org', c)).toBe(false);
   });
 
   test.each(GOOD)('passes: %s', (_name, object) => {
@@ -87,9 +87,10 @@ describe('MESH-DR-001 DestinationRules for in-mesh hosts use ISTIO_MUTUAL (MTLS-
     ]);
   });
 
-  test('an undeclared FQDN is in-mesh for check()', () => {
-    expect(rule.check(dr('db.corp.internal', { trafficPolicy: tls('SIMPLE') }), ctx)).toHaveLength(1);
+  test('a public hostname is not called in-mesh, declared or not (no false alarm); a MESH_INTERNAL one is', () => {
+    expect(rule.check(dr('api.stripe.com', { trafficPolicy: tls('SIMPLE') }), ctx)).toEqual([]);
     expect(rule.check(dr('db.corp.internal', { trafficPolicy: tls('SIMPLE') }), ruleContext([se(['db.corp.internal'])]))).toEqual([]);
+    expect(rule.check(dr('db.corp.internal', { trafficPolicy: tls('SIMPLE') }), ruleContext([se(['db.corp.internal'], 'MESH_INTERNAL')]))).toHaveLength(1);
   });
 
   test.each([
@@ -107,17 +108,17 @@ describe('MESH-DR-001 DestinationRules for in-mesh hosts use ISTIO_MUTUAL (MTLS-
   /*
    * The admission form cannot see ServiceEntries. It treats a host as in-mesh when its name says so
    * (no dot, or ending in .svc.cluster.local) and admits every other host. On all fixtures above it
-   * agrees with check(); it differs only for a FQDN host that no MESH_EXTERNAL ServiceEntry declares:
-   * check() (synth, audit) refuses a non-ISTIO_MUTUAL TLS mode for it, admission lets it in.
+   * agrees with check(); it differs only for the host of a MESH_INTERNAL ServiceEntry (a VM in the
+   * mesh): check() (synth, audit) refuses a non-ISTIO_MUTUAL TLS mode for it, admission lets it in.
    */
   test.each([...GOOD, ...BAD])('check() and admission CEL agree: %s', (_name, object) => {
     const c = ruleContext([...EXTERNALS, se(['reviews.shop.svc.cluster.local'], 'MESH_EXTERNAL')]);
     expect(admits(rule.admission!, object)).toBe(rule.check(object, c).length === 0);
   });
 
-  test('documented difference: an undeclared FQDN host is refused by check() but admitted', () => {
-    const object = dr('db.corp.internal', { trafficPolicy: tls('DISABLE') });
-    expect(rule.check(object, ctx)).toHaveLength(1);
+  test('documented difference: a MESH_INTERNAL ServiceEntry host is refused by check() but admitted', () => {
+    const object = dr('vm.corp.internal', { trafficPolicy: tls('DISABLE') });
+    expect(rule.check(object, ruleContext([se(['vm.corp.internal'], 'MESH_INTERNAL')]))).toHaveLength(1);
     expect(admits(rule.admission!, object)).toBe(true);
   });
 });

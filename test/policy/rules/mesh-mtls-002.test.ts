@@ -5,9 +5,10 @@ import { MESH_MTLS_002 as rule } from '../../../src/policy/rules/mesh-mtls-002';
 
 const ctx = ruleContext([]);
 
-function pa(spec: unknown, apiVersion = 'security.istio.io/v1'): RuleObject {
-  return { apiVersion, kind: 'PeerAuthentication', metadata: { name: 'p', namespace: 'shop' }, spec };
+function pa(spec: unknown, apiVersion = 'security.istio.io/v1', namespace = 'shop'): RuleObject {
+  return { apiVersion, kind: 'PeerAuthentication', metadata: { name: 'p', namespace }, spec };
 }
+const SELECT = { selector: { matchLabels: { app: 'a' } } };
 
 const GOOD: [string, RuleObject][] = [
   ['STRICT', pa({ mtls: { mode: 'STRICT' } })],
@@ -18,11 +19,14 @@ const GOOD: [string, RuleObject][] = [
   ['null spec', pa(null)],
   ['STRICT ports', pa({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'STRICT' }, 9090: {} } })],
   ['empty portLevelMtls', pa({ portLevelMtls: {} })],
+  // UNSET inherits from the parent: the namespace policy, then the mesh-wide STRICT.
+  ['workload UNSET (inherits)', pa({ ...SELECT, mtls: { mode: 'UNSET' } })],
+  ['port UNSET (inherits the policy\'s mode)', pa({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'UNSET' } } })],
 ];
 const BAD: [string, RuleObject][] = [
   ['PERMISSIVE', pa({ mtls: { mode: 'PERMISSIVE' } })],
   ['DISABLE', pa({ mtls: { mode: 'DISABLE' } })],
-  ['UNSET', pa({ mtls: { mode: 'UNSET' } })],
+  ['mesh-wide UNSET (no parent: PERMISSIVE)', pa({ mtls: { mode: 'UNSET' } }, 'security.istio.io/v1', 'istio-system')],
   ['port DISABLE', pa({ mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } })],
   ['port PERMISSIVE next to STRICT ports', pa({ portLevelMtls: { 8080: { mode: 'STRICT' }, 9090: { mode: 'PERMISSIVE' } } })],
   ['v1beta1 PERMISSIVE', pa({ mtls: { mode: 'PERMISSIVE' } }, 'security.istio.io/v1beta1')],
@@ -44,12 +48,19 @@ describe('MESH-MTLS-002 no PeerAuthentication weaker than STRICT (MTLS-1)', () =
   });
 
   test('one violation per weak port, with the port set', () => {
-    const found = rule.check(pa({ mtls: { mode: 'DISABLE' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' }, 8443: { mode: 'STRICT' }, 9090: { mode: 'UNSET' } } }), ctx);
+    const found = rule.check(pa({ mtls: { mode: 'DISABLE' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' }, 8443: { mode: 'STRICT' }, 9090: { mode: 'DISABLE' } } }), ctx);
     expect(found).toEqual([
       { path: 'spec.mtls.mode', message: expect.any(String) },
       { path: 'spec.portLevelMtls["8080"].mode', port: 8080, message: expect.stringContaining('port 8080') },
-      { path: 'spec.portLevelMtls["9090"].mode', port: 9090, message: expect.stringContaining('"UNSET"') },
+      { path: 'spec.portLevelMtls["9090"].mode', port: 9090, message: expect.stringContaining('"DISABLE"') },
     ]);
+  });
+
+  test('documented difference: a namespace-wide UNSET outside the root namespace inherits (check passes); admission, blind to the root namespace, refuses it', () => {
+    const object = pa({ mtls: { mode: 'UNSET' } });
+    expect(rule.check(object, ctx)).toEqual([]);
+    expect(rule.check(object, ruleContext([], { rootNamespace: 'shop' }))).toHaveLength(1);
+    expect(admits(rule.admission!, object)).toBe(false);
   });
 
   test('a non-numeric port key is reported without a port', () => {
