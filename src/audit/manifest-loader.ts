@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Document, LineCounter, Node, isMap, isSeq, parseAllDocuments } from 'yaml';
+import { unclosedConstructBefore } from './yaml-problem-start';
 import { CONSTRUCT_PATHS_FILE } from '../policy/construct-paths';
 import { RuleObject, groupOf } from '../policy/rule';
 import { lookupCoreKind } from '../validation/core-catalog';
@@ -237,12 +238,17 @@ export function parseManifests(text: string, file: string): { manifests: LoadedM
     const docLine = lineCounter.linePos(doc.range?.[0] ?? 0).line;
     if (doc.errors.length > 0) {
       const err = doc.errors[0];
+      // The parser reports where it noticed; an unclosed quote or bracket started earlier, so name that line.
+      const start = unclosedConstructBefore(text, err.pos[0]);
+      const startLine = start ? lineCounter.linePos(start.offset).line : undefined;
+      const noticed = err.linePos?.[0]?.line ?? docLine;
+      const opened = startLine !== undefined && startLine < noticed ? ` (${start!.what} opened at line ${startLine} is not closed)` : '';
       issues.push({
         severity: 'error',
         file,
         documentIndex,
-        line: err.linePos?.[0]?.line ?? docLine,
-        message: `invalid YAML, document skipped: ${firstLine(err.message)}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more error(s))` : ''}`,
+        line: startLine !== undefined && startLine < noticed ? startLine : noticed,
+        message: `invalid YAML, document skipped: ${firstLine(err.message)}${opened}${doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more error(s))` : ''}`,
       });
       return;
     }

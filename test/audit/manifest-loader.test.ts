@@ -48,6 +48,21 @@ describe('parseManifests: multi-document YAML', () => {
     expect(formatIssue(issues[0])).toMatch(/^error: invalid\.yaml:10 \(document 1\): invalid YAML, document skipped: /);
   });
 
+  test.each([
+    ['an unclosed flow sequence', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [a\ndata: {}\n', 5, 'the flow sequence ("[") opened at line 5 is not closed'],
+    ['an unclosed flow mapping', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\ndata: {}\n', 3, 'the flow mapping ("{") opened at line 3 is not closed'],
+    ['an unterminated quote', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "x\ndata:\n  a: b\n', 4, 'the "-quoted string opened at line 4 is not closed'],
+  ])('a parse error names the line where the problem starts: %s', (_name, text, line, opened) => {
+    const { issues } = parseManifests(text, 'p.yaml');
+    expect(issues).toEqual([expect.objectContaining({ line, message: expect.stringContaining(`(${opened})`) })]);
+  });
+
+  test('a problem that starts where it is noticed keeps that line, with no "opened at"', () => {
+    const { issues } = parseManifests('apiVersion: v1\nkind: ConfigMap\n  metadata: x\n', 'p.yaml');
+    expect(issues).toHaveLength(1);
+    expect(issues[0].message).not.toContain('opened at');
+  });
+
   test('documents that are not Kubernetes objects are reported, not audited', () => {
     const { manifests, issues } = parseManifests('just a string\n---\nfoo: bar\n---\nkind: ConfigMap\nmetadata: {name: x}\n', 'odd.yaml');
     expect(manifests).toEqual([]);
