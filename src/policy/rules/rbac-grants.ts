@@ -247,7 +247,8 @@ function aggregationSelectors(role: RuleObject): unknown {
 }
 
 /**
- * The role a RoleBinding or ClusterRoleBinding refers to: a Role in the binding's namespace, a
+ * The role a RoleBinding or ClusterRoleBinding refers to: a Role in the binding's namespace (both
+ * without one: kustomize style, placed together at apply time), a
  * ClusterRole among the objects (its own rules and those of the ClusterRoles its
  * `aggregationRule` selects, transitively), the built-in `view` (its rules are read-only and
  * Secret-free; the ClusterRoles among the objects labelled `aggregate-to-view` add theirs), or a
@@ -259,10 +260,11 @@ export function bindingRole(binding: RuleObject, ctx: RuleContext): BindingRole 
   const name: unknown = ref.name;
   if (typeof name !== 'string') return { kind: 'unknown' };
   if (ref.kind === 'Role') {
-    const ns = binding.metadata?.namespace;
-    if (!isKind(binding, RBAC_GROUP, 'RoleBinding') || typeof ns !== 'string') return { kind: 'unknown' };
+    // A binding without a namespace (kustomize, `kubectl apply -n`) lands where a Role without one does.
+    const ns: unknown = binding.metadata?.namespace;
+    if (!isKind(binding, RBAC_GROUP, 'RoleBinding') || (ns !== undefined && typeof ns !== 'string')) return { kind: 'unknown' };
     const role = ctx.objects.find((o) => isKind(o, RBAC_GROUP, 'Role') && o.metadata?.namespace === ns && o.metadata?.name === name);
-    return role ? { kind: 'known', label: `Role "${ns}/${name}"`, rules: sourced(role) } : { kind: 'unknown' };
+    return role ? { kind: 'known', label: ns === undefined ? `Role "${name}"` : `Role "${ns}/${name}"`, rules: sourced(role) } : { kind: 'unknown' };
   }
   if (ref.kind !== 'ClusterRole') return { kind: 'unknown' };
   if (BUILT_IN_POWER_ROLES.includes(name)) return { kind: 'built-in', name };

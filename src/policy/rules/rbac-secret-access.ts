@@ -78,10 +78,10 @@ export const RBAC_SECRET_001: PolicyRule = {
         let why: string;
         if (!roleBinding) {
           why = 'Secrets of every namespace';
-        } else if (saNs === ns) {
-          continue;
         } else if (saNs === undefined) {
           why = `Secrets of namespace "${ns}", though people (and the deployer and viewer roles) get no Secrets`;
+        } else if (saNs === ns) {
+          continue; // a namespace's own service accounts (a person subject never gets here: saNs is undefined)
         } else {
           why = `Secrets of namespace "${ns}", outside its own namespace${saNs === null ? ' (it has none)' : ` "${saNs}"`}`;
         }
