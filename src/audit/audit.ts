@@ -75,6 +75,8 @@ export interface AuditOptions {
   readonly meshAdminGroups?: readonly string[];
   /** Other operator groups that may hold ClusterRoleBindings. @default [] */
   readonly operatorGroups?: readonly string[];
+  /** Registries images may come from (IMG-REG-001). @default [] - any */
+  readonly allowedRegistries?: readonly string[];
   /**
    * Whether the manifests are expected to hold the mesh baseline, so rules about mesh-wide
    * objects that are absent (mesh-wide STRICT mTLS, mesh-wide allow-nothing) report `<mesh>`.
@@ -179,6 +181,7 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
     controlPlaneNamespace: options.controlPlaneNamespace,
     meshAdminGroups: options.meshAdminGroups ? [...options.meshAdminGroups].sort() : undefined,
     operatorGroups: options.operatorGroups ? [...options.operatorGroups].sort() : undefined,
+    allowedRegistries: options.allowedRegistries,
   });
   const byObject = new Map<RuleObject, LoadedManifest>(manifests.map((m) => [m.object, m]));
   const inRoot = manifests.filter((m) => inNamespace(m.object, context.rootNamespace));

@@ -39,6 +39,7 @@ interface AuditFlags {
   readonly controlPlaneNamespace?: string;
   readonly meshAdminGroup: string[];
   readonly operatorGroup: string[];
+  readonly allowedRegistry: string[];
   readonly ruleSet?: string;
   readonly namespace?: string;
   readonly mesh?: boolean;
@@ -66,6 +67,7 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
     .option('--control-plane-namespace <namespace>', 'namespace istiod runs in (default: the root namespace)')
     .option('--mesh-admin-group <group>', 'group of mesh administrators (repeatable; replaces the config\'s list)', collect, [])
     .option('--operator-group <group>', 'other operator group allowed ClusterRoleBindings (repeatable; replaces the config\'s list)', collect, [])
+    .option('--allowed-registry <registry>', 'registry images may come from (repeatable; replaces the config\'s list)', collect, [])
     .option('--rule-set <set>', `the rule set the manifests were written against; newer rules report as warnings (${RULE_SETS.join(', ')}; default: the config's ruleSet, else ${LATEST_RULE_SET})`)
     .option('-n, --namespace <namespace>', 'namespace of objects that name none (kustomize style, as kubectl apply -n would set it)', parseNamespace)
     .option('--mesh', 'expect the mesh baseline (mesh-wide STRICT mTLS, allow-nothing) in the input (default: when any object is in the root namespace)')
@@ -84,6 +86,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
       controlPlaneNamespace: flags.controlPlaneNamespace,
       meshAdminGroups: flags.meshAdminGroup,
       operatorGroups: flags.operatorGroup,
+      allowedRegistries: flags.allowedRegistry,
       ruleSet: flags.ruleSet,
     });
   } catch (e) {
@@ -118,6 +121,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
     controlPlaneNamespace: config.controlPlaneNamespace,
     meshAdminGroups: config.meshAdminGroups,
     operatorGroups: config.operatorGroups,
+    allowedRegistries: config.allowedRegistries,
     ruleSet: config.ruleSet,
     expectMeshBaseline: flags.mesh,
     onProgress: (done, total) => progress.update('auditing', done, total, manifests.length),

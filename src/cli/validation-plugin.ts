@@ -44,6 +44,8 @@ export interface SecureMeshValidationProps {
   readonly meshAdminGroups?: string[];
   /** Other operator groups allowed ClusterRoleBindings (replaces the config file's list). @default - the config file's, else none */
   readonly operatorGroups?: string[];
+  /** Registries images may come from (replaces the config file's list). @default - the config file's, else any */
+  readonly allowedRegistries?: string[];
   /** The rule set the app was written against: newer rules report as warnings. @default - the config file's ruleSet, else the latest */
   readonly ruleSet?: string;
   /** Whether the app must contain the mesh baseline. @default - when any object is in the root namespace */
@@ -79,6 +81,7 @@ export class SecureMeshValidation {
         controlPlaneNamespace: this.props.controlPlaneNamespace,
         meshAdminGroups: this.props.meshAdminGroups,
         operatorGroups: this.props.operatorGroups,
+        allowedRegistries: this.props.allowedRegistries,
         ruleSet: this.props.ruleSet,
       });
     } catch (e) {
@@ -98,6 +101,7 @@ export class SecureMeshValidation {
       controlPlaneNamespace: config.controlPlaneNamespace,
       meshAdminGroups: config.meshAdminGroups,
       operatorGroups: config.operatorGroups,
+      allowedRegistries: config.allowedRegistries,
       ruleSet: config.ruleSet,
       expectMeshBaseline: this.props.expectMeshBaseline,
     });

@@ -49,6 +49,13 @@ export interface SecureMeshSettings {
   readonly operatorGroups?: string[];
 
   /**
+   * Registries images may come from (IMG-1, IMG-REG-001), as MeshBaseline `allowedRegistries`:
+   * a registry host, optionally with a path prefix (`gcr.io/acme`).
+   * @default [] - any registry
+   */
+  readonly allowedRegistries?: string[];
+
+  /**
    * The rule set the blueprint was written against (`'1'`, `'2'`, ...): rules added or made
    * stricter in a later set report as warnings, not errors, until you move up. Pin it so that
    * upgrading the library never fails your synth without notice; read the changelog, fix the new
@@ -59,9 +66,9 @@ export interface SecureMeshSettings {
 }
 
 const KEYS: readonly (keyof SecureMeshSettings)[] = [
-  'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups', 'ruleSet',
+  'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'ruleSet',
 ];
-const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups']);
+const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries']);
 
 /**
  * The one configuration of the checks that run outside synthesis: `cdk8s-secure-mesh audit` and
@@ -171,6 +178,8 @@ export class SecureMeshConfig {
   public readonly meshAdminGroups: string[];
   /** Other operator groups allowed ClusterRoleBindings. */
   public readonly operatorGroups: string[];
+  /** Registries images may come from; empty: any. */
+  public readonly allowedRegistries: string[];
   /** The declared rule set, if any (the latest applies when absent). */
   public readonly ruleSet?: string;
   /** Where the settings come from: the file, `settings`, `app`, or `defaults`, with ` + overrides` when overridden. */
@@ -183,6 +192,7 @@ export class SecureMeshConfig {
     this.controlPlaneNamespace = settings.controlPlaneNamespace ?? this.rootNamespace;
     this.meshAdminGroups = [...(settings.meshAdminGroups ?? [])];
     this.operatorGroups = [...(settings.operatorGroups ?? [])];
+    this.allowedRegistries = [...(settings.allowedRegistries ?? [])];
     this.ruleSet = settings.ruleSet;
     this.source = source;
   }
@@ -210,6 +220,7 @@ export class SecureMeshConfig {
       controlPlaneNamespace: this.controlPlaneNamespace,
       meshAdminGroups: [...this.meshAdminGroups],
       operatorGroups: [...this.operatorGroups],
+      allowedRegistries: [...this.allowedRegistries],
       ...(this.ruleSet !== undefined ? { ruleSet: this.ruleSet } : {}),
     };
   }
@@ -229,6 +240,7 @@ export class SecureMeshConfig {
       `controlPlaneNamespace: ${yamlScalar(this.controlPlaneNamespace)}`,
       `meshAdminGroups: ${list(this.meshAdminGroups)}`,
       `operatorGroups: ${list(this.operatorGroups)}`,
+      ...(this.allowedRegistries.length > 0 ? [`allowedRegistries: ${list(this.allowedRegistries)}`] : []),
       ...(this.ruleSet !== undefined ? [`ruleSet: ${yamlScalar(this.ruleSet)}`] : []),
       '',
     ].join('\n');
@@ -311,7 +323,12 @@ function trustDomainProblems(key: string, value: string): string[] {
 
 /** What PolicyEnforcement records while the app is built (read without importing it: no cycle). */
 interface DeclaredMesh {
-  readonly mesh?: { readonly rootNamespace: string; readonly controlPlaneNamespace: string; readonly trustDomain: string };
+  readonly mesh?: {
+    readonly rootNamespace: string;
+    readonly controlPlaneNamespace: string;
+    readonly trustDomain: string;
+    readonly allowedRegistries: string[];
+  };
   readonly hasRoleSets: boolean;
   readonly meshAdminGroups: string[];
   readonly operatorGroups: string[];
@@ -325,7 +342,12 @@ function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups
   const declaredSet = typeof ruleSet === 'string' || typeof ruleSet === 'number' ? { ruleSet: String(ruleSet) } : {};
   if (!declared) return { mesh: declaredSet, groups: {} };
   const mesh = declared.mesh;
-  const layout = mesh ? { trustDomain: mesh.trustDomain, rootNamespace: mesh.rootNamespace, controlPlaneNamespace: mesh.controlPlaneNamespace } : {};
+  const layout = mesh ? {
+    trustDomain: mesh.trustDomain,
+    rootNamespace: mesh.rootNamespace,
+    controlPlaneNamespace: mesh.controlPlaneNamespace,
+    allowedRegistries: [...mesh.allowedRegistries],
+  } : {};
   return {
     mesh: { ...declaredSet, ...layout },
     groups: declared.hasRoleSets ? { meshAdminGroups: declared.meshAdminGroups, operatorGroups: declared.operatorGroups } : {},

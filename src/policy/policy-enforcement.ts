@@ -234,6 +234,7 @@ export class PolicyEnforcement extends Construct {
       controlPlaneNamespace: this.mesh?.controlPlaneNamespace ?? this.controlPlaneNamespace ?? 'istio-system',
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
+      allowedRegistries: [...(this.mesh?.allowedRegistries ?? [])],
     };
     const { config, error: configError } = this.readConfig();
     const { ruleSet, error: ruleSetError } = this.declaredRuleSet(config);

@@ -11,5 +11,6 @@ export function ruleContext(objects: readonly RuleObject[], overrides: Partial<R
     controlPlaneNamespace: overrides.controlPlaneNamespace ?? overrides.rootNamespace ?? 'istio-system',
     meshAdminGroups: overrides.meshAdminGroups ?? [],
     operatorGroups: overrides.operatorGroups ?? [],
+    allowedRegistries: overrides.allowedRegistries ?? [],
   };
 }

@@ -39,6 +39,11 @@ export interface RuleContext {
    * auditors): cluster-wide, but never CA secret readers.
    */
   readonly operatorGroups?: readonly string[];
+  /**
+   * Registries images may come from (IMG-1), as MeshBaseline `allowedRegistries` or
+   * `allowedRegistries` in secure-mesh.yaml; empty or absent: any registry.
+   */
+  readonly allowedRegistries?: readonly string[];
 }
 
 /** One place where an object breaks a rule. */

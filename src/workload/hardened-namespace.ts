@@ -11,6 +11,7 @@ import { MeshBaseline } from '../mesh/mesh-baseline';
 import { networkPolicy } from '../network/network-policy';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
+import { MIN_POD_SECURITY_VERSION, podSecurityVersionProblem } from '../policy/rules/namespace-pod-security';
 import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
 import { RbacSubject } from '../rbac/rbac-subject';
 
@@ -28,13 +29,16 @@ export interface HardenedNamespaceProps {
   readonly mesh?: IMesh;
   /**
    * Kubernetes minor version the Pod Security Admission `restricted` profile is pinned to, so an
-   * upgrade of the cluster cannot silently change what the profile allows.
+   * upgrade of the cluster cannot silently change what the profile allows. Must be `latest` or
+   * v1.23 or later: older restricted profiles lack checks POD-1 relies on (NS-PSA-001).
    *
    * @default 'v1.30'
    */
   readonly podSecurityVersion?: string;
   /**
-   * Registries images in this namespace may come from (IMG-1); replaces the mesh's list here.
+   * Registries images in this namespace may come from (IMG-1); replaces the mesh's list here, and
+   * may only narrow it (a registry or path within the mesh's list): IMG-REG-001 enforces the
+   * mesh's list on the final objects.
    *
    * @default - the mesh's allowedRegistries
    */
@@ -107,6 +111,13 @@ export class HardenedNamespace extends Construct {
     this.mesh = props.mesh ?? MeshBaseline.of(this);
     PolicyEnforcement.of(this)._useMesh(this.mesh, false);
     this.allowedRegistries = [...(props.allowedRegistries ?? this.mesh.allowedRegistries)];
+    const meshRegistries = this.mesh.allowedRegistries;
+    const wider = meshRegistries.length === 0 ? [] : this.allowedRegistries.filter((r) => !meshRegistries.some((m) => r === m || r.startsWith(`${m}/`)));
+    if (wider.length > 0 || (meshRegistries.length > 0 && this.allowedRegistries.length === 0)) {
+      throw configError(this, 'allowedRegistries', `${wider.length > 0 ? wider.map((r) => `"${r}"`).join(', ') : 'an empty list (any registry)'} `
+        + `widens the mesh's allowed registries (${meshRegistries.join(', ')}); a namespace may only narrow them (IMG-1)`,
+      'List registries (or paths) within the mesh\'s, or add the registry to MeshBaseline allowedRegistries');
+    }
     this.checkNotReserved();
     this.checkUnique();
     this.sensitiveData = props.sensitiveData ?? false;
@@ -115,8 +126,10 @@ export class HardenedNamespace extends Construct {
         'Give read access only to the deployers who own the data, or drop sensitiveData');
     }
     const version = props.podSecurityVersion ?? 'v1.30';
-    if (!/^(v1\.[0-9]+|latest)$/.test(version)) {
-      throw configError(this, 'podSecurityVersion', `"${version}" is not a Kubernetes minor version`, 'Use a version such as "v1.30"');
+    const versionProblem = podSecurityVersionProblem(version);
+    if (versionProblem) {
+      throw configError(this, 'podSecurityVersion', versionProblem,
+        `Use "latest" or ${MIN_POD_SECURITY_VERSION} or later, e.g. "v1.30" (older restricted profiles lack checks POD-1 relies on)`);
     }
 
     const namespace = new k8s.KubeNamespace(this, 'Resource', {

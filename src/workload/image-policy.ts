@@ -34,6 +34,16 @@ export function repositoryOf(image: string): string {
   return path.includes('/') ? `docker.io/${path}` : `docker.io/library/${path}`;
 }
 
+/**
+ * Whether `image` comes from one of `allowedRegistries` (a registry host, optionally with a path
+ * prefix: `gcr.io/acme` allows `gcr.io/acme/app`, not `gcr.io/acme-other/app`). Docker Hub short
+ * names count as `docker.io/library/...`.
+ */
+export function isFromAllowedRegistry(image: string, allowedRegistries: readonly string[]): boolean {
+  const repo = repositoryOf(image);
+  return allowedRegistries.some((r) => repo === r || repo.startsWith(`${r.replace(/\/+$/, '')}/`));
+}
+
 /** Problems with an image under the image policy; empty when it may run. */
 export function checkImage(image: string, allowedRegistries: readonly string[]): string[] {
   const at = image.indexOf('@');
@@ -48,9 +58,7 @@ export function checkImage(image: string, allowedRegistries: readonly string[]):
       : `image "${image}" is not pinned by digest (a tag such as ":latest" can change what runs)`);
   }
   if (allowedRegistries.length > 0) {
-    const repo = repositoryOf(image);
-    const allowed = allowedRegistries.some((r) => repo === r || repo.startsWith(`${r.replace(/\/+$/, '')}/`));
-    if (!allowed) problems.push(`image "${image}" is not from an allowed registry (${allowedRegistries.join(', ')})`);
+    if (!isFromAllowedRegistry(image, allowedRegistries)) problems.push(`image "${image}" is not from an allowed registry (${allowedRegistries.join(', ')})`);
   }
   return problems;
 }

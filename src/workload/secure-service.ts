@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { hardenedDeployment } from './hardened-deployment';
-import { HardenedNamespace } from './hardened-namespace';
+import { HardenedNamespace, SENSITIVE_DATA_LABEL } from './hardened-namespace';
 import { checkImage } from './image-policy';
 import { ServicePort, checkServicePorts } from './service-port';
 import { assertNoProblems, configError } from '../core/errors';
@@ -353,7 +353,12 @@ export class SecureService extends Construct implements ISecureService {
     this.peerNamespace = this.namespaceName;
     this.peerPodLabels = { app: this.serviceName };
     this.peerPrincipal = Principal.serviceAccount(this.namespaceName, this.serviceAccountName, props.namespace.mesh.trustDomain);
-    const podLabels = sortedLabels({ ...this.peerPodLabels, ...(props.version ? { version: props.version } : {}) });
+    // The sensitive-data marker says the pods rely on their namespace's sensitive profile (NS-SENS-001).
+    const podLabels = sortedLabels({
+      ...this.peerPodLabels,
+      ...(props.version ? { version: props.version } : {}),
+      ...(props.namespace.sensitiveData ? { [SENSITIVE_DATA_LABEL]: 'true' } : {}),
+    });
     const meta = (name: string) => ({ name, namespace: this.namespaceName });
 
     // Plain manifests throughout: a blueprint has thousands of these, and the generated bindings

@@ -182,6 +182,7 @@ describe('cdk8s-secure-mesh init: what it writes', () => {
       controlPlaneNamespace: 'istio-system',
       meshAdminGroups: ['mesh-admins'],
       operatorGroups: ['auditors', 'security-admins'],
+      allowedRegistries: ['docker.io/istio'],
     });
   });
 

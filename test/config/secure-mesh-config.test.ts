@@ -45,12 +45,19 @@ describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMat
       controlPlaneNamespace: 'mesh-root',
       meshAdminGroups: ['mesh-admins'],
       operatorGroups: ['auditors'],
+      allowedRegistries: [],
     });
   });
 
   test('an empty settings file means the defaults', () => {
     expect(SecureMeshConfig.fromFile(write(HEAD)).settings()).toEqual({
-      trustDomain: 'cluster.local', trustDomainAliases: [], rootNamespace: 'istio-system', controlPlaneNamespace: 'istio-system', meshAdminGroups: [], operatorGroups: [],
+      trustDomain: 'cluster.local',
+      trustDomainAliases: [],
+      rootNamespace: 'istio-system',
+      controlPlaneNamespace: 'istio-system',
+      meshAdminGroups: [],
+      operatorGroups: [],
+      allowedRegistries: [],
     });
   });
 
@@ -128,7 +135,19 @@ describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMat
       controlPlaneNamespace: 'istio-system',
       meshAdminGroups: ['mesh-admins'],
       operatorGroups: ['auditors', 'security-admins'],
+      allowedRegistries: [],
     });
+  });
+
+  test('allowedRegistries: written when set, read back, taken from MeshBaseline by fromApp and compared as drift', () => {
+    const text = SecureMeshConfig.fromSettings({ allowedRegistries: ['gcr.io/acme', 'docker.io/istio'] }).toYaml();
+    expect(text).toContain('\nallowedRegistries: [gcr.io/acme, docker.io/istio]\n');
+    expect(SecureMeshConfig.fromFile(write(text)).allowedRegistries).toEqual(['gcr.io/acme', 'docker.io/istio']);
+    expect(SecureMeshConfig.fromSettings({}).toYaml()).not.toContain('allowedRegistries');
+    const chart = new Chart(Testing.app(), 'platform');
+    new MeshBaseline(chart, 'mesh', { allowedRegistries: ['gcr.io/acme'] });
+    expect(SecureMeshConfig.fromApp(chart).allowedRegistries).toEqual(['gcr.io/acme']);
+    expect(SecureMeshConfig.fromSettings({}).differencesFrom(chart)).toEqual(['allowedRegistries: the file says [], the blueprint ["gcr.io/acme"]']);
   });
 
   test('differencesFrom names each setting the blueprint declares differently, and only those', () => {

@@ -398,6 +398,13 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [pod('plain')],
     bad: [pod('as-proxy', { containers: [container({ securityContext: { ...SC_OK, runAsUser: 1337 } })] }), deployment('proxy-group', { securityContext: { runAsGroup: 1337 } })],
   },
+  'NS-PSA-001': {
+    good: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.30' } } }],
+    bad: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lax', labels: { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'baseline' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old', labels: { 'istio.io/rev': 'stable', 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.21' } } },
+    ],
+  },
   'MESH-PROXY-001': {
     good: [pod('plain')],
     bad: [pod('own-proxy', {}, { 'sidecar.istio.io/proxyImage': 'docker.io/someone/proxyv2:latest' }), deployment('no-capture', {}, { 'sidecar.istio.io/interceptionMode': 'NONE' })],

@@ -96,6 +96,7 @@ const RESOURCE_OF: { [kind: string]: string } = {
   Telemetry: 'telemetries',
   NetworkPolicy: 'networkpolicies',
   ConfigMap: 'configmaps',
+  Secret: 'secrets',
   Service: 'services',
   ServiceAccount: 'serviceaccounts',
   VirtualService: 'virtualservices',
@@ -201,6 +202,9 @@ const HAND_MADE: RuleObject[] = [
     metadata: { name: 'istiod-plaintext', namespace: 'istio-system' },
     spec: { podSelector: { matchLabels: { app: 'istiod' } }, ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port: 15010 }] }] },
   },
+  // Secrets.
+  { apiVersion: 'v1', kind: 'Secret', metadata: meta('sa-key'), data: { 'key.json': 'e30=' } },
+  { apiVersion: 'v1', kind: 'Secret', metadata: meta('token'), type: 'kubernetes.io/service-account-token' },
   // PeerAuthentications.
   sec('PeerAuthentication', 'strict', { mtls: { mode: 'STRICT' } }),
   sec('PeerAuthentication', 'inherit', { selector: { matchLabels: { app: 'x' } } }),
@@ -322,7 +326,7 @@ describe('admission form and check() agree on every object the admission resourc
 
 describe('kinds: check() only ever finds violations on the kinds a rule declares', () => {
   const objects = [...HAND_MADE, ...synthesized()];
-  const ctx = ruleContext(objects, { meshAdminGroups: ['mesh-admins'] });
+  const ctx = ruleContext(objects, { meshAdminGroups: ['mesh-admins'], allowedRegistries: ['gcr.io/acme'] });
   const declared = [...new Set(ALL_RULES.flatMap((r) => r.kinds ?? []))];
   /** The same object as another kind (apiVersion and kind rewritten). */
   const asKind = (o: RuleObject, key: string): RuleObject => {

@@ -6,7 +6,7 @@ const OBJECTS: RuleObject[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: 
 describe('ruleContext', () => {
   test("defaults: Istio's layout (istio-system root and control plane), no admin or operator groups", () => {
     expect(ruleContext(OBJECTS)).toEqual({
-      objects: OBJECTS, rootNamespace: 'istio-system', controlPlaneNamespace: 'istio-system', meshAdminGroups: [], operatorGroups: [],
+      objects: OBJECTS, rootNamespace: 'istio-system', controlPlaneNamespace: 'istio-system', meshAdminGroups: [], operatorGroups: [], allowedRegistries: [],
     });
   });
 
@@ -44,6 +44,6 @@ describe('ruleContext', () => {
   });
 
   test('the result has exactly the RuleContext fields', () => {
-    expect(Object.keys(ruleContext(OBJECTS)).sort()).toEqual(['controlPlaneNamespace', 'meshAdminGroups', 'objects', 'operatorGroups', 'rootNamespace']);
+    expect(Object.keys(ruleContext(OBJECTS)).sort()).toEqual(['allowedRegistries', 'controlPlaneNamespace', 'meshAdminGroups', 'objects', 'operatorGroups', 'rootNamespace']);
   });
 });

@@ -93,9 +93,9 @@ describe('HardenedNamespace', () => {
     expect(ns.teamRoles.deployerRole).toBe('app-deployer');
   });
 
-  test('allowedRegistries: namespace list replaces the mesh list', () => {
+  test('allowedRegistries: namespace list replaces the mesh list (within it)', () => {
     expect(setup({}, { allowedRegistries: ['gcr.io/a'] }).ns.allowedRegistries).toEqual(['gcr.io/a']);
-    expect(setup({ allowedRegistries: ['gcr.io/b'] }, { allowedRegistries: ['gcr.io/a'] }).ns.allowedRegistries).toEqual(['gcr.io/b']);
+    expect(setup({ allowedRegistries: ['gcr.io/a/b'] }, { allowedRegistries: ['gcr.io/a'] }).ns.allowedRegistries).toEqual(['gcr.io/a/b']);
   });
 
   test('works with a mesh managed elsewhere (fromAttributes), no baseline in the app', () => {
@@ -146,6 +146,18 @@ describe('HardenedNamespace', () => {
 
     test('pod security version', () => {
       expect(() => setup({ podSecurityVersion: '1.30' })).toThrow(/podSecurityVersion: "1.30" is not a Kubernetes minor version/);
+    });
+
+    test('allowed registries may narrow the mesh\'s, never widen them (IMG-1)', () => {
+      const mesh = { allowedRegistries: ['gcr.io/acme', 'docker.io/istio'] };
+      expect(setup({ allowedRegistries: ['gcr.io/acme/team-a'] }, mesh).ns.allowedRegistries).toEqual(['gcr.io/acme/team-a']);
+      expect(setup({}, mesh).ns.allowedRegistries).toEqual(['gcr.io/acme', 'docker.io/istio']);
+      expect(() => setup({ allowedRegistries: ['gcr.io/acme', 'quay.io'] }, mesh))
+        .toThrow(/\[.*team\] allowedRegistries: "quay.io" widens the mesh's allowed registries \(gcr.io\/acme, docker.io\/istio\); a namespace may only narrow them/);
+      expect(() => setup({ allowedRegistries: ['gcr.io/acme-other'] }, mesh)).toThrow(/"gcr.io\/acme-other" widens/);
+      expect(() => setup({ allowedRegistries: [] }, mesh)).toThrow(/an empty list \(any registry\) widens/);
+      // A mesh without a list allows any registry: any namespace list narrows it.
+      expect(setup({ allowedRegistries: ['quay.io'] }).ns.allowedRegistries).toEqual(['quay.io']);
     });
   });
 });

@@ -1,5 +1,7 @@
 import { PolicyRule } from '../rule';
 import { MESH_PROXY_001, POD_UID_001 } from './mesh-proxy-overrides';
+import { NS_PSA_001 } from './namespace-pod-security';
+import { NS_SENS_001 } from './namespace-sensitive-data';
 import { NET_CP_001 } from './network-control-plane';
 import { NET_DENY_001 } from './network-default-deny';
 import { NET_L4_002 } from './network-l4-all-ports';
@@ -14,12 +16,14 @@ import { RBAC_POLICY_001 } from './rbac-policy-writers';
 import { RBAC_SECRET_001 } from './rbac-secret-access';
 import { RBAC_SENS_001 } from './rbac-sensitive-access';
 import { RBAC_WILD_001 } from './rbac-wildcard';
+import { SECRET_DATA_001 } from './secret-data-001';
 import { POD_CAP_001 } from './workload-capabilities';
 import { POD_CAP_002 } from './workload-capabilities-restricted';
 import { POD_HOST_001 } from './workload-host-namespaces';
 import { POD_HOSTPATH_001 } from './workload-host-path';
 import { POD_HOSTPORT_001 } from './workload-host-ports';
 import { IMG_DIGEST_001 } from './workload-image-digest';
+import { IMG_REG_001 } from './workload-image-registry';
 import { POD_ESC_001 } from './workload-privilege-escalation';
 import { POD_PRIV_001 } from './workload-privileged';
 import { POD_PID_001 } from './workload-process-namespace';
@@ -50,6 +54,7 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   POD_UID_001,
   MESH_PROXY_001,
   IMG_DIGEST_001,
+  IMG_REG_001,
   RBAC_WILD_001,
   RBAC_ESC_001,
   RBAC_CRB_001,
@@ -65,4 +70,7 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   NET_EGRESS_001,
   NET_CP_001,
   POD_SA_001,
+  SECRET_DATA_001,
+  NS_PSA_001,
+  NS_SENS_001,
 ];

@@ -50,15 +50,17 @@ const ZOO: RuleObject[] = [
   { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'ap', namespace: 'a' }, spec: { selector: { matchLabels: { app: 'x' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/b/sa/c'] } }], to: [{ operation: { ports: ['8080'] } }] }] } },
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'a' }, data: { k: 'v' } },
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'meshed', labels: { 'istio-injection': 'enabled' } } },
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'key', namespace: 'a' }, data: { 'key.json': 'e30=' } },
 ];
 
 describe('WORKLOAD_RULES', () => {
   test('ids are stable, unique and well-formed; every rule names catalog practices and explains itself', () => {
     expect(WORKLOAD_RULES.map((r) => r.id)).toEqual([
       'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
-      'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001',
+      'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'IMG-REG-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001',
       'RBAC-SUBJ-001', 'RBAC-BUILTIN-001', 'RBAC-SENS-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001',
-      'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001', 'POD-SA-001',
+      'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001', 'POD-SA-001', 'SECRET-DATA-001', 'NS-PSA-001', 'NS-SENS-001',
     ]);
     for (const rule of WORKLOAD_RULES) {
       expect(rule.id).toMatch(/^[A-Z]+-[A-Z0-9]+-[0-9]{3}$/);
@@ -79,9 +81,9 @@ describe('WORKLOAD_RULES', () => {
   test('which rules have an admission form', () => {
     expect(WORKLOAD_RULES.filter((r) => r.admission).map((r) => r.id)).toEqual([
       'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
-      'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-SUBJ-001', 'RBAC-SENS-001',
+      'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-SUBJ-001', 'RBAC-SENS-001', 'NS-PSA-001',
     ]);
-    expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001', 'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'POD-SA-001']);
+    expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001', 'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'POD-SA-001', 'NS-SENS-001']);
   });
 
   test('admission resources: the API groups of the kinds, every version, plural resource names', () => {
@@ -102,7 +104,8 @@ describe('WORKLOAD_RULES', () => {
   });
 
   test('the zoo trips each per-object rule at least once and the good objects trip none', () => {
-    const ctx = ruleContext(ZOO);
+    // The good images are from gcr.io/p; the rough ones (nginx) are not.
+    const ctx = ruleContext(ZOO, { allowedRegistries: ['gcr.io/p'] });
     for (const rule of WORKLOAD_RULES.filter((r) => !r.checkAll)) {
       expect([rule.id, ZOO.some((o) => rule.check(o, ctx).length > 0)]).toEqual([rule.id, true]);
     }
