@@ -247,6 +247,10 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [istio('networking.istio.io', 'DestinationRule', 'verified', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', credentialName: 'api-ca' } } })],
     bad: [istio('networking.istio.io', 'DestinationRule', 'unverified', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', insecureSkipVerify: true } } })],
   },
+  'MESH-DR-003': {
+    good: [istio('networking.istio.io', 'DestinationRule', 'named', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'api.example.com', subjectAltNames: ['api.example.com'] } } })],
+    bad: [istio('networking.istio.io', 'DestinationRule', 'any-name', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'api.example.com' } } })],
+  },
   'MESH-AUTHZ-002': {
     good: [authz('positive', { rules: [{ from: [CALLER], to: [{ operation: { paths: ['/api/*'] } }] }] })],
     bad: [authz('negative', { rules: [{ from: [CALLER], to: [{ operation: { notPaths: ['/admin'] } }] }] })],

@@ -240,6 +240,7 @@ const HAND_MADE: RuleObject[] = [
   net('DestinationRule', 'mutual', { host: 'cart.shop.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }),
   net('DestinationRule', 'auto', { host: 'cart' }),
   net('DestinationRule', 'disable', { host: 'cart', trafficPolicy: { tls: { mode: 'DISABLE' } } }),
+  net('DestinationRule', 'sni-only', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'api.example.com' } } }),
   net('DestinationRule', 'tls-without-mode', { host: 'cart.shop.svc.cluster.local', trafficPolicy: { tls: {} } }),
   net('DestinationRule', 'port-simple', { host: 'cart', trafficPolicy: { portLevelSettings: [{ port: { number: 9080 }, tls: { mode: 'SIMPLE' } }] } }),
   net('DestinationRule', 'subset-mutual', { host: '*.shop.svc.cluster.local', subsets: [{ name: 'v1', labels: { v: '1' }, trafficPolicy: { tls: { mode: 'MUTUAL' } } }] }),

@@ -8,6 +8,7 @@ import { MESH_AUTHZ_007 } from './mesh-authz-007';
 import { MESH_AUTHZ_008 } from './mesh-authz-008';
 import { MESH_DR_001 } from './mesh-dr-001';
 import { MESH_DR_002 } from './mesh-dr-002';
+import { MESH_DR_003 } from './mesh-dr-003';
 import { MESH_EGRESS_001 } from './mesh-egress-001';
 import { MESH_EGRESS_002 } from './mesh-egress-002';
 import { MESH_EXC_001 } from './mesh-exc-001';
@@ -18,10 +19,12 @@ import { MESH_INJ_001 } from './mesh-inj-001';
 import { MESH_INJ_002 } from './mesh-inj-002';
 import { MESH_JWT_001 } from './mesh-jwt-001';
 import { MESH_JWT_002 } from './mesh-jwt-002';
+import { MESH_JWT_003 } from './mesh-jwt-003';
 import { MESH_MTLS_001 } from './mesh-mtls-001';
 import { MESH_MTLS_002 } from './mesh-mtls-002';
 import { MESH_TEL_001 } from './mesh-tel-001';
 import { PolicyRule } from '../rule';
+import { MESH_TOKEN_001 } from './mesh-token-001';
 
 /**
  * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, OPS-3, JWT-1, TOKEN-1, EGRESS-1, INGRESS-1): Istio security
@@ -33,6 +36,7 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_MTLS_002,
   MESH_DR_001,
   MESH_DR_002,
+  MESH_DR_003,
   MESH_AUTHZ_001,
   MESH_AUTHZ_002,
   MESH_AUTHZ_003,
@@ -46,6 +50,8 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_EXC_001,
   MESH_JWT_001,
   MESH_JWT_002,
+  MESH_JWT_003,
+  MESH_TOKEN_001,
   MESH_EGRESS_001,
   MESH_EGRESS_002,
   MESH_INGRESS_001,
