@@ -123,6 +123,7 @@ interface HostRecord {
  * `host:port`, only through the egress gateway, and nobody else:
  * - the host enters the registry of the gateway namespace and of `a`'s and `b`'s namespaces only
  *   (ServiceEntry `exportTo`), and their sidecars import it (`Sidecar` egress `<gwNs>/<host>`);
+ *   for `httpsOriginated`, `a` and `b` see only the application's HTTP port (see below);
  * - their sidecars send traffic for the host to the egress gateway over mesh mTLS
  *   (VirtualService `mesh` rule, DestinationRule subset `ISTIO_MUTUAL` with `sni: <host>`), so
  *   the gateway learns the caller's identity;
@@ -142,9 +143,13 @@ interface HostRecord {
  * "Egress Gateways" task, would never learn the caller's identity, so an ALLOW rule on
  * principals could only refuse everyone, or, without it, admit everyone.
  *
- * For an `httpsOriginated` host the ServiceEntry also lists the host's TLS port (the gateway
- * needs it to reach the host), so a caller's sidecar knows that port too; a direct connection
- * there is refused by the caller's egress NetworkPolicy, which reaches only in-cluster pods.
+ * For an `httpsOriginated` host the callers see only the application's HTTP port: the host's TLS
+ * port, which the gateway needs to reach the host, is registered in a second ServiceEntry
+ * (`originate-tls-<host>`) visible in the gateway namespace only, so no caller's sidecar has a
+ * route that opens it straight to the host (MESH-EGRESS-003). No namespace sees both entries:
+ * Istio merges the ports of two entries for one host only when their exportTo (and namespace,
+ * resolution, labels) are equal, and otherwise keeps just the older one where both are visible
+ * (see `createHostObjects`).
  *
  * The gateway pods' egress is open to `0.0.0.0/0` and `::/0` on the external ports: an external
  * DNS name resolves to addresses that change (CDNs, cloud load balancers) and NetworkPolicy has
@@ -323,6 +328,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
     const at = (kind: string, name: string) => `${kind}/${this.namespace}/${name}`;
     return [
       at('ServiceEntry', this.perHostName(record)),
+      ...(record.external.mode === ExternalHostMode.HTTPS_ORIGINATED ? [at('ServiceEntry', this.originationName(record))] : []),
       at('Gateway', this.serviceName),
       at('VirtualService', this.perHostName(record)),
       at('DestinationRule', this.serviceName),
@@ -370,23 +376,36 @@ export class EgressGateway extends Construct implements IMeshPeer {
     const scope = new Construct(this, external.host);
     const originated = external.mode === ExternalHostMode.HTTPS_ORIGINATED;
 
-    new ApiObject(scope, 'ServiceEntry', {
+    const entry = (id: string, name: string, exportTo: unknown, ports: object[]) => new ApiObject(scope, id, {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
-      metadata: this.meta(this.perHostName(record)),
-      spec: {
-        hosts: [external.host],
-        exportTo: Lazy.any({ produce: () => this.exportTo([record]) }),
-        location: 'MESH_EXTERNAL',
-        resolution: 'DNS',
-        ports: originated
-          ? [
-            { number: external.appPort, name: 'http', protocol: 'HTTP' },
-            { number: external.port, name: 'https', protocol: 'HTTPS' },
-          ]
-          : [{ number: external.port, name: 'tls', protocol: 'TLS' }],
-      },
+      metadata: this.meta(name),
+      spec: { hosts: [external.host], exportTo, location: 'MESH_EXTERNAL', resolution: 'DNS', ports },
     });
+    if (originated) {
+      // EGRESS-1: the callers see the application's HTTP port only, which their mesh route sends to
+      // the gateway; the host's TLS port is registered for the gateway namespace alone, so no
+      // caller's sidecar can open it straight to the host.
+      //
+      // Two entries for one host, and no namespace sees both. istiod indexes each ServiceEntry
+      // under its own exportTo (istio/istio pilot/pkg/model/push_context.go, initServiceRegistry:
+      // privateByNamespace / exportedToNamespace), so a namespace sees exactly the entries exported
+      // to it. Where two entries of one host are visible together, their ports are merged only if
+      // namespace, resolution, labels and exportTo are all equal; otherwise the newer entry is
+      // ignored (pilot/pkg/model/sidecar.go, appendSidecarServices/canMergeServices, since Istio
+      // 1.22: istio/istio#49595, istio/istio#52546; gateways build their scope the same way,
+      // DefaultSidecarScopeForGateway). A TLS-port entry with exportTo ["."] next to an HTTP entry
+      // exported to [".", callers] would thus leave the gateway with one of the two, possibly
+      // without the TLS port. Hence the callers' entry is not exported to the gateway namespace,
+      // and the gateway's entry carries the HTTP port too, for callers that live in the gateway
+      // namespace (same port name and number in both, so their endpoints agree).
+      const http = { number: external.appPort, name: 'http', protocol: 'HTTP' };
+      entry('ServiceEntry', this.perHostName(record), Lazy.any({ produce: () => this.callerExportTo(record) }), [http]);
+      entry('GatewayServiceEntry', this.originationName(record), ['.'], [http, { number: external.port, name: 'https', protocol: 'HTTPS' }]);
+    } else {
+      entry('ServiceEntry', this.perHostName(record), Lazy.any({ produce: () => this.exportTo([record]) }),
+        [{ number: external.port, name: 'tls', protocol: 'TLS' }]);
+    }
 
     const gatewayRef = `${this.namespace}/${this.serviceName}`;
     const toGateway = [{ destination: { host: this.serviceHost, subset: objectName([record.slug]), port: { number: this.httpsPort } } }];
@@ -499,10 +518,24 @@ export class EgressGateway extends Construct implements IMeshPeer {
 
   /** `.` (the gateway namespace) plus the callers' namespaces of `records`, sorted and unique. */
   private exportTo(records: HostRecord[]): string[] {
+    return ['.', ...this.callerNamespaces(records)];
+  }
+
+  /**
+   * The callers' namespaces of `record` outside the gateway namespace, or `~` (no namespace) when
+   * every caller lives there: an empty exportTo would export the entry to every namespace.
+   */
+  private callerExportTo(record: HostRecord): string[] {
+    const namespaces = this.callerNamespaces([record]);
+    return namespaces.length > 0 ? namespaces : ['~'];
+  }
+
+  /** The callers' namespaces of `records` other than the gateway namespace, sorted and unique. */
+  private callerNamespaces(records: HostRecord[]): string[] {
     const namespaces = new Set<string>();
     for (const r of records) for (const c of r.callers.values()) namespaces.add(c.caller.peerNamespace);
     namespaces.delete(this.namespace);
-    return ['.', ...[...namespaces].sort()];
+    return [...namespaces].sort();
   }
 
   private sortedRecords(): HostRecord[] {

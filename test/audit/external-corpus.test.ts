@@ -45,10 +45,12 @@ const APPS: { readonly [app: string]: { readonly [ruleId: string]: number } } = 
   'asm-permissive': { 'MESH-AUTHZ-001': 1, 'MESH-MTLS-001': 1, 'MESH-MTLS-002': 1, 'NET-DENY-001': 1 },
   // Bank of Anthos authorization policies without their NetworkPolicies in the set (AUTHZ-4).
   'boa-authz': { 'NET-L4-001': 9 },
-  // Bookinfo as shipped: tag-pinned images, no pod hardening, a plaintext `*` gateway, a ServiceEntry exported everywhere.
+  // Bookinfo as shipped: tag-pinned images, no pod hardening, a plaintext `*` gateway, a ServiceEntry exported everywhere,
+  // reached straight from the sidecars (no egress gateway; its port-rewrite route originates TLS in the sidecar: MESH-EGRESS-003).
   'bookinfo': {
     'IMG-DIGEST-001': 6,
     'MESH-EGRESS-002': 1,
+    'MESH-EGRESS-003': 4,
     'MESH-INGRESS-001': 2,
     'MESH-INGRESS-002': 1,
     'POD-ESC-001': 12,
@@ -60,10 +62,12 @@ const APPS: { readonly [app: string]: { readonly [ruleId: string]: number } } = 
   // POD-ESC-001 accepts (the runtimes match ALL case-insensitively) but Pod Security Admission's restricted profile,
   // which HardenedNamespace enforces, refuses (it compares with "ALL" exactly).
   'bookinfo-psa': { 'IMG-DIGEST-001': 6, 'POD-ROFS-001': 6, 'POD-SECCOMP-001': 6 },
-  // Online Boutique: images without tags or digests, no seccomp profiles, wildcard ServiceEntry hosts, open egress.
+  // Online Boutique: images without tags or digests, no seccomp profiles, wildcard ServiceEntry hosts reached straight from
+  // the sidecars, plain HTTP ports included (MESH-EGRESS-003: every host and port), open egress.
   'boutique': {
     'IMG-DIGEST-001': 12,
     'MESH-EGRESS-002': 5,
+    'MESH-EGRESS-003': 9,
     'MESH-INGRESS-001': 2,
     'MESH-INGRESS-002': 1,
     'NET-DENY-001': 13,

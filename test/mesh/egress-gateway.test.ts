@@ -64,15 +64,18 @@ describe('EgressGateway (EGRESS-1)', () => {
     egress.allowExternal(books(), { from: [details] });
     const objects = synthValidated(chart);
 
-    // Registry: the host is known in the gateway namespace and the caller's namespace only.
+    // Registry: the host is known in the gateway namespace and the caller's namespace only; the
+    // caller sees the app's HTTP port, the host's TLS port is known in the gateway namespace only.
     const entries = ofKind(objects, 'ServiceEntry');
-    expect(entries.map((e) => `${e.metadata.namespace}/${e.metadata.name}`)).toEqual(['istio-system/egress-books-example-com']);
+    expect(entries.map((e) => `${e.metadata.namespace}/${e.metadata.name}`)).toEqual([
+      'istio-system/egress-books-example-com', 'istio-system/originate-tls-books-example-com',
+    ]);
     for (const e of entries) {
       expect(e.spec.exportTo).toBeDefined(); // no exportTo = exported to every namespace
       expect(e.spec.exportTo).not.toContain('*');
+      expect(e.spec).toMatchObject({ hosts: [BOOKS], location: 'MESH_EXTERNAL', resolution: 'DNS' });
     }
-    expect(entries[0].spec.exportTo).toEqual(['.', 'shop']);
-    expect(entries[0].spec).toMatchObject({ hosts: [BOOKS], location: 'MESH_EXTERNAL', resolution: 'DNS' });
+    expect(entries.map((e) => [e.spec.exportTo, e.spec.ports.map((p: any) => p.number)])).toEqual([[['shop'], [80]], [['.'], [80, 443]]]);
     for (const kind of ['VirtualService', 'DestinationRule']) {
       for (const o of ofKind(objects, kind, GW_NS)) expect(o.spec.exportTo).not.toContain('*');
     }
@@ -179,9 +182,18 @@ describe('EgressGateway (EGRESS-1)', () => {
       },
       { match: [{ gateways: ['istio-system/istio-egressgateway'], port: 443 }], route: [{ destination: { host: BOOKS, port: { number: 443 } } }] },
     ]);
-    expect(findObject(objects, 'ServiceEntry', 'egress-books-example-com', GW_NS).spec.ports).toEqual([
-      { number: 80, name: 'http', protocol: 'HTTP' }, { number: 443, name: 'https', protocol: 'HTTPS' },
-    ]);
+    // The callers' entry has the app's HTTP port only; the host's TLS port is registered for the gateway namespace alone.
+    expect(findObject(objects, 'ServiceEntry', 'egress-books-example-com', GW_NS).spec).toMatchObject({
+      exportTo: ['shop'],
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+    });
+    expect(findObject(objects, 'ServiceEntry', 'originate-tls-books-example-com', GW_NS).spec).toEqual({
+      hosts: [BOOKS],
+      exportTo: ['.'],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }, { number: 443, name: 'https', protocol: 'HTTPS' }],
+    });
     // TLS is never originated in an app namespace.
     expect(ofKind(objects, 'DestinationRule').filter((d) => JSON.stringify(d.spec).includes('SIMPLE')).map((d) => d.metadata.namespace)).toEqual([GW_NS]);
   });
@@ -236,6 +248,7 @@ describe('EgressGateway (EGRESS-1)', () => {
       expect(grant.toString()).toBe(`cluster.local/ns/shop/sa/details -> ${BOOKS}:443`);
       expect(grant.objects).toEqual([
         'ServiceEntry/istio-system/egress-books-example-com',
+        'ServiceEntry/istio-system/originate-tls-books-example-com',
         'Gateway/istio-system/istio-egressgateway',
         'VirtualService/istio-system/egress-books-example-com',
         'DestinationRule/istio-system/istio-egressgateway',
@@ -263,9 +276,12 @@ describe('EgressGateway (EGRESS-1)', () => {
       expect(ruleFor(objects, BOOKS)[0].from[0].source.principals).toEqual([
         'cluster.local/ns/payments/sa/ledger', 'cluster.local/ns/shop/sa/details', 'cluster.local/ns/shop/sa/reviews',
       ]);
-      for (const [kind, name] of [['ServiceEntry', 'egress-books-example-com'], ['VirtualService', 'egress-books-example-com'], ['DestinationRule', 'istio-egressgateway']]) {
+      for (const [kind, name] of [['VirtualService', 'egress-books-example-com'], ['DestinationRule', 'istio-egressgateway']]) {
         expect(findObject(objects, kind, name, GW_NS).spec.exportTo).toEqual(['.', 'payments', 'shop']);
       }
+      // The callers' entry of a TLS-originated host: the callers' namespaces, never the gateway's (its own entry is there).
+      expect(findObject(objects, 'ServiceEntry', 'egress-books-example-com', GW_NS).spec.exportTo).toEqual(['payments', 'shop']);
+      expect(findObject(objects, 'ServiceEntry', 'originate-tls-books-example-com', GW_NS).spec.exportTo).toEqual(['.']);
       expect(findObject(objects, 'Sidecar', 'default', 'payments').spec.egress[0].hosts).toContain(`istio-system/${BOOKS}`);
       expect(findObject(objects, 'NetworkPolicy', 'istio-egressgateway-ingress', GW_NS).spec.ingress.map((r: any) => r.from[0].podSelector.matchLabels.app))
         .toEqual(['ledger', 'details', 'reviews']);
@@ -277,7 +293,7 @@ describe('EgressGateway (EGRESS-1)', () => {
       egress.allowExternal(books(), { from: [details] });
       egress.allowExternal(api(), { from: [ledger] });
       const objects = synthValidated(chart);
-      expect(findObject(objects, 'ServiceEntry', 'egress-books-example-com', GW_NS).spec.exportTo).toEqual(['.', 'shop']);
+      expect(findObject(objects, 'ServiceEntry', 'egress-books-example-com', GW_NS).spec.exportTo).toEqual(['shop']);
       expect(findObject(objects, 'ServiceEntry', 'egress-api-example-com', GW_NS).spec.exportTo).toEqual(['.', 'payments']);
       expect(findObject(objects, 'Sidecar', 'default', 'payments').spec.egress[0].hosts).not.toContain(`istio-system/${BOOKS}`);
     });
@@ -327,6 +343,23 @@ describe('EgressGateway (EGRESS-1)', () => {
     expect(findObject(objects, 'AuthorizationPolicy', 'egress-gw', 'egress').spec.rules[0].to[0].operation.ports).toEqual(['9443']);
     expect(egress.peerPrincipal.principalIn('x')).toBe('cluster.local/ns/egress/sa/egress-gw');
     expect(egress.peerPodLabels).toEqual({ 'app': 'egress-gw', 'istio.io/gateway': 'egress' });
+  });
+
+  test('a caller in the gateway namespace sees the gateway\'s entry; the callers\' entry never reaches that namespace', () => {
+    const chart = Testing.chart();
+    new MeshBaseline(chart, 'mesh');
+    const egressNs = new HardenedNamespace(chart, 'egress-ns', { name: 'egress' });
+    const shop = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+    const relay = new SecureService(chart, 'relay', { namespace: egressNs, image: IMAGE, ports: HTTP });
+    const details = new SecureService(chart, 'details', { namespace: shop, image: IMAGE, ports: HTTP });
+    const egress = new EgressGateway(chart, 'egress', { namespace: 'egress', selector: { app: 'egress-gw' } });
+    egress.allowExternal(books(), { from: [relay] });
+    const exportTo = (objects: any[]) => ofKind(objects, 'ServiceEntry', 'egress').map((e) => [e.metadata.name, e.spec.exportTo]);
+    // Exported to no namespace at all ("~"), not to every namespace (an empty exportTo).
+    expect(exportTo(synthValidated(chart))).toEqual([['egress-books-example-com', ['~']], ['originate-tls-books-example-com', ['.']]]);
+    expect(findObject(synthValidated(chart), 'VirtualService', 'egress-books-example-com', 'egress').spec.exportTo).toEqual(['.']);
+    egress.allowExternal(books(), { from: [details] });
+    expect(exportTo(synthValidated(chart))).toEqual([['egress-books-example-com', ['shop']], ['originate-tls-books-example-com', ['.']]]);
   });
 
   test('names are collision-free and DNS labels', () => {
@@ -451,6 +484,14 @@ describe('EgressGateway (EGRESS-1)', () => {
           expect(sidecarHosts.includes(`istio-system/${host.host}`)).toBe(callers.includes(c));
         });
       });
+      // Each namespace sees at most one ServiceEntry per host (Istio merges entries of one host only
+      // when their exportTo are equal), and the TLS port of a TLS-originated host only in the gateway namespace.
+      for (const ns of [GW_NS, ...names.map((n) => `ns-${n}`)]) {
+        const visible = ofKind(objects, 'ServiceEntry').filter((e) => e.spec.exportTo.includes(ns) || (e.spec.exportTo.includes('.') && e.metadata.namespace === ns));
+        expect(visible.map((e) => e.spec.hosts[0])).toEqual([...new Set(visible.map((e) => e.spec.hosts[0]))]);
+        const booksTls = visible.filter((e) => e.spec.hosts[0] === BOOKS && e.spec.ports.some((p: any) => p.number === 443));
+        expect(booksTls.length).toBe(ns === GW_NS && grants.some(([h]) => h === 1) ? 1 : 0);
+      }
       const all = [...new Set(grants.flatMap(([, c]) => c))].sort();
       const peers = findObject(objects, 'NetworkPolicy', 'istio-egressgateway-ingress', GW_NS).spec.ingress.map((r: any) => r.from[0].podSelector.matchLabels.app).sort();
       expect(peers).toEqual(all.map((c) => names[c]));

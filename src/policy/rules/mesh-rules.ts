@@ -11,6 +11,7 @@ import { MESH_DR_002 } from './mesh-dr-002';
 import { MESH_DR_003 } from './mesh-dr-003';
 import { MESH_EGRESS_001 } from './mesh-egress-001';
 import { MESH_EGRESS_002 } from './mesh-egress-002';
+import { MESH_EGRESS_003 } from './mesh-egress-003';
 import { MESH_EXC_001 } from './mesh-exc-001';
 import { MESH_EXT_001 } from './mesh-ext-001';
 import { MESH_INGRESS_001 } from './mesh-ingress-001';
@@ -54,6 +55,7 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_TOKEN_001,
   MESH_EGRESS_001,
   MESH_EGRESS_002,
+  MESH_EGRESS_003,
   MESH_INGRESS_001,
   MESH_INGRESS_002,
   MESH_EXT_001,

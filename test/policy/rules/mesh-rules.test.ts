@@ -23,7 +23,7 @@ describe('MESH_RULES table', () => {
   test('ids are the stable set, unique, in the table once', () => {
     expect(MESH_RULES.map((r) => r.id).sort()).toEqual([
       'MESH-AUTHZ-001', 'MESH-AUTHZ-002', 'MESH-AUTHZ-003', 'MESH-AUTHZ-004', 'MESH-AUTHZ-005', 'MESH-AUTHZ-006', 'MESH-AUTHZ-007', 'MESH-AUTHZ-008',
-      'MESH-DR-001', 'MESH-DR-002', 'MESH-DR-003', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002',
+      'MESH-DR-001', 'MESH-DR-002', 'MESH-DR-003', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EGRESS-003', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002',
       'MESH-INJ-001', 'MESH-INJ-002', 'MESH-JWT-001', 'MESH-JWT-002', 'MESH-JWT-003', 'MESH-MTLS-001', 'MESH-MTLS-002', 'MESH-TEL-001', 'MESH-TOKEN-001',
     ]);
   });
@@ -39,7 +39,7 @@ describe('MESH_RULES table', () => {
 
   test('set-level rules have checkAll and no admission form; the others have an admission form, unless they need the mesh layout', () => {
     const setLevel = MESH_RULES.filter((r) => r.checkAll).map((r) => r.id);
-    expect(setLevel.sort()).toEqual(['MESH-AUTHZ-001', 'MESH-JWT-003', 'MESH-MTLS-001', 'MESH-TOKEN-001']);
+    expect(setLevel.sort()).toEqual(['MESH-AUTHZ-001', 'MESH-EGRESS-003', 'MESH-JWT-003', 'MESH-MTLS-001', 'MESH-TOKEN-001']);
     // MESH-AUTHZ-007 and MESH-INJ-002 look at the mesh root namespace, which a static admission expression does not know.
     const layoutOnly = ['MESH-AUTHZ-007', 'MESH-INJ-002'];
     for (const r of MESH_RULES) expect(r.admission === undefined).toBe(r.checkAll !== undefined || layoutOnly.includes(r.id));

@@ -68,8 +68,7 @@ const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 /**
  * What the library writes for TOKEN-1: an ingress gateway with an external issuer and a token
  * exchange, a service requiring the internal issuer (also without the gateway), and an egress
- * gateway (hosts the applications speak TLS to: an httpsOriginated host trips MESH-EGRESS-003, see
- * its test). `exchange: false` leaves the exchange out.
+ * gateway (hosts the applications speak TLS to). `exchange: false` leaves the exchange out.
  */
 export function tokenChart(exchange = true): Chart {
   const chart = Testing.chart();
