@@ -300,9 +300,25 @@ export class PolicyEnforcement extends Construct {
           + 'fix what it excepts or renew it with a new justification', { code: 'SECURE_MESH_EXCEPTION_EXPIRING' });
       }
     }
-    // What cdk8s writes next is what the rules checked; annotated objects and objects built from
-    // the report render again.
-    for (const r of rendered) if (!annotated.has(r.apiObject) && !this.readsReport.has(r.apiObject)) batch.handOff(r.apiObject, r.object);
+    // What cdk8s writes next is what the rules checked. Objects built from the report render again.
+    // An object stamped with its exceptions renders once more here, and must equal the checked
+    // document but for the stamp: a toJson that answers differently the second time (an own
+    // toJson, a Lazy that swaps objects) fails synthesis instead of writing something unchecked.
+    for (const r of rendered) {
+      if (this.readsReport.has(r.apiObject)) continue;
+      if (!annotated.has(r.apiObject)) {
+        batch.handOff(r.apiObject, r.object);
+        continue;
+      }
+      const stamped = r.apiObject.toJson();
+      if (!sameButForStamp(stamped, r.object)) {
+        errors.push(`[${r.apiObject.node.path}] ${objectRef(r.object)}: renders differently each time (its toJson or a Lazy value changed `
+          + 'between the check and the output), so what would be written is not what the rules checked. Fix: render the same document '
+          + 'every time; compute values before synthesis');
+      } else {
+        batch.handOff(r.apiObject, stamped);
+      }
+    }
     this.lastReport = {
       findings,
       exceptions: exceptions.map((e) => {
@@ -360,3 +376,17 @@ function podTemplateApp(o: RuleObject | undefined): string | undefined {
 }
 
 export { CLOCK_CONTEXT_KEY };
+
+/** Whether `a` equals `b` once the exception stamp (and an annotations map left empty by removing it) is removed from both. */
+function sameButForStamp(a: unknown, b: unknown): boolean {
+  const strip = (doc: unknown): unknown => {
+    const copy = JSON.parse(JSON.stringify(doc ?? null));
+    const annotations = copy?.metadata?.annotations;
+    if (annotations && typeof annotations === 'object') {
+      delete annotations[EXCEPTION_ANNOTATION];
+      if (Object.keys(annotations).length === 0) delete copy.metadata.annotations;
+    }
+    return copy;
+  };
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}

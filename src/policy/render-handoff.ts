@@ -36,6 +36,8 @@ export class HandOffBatch {
   }
 
   private readonly pending = new Set<ApiObject>();
+  /** The own `toJson` an object had before its hand-off, restored when the hand-off ends. */
+  private readonly ownToJson = new Map<ApiObject, PropertyDescriptor>();
   private readonly taken = new Set<ApiObject>();
   private ended = false;
 
@@ -51,10 +53,19 @@ export class HandOffBatch {
     return current === this && !this.ended;
   }
 
-  /** The first `toJson()` of `apiObject` in this batch returns `document`; a second one re-checks. */
-  public handOff(apiObject: ApiObject, document: unknown): void {
-    // An object that carries its own toJson (a class field) renders itself every time.
-    if (current !== this || Object.prototype.hasOwnProperty.call(apiObject, 'toJson')) return;
+  /**
+   * The first `toJson()` of `apiObject` in this batch returns `document`; a second one re-checks.
+   * An object that carries its own `toJson` (a class field, an assigned function) is handed off
+   * too, and gets its own back when the batch ends: a `toJson` that answers differently the second
+   * time (a Lazy that swaps objects, an ApiObject that renders something else when written)
+   * cannot put anything unchecked into the output. Only a non-configurable own `toJson` cannot be
+   * wrapped; its object renders itself (`handOff` returns false).
+   */
+  public handOff(apiObject: ApiObject, document: unknown): boolean {
+    if (current !== this) return false;
+    const own = Object.getOwnPropertyDescriptor(apiObject, 'toJson');
+    if (own && !own.configurable) return false;
+    if (own) this.ownToJson.set(apiObject, own);
     Object.defineProperty(apiObject, 'toJson', {
       configurable: true,
       writable: true,
@@ -69,13 +80,20 @@ export class HandOffBatch {
       },
     });
     this.pending.add(apiObject);
+    return true;
   }
 
   /** Cancels a hand-off: the object renders normally again. */
   public withdraw(apiObject: ApiObject): void {
     if (!this.pending.delete(apiObject)) return;
     this.ended = true;
-    delete (apiObject as { toJson?: unknown }).toJson;
+    const own = this.ownToJson.get(apiObject);
+    if (own) {
+      Object.defineProperty(apiObject, 'toJson', own);
+      this.ownToJson.delete(apiObject);
+    } else {
+      delete (apiObject as { toJson?: unknown }).toJson;
+    }
   }
 
   /** Cancels every hand-off of this batch and ends it. */

@@ -250,3 +250,37 @@ describe('PolicyEnforcement: the rule set the app declares', () => {
       .toThrow(/MESH-CONFIG \(OPS-1\): .*ruleSet: the file says "2", the blueprint "1"/);
   });
 });
+
+describe('PolicyEnforcement: what is written is what was checked', () => {
+  test('an excepted (stamped) object whose toJson answers differently after the check fails synthesis', () => {
+    const { chart } = setup('2026-01-15');
+    const pa = new ApiObject(chart, 'lenient', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'lenient', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'legacy' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 9090: { mode: 'PERMISSIVE' } } },
+    });
+    new PolicyException(chart, 'legacy', exceptionProps({ objects: ['PeerAuthentication/shop/lenient'] }));
+    const render = pa.toJson.bind(pa);
+    let calls = 0;
+    Object.defineProperty(pa, 'toJson', {
+      configurable: true,
+      writable: true,
+      value: () => (calls++ === 0 ? render() : { ...render(), spec: { mtls: { mode: 'DISABLE' } } }),
+    });
+    expect(() => Testing.synth(chart)).toThrow(/\[test\/lenient\] PeerAuthentication\/shop\/lenient: renders differently each time/);
+  });
+
+  test('the same stamped object rendering the same every time synthesizes, stamp included', () => {
+    const { chart } = setup('2026-01-15');
+    new ApiObject(chart, 'lenient', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'lenient', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'legacy' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 9090: { mode: 'PERMISSIVE' } } },
+    });
+    new PolicyException(chart, 'legacy', exceptionProps({ objects: ['PeerAuthentication/shop/lenient'] }));
+    const pa = findObject(synthValidated(chart), 'PeerAuthentication', 'lenient', 'shop');
+    expect(pa.metadata.annotations[EXCEPTION_ANNOTATION]).toBe('MESH-MTLS-002@2027-03-31');
+  });
+});

@@ -71,16 +71,51 @@ describe('HandOffBatch', () => {
     expect(c.toJson().kind).toBe('ConfigMap');
   });
 
-  test('an object with its own toJson property is left alone', () => {
+  test('an object with its own toJson is handed off too, and gets it back when the batch ends', () => {
     const o = bareObject();
     const own = () => ({ own: true });
     Object.defineProperty(o, 'toJson', { value: own, configurable: true, writable: true });
-    HandOffBatch.begin(rerenderNever).handOff(o, { handed: true });
+    const batch = HandOffBatch.begin(rerenderNever);
+    expect(batch.handOff(o, { handed: true })).toBe(true);
+    expect(o.toJson()).toEqual({ handed: true });
+    batch.withdrawAll();
     expect(o.toJson()).toEqual({ own: true });
+    expect(Object.getOwnPropertyDescriptor(o, 'toJson')!.value).toBe(own);
+  });
+
+  test('a non-configurable own toJson cannot be wrapped: handOff says so', () => {
+    const o = bareObject();
+    Object.defineProperty(o, 'toJson', { value: () => ({ fixed: true }), configurable: false, writable: false });
+    expect(HandOffBatch.begin(rerenderNever).handOff(o, { handed: true })).toBe(false);
+    expect(o.toJson()).toEqual({ fixed: true });
   });
 });
 
 describe('synthesis renders each object once and writes what the rules checked', () => {
+  /** A PeerAuthentication whose own toJson answers STRICT to the check and PERMISSIVE afterwards. */
+  function swapping(chart: Chart, id: string): ApiObject {
+    const pa = new ApiObject(chart, id, { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: id, namespace: 'shop' }, spec: { mtls: { mode: 'STRICT' } } });
+    const strict = pa.toJson.bind(pa);
+    let calls = 0;
+    Object.defineProperty(pa, 'toJson', {
+      configurable: true,
+      writable: true,
+      value: () => {
+        const doc = strict();
+        return calls++ === 0 ? doc : { ...doc, spec: { mtls: { mode: 'PERMISSIVE' } } };
+      },
+    });
+    return pa;
+  }
+
+  test('an ApiObject whose own toJson answers differently the second time writes what was checked', () => {
+    const { chart } = meshApp();
+    swapping(chart, 'swapper');
+    const written = synthValidated(chart);
+    expect(findObject(written, 'PeerAuthentication', 'swapper', 'shop').spec.mtls.mode).toBe('STRICT');
+  });
+
+
   test('the written documents equal a fresh rendering of every object', () => {
     const { chart } = meshApp();
     const written = synthValidated(chart);
