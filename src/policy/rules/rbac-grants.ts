@@ -1,6 +1,6 @@
 import { RuleContext, RuleObject, isKind } from '../rule';
 import { Labels, selectorMatches } from './network-label-selector';
-import { RBAC_GROUP, adminNamespaces, policyRulesOf } from './rbac-mesh-admins';
+import { RBAC_GROUP, SA_GROUP_PREFIX, SA_USER_PREFIX, policyRulesOf } from './rbac-mesh-admins';
 import { isRecord } from './workload-pod-specs';
 
 /**
@@ -137,34 +137,7 @@ export function secretGrants(rule: { readonly [key: string]: any }): Grant[] {
 // ---------------------------------------------------------------------------------------------
 // Who is a mesh administrator, strictly
 
-/**
- * Whether an RBAC subject is one of `groups` (the configured admin groups) or a service account
- * of `kube-system` or the control-plane namespace (as a ServiceAccount, the user
- * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`). Stricter than
- * `isMeshAdminSubject`: other `system:` users and groups (`system:masters`, `system:nodes`,
- * made-up `system:foo` groups) do not count, because an app's output has no business binding
- * Kubernetes components, and a name that starts with `system:` proves nothing.
- */
-export function isConfiguredAdminSubject(subject: unknown, groups: readonly string[], ctx: RuleContext): boolean {
-  if (!isRecord(subject) || typeof subject.name !== 'string') return false;
-  const name: string = subject.name;
-  const admins = adminNamespaces(ctx);
-  switch (subject.kind) {
-    case 'ServiceAccount':
-      return typeof subject.namespace === 'string' && admins.includes(subject.namespace);
-    case 'Group':
-      return groups.includes(name) || (name.startsWith(SA_GROUP_PREFIX) && admins.includes(name.slice(SA_GROUP_PREFIX.length)));
-    case 'User':
-      return name.startsWith(SA_USER_PREFIX) && admins.includes(name.split(':')[2]);
-    default:
-      return false;
-  }
-}
-
-/** The prefix of the group of all service accounts of one namespace. */
-export const SA_GROUP_PREFIX = 'system:serviceaccounts:';
-/** The prefix of a service account's user name. */
-export const SA_USER_PREFIX = 'system:serviceaccount:';
+export { SA_GROUP_PREFIX, SA_USER_PREFIX, isConfiguredAdminSubject } from './rbac-mesh-admins';
 
 /**
  * The namespace of a service-account subject (a ServiceAccount, the user

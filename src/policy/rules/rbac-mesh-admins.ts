@@ -21,6 +21,35 @@ export function adminNamespaces(ctx: RuleContext): string[] {
 }
 
 /**
+ * Whether an RBAC subject is one of `groups` (the configured admin groups) or a service account
+ * of `kube-system` or the control-plane namespace (as a ServiceAccount, the user
+ * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`). Stricter than
+ * `isMeshAdminSubject`: other `system:` users and groups (`system:masters`, `system:nodes`,
+ * made-up `system:foo` groups) do not count, because an app's output has no business binding
+ * Kubernetes components, and a name that starts with `system:` proves nothing.
+ */
+export function isConfiguredAdminSubject(subject: unknown, groups: readonly string[], ctx: RuleContext): boolean {
+  if (!isRecord(subject) || typeof subject.name !== 'string') return false;
+  const name: string = subject.name;
+  const admins = adminNamespaces(ctx);
+  switch (subject.kind) {
+    case 'ServiceAccount':
+      return typeof subject.namespace === 'string' && admins.includes(subject.namespace);
+    case 'Group':
+      return groups.includes(name) || (name.startsWith(SA_GROUP_PREFIX) && admins.includes(name.slice(SA_GROUP_PREFIX.length)));
+    case 'User':
+      return name.startsWith(SA_USER_PREFIX) && admins.includes(name.split(':')[2]);
+    default:
+      return false;
+  }
+}
+
+/** The prefix of the group of all service accounts of one namespace. */
+export const SA_GROUP_PREFIX = 'system:serviceaccounts:';
+/** The prefix of a service account's user name. */
+export const SA_USER_PREFIX = 'system:serviceaccount:';
+
+/**
  * Whether an RBAC subject is a mesh administrator: a Group in `ctx.meshAdminGroups`; a
  * ServiceAccount in `kube-system` or the control-plane namespace (also written as the user
  * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`); or another
@@ -29,22 +58,13 @@ export function adminNamespaces(ctx: RuleContext): string[] {
  * `system:serviceaccounts:<other ns>` and `system:anonymous` are everyone, never admins.
  */
 export function isMeshAdminSubject(subject: unknown, ctx: RuleContext): boolean {
+  if (isConfiguredAdminSubject(subject, ctx.meshAdminGroups, ctx)) return true;
   if (!isRecord(subject) || typeof subject.name !== 'string') return false;
   const name: string = subject.name;
-  const admins = adminNamespaces(ctx);
-  switch (subject.kind) {
-    case 'ServiceAccount':
-      return typeof subject.namespace === 'string' && admins.includes(subject.namespace);
-    case 'Group':
-      if (ctx.meshAdminGroups.includes(name)) return true;
-      if (name.startsWith('system:serviceaccounts:')) return admins.includes(name.slice('system:serviceaccounts:'.length));
-      return name.startsWith('system:') && !EVERYONE_GROUPS.includes(name);
-    case 'User':
-      if (name.startsWith('system:serviceaccount:')) return admins.includes(name.split(':')[2]);
-      return name.startsWith('system:') && name !== 'system:anonymous';
-    default:
-      return false;
-  }
+  // Other `system:` components; service-account names were judged above, and everyone is never an admin.
+  if (subject.kind === 'Group') return name.startsWith('system:') && !name.startsWith(SA_GROUP_PREFIX) && !EVERYONE_GROUPS.includes(name);
+  if (subject.kind === 'User') return name.startsWith('system:') && !name.startsWith(SA_USER_PREFIX) && name !== 'system:anonymous';
+  return false;
 }
 
 /** `Group "x"`, `User "x"`, `ServiceAccount ns/name`, for messages. */
