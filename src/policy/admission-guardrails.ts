@@ -1,8 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CONFIG_CONTEXT_KEY, PolicyEnforcement } from './policy-enforcement';
-import { AdmissionCheck, PolicyRule, RuleSeverity } from './rule';
+import { AdmissionCheck, RuleSeverity } from './rule';
 import { rulesFor } from './rule-pack';
+import { ruleContext } from './rule-test-kit';
 import { RULE_SETS, RULE_SET_CONTEXT_KEY, ruleSetProblem } from './rule-sets';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { configError } from '../core/errors';
@@ -63,7 +64,9 @@ export function exceptedExpression(ruleId: string): string {
 
 /**
  * The rule set as admission guardrails for the cluster (OPS-1): for every rule CEL can express
- * over one object, a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) and its
+ * over one object (for the rules that need them, RBAC-CRB-001, RBAC-BUILTIN-001, NET-DENY-001,
+ * NET-EGRESS-001 and NET-CP-001, with the app's admin groups, control-plane namespace and
+ * gateways written in), a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) and its
  * binding, so the cluster refuses what synthesis refuses — also objects applied by hand or by
  * other tools. The rule's CEL is the one its synth-time check is tested against.
  *
@@ -86,7 +89,8 @@ export class AdmissionGuardrails extends Construct {
     const ruleSet = props.ruleSet ?? appRuleSet(this);
     const problem = ruleSet === undefined ? undefined : ruleSetProblem(ruleSet);
     if (problem) throw configError(this, 'ruleSet', problem, `Use one of ${RULE_SETS.join(', ')}`);
-    const rules = rulesFor(ruleSet).filter((r): r is PolicyRule & { admission: AdmissionCheck } => r.admission !== undefined);
+    const all = rulesFor(ruleSet);
+    const rules = all.filter((r) => r.admission !== undefined || r.admissionFor !== undefined);
     if (rules.length === 0) throw configError(this, 'rules', 'no rule has an admission form', 'This is a bug in the rule set');
     this.ruleIds = rules.map((r) => r.id);
     const enforcement = PolicyEnforcement.of(this);
@@ -101,7 +105,17 @@ export class AdmissionGuardrails extends Construct {
 
     for (const rule of rules) {
       const name = `secure-mesh-${rule.id.toLowerCase()}`;
-      new ApiObject(this, rule.id, {
+      // A rule whose check needs the cluster's settings or the app's objects (admin groups, the
+      // control-plane namespace, the Istio Gateways) is rendered with the context the app was
+      // checked with, after enforcement; the resources it matches do not depend on them.
+      const layout = rule.admission === undefined;
+      const checkFor = (): AdmissionCheck => rule.admission ?? rule.admissionFor!(enforcement._lastContext() ?? ruleContext([]));
+      const resources = checkFor().resources;
+      const message = (): string => {
+        const m = checkFor().message;
+        return m.startsWith(rule.id) ? m : `${rule.id}: ${m}`;
+      };
+      const policy = new ApiObject(this, rule.id, {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicy',
         metadata: { name, annotations: { 'secure-mesh.cdk8s.io/practices': rule.practices.join(',') } },
@@ -109,17 +123,19 @@ export class AdmissionGuardrails extends Construct {
           failurePolicy: 'Fail',
           paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
           matchConstraints: {
-            resourceRules: rule.admission.resources.map((r) => ({
+            resourceRules: resources.map((r) => ({
               apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
             })),
           },
           validations: [{
-            expression: `${exceptedExpression(rule.id)} || (${rule.admission.expression})`,
-            message: rule.admission.message.startsWith(rule.id) ? rule.admission.message : `${rule.id}: ${rule.admission.message}`,
+            expression: layout ? Lazy.any({ produce: () => `${exceptedExpression(rule.id)} || (${checkFor().expression})` })
+              : `${exceptedExpression(rule.id)} || (${checkFor().expression})`,
+            message: layout ? Lazy.any({ produce: message }) : message(),
             reason: 'Forbidden',
           }],
         },
       });
+      if (layout) enforcement._rendersFromReport(policy);
       const binding = new ApiObject(this, `${rule.id}-binding`, {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicyBinding',

@@ -97,6 +97,7 @@ export class PolicyEnforcement extends Construct {
   private controlPlaneNamespace?: string;
   private hasRoleSets = false;
   private lastReport: PolicyReport = { findings: [], exceptions: [] };
+  private lastContext?: RuleContext;
   private readonly readsReport = new Set<ApiObject>();
   private lastRun?: { readonly batch: HandOffBatch; readonly constructs: number; readonly errors: string[] };
 
@@ -171,6 +172,16 @@ export class PolicyEnforcement extends Construct {
     this.readsReport.add(apiObject);
   }
 
+  /**
+   * The rule context of the last check (objects as rendered, mesh layout, groups), for objects
+   * rendered from it (`_rendersFromReport`); undefined before the first check.
+   *
+   * @internal
+   */
+  public _lastContext(): RuleContext | undefined {
+    return this.lastContext;
+  }
+
   /** The report of the last synthesis (findings, covered or not, and the exceptions). */
   public get report(): PolicyReport {
     return this.lastReport;
@@ -236,6 +247,7 @@ export class PolicyEnforcement extends Construct {
       operatorGroups: [...this.operatorGroups].sort(),
       allowedRegistries: [...(this.mesh?.allowedRegistries ?? [])],
     };
+    this.lastContext = context;
     const { config, error: configError } = this.readConfig();
     const { ruleSet, error: ruleSetError } = this.declaredRuleSet(config);
     const errors: string[] = [...(configError ? [configError] : []), ...(ruleSetError ? [ruleSetError] : []), ...this.configDrift(config)];

@@ -15,7 +15,7 @@ export interface RuleInfo {
   readonly explanation: string;
   /** How to fix a violation. */
   readonly fix: string;
-  /** Whether the rule also runs at admission (ValidatingAdmissionPolicy). */
+  /** Whether the rule also runs at admission (ValidatingAdmissionPolicy; some with the app's cluster settings written in). */
   readonly admission: boolean;
   /** The rule set that introduced the rule or made it stricter (`'1'`, `'2'`, ...). */
   readonly since: string;
@@ -46,7 +46,7 @@ export class PolicyRules {
       title: r.title,
       explanation: r.explanation,
       fix: r.fix,
-      admission: r.admission !== undefined,
+      admission: r.admission !== undefined || r.admissionFor !== undefined,
       since: r.since ?? RULE_SETS[0],
     }));
   }

@@ -93,6 +93,12 @@ export interface PolicyRule {
   /** The admission form of the rule, when CEL over a single object can express it. */
   readonly admission?: AdmissionCheck;
   /**
+   * The admission form for one cluster, when one object suffices but the check needs the
+   * cluster's settings or the app's objects (admin groups, the control-plane namespace, the
+   * Istio Gateways): AdmissionGuardrails renders it with the context of the app it is in.
+   */
+  readonly admissionFor?: (context: RuleContext) => AdmissionCheck;
+  /**
    * The kinds `check` looks at, as {@link kindKey}s (`apps/Deployment`, `/Namespace` for the
    * core group); `check` is called only for objects of these kinds, and `[]` means the rule
    * works through `checkAll` alone. Omitted: `check` sees every object.

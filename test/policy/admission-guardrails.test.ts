@@ -1,4 +1,5 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
+import { BlueprintChart } from '../../examples/blueprint/blueprint';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { admitsExpression } from '../../src/policy/admission-cel';
@@ -15,8 +16,11 @@ import { findObject, ofKind, synthValidated } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 const HTTP = [{ name: 'http', port: 9080, protocol: AppProtocol.HTTP }];
-const ADMISSION_RULES = ALL_RULES.filter((r) => r.admission);
+/** Every rule emitted as a policy: those with a static admission form and those rendered with the app's context. */
+const ADMISSION_RULES = ALL_RULES.filter((r) => r.admission || r.admissionFor);
 const ADMISSION_IDS = ADMISSION_RULES.map((r) => r.id);
+/** The rules whose admission form is the same on every cluster (the FIXTURES table). */
+const STATIC_IDS = ALL_RULES.filter((r) => r.admission).map((r) => r.id);
 const policyName = (ruleId: string) => `secure-mesh-${ruleId.toLowerCase()}`;
 
 function world(props: ConstructorParameters<typeof AdmissionGuardrails>[2] = {}) {
@@ -56,7 +60,7 @@ describe('AdmissionGuardrails: emitted objects', () => {
     const { guardrails } = world();
     expect(guardrails.ruleIds).toEqual(ADMISSION_IDS);
     expect(guardrails.ruleIds.length).toBeGreaterThan(0);
-    for (const r of ALL_RULES.filter((x) => !x.admission)) expect(guardrails.ruleIds).not.toContain(r.id);
+    for (const r of ALL_RULES.filter((x) => !x.admission && !x.admissionFor)) expect(guardrails.ruleIds).not.toContain(r.id);
   });
 
   test('one policy and one binding per admission rule, none for rules without an admission form', () => {
@@ -66,7 +70,7 @@ describe('AdmissionGuardrails: emitted objects', () => {
     const bindings = ofKind(objects, 'ValidatingAdmissionPolicyBinding');
     expect(vaps.map((p) => p.metadata.name).sort()).toEqual(ADMISSION_IDS.map(policyName).sort());
     expect(bindings.map((b) => b.metadata.name).sort()).toEqual(ADMISSION_IDS.map(policyName).sort());
-    for (const r of ALL_RULES.filter((x) => !x.admission)) {
+    for (const r of ALL_RULES.filter((x) => !x.admission && !x.admissionFor)) {
       expect(vaps.map((p) => p.metadata.name)).not.toContain(policyName(r.id));
     }
     expect(ofKind(objects, 'ConfigMap').filter((c) => c.metadata.name === EXCEPTIONS_CONFIGMAP)).toHaveLength(1);
@@ -80,14 +84,17 @@ describe('AdmissionGuardrails: emitted objects', () => {
 
   test.each(ADMISSION_RULES.map((r) => [r.id, r] as const))('%s: policy matches the rule resources, fails closed, names its practices', (id, rule) => {
     const { chart } = world();
-    const vap = policyOf(synthValidated(chart), id);
+    const objects = synthValidated(chart);
+    const vap = policyOf(objects, id);
+    // A layout rule is rendered with the app's context: its admin groups, control plane and gateways.
+    const check = rule.admission ?? rule.admissionFor!(ruleContext(objects));
     expect(vap.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/practices': rule.practices.join(',') });
     expect(vap.spec.failurePolicy).toBe('Fail');
     expect(vap.spec.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
-    expect(vap.spec.matchConstraints.resourceRules).toEqual(rule.admission!.resources.map((r) => ({ ...r, operations: ['CREATE', 'UPDATE'] })));
+    expect(vap.spec.matchConstraints.resourceRules).toEqual(check.resources.map((r) => ({ ...r, operations: ['CREATE', 'UPDATE'] })));
     expect(vap.spec.validations).toEqual([{
-      expression: `${exceptedExpression(id)} || (${rule.admission!.expression})`,
-      message: expect.stringContaining(rule.admission!.message),
+      expression: `${exceptedExpression(id)} || (${check.expression})`,
+      message: expect.stringContaining(check.message.replace(/^[A-Z0-9-]+: /, '')),
       reason: 'Forbidden',
     }]);
     expect(vap.spec.validations[0].message.startsWith(`${id}`)).toBe(true);
@@ -426,17 +433,17 @@ describe('every admission rule, through its emitted expression (exception wrappe
   const ctx = ruleContext(Object.values(FIXTURES).flatMap((f) => [...f.good, ...f.bad]));
 
   test('there is a fixture for every rule with an admission form, with good and bad objects', () => {
-    expect(Object.keys(FIXTURES).sort()).toEqual([...ADMISSION_IDS].sort());
+    expect(Object.keys(FIXTURES).sort()).toEqual([...STATIC_IDS].sort());
     for (const f of Object.values(FIXTURES)) {
       expect(f.good.length).toBeGreaterThan(0);
       expect(f.bad.length).toBeGreaterThan(0);
     }
   });
 
-  describe.each(ADMISSION_IDS)('%s', (id) => {
+  describe.each(STATIC_IDS)('%s', (id) => {
     const rule = ruleById(id)!;
     const { good, bad } = FIXTURES[id];
-    const other = ADMISSION_IDS.find((x) => x !== id)!;
+    const other = STATIC_IDS.find((x) => x !== id)!;
 
     test('fixtures agree with check(): bad objects violate the rule, good objects do not', () => {
       for (const o of bad) expect([keyOf(o), rule.check(o, ctx).length > 0]).toEqual([keyOf(o), true]);
@@ -561,5 +568,67 @@ describe('end to end: excludeInboundPorts under a PolicyException', () => {
     const { chart } = bypassWorld();
     new ApiObject(chart, 'rogue', deployment('rogue', {}, { 'traffic.sidecar.istio.io/excludeInboundPorts': '9080' }) as any);
     expect(() => Testing.synth(chart)).toThrow(/MESH-EXC-001/);
+  });
+});
+
+describe('AdmissionGuardrails: rules that need the cluster\'s settings, rendered with the app\'s', () => {
+  const blueprint = () => {
+    const chart = new BlueprintChart(Testing.app(), 'blueprint');
+    const objects = synthValidated(chart);
+    return { objects, cm: findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system') };
+  };
+  const LAYOUT = ['RBAC-CRB-001', 'RBAC-BUILTIN-001', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001'];
+  const crb = (group: string) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `to-${group}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'mesh-auditor' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+  });
+  const istiod = (port: number) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'istiod-debug', namespace: 'istio-system' },
+    spec: { podSelector: { matchLabels: { app: 'istiod' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port }] }] },
+  });
+
+  test('each is emitted, with the binding its severity asks for', () => {
+    const { objects } = blueprint();
+    for (const id of LAYOUT) {
+      expect([id, ALL_RULES.find((r) => r.id === id)!.admission]).toEqual([id, undefined]);
+      expect([id, bindingOf(objects, id).spec.validationActions]).toEqual([id, ['Deny']]);
+    }
+  });
+
+  test('every object the blueprint writes is admitted by every policy, these included', () => {
+    const { objects, cm } = blueprint();
+    for (const id of ofKind(objects, 'ValidatingAdmissionPolicy').map((p: any) => p.metadata.name)) {
+      const expression = policyOf(objects, id.replace(/^secure-mesh-/, '').toUpperCase()).spec.validations[0].expression;
+      const refused = objects.filter((o) => !admitsExpression(expression, o, cm)).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      expect([id, refused]).toEqual([id, []]);
+    }
+  });
+
+  test('RBAC-CRB-001 carries the app\'s admin and operator groups: they pass, an app team does not', () => {
+    const { objects, cm } = blueprint();
+    const expression = expressionOf(objects, 'RBAC-CRB-001');
+    expect(admitsExpression(expression, crb('mesh-admins'), cm)).toBe(true);
+    expect(admitsExpression(expression, crb('auditors'), cm)).toBe(true);
+    expect(admitsExpression(expression, crb('bookinfo-developers'), cm)).toBe(false);
+  });
+
+  test('NET-CP-001 carries the app\'s control-plane namespace: 15012 from its pods passes, 15010 does not', () => {
+    const { objects, cm } = blueprint();
+    const expression = expressionOf(objects, 'NET-CP-001');
+    expect(admitsExpression(expression, istiod(15010), cm)).toBe(false);
+    expect(admitsExpression(expression, istiod(15012), cm)).toBe(true);
+  });
+
+  test('NET-DENY-001 knows the app\'s gateways: their own policies pass, an allow-all does not', () => {
+    const { objects, cm } = blueprint();
+    const expression = expressionOf(objects, 'NET-DENY-001');
+    const open = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'open', namespace: 'bookinfo' }, spec: { podSelector: {}, ingress: [{}] } };
+    expect(admitsExpression(expression, open, cm)).toBe(false);
+    expect(admitsExpression(expression, findObject(objects, 'NetworkPolicy', 'bookinfo-gateway-ingress', 'istio-system'), cm)).toBe(true);
   });
 });

@@ -156,6 +156,7 @@ export const NET_CP_001: PolicyRule = {
     + '(monitoringNamespace, apiServerCidrs, revision). Select other pods of the control-plane namespace by labels that exclude '
     + 'istiod (e.g. app: <their app>). A PolicyException is right only for a documented, temporary need (e.g. a debugging '
     + 'session on 8080 from one named namespace), scoped to the port.',
+  admissionFor: (ctx) => controlPlaneAdmission(ctx),
   check(object, ctx) {
     if (!isNetworkPolicy(object) || object.metadata?.namespace !== ctx.controlPlaneNamespace) return [];
     if (!governs(object, 'ingress') || !mayselectIstiod(object)) return [];

@@ -205,6 +205,7 @@ export const NET_DENY_001: PolicyRule = {
     + 'with SecureService.allowFrom, which names the caller\'s namespace and pods and the ports. Do not remove or add rules to '
     + 'default-deny. An edge that must accept the internet belongs on an IngressGateway. A PolicyException is right only for '
     + 'a namespace whose isolation is enforced by another layer the manifests do not show, with the reason recorded.',
+  admissionFor: (ctx) => defaultDenyAdmission(ctx),
   check(object, ctx) {
     return allowAllFindings(object, ctx);
   },

@@ -113,6 +113,7 @@ export const NET_EGRESS_001: PolicyRule = {
     + 'pods. A service that must reach a fixed range past its sidecar uses SecureService.excludeOutboundIpRanges (at most a /8 '
     + 'or /16, with a PolicyException for MESH-EXC-001). A PolicyException for this rule is right only for a workload that '
     + 'must reach arbitrary internet addresses and cannot go through the gateway, scoped to its policy.',
+  admissionFor: (ctx) => openEgressAdmission(ctx),
   check(object, ctx) {
     if (!isNetworkPolicy(object) || !governs(object, 'egress')) return [];
     const egress: unknown = npSpec(object).egress;

@@ -64,6 +64,7 @@ export const RBAC_BUILTIN_001: PolicyRule = {
     + 'subject really administers the mesh, add its group to the mesh admin groups (MeshRoleSets meshAdmins; meshAdminGroups in '
     + 'secure-mesh.yaml, --mesh-admin-group, the plugin property meshAdminGroups). A PolicyException is right only for a '
     + 'break-glass binding owned by the platform team, with an expiry.',
+  admissionFor: (ctx) => builtInRoleBindingAdmission(ctx),
   check(object, ctx) {
     if (!isBinding(object)) return [];
     const role = builtInPowerRoleOf(object);

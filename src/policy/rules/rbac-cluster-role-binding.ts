@@ -35,6 +35,7 @@ export const RBAC_CRB_001: PolicyRule = {
     + 'for the audit, the access command and the validation plugin, meshAdminGroups (or operatorGroups) in secure-mesh.yaml, '
     + 'the flag --mesh-admin-group (--operator-group) or the plugin property meshAdminGroups (operatorGroups). A PolicyException is right only '
     + 'for a cluster-wide agent (e.g. a GitOps controller) whose ClusterRole is read-only or narrowly scoped.',
+  admissionFor: (ctx) => clusterRoleBindingAdmission(ctx),
   check(object, ctx) {
     if (!isKind(object, RBAC_GROUP, 'ClusterRoleBinding')) return [];
     // Security admins and auditors are operators too: they may hold cluster-wide bindings.
@@ -55,9 +56,11 @@ export const RBAC_CRB_001: PolicyRule = {
 
 /**
  * RBAC-CRB-001 as an admission check for one cluster: the same subject test as `check()`, with
- * the cluster's mesh admin groups and control-plane namespace written into the CEL.
+ * the cluster's mesh admin and operator groups and control-plane namespace written into the CEL.
  */
 export function clusterRoleBindingAdmission(ctx: RuleContext): AdmissionCheck {
+  // Security admins and auditors are operators too, as in check().
+  ctx = { ...ctx, meshAdminGroups: [...ctx.meshAdminGroups, ...(ctx.operatorGroups ?? [])] };
   const ns = celStrings(adminNamespaces(ctx));
   const saGroup = 'system:serviceaccounts:';
   const saUser = 'system:serviceaccount:';

@@ -51,6 +51,14 @@ describe('RBAC-CRB-001', () => {
     expect(admits(clusterRoleBindingAdmission(ctx), object)).toBe(RULE.check(object, ctx).length === 0);
   });
 
+  test('operator groups may hold ClusterRoleBindings, in check() and clusterRoleBindingAdmission(ctx) alike', () => {
+    const withOperators = ruleContext([], { meshAdminGroups: ['mesh-admins'], operatorGroups: ['auditors'] });
+    const object = crb(group('auditors'));
+    expect(RULE.check(object, withOperators)).toEqual([]);
+    expect(admits(clusterRoleBindingAdmission(withOperators), object)).toBe(true);
+    expect(admits(clusterRoleBindingAdmission(ruleContext([], { meshAdminGroups: ['mesh-admins'] })), object)).toBe(false);
+  });
+
   test('with no admin groups configured, an admin group is an app group', () => {
     const bare = ruleContext([]);
     const object = crb(group('mesh-admins@example.com'));
