@@ -15,7 +15,7 @@ export interface RuleInfo {
   readonly explanation: string;
   /** How to fix a violation. */
   readonly fix: string;
-  /** Whether the rule also runs at admission (ValidatingAdmissionPolicy; some with the app's cluster settings written in). */
+  /** Whether the rule also runs at admission (a ValidatingAdmissionPolicy, for some rules with the app's cluster settings written in). */
   readonly admission: boolean;
   /** The rule set that introduced the rule or made it stricter (`'1'`, `'2'`, ...). */
   readonly since: string;
