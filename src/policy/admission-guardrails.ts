@@ -64,9 +64,9 @@ export function exceptedExpression(ruleId: string): string {
 
 /**
  * The rule set as admission guardrails for the cluster (OPS-1): for every rule CEL can express
- * over one object (for the rules that need them, RBAC-CRB-001, RBAC-BUILTIN-001, NET-DENY-001,
- * NET-EGRESS-001 and NET-CP-001, with the app's admin groups, control-plane namespace and
- * gateways written in), a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) and its
+ * over one object (for the rules that need them, MESH-AUTHZ-007, RBAC-CRB-001, RBAC-BUILTIN-001,
+ * NET-DENY-001, NET-EGRESS-001 and NET-CP-001, with the app's root and control-plane namespaces,
+ * admin groups and gateways written in), a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) and its
  * binding, so the cluster refuses what synthesis refuses — also objects applied by hand or by
  * other tools. The rule's CEL is the one its synth-time check is tested against.
  *

@@ -577,7 +577,7 @@ describe('AdmissionGuardrails: rules that need the cluster\'s settings, rendered
     const objects = synthValidated(chart);
     return { objects, cm: findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system') };
   };
-  const LAYOUT = ['RBAC-CRB-001', 'RBAC-BUILTIN-001', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001'];
+  const LAYOUT = ['MESH-AUTHZ-007', 'RBAC-CRB-001', 'RBAC-BUILTIN-001', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001'];
   const crb = (group: string) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',

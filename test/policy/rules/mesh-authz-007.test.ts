@@ -1,5 +1,6 @@
 import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { MeshBaseline } from '../../../src/mesh/mesh-baseline';
+import { admits } from '../../../src/policy/admission-cel';
 import { RuleObject } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { MESH_AUTHZ_007 as rule } from '../../../src/policy/rules/mesh-authz-007';
@@ -29,6 +30,17 @@ const BAD: [string, RuleObject][] = [
 ];
 
 describe('MESH-AUTHZ-007 no ALLOW policy with rules applies to every workload (AUTHZ-1)', () => {
+  test.each([...GOOD, ...BAD])('check() and admissionFor(ctx) agree: %s', (_name, object) => {
+    expect(admits(rule.admissionFor!(ctx), object)).toBe(rule.check(object, ctx).length === 0);
+  });
+
+  test('admissionFor writes the root namespace in; other kinds pass', () => {
+    const other = ruleContext([], { rootNamespace: 'mesh-root' });
+    expect(admits(rule.admissionFor!(other), ap({ rules: [CALLER] }, 'mesh-root'))).toBe(false);
+    expect(admits(rule.admissionFor!(other), ap({ rules: [CALLER] }, 'istio-system'))).toBe(true);
+    expect(admits(rule.admissionFor!(ctx), { apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't', namespace: 'istio-system' }, spec: { rules: [1] } })).toBe(true);
+  });
+
   test.each(GOOD)('passes: %s', (_name, object) => {
     expect(rule.check(object, ctx)).toEqual([]);
   });
