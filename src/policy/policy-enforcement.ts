@@ -99,7 +99,7 @@ export class PolicyEnforcement extends Construct {
   private lastReport: PolicyReport = { findings: [], exceptions: [] };
   private lastContext?: RuleContext;
   private readonly readsReport = new Set<ApiObject>();
-  private lastRun?: { readonly batch: HandOffBatch; readonly constructs: number; readonly errors: string[] };
+  private lastRun?: { readonly batch: HandOffBatch; readonly constructs: readonly IConstruct[]; readonly errors: string[] };
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -230,7 +230,8 @@ export class PolicyEnforcement extends Construct {
     // cdk8s validates the app again inside each chart.toJson(): while the last clean run's batch
     // stands (same synchronous run, nothing rendered twice) and no construct was added, so does
     // its result. A failed run is always repeated, so a fix made in the same run is seen.
-    if (this.lastRun?.batch.intact && this.lastRun.constructs === constructs.length && this.lastRun.errors.length === 0) return [];
+    // The same constructs, by identity (a child removed and another added keeps the count, not the identity).
+    if (this.lastRun?.batch.intact && this.lastRun.errors.length === 0 && sameConstructs(this.lastRun.constructs, constructs)) return [];
     const batch = HandOffBatch.begin((apiObject) => this.rerender(apiObject));
     const today = PolicyException.today(this);
     const rendered: { readonly apiObject: ApiObject; readonly object: RuleObject }[] = [];
@@ -341,7 +342,7 @@ export class PolicyEnforcement extends Construct {
         };
       }),
     };
-    this.lastRun = { batch, constructs: constructs.length, errors };
+    this.lastRun = { batch, constructs, errors };
     if (errors.length === 0) writeConstructPaths(root, rendered);
     return errors;
   }
@@ -401,4 +402,9 @@ function sameButForStamp(a: unknown, b: unknown): boolean {
     return copy;
   };
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+/** Whether two lists hold the same constructs, in the same order (by identity). */
+function sameConstructs(a: readonly IConstruct[], b: readonly IConstruct[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
 }

@@ -1,4 +1,4 @@
-import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch, Lazy, Testing } from 'cdk8s';
 import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
 import { HandOffBatch } from '../../src/policy/render-handoff';
 import { findObject, synthValidated } from '../helpers';
@@ -192,6 +192,29 @@ describe('synthesis renders each object once and writes what the rules checked',
     const { app, chart } = meshApp();
     app.synthYaml();
     new ApiObject(chart, 'raw', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'raw', namespace: 'shop' }, spec: { hostNetwork: true, containers: [] } });
+    expect(() => app.synthYaml()).toThrow(/POD-HOST-001/);
+  });
+
+  test('a Lazy that swaps one object for another while it is rendered (the same count) does not get the swap written unchecked', () => {
+    const { app, chart } = meshApp();
+    const second = new Chart(app, 'second');
+    new ApiObject(second, 'harmless', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'harmless', namespace: 'shop' }, data: { a: 'b' } });
+    let swapped = false;
+    new ApiObject(chart, 'swapper', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'swapper', namespace: 'shop' },
+      data: Lazy.any({
+        produce: () => {
+          if (!swapped) {
+            swapped = true;
+            second.node.tryRemoveChild('harmless');
+            new ApiObject(second, 'raw', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'raw', namespace: 'shop' }, spec: { hostNetwork: true, containers: [] } });
+          }
+          return { a: 'b' };
+        },
+      }),
+    });
     expect(() => app.synthYaml()).toThrow(/POD-HOST-001/);
   });
 });
