@@ -58,10 +58,9 @@ const APPS: { readonly [app: string]: { readonly [ruleId: string]: number } } = 
     'POD-ROOT-001': 6,
     'POD-SECCOMP-001': 6,
   },
-  // Bookinfo hardened for PSA baseline. Note the quiet pass, not an alarm: its containers drop `all` in lower case, which
-  // POD-ESC-001 accepts (the runtimes match ALL case-insensitively) but Pod Security Admission's restricted profile,
-  // which HardenedNamespace enforces, refuses (it compares with "ALL" exactly).
-  'bookinfo-psa': { 'IMG-DIGEST-001': 6, 'POD-ROFS-001': 6, 'POD-SECCOMP-001': 6 },
+  // Bookinfo hardened for PSA baseline. Its containers drop `all` in lower case: runtimes accept it, but Pod Security
+  // Admission's restricted profile, which HardenedNamespace enforces, compares with "ALL" exactly, so POD-ESC-001 reports it.
+  'bookinfo-psa': { 'IMG-DIGEST-001': 6, 'POD-ESC-001': 6, 'POD-ROFS-001': 6, 'POD-SECCOMP-001': 6 },
   // Online Boutique: images without tags or digests, no seccomp profiles, wildcard ServiceEntry hosts reached straight from
   // the sidecars, plain HTTP ports included (MESH-EGRESS-003: every host and port), open egress.
   'boutique': {

@@ -144,7 +144,7 @@ const HAND_MADE: RuleObject[] = [
   podOf('proxy-uid', { containers: [container({ securityContext: { ...SC_OK, runAsUser: 1337 } })] }),
   podOf('proxy-image', {}, { annotations: { 'sidecar.istio.io/proxyImage': 'docker.io/someone/proxyv2:latest' } }),
   podOf('root', { containers: [container({ securityContext: { capabilities: { drop: ['ALL'] } } })] }),
-  podOf('pod-level-sc', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container({ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['all'] } } })] }),
+  podOf('pod-level-sc', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container({ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } })] }),
   podOf('latest', { containers: [container({ image: 'nginx:latest' })] }),
   podOf('no-image', { containers: [{ name: 'app', securityContext: SC_OK }] }),
   podOf('debugged', { ephemeralContainers: [{ name: 'debug', image: 'busybox', securityContext: { privileged: true } }] }),

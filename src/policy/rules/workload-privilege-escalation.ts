@@ -7,6 +7,10 @@ import { POD_KINDS, POD_SPEC_RESOURCES, celForEachContainer, celForPodSpec, celH
  * Running as root and running without seccomp, the profile's other container settings, are
  * POD-ROOT-001 and POD-SECCOMP-001; adding capabilities back is POD-CAP-001.
  *
+ * `drop` must name `ALL` exactly: container runtimes read any case, but Pod Security Admission's
+ * restricted profile compares the string, so a pod dropping `all` is refused in a hardened
+ * namespace; the rule reports it first, at synth.
+ *
  * An error, not a warning: the `restricted` label on hardened namespaces enforces the same at
  * admission, but only where that label is present and not weakened, and the audit and admission
  * of this library must not depend on it.
@@ -37,8 +41,13 @@ export const POD_ESC_001: PolicyRule = {
           out.push({ path: `${at}.allowPrivilegeEscalation`, message: `${c.label} does not set allowPrivilegeEscalation: false` });
         }
         const drop: unknown = isRecord(sc.capabilities) ? sc.capabilities.drop : undefined;
-        if (!Array.isArray(drop) || !drop.some((d) => typeof d === 'string' && upperAscii(d) === 'ALL')) {
-          out.push({ path: `${at}.capabilities.drop`, message: `${c.label} does not drop ALL capabilities` });
+        if (!Array.isArray(drop) || !drop.includes('ALL')) {
+          const lower = Array.isArray(drop) && drop.some((d) => typeof d === 'string' && upperAscii(d) === 'ALL');
+          out.push({
+            path: `${at}.capabilities.drop`,
+            message: lower ? `${c.label} drops "all", which runtimes accept but Pod Security's restricted profile does not: write "ALL"`
+              : `${c.label} does not drop ALL capabilities`,
+          });
         }
       }
     }
@@ -48,7 +57,7 @@ export const POD_ESC_001: PolicyRule = {
     resources: POD_SPEC_RESOURCES,
     expression: celForPodSpec((spec) => celForEachContainer(spec, (c) => [
       `(${celHas(c, ['securityContext', 'allowPrivilegeEscalation'])} && ${c}.securityContext.allowPrivilegeEscalation == false)`,
-      `(${celHas(c, ['securityContext', 'capabilities', 'drop'])} && ${c}.securityContext.capabilities.drop.exists(d, d.upperAscii() == 'ALL'))`,
+      `(${celHas(c, ['securityContext', 'capabilities', 'drop'])} && ${c}.securityContext.capabilities.drop.exists(d, d == 'ALL'))`,
     ].join(' && '))),
     message: 'POD-ESC-001: every container must set allowPrivilegeEscalation: false and capabilities.drop: [ALL]',
   },

@@ -26,7 +26,7 @@ const FIXTURES: [string, RuleObject, string[]][] = [
   ['container runAsNonRoot true overrides pod false', pod(HARDENED, { runAsNonRoot: false }), []],
   ['runAsUser alone is not runAsNonRoot', pod({ ...without('runAsNonRoot'), runAsUser: 1000 }), []],
   ['drop without ALL', pod({ ...HARDENED, capabilities: { drop: ['NET_RAW'] } }), [sc('capabilities.drop')]],
-  ['drop all in lower case', pod({ ...HARDENED, capabilities: { drop: ['net_raw', 'all'] } }), []],
+  ['drop all in lower case (the restricted profile compares "ALL" exactly)', pod({ ...HARDENED, capabilities: { drop: ['net_raw', 'all'] } }), [sc('capabilities.drop')]],
   ['no capabilities', pod(without('capabilities')), [sc('capabilities.drop')]],
   ['seccomp missing everywhere', pod(without('seccompProfile')), []],
   ['seccomp Unconfined on the pod', pod(without('seccompProfile'), { seccompProfile: { type: 'Unconfined' } }), []],
