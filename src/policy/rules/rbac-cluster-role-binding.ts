@@ -1,5 +1,5 @@
 import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
-import { EVERYONE_GROUPS, RBAC_GROUP, adminNamespaces, isMeshAdminSubject, subjectLabel, subjectsOf } from './rbac-mesh-admins';
+import { RBAC_GROUP, adminNamespaces, isMeshAdminSubject, subjectLabel, subjectsOf } from './rbac-mesh-admins';
 import { celIsKind, celString, celStrings, isRecord } from './workload-pod-specs';
 
 /** `ClusterRole "x"` (or what the roleRef names), for messages. */
@@ -11,10 +11,10 @@ export function roleRefLabel(binding: { readonly [key: string]: any }): string {
 /**
  * RBAC-CRB-001 (NS-1): ClusterRoleBindings bind mesh administrators only.
  *
- * Every subject must be a Group in `meshAdminGroups`, a ServiceAccount in `kube-system` or the
- * control-plane namespace, or a `system:` component (see `isMeshAdminSubject`; the everyone
- * groups `system:authenticated`, `system:unauthenticated`, `system:serviceaccounts[:ns]` and the
- * user `system:anonymous` are not components).
+ * Every subject must be a Group in `meshAdminGroups` (or an operator group), or a service
+ * account of `kube-system` or the control-plane namespace (see `isMeshAdminSubject`). Other
+ * `system:` users and groups (`system:masters`, `system:nodes`, the everyone groups) are not
+ * admins: their bindings are the API server's, never an app's.
  *
  * No `admission` on the rule itself: who the admins are is the cluster's setting, not the
  * rule's. `clusterRoleBindingAdmission(ctx)` renders the same check with the groups inlined.
@@ -67,10 +67,8 @@ export function clusterRoleBindingAdmission(ctx: RuleContext): AdmissionCheck {
   const subject = [
     "s.kind == 'ServiceAccount' ? (has(s.namespace) && s.namespace in " + ns + ')',
     `: s.kind == 'Group' ? (s.name in ${celStrings(ctx.meshAdminGroups)} || (s.name.startsWith(${celString(saGroup)})`
-    + ` ? s.name.substring(${saGroup.length}) in ${ns}`
-    + ` : (s.name.startsWith('system:') && !(s.name in ${celStrings(EVERYONE_GROUPS)}))))`,
-    `: s.kind == 'User' ? (s.name.startsWith(${celString(saUser)}) ? s.name.split(':')[2] in ${ns}`
-    + " : (s.name.startsWith('system:') && s.name != 'system:anonymous'))",
+    + ` && s.name.substring(${saGroup.length}) in ${ns}))`,
+    `: s.kind == 'User' ? (s.name.startsWith(${celString(saUser)}) && s.name.split(':')[2] in ${ns})`,
     ': false',
   ].join(' ');
   return {
@@ -78,6 +76,6 @@ export function clusterRoleBindingAdmission(ctx: RuleContext): AdmissionCheck {
     expression: `!${celIsKind(RBAC_GROUP, ['ClusterRoleBinding'])} || !has(object.subjects) `
       + `|| object.subjects.all(s, has(s.kind) && has(s.name) && (${subject}))`,
     message: `RBAC-CRB-001: ClusterRoleBindings may bind only mesh administrators (groups ${ctx.meshAdminGroups.join(', ') || '(none)'}, `
-      + `service accounts in ${adminNamespaces(ctx).join(', ')}, system: components)`,
+      + `service accounts in ${adminNamespaces(ctx).join(', ')})`,
   };
 }

@@ -9,12 +9,6 @@ import { isRecord } from './workload-pod-specs';
 /** The RBAC API group. */
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-/**
- * `system:` groups that are not system components but everyone (or every workload): binding
- * them is binding app teams and app service accounts, so they are never mesh admins.
- */
-export const EVERYONE_GROUPS: readonly string[] = ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts'];
-
 /** The namespaces whose service accounts are cluster or mesh infrastructure. */
 export function adminNamespaces(ctx: RuleContext): string[] {
   return [...new Set(['kube-system', ctx.controlPlaneNamespace])];
@@ -23,10 +17,10 @@ export function adminNamespaces(ctx: RuleContext): string[] {
 /**
  * Whether an RBAC subject is one of `groups` (the configured admin groups) or a service account
  * of `kube-system` or the control-plane namespace (as a ServiceAccount, the user
- * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`). Stricter than
- * `isMeshAdminSubject`: other `system:` users and groups (`system:masters`, `system:nodes`,
- * made-up `system:foo` groups) do not count, because an app's output has no business binding
- * Kubernetes components, and a name that starts with `system:` proves nothing.
+ * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`). Other
+ * `system:` users and groups (`system:masters`, `system:nodes`, made-up `system:foo` groups) do
+ * not count, because an app's output has no business binding Kubernetes components, and a name
+ * that starts with `system:` proves nothing.
  */
 export function isConfiguredAdminSubject(subject: unknown, groups: readonly string[], ctx: RuleContext): boolean {
   if (!isRecord(subject) || typeof subject.name !== 'string') return false;
@@ -50,21 +44,14 @@ export const SA_GROUP_PREFIX = 'system:serviceaccounts:';
 export const SA_USER_PREFIX = 'system:serviceaccount:';
 
 /**
- * Whether an RBAC subject is a mesh administrator: a Group in `ctx.meshAdminGroups`; a
- * ServiceAccount in `kube-system` or the control-plane namespace (also written as the user
- * `system:serviceaccount:<ns>:<name>` or the group `system:serviceaccounts:<ns>`); or another
- * `system:` user or group (Kubernetes components, e.g. `system:kube-controller-manager`,
- * `system:masters`). `system:authenticated`, `system:unauthenticated`, `system:serviceaccounts`,
- * `system:serviceaccounts:<other ns>` and `system:anonymous` are everyone, never admins.
+ * Whether an RBAC subject is a mesh administrator: one of the configured admin groups, or a
+ * service account of `kube-system` or the control-plane namespace (`isConfiguredAdminSubject`).
+ * Other `system:` users and groups (`system:masters`, `system:nodes`, `system:kube-controller-manager`)
+ * do not count: their bindings are the API server's, and an app's output has no business
+ * writing them; a name that starts with `system:` proves nothing.
  */
 export function isMeshAdminSubject(subject: unknown, ctx: RuleContext): boolean {
-  if (isConfiguredAdminSubject(subject, ctx.meshAdminGroups, ctx)) return true;
-  if (!isRecord(subject) || typeof subject.name !== 'string') return false;
-  const name: string = subject.name;
-  // Other `system:` components; service-account names were judged above, and everyone is never an admin.
-  if (subject.kind === 'Group') return name.startsWith('system:') && !name.startsWith(SA_GROUP_PREFIX) && !EVERYONE_GROUPS.includes(name);
-  if (subject.kind === 'User') return name.startsWith('system:') && !name.startsWith(SA_USER_PREFIX) && name !== 'system:anonymous';
-  return false;
+  return isConfiguredAdminSubject(subject, ctx.meshAdminGroups, ctx);
 }
 
 /** `Group "x"`, `User "x"`, `ServiceAccount ns/name`, for messages. */

@@ -18,8 +18,8 @@ const sa = (namespace: string, name: string) => ({ kind: 'ServiceAccount', names
 const FIXTURES: [string, RuleObject, string[]][] = [
   ['mesh admin group', crb(group('mesh-admins@example.com')), []],
   ['istiod service account', crb(sa('istio-system', 'istiod')), []],
-  ['kube-system controller', crb(sa('kube-system', 'replicaset-controller'), user('system:kube-controller-manager')), []],
-  ['system:masters', crb(group('system:masters')), []],
+  ['kube-system service account (a component user is the API server\'s to bind)', crb(sa('kube-system', 'replicaset-controller'), user('system:kube-controller-manager')), ['subjects[1]']],
+  ['system:masters is not a mesh admin group', crb(group('system:masters')), ['subjects[0]']],
   ['no subjects', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', roleRef: { kind: 'ClusterRole', name: 'view' } }, []],
   ['app team group', crb(group('mesh-admins@example.com'), group('team-a-devs')), ['subjects[1]']],
   ['a user, even with an admin group name', crb(user('mesh-admins@example.com')), ['subjects[0]']],

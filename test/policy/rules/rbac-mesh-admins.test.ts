@@ -13,9 +13,10 @@ describe('isMeshAdminSubject', () => {
     [{ kind: 'ServiceAccount', name: 'generic-garbage-collector', namespace: 'kube-system' }, true],
     [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'team-a' }, false],
     [{ kind: 'ServiceAccount', name: 'no-namespace' }, false],
-    [{ kind: 'User', name: 'system:kube-controller-manager' }, true],
-    [{ kind: 'Group', name: 'system:masters' }, true],
-    [{ kind: 'Group', name: 'system:nodes' }, true],
+    // Kubernetes components are the API server's to bind, not an app's: not mesh admins.
+    [{ kind: 'User', name: 'system:kube-controller-manager' }, false],
+    [{ kind: 'Group', name: 'system:masters' }, false],
+    [{ kind: 'Group', name: 'system:nodes' }, false],
     [{ kind: 'User', name: 'system:serviceaccount:istio-system:istiod' }, true],
     [{ kind: 'User', name: 'system:serviceaccount:team-a:deployer' }, false],
     [{ kind: 'Group', name: 'system:serviceaccounts:kube-system' }, true],
