@@ -7,7 +7,16 @@ export const CLOCK_CONTEXT_KEY = 'cdk8s-secure-mesh:today';
 /** Days before expiry from which an exception is reported as expiring soon. */
 export const EXPIRY_WARNING_DAYS = 14;
 
+/** Words that mean "not written yet" when a justification starts with them. */
 const PLACEHOLDERS = /^(todo|tbd|n\/?a|none|temp|temporary|test|fixme|xxx|needed|required|because)\b/i;
+/**
+ * Markers of an unwritten justification wherever they stand ("Justification: TODO - fill this in"):
+ * the upper-case notes (so "the todo-list service" is a reason, "TODO" is not) and filler text.
+ */
+const PLACEHOLDER_MARKERS = [
+  /\b(TODO|TBD|FIXME|XXX+)\b/,
+  /\b(lorem ipsum|placeholder|fill (this |it )?in|to be (written|decided|defined))\b|(^|\s)n\/a(?=\s|$|[.,;])/i,
+];
 
 /** Props of a PolicyException. */
 export interface PolicyExceptionProps {
@@ -83,6 +92,11 @@ export class PolicyException extends Construct {
       throw configError(this, 'rules', 'an exception must name the rules it relaxes', 'List rule ids such as "MESH-EXC-001"');
     }
     const justification = (props.justification ?? '').trim();
+    const marker = PLACEHOLDER_MARKERS.map((m) => m.exec(justification)?.[0].trim()).find((m) => m);
+    if (marker) {
+      throw configError(this, 'justification', `"${justification}" contains the placeholder "${marker}"`,
+        'Write the real reason before the exception is merged: why the default cannot hold here and what compensates');
+    }
     if (justification.length < 30 || justification.split(/\s+/).length < 5 || PLACEHOLDERS.test(justification)) {
       throw configError(this, 'justification', `"${justification}" is not a justification`,
         'Write a real sentence (at least 30 characters, 5 words): why the default cannot hold here and what compensates');
