@@ -70,6 +70,10 @@ const BAD: [string, RuleObject[], string, string][] = [
 ];
 
 describe('NS-SENS-001 a namespace whose workloads rely on the sensitive-data profile keeps its label (SECRET-1)', () => {
+  test('the rule reads the label HardenedNamespace writes (one key, repeated only to avoid an import cycle)', () => {
+    expect(SENSITIVE_DATA_LABEL).toBe(HardenedNamespace.SENSITIVE_DATA_LABEL);
+  });
+
   test.each(GOOD)('passes: %s', (_name, objects) => {
     expect(run(objects)).toEqual([]);
   });
