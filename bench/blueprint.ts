@@ -8,7 +8,6 @@ const IMAGE = `gcr.io/acme/app@sha256:${'c'.repeat(64)}`;
 /** Builds the library blueprint of `services` SecureServices into a new app. */
 export function libraryApp(services: number): App {
   const app = new App({ outdir: '/tmp/cdk8s-secure-mesh-bench' });
-  app.node.setContext('cdk8s-secure-mesh:today', '2026-11-29');
   const chart = new Chart(app, 'bench', { disableResourceNameHashes: true });
   new MeshBaseline(chart, 'mesh');
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => new HardenedNamespace(chart, `ns${i}`, { name: `team-${i}` }));

@@ -68,6 +68,10 @@ export function plainBlueprintApp(services: number): App {
     apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', ...root },
     spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] },
   });
+  const registry = (namespace: string) => ({
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'secure-mesh-exceptions', namespace, labels: { 'secure-mesh.cdk8s.io/registry': 'exceptions' } },
+  });
+  add('mesh-exceptions', registry('istio-system'));
   add('mesh-istiod', {
     apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'istiod-ingress', ...root },
     spec: {
@@ -127,6 +131,7 @@ export function plainBlueprintApp(services: number): App {
     add(`${namespace}-sa`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('default'), automountServiceAccountToken: false });
     add(`${namespace}-deployer`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('app-deployer'), rules: roleRules(true) });
     add(`${namespace}-viewer`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('app-viewer'), rules: roleRules(false) });
+    add(`${namespace}-exceptions`, registry(namespace));
   }
 
   // Each service: its identity, a hardened Deployment, the Service, and who may call it (L7 and L3/L4).

@@ -1,5 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { Validation } from '../src';
+import { PolicyException } from '../src/policy/policy-exception';
 
 /**
  * Synthesizes a chart and asserts that every object passes the validation harness (API server,
@@ -21,4 +23,9 @@ export function findObject(objects: any[], kind: string, name: string, namespace
   const found = ofKind(objects, kind, namespace).filter((o) => o.metadata?.name === name);
   if (found.length !== 1) throw new Error(`expected one ${kind} ${namespace ?? '*'}/${name}, found ${found.length}`);
   return found[0];
+}
+
+/** The day `days` after "today" as synthesis sees it from `scope` (the pinned clock, else the real one), for exception expiries. */
+export function inDays(scope: IConstruct, days: number): string {
+  return new Date(Date.parse(`${PolicyException.today(scope)}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }

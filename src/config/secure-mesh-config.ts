@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { IConstruct } from 'constructs';
 import { ENFORCEMENT_ID } from '../policy/enforcement-id';
+import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
 import { RULE_SET_CONTEXT_KEY, ruleSetProblem } from '../policy/rule-sets';
 
 /**
@@ -63,10 +64,18 @@ export interface SecureMeshSettings {
    * @default - the latest rule set
    */
   readonly ruleSet?: string;
+
+  /**
+   * The longest a PolicyException may last, in days (EXC-1), as MeshBaseline `maxExceptionDays`:
+   * the audit reports registry entries that expire further out.
+   * @default 90
+   */
+  readonly maxExceptionDays?: number;
 }
 
 const KEYS: readonly (keyof SecureMeshSettings)[] = [
   'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'ruleSet',
+  'maxExceptionDays',
 ];
 const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries']);
 
@@ -182,6 +191,8 @@ export class SecureMeshConfig {
   public readonly allowedRegistries: string[];
   /** The declared rule set, if any (the latest applies when absent). */
   public readonly ruleSet?: string;
+  /** The longest a PolicyException may last, in days. */
+  public readonly maxExceptionDays: number;
   /** Where the settings come from: the file, `settings`, `app`, or `defaults`, with ` + overrides` when overridden. */
   public readonly source: string;
 
@@ -194,6 +205,7 @@ export class SecureMeshConfig {
     this.operatorGroups = [...(settings.operatorGroups ?? [])];
     this.allowedRegistries = [...(settings.allowedRegistries ?? [])];
     this.ruleSet = settings.ruleSet;
+    this.maxExceptionDays = settings.maxExceptionDays ?? DEFAULT_MAX_EXCEPTION_DAYS;
     this.source = source;
   }
 
@@ -222,6 +234,7 @@ export class SecureMeshConfig {
       operatorGroups: [...this.operatorGroups],
       allowedRegistries: [...this.allowedRegistries],
       ...(this.ruleSet !== undefined ? { ruleSet: this.ruleSet } : {}),
+      ...(this.maxExceptionDays !== DEFAULT_MAX_EXCEPTION_DAYS ? { maxExceptionDays: this.maxExceptionDays } : {}),
     };
   }
 
@@ -242,6 +255,7 @@ export class SecureMeshConfig {
       `operatorGroups: ${list(this.operatorGroups)}`,
       ...(this.allowedRegistries.length > 0 ? [`allowedRegistries: ${list(this.allowedRegistries)}`] : []),
       ...(this.ruleSet !== undefined ? [`ruleSet: ${yamlScalar(this.ruleSet)}`] : []),
+      ...(this.maxExceptionDays !== DEFAULT_MAX_EXCEPTION_DAYS ? [`maxExceptionDays: ${this.maxExceptionDays}`] : []),
       '',
     ].join('\n');
   }
@@ -253,7 +267,7 @@ export class SecureMeshConfig {
   public differencesFrom(scope: IConstruct): string[] {
     const declared = declaredSettings(scope);
     const given = { ...declared.mesh, ...declared.groups } as { [key: string]: unknown };
-    const mine = this.settings() as { [key: string]: unknown };
+    const mine = { ...this.settings(), maxExceptionDays: this.maxExceptionDays } as { [key: string]: unknown };
     const out: string[] = [];
     for (const key of KEYS) {
       if (!(key in given)) continue;
@@ -288,6 +302,12 @@ function checkSettings(settings: { [key: string]: unknown }, source: string): Se
       continue;
     }
     if (value === undefined) continue;
+    if (key === 'maxExceptionDays') {
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_EXCEPTION_DAYS_LIMIT) {
+        problems.push(`maxExceptionDays must be a whole number of days from 1 to ${MAX_EXCEPTION_DAYS_LIMIT}`);
+      }
+      continue;
+    }
     if (key === 'ruleSet') {
       // YAML reads `ruleSet: 2` as a number: the same set.
       const name = typeof value === 'number' ? String(value) : value;
@@ -328,6 +348,7 @@ interface DeclaredMesh {
     readonly controlPlaneNamespace: string;
     readonly trustDomain: string;
     readonly allowedRegistries: string[];
+    readonly maxExceptionDays?: number;
   };
   readonly hasRoleSets: boolean;
   readonly meshAdminGroups: string[];
@@ -347,6 +368,7 @@ function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups
     rootNamespace: mesh.rootNamespace,
     controlPlaneNamespace: mesh.controlPlaneNamespace,
     allowedRegistries: [...mesh.allowedRegistries],
+    ...(typeof mesh.maxExceptionDays === 'number' ? { maxExceptionDays: mesh.maxExceptionDays } : {}),
   } : {};
   return {
     mesh: { ...declaredSet, ...layout },

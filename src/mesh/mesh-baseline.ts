@@ -8,6 +8,8 @@ import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode
 import { Telemetry } from '../imports/telemetry.istio.io';
 import { NetworkPolicyIngressRule, networkPolicy } from '../network/network-policy';
 import { tcpPorts } from '../network/peers';
+import { ExceptionRegistry } from '../policy/exception-registry';
+import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
 import { DRY_RUN_ANNOTATION } from '../policy/rules/mesh-authz-008';
@@ -105,6 +107,15 @@ export interface MeshBaselineProps {
    * logged (and auditable) without extra configuration.
    */
   readonly accessLogProviders?: string[];
+
+  /**
+   * The longest a PolicyException may last, in days from the day synthesis checks it (EXC-1):
+   * an exception whose `expires` lies further out fails synthesis, so every exception is
+   * reviewed again at least this often. At most 365.
+   *
+   * @default 90
+   */
+  readonly maxExceptionDays?: number;
 }
 
 /**
@@ -199,6 +210,8 @@ export class MeshBaseline extends Construct implements IMesh {
   public readonly monitoringNamespace?: string;
   /** The CIDRs allowed to reach istiod's webhooks on 15017, or undefined for any source. */
   public readonly apiServerCidrs?: string[];
+  /** The longest a PolicyException may last, in days. */
+  public readonly maxExceptionDays: number;
   /** The access-log providers turned on mesh-wide. */
   public readonly accessLogProviders: string[];
   /** Labels that make a namespace part of the mesh (and allowed to reach istiod). */
@@ -233,7 +246,16 @@ export class MeshBaseline extends Construct implements IMesh {
     this.apiServerCidrs = props.apiServerCidrs === undefined ? undefined : [...props.apiServerCidrs];
     this.accessLogProviders = [...(props.accessLogProviders ?? DEFAULT_ACCESS_LOG_PROVIDERS)];
     // OPS-1: the rule set runs over the app's final manifests; the baseline's presence rules apply.
-    PolicyEnforcement.of(this)._useMesh(this, true);
+    const enforcement = PolicyEnforcement.of(this);
+    enforcement._useMesh(this, true);
+    if (props.maxExceptionDays !== undefined) {
+      if (!Number.isInteger(props.maxExceptionDays) || props.maxExceptionDays < 1 || props.maxExceptionDays > MAX_EXCEPTION_DAYS_LIMIT) {
+        throw configError(this, 'maxExceptionDays', `${props.maxExceptionDays} is not a whole number of days from 1 to ${MAX_EXCEPTION_DAYS_LIMIT}`,
+          `Give the longest an exception may last (default ${DEFAULT_MAX_EXCEPTION_DAYS}); longer than a year is not a temporary exception`);
+      }
+      enforcement._useMaxExceptionDays(props.maxExceptionDays);
+    }
+    this.maxExceptionDays = props.maxExceptionDays ?? DEFAULT_MAX_EXCEPTION_DAYS;
 
     assertDnsLabel(this, 'rootNamespace', this.rootNamespace);
     assertDnsLabel(this, 'controlPlaneNamespace', this.controlPlaneNamespace);
@@ -275,6 +297,10 @@ export class MeshBaseline extends Construct implements IMesh {
       metadata: { name: 'mesh-default', namespace: this.rootNamespace },
       spec: { accessLogging: [{ providers: this.accessLogProviders.map((name) => ({ name })) }] },
     });
+
+    // EXC-1: the mesh-wide exception registry (control plane and cluster-scoped objects), the platform repo's.
+    new ExceptionRegistry(this, 'Exceptions', { namespace: this.controlPlaneNamespace });
+    if (this.rootNamespace !== this.controlPlaneNamespace) new ExceptionRegistry(this, 'RootExceptions', { namespace: this.rootNamespace });
 
     // CP-1: istiod reachable only on its mesh-facing ports, from the mesh.
     networkPolicy(this, 'IstiodIngress', 'istiod-ingress', this.controlPlaneNamespace, {

@@ -2,7 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { writeConstructPaths } from './construct-paths';
 import { ENFORCEMENT_ID } from './enforcement-id';
-import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException } from './policy-exception';
+import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from './exception-registry-format';
+import { CLOCK_CONTEXT_KEY, EXPIRY_WARNING_DAYS, PolicyException, namespaceOfRef } from './policy-exception';
 import { HandOffBatch } from './render-handoff';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, checkEach, kindKeyOf, objectRef } from './rule';
 import { ALL_RULES, rulesFor } from './rule-pack';
@@ -45,6 +46,12 @@ export interface ExceptionRecord {
   readonly owner: string;
   readonly expires: string;
   readonly justification: string;
+  /** Objects it names (`objects`). */
+  readonly objects: string[];
+  /** Ports it is limited to. */
+  readonly ports: number[];
+  /** Why it spans namespaces, if it does. */
+  readonly meshWideReason?: string;
   /** Objects it relaxed a rule on. */
   readonly coveredObjects: string[];
   /** `valid`, `expiring` (within 14 days), `expired` or `stale` (covers nothing). */
@@ -55,6 +62,8 @@ export interface ExceptionRecord {
 export interface PolicyReport {
   readonly findings: PolicyFinding[];
   readonly exceptions: ExceptionRecord[];
+  /** The date "today" was overridden to (context `cdk8s-secure-mesh:today`), if it was: expiry was not checked against the real clock. */
+  readonly clockOverride?: string;
 }
 
 interface Located {
@@ -100,6 +109,8 @@ export class PolicyEnforcement extends Construct {
   private lastContext?: RuleContext;
   private readonly readsReport = new Set<ApiObject>();
   private lastRun?: { readonly batch: HandOffBatch; readonly constructs: readonly IConstruct[]; readonly errors: string[] };
+  private readonly registries = new Map<string, IConstruct[]>();
+  private exceptionDaysLimit = DEFAULT_MAX_EXCEPTION_DAYS;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -150,6 +161,42 @@ export class PolicyEnforcement extends Construct {
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
     };
+  }
+
+  /**
+   * An exception registry of the app, for `namespace`.
+   *
+   * @internal
+   */
+  public _addRegistry(namespace: string, registry: IConstruct): void {
+    this.registries.set(namespace, [...(this.registries.get(namespace) ?? []), registry]);
+  }
+
+  /**
+   * The namespace of the registry that records exceptions of the object `ref` (`Kind/ns/name`):
+   * its own, or the control plane's for a cluster-scoped object.
+   *
+   * @internal
+   */
+  public _registryNamespaceOf(ref: string): string {
+    return namespaceOfRef(ref) || (this.mesh?.controlPlaneNamespace ?? this.controlPlaneNamespace ?? 'istio-system');
+  }
+
+  /**
+   * The longest an exception may last, in days from the day synthesis checks it.
+   *
+   * @internal
+   */
+  public _useMaxExceptionDays(days: number): void {
+    if (!Number.isInteger(days) || days < 1 || days > MAX_EXCEPTION_DAYS_LIMIT) {
+      throw new Error(`[${this.node.path}] maxExceptionDays: ${days} is not a whole number of days from 1 to ${MAX_EXCEPTION_DAYS_LIMIT}`);
+    }
+    this.exceptionDaysLimit = days;
+  }
+
+  /** The longest an exception may last, in days from the day it is checked (the mesh's `maxExceptionDays`, default 90). */
+  public get maxExceptionDays(): number {
+    return this.exceptionDaysLimit;
   }
 
   /**
@@ -233,7 +280,8 @@ export class PolicyEnforcement extends Construct {
     // The same constructs, by identity (a child removed and another added keeps the count, not the identity).
     if (this.lastRun?.batch.intact && this.lastRun.errors.length === 0 && sameConstructs(this.lastRun.constructs, constructs)) return [];
     const batch = HandOffBatch.begin((apiObject) => this.rerender(apiObject));
-    const today = PolicyException.today(this);
+    const clock = this.clock();
+    const today = clock.today;
     const rendered: { readonly apiObject: ApiObject; readonly object: RuleObject }[] = [];
     const exceptions: PolicyException[] = [];
     for (const c of constructs) {
@@ -251,7 +299,8 @@ export class PolicyEnforcement extends Construct {
     this.lastContext = context;
     const { config, error: configError } = this.readConfig();
     const { ruleSet, error: ruleSetError } = this.declaredRuleSet(config);
-    const errors: string[] = [...(configError ? [configError] : []), ...(ruleSetError ? [ruleSetError] : []), ...this.configDrift(config)];
+    const errors: string[] = [...(configError ? [configError] : []), ...(ruleSetError ? [ruleSetError] : []), ...this.configDrift(config),
+      ...(clock.error ? [clock.error] : [])];
     const rules = rulesFor(ruleSetError ? undefined : ruleSet);
     const known = new Set(ALL_RULES.map((r) => r.id));
     for (const ex of exceptions) {
@@ -260,6 +309,10 @@ export class PolicyEnforcement extends Construct {
       if (ex.isExpired(today)) {
         errors.push(`[${ex.node.path}] expires: the exception expired on ${ex.expires} (today is ${today}; owner ${ex.owner}). `
           + 'Fix what it excepted, or renew it with a new justification and date');
+      } else if (ex.daysLeft(today) > this.exceptionDaysLimit) {
+        errors.push(`[${ex.node.path}] expires: ${ex.expires} is ${ex.daysLeft(today)} days away (today is ${today}); an exception lasts at most `
+          + `${this.exceptionDaysLimit} days (MeshBaseline maxExceptionDays). Fix: give an expiry within ${this.exceptionDaysLimit} days and renew it `
+          + 'with a fresh review when it runs out');
       }
     }
 
@@ -304,6 +357,7 @@ export class PolicyEnforcement extends Construct {
           + `Fix: ${l.rule.fix}`);
       }
     }
+    errors.push(...this.registryProblems(findings, located, exceptions, today));
     for (const e of exceptions) {
       const left = e.daysLeft(today);
       const key = `${e.node.path}@${today}`;
@@ -338,9 +392,19 @@ export class PolicyEnforcement extends Construct {
         const covered = [...(coveredBy.get(e) ?? [])].sort();
         const status = e.isExpired(today) ? 'expired' : covered.length === 0 ? 'stale' : e.daysLeft(today) <= EXPIRY_WARNING_DAYS ? 'expiring' : 'valid';
         return {
-          path: e.node.path, rules: e.rules, owner: e.owner, expires: e.expires, justification: e.justification, coveredObjects: covered, status,
+          path: e.node.path,
+          rules: e.rules,
+          owner: e.owner,
+          expires: e.expires,
+          justification: e.justification,
+          objects: e.objects,
+          ports: e.ports,
+          ...(e.meshWideReason ? { meshWideReason: e.meshWideReason } : {}),
+          coveredObjects: covered,
+          status,
         };
       }),
+      ...(clock.override ? { clockOverride: clock.override } : {}),
     };
     this.lastRun = { batch, constructs, errors };
     if (errors.length === 0) writeConstructPaths(root, rendered);
@@ -360,15 +424,63 @@ export class PolicyEnforcement extends Construct {
     return apiObject.toJson();
   }
 
+  /**
+   * Whether an exception covers a violation: its rule, one of its listed objects, within its
+   * scope if it has one, and, for a violation about a port, that port listed.
+   */
   private covers(ex: PolicyException, l: Located): boolean {
-    if (!ex.rules.includes(l.rule.id)) return false;
-    if (!l.apiObject) return ex.coveredScope === this.node.root || ex.coveredScope.node.scope === undefined;
-    const scopePath = ex.coveredScope.node.path;
-    const path = l.apiObject.node.path;
-    if (scopePath !== '' && path !== scopePath && !path.startsWith(`${scopePath}/`)) return false;
-    if (ex.objects.length > 0 && !ex.objects.includes(objectRef(l.object))) return false;
-    if (ex.ports.length > 0 && (l.violation.port === undefined || !ex.ports.includes(l.violation.port))) return false;
-    return true;
+    if (!ex.rules.includes(l.rule.id) || !l.object || !l.apiObject) return false;
+    if (!ex.objects.includes(objectRef(l.object))) return false;
+    if (ex.coveredScope) {
+      const scopePath = ex.coveredScope.node.path;
+      const path = l.apiObject.node.path;
+      if (scopePath !== '' && path !== scopePath && !path.startsWith(`${scopePath}/`)) return false;
+    }
+    return l.violation.port === undefined || ex.ports.includes(l.violation.port);
+  }
+
+  /** "Today" for expiry, and whether it was overridden: an override is always announced, a malformed one is an error. */
+  private clock(): { readonly today: string; readonly override?: string; readonly error?: string } {
+    let override: string | undefined;
+    try {
+      override = PolicyException.clockOverride(this);
+    } catch (e) {
+      return { today: new Date().toISOString().slice(0, 10), error: (e as Error).message };
+    }
+    if (!override) return { today: new Date().toISOString().slice(0, 10) };
+    if (!warned.has(`clock@${override}`)) {
+      warned.add(`clock@${override}`);
+      process.emitWarning(`synthesis checks exception expiry against ${override}, not the real date (context ${CLOCK_CONTEXT_KEY}); `
+        + 'the exception registries record the override and the CI audit uses the real date', { code: 'SECURE_MESH_CLOCK_OVERRIDE' });
+    }
+    return { today: override, override };
+  }
+
+  /**
+   * Every excepted object is recorded in the registry of its namespace (the control plane's for a
+   * cluster-scoped object), which the app must write, and no namespace has two registries.
+   */
+  private registryProblems(findings: PolicyFinding[], located: Located[], exceptions: PolicyException[], today: string): string[] {
+    const problems: string[] = [];
+    for (const [namespace, claimed] of [...this.registries.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (claimed.length > 1) {
+        problems.push(`[${claimed[1].node.path}] namespace: ${namespace} already has the exception registry ${claimed[0].node.path}. `
+          + 'Fix: one registry per namespace, written by the repository that owns the namespace');
+      }
+    }
+    const missing = new Map<string, Set<string>>();
+    findings.forEach((f, i) => {
+      if (!f.exception) return;
+      const namespace = this._registryNamespaceOf(f.object);
+      if (!this.registries.has(namespace)) missing.set(namespace, (missing.get(namespace) ?? new Set()).add(`${f.object} (${located[i].rule.id})`));
+    });
+    for (const [namespace, objects] of missing) {
+      const ex = exceptions.find((e) => !e.isExpired(today) && [...objects].some((o) => e.objects.some((ref) => o.startsWith(`${ref} `))));
+      problems.push(`[${ex?.node.path ?? this.node.path}] no exception registry records namespace ${namespace}, where ${[...objects].sort().join(', ')} `
+        + 'is excepted. Fix: declare the namespace with HardenedNamespace (it writes the registry), add '
+        + `new ExceptionRegistry(scope, 'exceptions', { namespace: '${namespace}' }), or, for the control plane and cluster-scoped objects, MeshBaseline`);
+    }
+    return problems;
   }
 
   private stampsFor(apiObject: ApiObject, exceptions: PolicyException[], located: Located[], today: string): string {

@@ -18,6 +18,21 @@ const PLACEHOLDER_MARKERS = [
   /\b(lorem ipsum|placeholder|fill (this |it )?in|to be (written|decided|defined))\b|(^|\s)n\/a(?=\s|$|[.,;])/i,
 ];
 
+/** Whether `value` is a real `YYYY-MM-DD` date. */
+export function isCalendarDate(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+    && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+}
+
+/** `Kind/namespace/name` or `Kind/name`. */
+const OBJECT_REF = /^[A-Za-z][A-Za-z0-9]*\/([a-z0-9][-a-z0-9]*\/)?[a-z0-9][-a-z0-9.:]*$/;
+
+/** The namespace of an object reference (`''` for a cluster-scoped `Kind/name`). */
+export function namespaceOfRef(ref: string): string {
+  const parts = ref.split('/');
+  return parts.length === 3 ? parts[1] : '';
+}
+
 /** Props of a PolicyException. */
 export interface PolicyExceptionProps {
   /** Ids of the rules relaxed, e.g. `['MESH-EXC-001']`. Each must be a known rule. */
@@ -32,23 +47,37 @@ export interface PolicyExceptionProps {
   /** Last day the exception is valid (`YYYY-MM-DD`); synthesis fails after it. */
   readonly expires: string;
   /**
-   * The construct subtree whose objects the exception covers.
+   * The objects the exception covers, each as `Kind/namespace/name` (`Kind/name` for a
+   * cluster-scoped object): an explicit list, never "everything under here", so an exception
+   * made for one object cannot silently cover another that appears later. Synthesis errors name
+   * the objects as they must be written here.
    *
-   * @default - the subtree the exception is defined in (its parent scope)
+   * Objects in more than one namespace (a cluster-scoped object counts as its own) need
+   * `meshWideReason`.
    */
-  readonly scope?: IConstruct;
+  readonly objects: string[];
   /**
-   * Only these objects of the subtree, as `Kind/namespace/name`.
+   * The ports covered. A violation about a port (an excluded inbound port, a plaintext port) is
+   * covered only when its port is listed here; violations that are not about a port are covered
+   * by the object alone.
    *
-   * @default - every object of the subtree
-   */
-  readonly objects?: string[];
-  /**
-   * Only violations about these ports (e.g. an excluded inbound port).
-   *
-   * @default - violations about any port, or none
+   * @default - none: no violation about a port is covered
    */
   readonly ports?: number[];
+  /**
+   * Why one exception must cover objects in more than one namespace, when its `objects` do:
+   * a real sentence, as for `justification`. Such an exception is recorded in each namespace's
+   * registry, so every owning team sees it.
+   *
+   * @default - the objects must all be in one namespace
+   */
+  readonly meshWideReason?: string;
+  /**
+   * Narrows the exception further to objects written by this construct subtree.
+   *
+   * @default - wherever the listed objects are written in the app
+   */
+  readonly scope?: IConstruct;
 }
 
 /**
@@ -67,11 +96,24 @@ export class PolicyException extends Construct {
   /** An exception expiring within this many days is reported as `expiring` (and warned about). */
   public static readonly EXPIRY_WARNING_DAYS = EXPIRY_WARNING_DAYS;
 
-  /** Today's date as the exception checks see it (context `cdk8s-secure-mesh:today`, else the system clock). */
+  /**
+   * Today's date as the exception checks see it: the context `cdk8s-secure-mesh:today` when set
+   * (never silently: synthesis warns and the report and every exception registry record it),
+   * else the system clock (UTC). A malformed override is an error, not a fallback.
+   */
   public static today(scope: IConstruct): string {
-    const pinned = scope.node.tryGetContext(CLOCK_CONTEXT_KEY);
-    if (typeof pinned === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(pinned)) return pinned;
-    return new Date().toISOString().slice(0, 10);
+    return PolicyException.clockOverride(scope) ?? new Date().toISOString().slice(0, 10);
+  }
+
+  /** The date the context `cdk8s-secure-mesh:today` pins "today" to, or undefined when the system clock is used. */
+  public static clockOverride(scope: IConstruct): string | undefined {
+    const pinned: unknown = scope.node.tryGetContext(CLOCK_CONTEXT_KEY);
+    if (pinned === undefined) return undefined;
+    if (typeof pinned !== 'string' || !isCalendarDate(pinned)) {
+      throw new Error(`[${scope.node.path}] context ${CLOCK_CONTEXT_KEY}: ${JSON.stringify(pinned)} is not a date. `
+        + 'Fix: give YYYY-MM-DD, or remove the override so the system clock is used');
+    }
+    return pinned;
   }
 
   /** Ids of the rules relaxed. */
@@ -79,50 +121,67 @@ export class PolicyException extends Construct {
   public readonly justification: string;
   public readonly owner: string;
   public readonly expires: string;
-  /** The subtree covered. */
-  public readonly coveredScope: IConstruct;
-  /** Objects covered (empty: all in the subtree). */
+  /** The subtree the exception is narrowed to, if any. */
+  public readonly coveredScope?: IConstruct;
+  /** Objects covered, as `Kind/namespace/name` or `Kind/name`. */
   public readonly objects: string[];
-  /** Ports covered (empty: any). */
+  /** Ports covered (violations about other ports are not). */
   public readonly ports: number[];
+  /** Why the exception spans namespaces, if it does. */
+  public readonly meshWideReason?: string;
 
   constructor(scope: Construct, id: string, props: PolicyExceptionProps) {
     super(scope, id);
     if (!props.rules || props.rules.length === 0) {
       throw configError(this, 'rules', 'an exception must name the rules it relaxes', 'List rule ids such as "MESH-EXC-001"');
     }
-    const justification = (props.justification ?? '').trim();
-    const marker = PLACEHOLDER_MARKERS.map((m) => m.exec(justification)?.[0].trim()).find((m) => m);
-    if (marker) {
-      throw configError(this, 'justification', `"${justification}" contains the placeholder "${marker}"`,
-        'Write the real reason before the exception is merged: why the default cannot hold here and what compensates');
-    }
-    if (justification.length < 30 || justification.split(/\s+/).length < 5 || PLACEHOLDERS.test(justification)) {
-      throw configError(this, 'justification', `"${justification}" is not a justification`,
-        'Write a real sentence (at least 30 characters, 5 words): why the default cannot hold here and what compensates');
-    }
+    const justification = this.reason('justification', props.justification);
     if (!props.owner || !props.owner.trim()) {
       throw configError(this, 'owner', 'an exception needs an owner', 'Name the team or person who answers for it');
     }
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(props.expires ?? '') || Number.isNaN(Date.parse(`${props.expires}T00:00:00Z`))
-      || new Date(`${props.expires}T00:00:00Z`).toISOString().slice(0, 10) !== props.expires) {
+    if (!isCalendarDate(props.expires)) {
       throw configError(this, 'expires', `"${props.expires}" is not a date`, 'Give the last valid day as YYYY-MM-DD');
     }
     (props.ports ?? []).forEach((p, i) => {
       if (!Number.isInteger(p) || p < 1 || p > 65535) throw configError(this, `ports[${i}]`, `${p} is not a port`, 'Use ports 1-65535');
     });
-    (props.objects ?? []).forEach((o, i) => {
-      if (!/^[A-Za-z][A-Za-z0-9]*\/([a-z0-9-]+\/)?[a-z0-9][-a-z0-9.]*$/.test(o)) {
+    if (!Array.isArray(props.objects) || props.objects.length === 0) {
+      throw configError(this, 'objects', 'an exception must list the objects it covers',
+        'List them as Kind/namespace/name (Kind/name if cluster-scoped), as the synthesis error names them, e.g. "Deployment/payments/ledger"');
+    }
+    props.objects.forEach((o, i) => {
+      if (!OBJECT_REF.test(o)) {
         throw configError(this, `objects[${i}]`, `"${o}" is not an object reference`, 'Write Kind/namespace/name, e.g. "Deployment/payments/ledger"');
       }
     });
+    const namespaces = [...new Set(props.objects.map(namespaceOfRef))].sort();
+    if (namespaces.length > 1 && props.meshWideReason === undefined) {
+      throw configError(this, 'meshWideReason', `the objects span ${namespaces.length} namespaces (${namespaces.map((n) => n || '<cluster>').join(', ')})`,
+        'Split the exception per namespace (each team owns its own), or give meshWideReason: why one exception must span them');
+    }
+    this.meshWideReason = props.meshWideReason === undefined ? undefined : this.reason('meshWideReason', props.meshWideReason);
     this.rules = [...new Set(props.rules)].sort();
     this.justification = justification;
     this.owner = props.owner.trim();
     this.expires = props.expires;
-    this.coveredScope = props.scope ?? scope;
-    this.objects = [...(props.objects ?? [])];
+    this.coveredScope = props.scope;
+    this.objects = [...new Set(props.objects)].sort();
     this.ports = [...(props.ports ?? [])];
+  }
+
+  /** A reason field (justification, meshWideReason) as written, or an error saying why it is no reason. */
+  private reason(field: string, value: string | undefined): string {
+    const text = (value ?? '').trim();
+    const marker = PLACEHOLDER_MARKERS.map((m) => m.exec(text)?.[0].trim()).find((m) => m);
+    if (marker) {
+      throw configError(this, field, `"${text}" contains the placeholder "${marker}"`,
+        'Write the real reason before the exception is merged: why the default cannot hold here and what compensates');
+    }
+    if (text.length < 30 || text.split(/\s+/).length < 5 || PLACEHOLDERS.test(text)) {
+      throw configError(this, field, `"${text}" is not a justification`,
+        'Write a real sentence (at least 30 characters, 5 words): why the default cannot hold here and what compensates');
+    }
+    return text;
   }
 
   /** Whether the exception has expired on `today` (`YYYY-MM-DD`). */

@@ -10,6 +10,7 @@ import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { networkPolicy } from '../network/network-policy';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { ExceptionRegistry } from '../policy/exception-registry';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { MIN_POD_SECURITY_VERSION, podSecurityVersionProblem } from '../policy/rules/namespace-pod-security';
 import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
@@ -187,6 +188,9 @@ export class HardenedNamespace extends Construct {
       deployers: props.deployers,
       viewers: props.viewers,
     });
+
+    // EXC-1: the namespace's exception registry, written by the repository that owns the namespace.
+    new ExceptionRegistry(this, 'Exceptions', { namespace: this.name });
 
     // Everything in the namespace is applied after the namespace itself.
     for (const child of this.node.findAll()) {

@@ -6,7 +6,7 @@ import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { PolicyException } from '../../src/policy/policy-exception';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService } from '../../src/workload/secure-service';
-import { findObject, ofKind, synthValidated } from '../helpers';
+import { findObject, inDays, ofKind, synthValidated } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 const HTTP = [{ name: 'http', port: 80, targetPort: 8080, protocol: AppProtocol.HTTP }];
@@ -17,7 +17,8 @@ function publicDocs(gw: IngressGateway): PolicyException {
     rules: ['MESH-AUTHZ-004'],
     justification: 'Product documentation is public by design and carries no customer data.',
     owner: 'team-docs@acme.example',
-    expires: '2099-12-31',
+    expires: inDays(gw, 60),
+    objects: [`AuthorizationPolicy/${gw.namespace}/${gw.gatewayName}`],
   });
 }
 const INTERNAL = { issuer: 'https://sts.mesh.acme.example', jwksUri: 'https://sts.mesh.acme.example/jwks.json', audiences: ['web'] };
@@ -92,7 +93,7 @@ describe('IngressGateway', () => {
     gw.route(docs, { host: 'shop.acme.example', paths: ['/docs/*'], methods: ['GET'], publicAccess: publicDocs(gw) });
     const edge = findObject(synthValidated(chart), 'AuthorizationPolicy', 'edge', 'istio-system');
     // The exception is stamped on the object it relaxes.
-    expect(edge.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': 'MESH-AUTHZ-004@2099-12-31' });
+    expect(edge.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': `MESH-AUTHZ-004@${inDays(chart, 60)}` });
     const rules = edge.spec.rules;
     expect(rules).toEqual([
       { to: [{ operation: { hosts: ['shop.acme.example'], paths: ['/docs/*'], methods: ['GET'] } }] },
@@ -175,7 +176,7 @@ describe('IngressGateway', () => {
 
     test('anonymous access without an exception for MESH-AUTHZ-004', () => {
       const { gw, web, chart } = world();
-      const other = new PolicyException(chart, 'other', { rules: ['MESH-EXC-001'], justification: 'An unrelated exception that relaxes something else entirely.', owner: 'x', expires: '2099-01-01' });
+      const other = new PolicyException(chart, 'other', { rules: ['MESH-EXC-001'], justification: 'An unrelated exception that relaxes something else entirely.', owner: 'x', expires: inDays(chart, 30), objects: ['Deployment/shop/web'] });
       expect(() => gw.route(web, { host: 'shop.acme.example', publicAccess: other })).toThrow(/route.publicAccess: anonymous access needs a PolicyException that relaxes MESH-AUTHZ-004/);
     });
 
@@ -184,7 +185,7 @@ describe('IngressGateway', () => {
       const ex = publicDocs(gw);
       gw.route(web, { host: 'shop.acme.example', publicAccess: ex });
       // Narrow the exception to another object: the gateway's ALLOW rule is no longer covered.
-      (ex as any).objects.push('AuthorizationPolicy/istio-system/unrelated');
+      (ex as any).objects = ['AuthorizationPolicy/istio-system/unrelated'];
       expect(() => Testing.synth(chart)).toThrow(/MESH-AUTHZ-004 \(AUTHZ-2\): \[test\/edge\/AuthorizationPolicy\] AuthorizationPolicy\/istio-system\/edge spec.rules\[0\]/);
     });
 

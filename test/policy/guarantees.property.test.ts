@@ -48,20 +48,27 @@ const apiObject = (scope: SecureService, kind: string) =>
 
 interface Mutation {
   readonly rule: string;
-  apply(world: ReturnType<typeof build>): void;
+  /** Applies the mutation; returns the object it weakened, as an exception names it. */
+  apply(world: ReturnType<typeof build>): string;
 }
 
+/** Adds a JSON patch to `o` and returns its reference. */
+const patched = (o: ApiObject, patch: JsonPatch): string => {
+  o.addJsonPatch(patch);
+  return `${o.kind}/${o.metadata.namespace}/${o.name}`;
+};
+
 const MUTATIONS: Mutation[] = [
-  { rule: 'MESH-MTLS-002', apply: (w) => { (w.chart.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'PeerAuthentication' && c.metadata.namespace === 'shop') as ApiObject).addJsonPatch(JsonPatch.replace('/spec/mtls/mode', 'PERMISSIVE')); } },
-  { rule: 'POD-PRIV-001', apply: (w) => { apiObject(w.services[0], 'Deployment').addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/securityContext/privileged', true)); } },
-  { rule: 'POD-CAP-001', apply: (w) => { apiObject(w.services[0], 'Deployment').addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities/add', ['NET_ADMIN'])); } },
-  { rule: 'POD-HOST-001', apply: (w) => { apiObject(w.services[0], 'Deployment').addJsonPatch(JsonPatch.replace('/spec/template/spec/hostNetwork', true)); } },
-  { rule: 'IMG-DIGEST-001', apply: (w) => { apiObject(w.services[0], 'Deployment').addJsonPatch(JsonPatch.replace('/spec/template/spec/containers/0/image', 'gcr.io/acme/app:latest')); } },
-  { rule: 'MESH-INJ-001', apply: (w) => { apiObject(w.services[0], 'Deployment').addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', { 'sidecar.istio.io/inject': 'false' })); } },
-  { rule: 'MESH-EXC-001', apply: (w) => { apiObject(w.services[0], 'Deployment').addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', { 'traffic.sidecar.istio.io/excludeInboundPorts': '8080' })); } },
-  { rule: 'MESH-DR-001', apply: (w) => { apiObject(w.services[0], 'DestinationRule').addJsonPatch(JsonPatch.replace('/spec/trafficPolicy/tls/mode', 'DISABLE')); } },
-  { rule: 'MESH-AUTHZ-004', apply: (w) => { apiObject(w.services[0], 'AuthorizationPolicy').addJsonPatch(JsonPatch.add('/spec/rules', [{ to: [{ operation: { ports: ['8080'] } }] }])); } },
-  { rule: 'MESH-AUTHZ-005', apply: (w) => { apiObject(w.services[0], 'AuthorizationPolicy').addJsonPatch(JsonPatch.add('/spec/rules', [{ from: [{ source: { principals: ['*'] } }] }])); } },
+  { rule: 'MESH-MTLS-002', apply: (w) => patched((w.chart.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'PeerAuthentication' && c.metadata.namespace === 'shop') as ApiObject), JsonPatch.replace('/spec/mtls/mode', 'PERMISSIVE')) },
+  { rule: 'POD-PRIV-001', apply: (w) => patched(apiObject(w.services[0], 'Deployment'), JsonPatch.add('/spec/template/spec/containers/0/securityContext/privileged', true)) },
+  { rule: 'POD-CAP-001', apply: (w) => patched(apiObject(w.services[0], 'Deployment'), JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities/add', ['NET_ADMIN'])) },
+  { rule: 'POD-HOST-001', apply: (w) => patched(apiObject(w.services[0], 'Deployment'), JsonPatch.replace('/spec/template/spec/hostNetwork', true)) },
+  { rule: 'IMG-DIGEST-001', apply: (w) => patched(apiObject(w.services[0], 'Deployment'), JsonPatch.replace('/spec/template/spec/containers/0/image', 'gcr.io/acme/app:latest')) },
+  { rule: 'MESH-INJ-001', apply: (w) => patched(apiObject(w.services[0], 'Deployment'), JsonPatch.add('/spec/template/metadata/annotations', { 'sidecar.istio.io/inject': 'false' })) },
+  { rule: 'MESH-EXC-001', apply: (w) => patched(apiObject(w.services[0], 'Deployment'), JsonPatch.add('/spec/template/metadata/annotations', { 'traffic.sidecar.istio.io/excludeInboundPorts': '8080' })) },
+  { rule: 'MESH-DR-001', apply: (w) => patched(apiObject(w.services[0], 'DestinationRule'), JsonPatch.replace('/spec/trafficPolicy/tls/mode', 'DISABLE')) },
+  { rule: 'MESH-AUTHZ-004', apply: (w) => patched(apiObject(w.services[0], 'AuthorizationPolicy'), JsonPatch.add('/spec/rules', [{ to: [{ operation: { ports: ['8080'] } }] }])) },
+  { rule: 'MESH-AUTHZ-005', apply: (w) => patched(apiObject(w.services[0], 'AuthorizationPolicy'), JsonPatch.add('/spec/rules', [{ from: [{ source: { principals: ['*'] } }] }])) },
   {
     rule: 'RBAC-CRB-001',
     apply: (w) => {
@@ -72,6 +79,7 @@ const MUTATIONS: Mutation[] = [
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'shop-developers' }],
       });
+      return 'ClusterRoleBinding/shop-team-view';
     },
   },
   {
@@ -83,6 +91,7 @@ const MUTATIONS: Mutation[] = [
         metadata: { name: 'everything', namespace: 'shop' },
         rules: [{ apiGroups: ['apps'], resources: ['*'], verbs: ['get', 'list'] }],
       });
+      return 'Role/shop/everything';
     },
   },
 ];
@@ -108,12 +117,14 @@ describe('guarantees (property-based)', () => {
   test('the same mutations pass when a matching, unexpired PolicyException covers them', () => {
     fc.assert(fc.property(blueprints, fc.constantFrom(...MUTATIONS), (bp, mutation) => {
       const w = build(bp);
-      mutation.apply(w);
+      const object = mutation.apply(w);
       new PolicyException(w.chart, 'accepted-risk', {
         rules: [mutation.rule],
         justification: 'A property test accepts this risk explicitly to prove exceptions work.',
         owner: 'security-team',
         expires: '2026-12-31',
+        objects: [object],
+        ports: [8080],
       });
       const objects = Testing.synth(w.chart);
       expect(JSON.stringify(objects)).toContain(`${mutation.rule}@2026-12-31`);
@@ -122,9 +133,9 @@ describe('guarantees (property-based)', () => {
 
   test('an expired exception no longer covers: synthesis fails', () => {
     const w = build({ services: 2, edges: [[0, 1]], paths: true });
-    MUTATIONS[0].apply(w);
+    const object = MUTATIONS[0].apply(w);
     new PolicyException(w.chart, 'old', {
-      rules: [MUTATIONS[0].rule], justification: 'This exception expired last month and must not cover anything.', owner: 'x', expires: '2026-10-31',
+      rules: [MUTATIONS[0].rule], justification: 'This exception expired last month and must not cover anything.', owner: 'x', expires: '2026-10-31', objects: [object],
     });
     expect(() => Testing.synth(w.chart)).toThrow(/expired on 2026-10-31/);
   });

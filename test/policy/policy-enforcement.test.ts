@@ -5,6 +5,7 @@ import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { ExceptionRegistry } from '../../src/policy/exception-registry';
 import { EXCEPTION_ANNOTATION, PolicyEnforcement } from '../../src/policy/policy-enforcement';
 import { CLOCK_CONTEXT_KEY, PolicyException, PolicyExceptionProps } from '../../src/policy/policy-exception';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
@@ -24,9 +25,12 @@ function setup(today?: string) {
   return { app, chart, mesh, ns, cart };
 }
 
+const PLAINTEXT_OBJECTS = ['AuthorizationPolicy/shop/cart-plaintext-8080', 'PeerAuthentication/shop/cart-plaintext-8080'];
 const exceptionProps = (over: Partial<PolicyExceptionProps> = {}): PolicyExceptionProps => ({
-  rules: ['MESH-MTLS-002'], justification: REASON, owner: 'team-observability', expires: '2027-03-31', ...over,
+  rules: ['MESH-MTLS-002'], justification: REASON, owner: 'team-observability', expires: '2027-03-31', objects: PLAINTEXT_OBJECTS, ports: [8080], ...over,
 });
+/** A day the exceptions of these tests (expiring 2027-03-31) are valid and within 90 days. */
+const TODAY = '2027-01-15';
 
 describe('PolicyEnforcement (synth-time rules over the final manifests)', () => {
   test('a secure app synthesizes; the report has no error finding', () => {
@@ -71,7 +75,7 @@ describe('PolicyEnforcement (synth-time rules over the final manifests)', () => 
   });
 
   describe('PolicyException', () => {
-    function plaintext(today: string, over: Partial<PolicyExceptionProps> = {}) {
+    function plaintext(today: string = TODAY, over: Partial<PolicyExceptionProps> = {}) {
       const s = setup(today);
       const ex = new PolicyException(s.cart, 'scraper', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'], ...over }));
       s.cart.allowPlaintextPort(8080, { exception: ex });
@@ -79,7 +83,7 @@ describe('PolicyEnforcement (synth-time rules over the final manifests)', () => 
     }
 
     test('a valid exception relaxes only its rules in its scope, stamps the objects and is reported', () => {
-      const { chart, app } = plaintext('2026-11-29');
+      const { chart, app } = plaintext(TODAY);
       const objects = synthValidated(chart);
       const pa = findObject(objects, 'PeerAuthentication', 'cart-plaintext-8080', 'shop');
       expect(pa.metadata.annotations).toEqual({ [EXCEPTION_ANNOTATION]: 'MESH-MTLS-002@2027-03-31' });
@@ -95,7 +99,7 @@ describe('PolicyEnforcement (synth-time rules over the final manifests)', () => 
     });
 
     test('the compensating control: only the namespace reaches the plaintext port', () => {
-      const { chart } = plaintext('2026-11-29');
+      const { chart } = plaintext(TODAY);
       expect(findObject(synthValidated(chart), 'NetworkPolicy', 'cart-plaintext-8080', 'shop').spec.ingress).toEqual([{
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }],
         ports: [{ protocol: 'TCP', port: 8080 }],
@@ -108,47 +112,112 @@ describe('PolicyEnforcement (synth-time rules over the final manifests)', () => 
       synthValidated(soon.chart);
       Testing.synth(soon.chart);
       expect(PolicyEnforcement.of(soon.app).report.exceptions[0].status).toBe('expiring');
-      expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0][0])).toMatch(/PolicyException test\/cart\/scraper .* expires on 2027-03-31, in 6 day\(s\)/);
+      const expiring = warn.mock.calls.filter((c) => (c[1] as any)?.code === 'SECURE_MESH_EXCEPTION_EXPIRING');
+      expect(expiring).toHaveLength(1);
+      expect(String(expiring[0][0])).toMatch(/PolicyException test\/cart\/scraper .* expires on 2027-03-31, in 6 day\(s\)/);
       warn.mockRestore();
       const late = plaintext('2027-04-01');
       expect(() => Testing.synth(late.chart)).toThrow(/\[test\/cart\/scraper\] expires: the exception expired on 2027-03-31 \(today is 2027-04-01; owner team-observability\)/);
     });
 
     test('an exception that relaxes nothing is reported as stale', () => {
-      const s = setup('2026-11-29');
+      const s = setup(TODAY);
       new PolicyException(s.chart, 'unused', exceptionProps());
       synthValidated(s.chart);
       expect(PolicyEnforcement.of(s.app).report.exceptions).toEqual([expect.objectContaining({ path: 'test/unused', status: 'stale', coveredObjects: [] })]);
     });
 
     test('unknown rule ids fail synthesis', () => {
-      const s = setup('2026-11-29');
+      const s = setup(TODAY);
       new PolicyException(s.chart, 'typo', exceptionProps({ rules: ['MESH-MTLS-02'] }));
       expect(() => Testing.synth(s.chart)).toThrow(/\[test\/typo\] rules: unknown rule id\(s\) MESH-MTLS-02/);
     });
 
-    test('an exception in another subtree does not cover', () => {
-      const s = setup('2026-11-29');
-      const elsewhere = new PolicyException(s.ns, 'wrong-scope', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'] }));
+    test('a scope narrows further: an exception limited to another subtree does not cover', () => {
+      const s = setup(TODAY);
+      const elsewhere = new PolicyException(s.cart, 'wrong-scope', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'], scope: s.ns }));
       s.cart.allowPlaintextPort(8080, { exception: elsewhere });
       expect(() => Testing.synth(s.chart)).toThrow(/MESH-MTLS-002 .*\[test\/cart\/Plaintext8080\]/);
     });
 
-    test('objects and ports narrow an exception', () => {
-      const s = setup('2026-11-29');
+    test('ports: a violation about a port is covered only when the port is listed; one without a port by its object', () => {
+      const s = setup(TODAY);
       const ex = new PolicyException(s.cart, 'narrow', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'], ports: [9999] }));
       s.cart.allowPlaintextPort(8080, { exception: ex });
-      expect(() => Testing.synth(s.chart)).toThrow(/MESH-MTLS-002/);
-      const t = setup('2026-11-29');
-      const ok = new PolicyException(t.cart, 'narrow', exceptionProps({
-        rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'],
-        ports: [8080],
-        objects: ['PeerAuthentication/shop/cart-plaintext-8080', 'AuthorizationPolicy/shop/cart-plaintext-8080'],
-      }));
-      t.cart.allowPlaintextPort(8080, { exception: ok });
-      // MESH-AUTHZ-004's violation carries no port, so the port filter keeps it uncovered.
-      expect(() => Testing.synth(t.chart)).toThrow(/MESH-AUTHZ-004/);
+      expect(() => Testing.synth(s.chart)).toThrow(/MESH-MTLS-002 .*PeerAuthentication\/shop\/cart-plaintext-8080/);
+      expect(() => Testing.synth(s.chart)).not.toThrow(/MESH-AUTHZ-004/);
+    });
+
+    test('abuse: the exception for one service\'s plaintext port does not cover a namespace-wide PERMISSIVE PeerAuthentication', () => {
+      const { chart } = plaintext();
+      new ApiObject(chart, 'lenient-ns', {
+        apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'lenient', namespace: 'shop' }, spec: { mtls: { mode: 'PERMISSIVE' } },
+      });
+      expect(() => Testing.synth(chart)).toThrow(/MESH-MTLS-002 \(MTLS-1\): \[test\/lenient-ns\] PeerAuthentication\/shop\/lenient/);
+    });
+
+    test('a maximum lifetime: an expiry further than 90 days away fails synthesis (2075 is not temporary)', () => {
+      expect(() => Testing.synth(plaintext('2026-12-01').chart))
+        .toThrow(/\[test\/cart\/scraper\] expires: 2027-03-31 is 120 days away \(today is 2026-12-01\); an exception lasts at most 90 days/);
+      expect(() => Testing.synth(plaintext(TODAY, { expires: '2075-01-01' }).chart)).toThrow(/expires: 2075-01-01 is \d+ days away/);
+    });
+
+    test('MeshBaseline maxExceptionDays sets the longest lifetime, from 1 to 365 days', () => {
+      const app = Testing.app();
+      app.node.setContext(CLOCK_CONTEXT_KEY, '2026-12-01');
+      const chart = new Chart(app, 'test');
+      new MeshBaseline(chart, 'mesh', { maxExceptionDays: 180 });
+      const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+      const cart = new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }] });
+      cart.allowPlaintextPort(8080, { exception: new PolicyException(cart, 'scraper', exceptionProps({ rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'] })) });
+      expect(() => synthValidated(chart)).not.toThrow();
+      expect(PolicyEnforcement.of(app).maxExceptionDays).toBe(180);
+      for (const days of [0, 366, 1.5]) expect(() => new MeshBaseline(new Chart(Testing.app(), 'x'), 'mesh', { maxExceptionDays: days })).toThrow(/maxExceptionDays: .* from 1 to 365/);
+    });
+
+    test('an overridden clock is never silent: a warning, the report, and every registry say so', () => {
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        const { chart, app } = plaintext('2027-01-16');
+        const objects = synthValidated(chart);
+        expect(PolicyEnforcement.of(app).report.clockOverride).toBe('2027-01-16');
+        expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(/checks exception expiry against 2027-01-16, not the real date/));
+        for (const r of objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'secure-mesh-exceptions')) {
+          expect(r.metadata.annotations['secure-mesh.cdk8s.io/clock-override']).toBe('2027-01-16 (context cdk8s-secure-mesh:today)');
+        }
+      } finally {
+        warn.mockRestore();
+      }
+      const real = setup();
+      synthValidated(real.chart);
+      expect(PolicyEnforcement.of(real.app).report.clockOverride).toBeUndefined();
+    });
+
+    test('every excepted object is recorded in its namespace\'s registry, which the app must write', () => {
+      const { chart } = plaintext();
+      const objects = synthValidated(chart);
+      const registry = findObject(objects, 'ConfigMap', 'secure-mesh-exceptions', 'shop');
+      expect(registry.data['PeerAuthentication.cart-plaintext-8080']).toBe('MESH-MTLS-002@2027-03-31');
+      expect(registry.data['AuthorizationPolicy.cart-plaintext-8080']).toBe('MESH-AUTHZ-004@2027-03-31');
+      expect(registry.data['exceptions.yaml']).toContain('owner: team-observability');
+      expect(findObject(objects, 'ConfigMap', 'secure-mesh-exceptions', 'istio-system').data).toBeUndefined();
+
+      const app = Testing.app();
+      app.node.setContext(CLOCK_CONTEXT_KEY, TODAY);
+      const bare = new Chart(app, 'bare');
+      new MeshBaseline(bare, 'mesh');
+      new ApiObject(bare, 'lenient', {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'lenient', namespace: 'legacy' },
+        spec: { selector: { matchLabels: { app: 'legacy' } }, portLevelMtls: { 9090: { mode: 'PERMISSIVE' } } },
+      });
+      new PolicyException(bare, 'legacy', exceptionProps({ objects: ['PeerAuthentication/legacy/lenient'], ports: [9090] }));
+      expect(() => Testing.synth(bare)).toThrow(/\[bare\/legacy\] no exception registry records namespace legacy, where PeerAuthentication\/legacy\/lenient \(MESH-MTLS-002\) is excepted/);
+      new ExceptionRegistry(bare, 'legacy-exceptions', { namespace: 'legacy' });
+      expect(findObject(Testing.synth(bare), 'ConfigMap', 'secure-mesh-exceptions', 'legacy').data['PeerAuthentication.lenient']).toBe('MESH-MTLS-002@2027-03-31');
+      new ExceptionRegistry(bare, 'second', { namespace: 'legacy' });
+      expect(() => Testing.synth(bare)).toThrow(/\[bare\/second\] namespace: legacy already has the exception registry bare\/legacy-exceptions/);
     });
   });
 
@@ -253,14 +322,14 @@ describe('PolicyEnforcement: the rule set the app declares', () => {
 
 describe('PolicyEnforcement: what is written is what was checked', () => {
   test('an excepted (stamped) object whose toJson answers differently after the check fails synthesis', () => {
-    const { chart } = setup('2026-01-15');
+    const { chart } = setup(TODAY);
     const pa = new ApiObject(chart, 'lenient', {
       apiVersion: 'security.istio.io/v1',
       kind: 'PeerAuthentication',
       metadata: { name: 'lenient', namespace: 'shop' },
       spec: { selector: { matchLabels: { app: 'legacy' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 9090: { mode: 'PERMISSIVE' } } },
     });
-    new PolicyException(chart, 'legacy', exceptionProps({ objects: ['PeerAuthentication/shop/lenient'] }));
+    new PolicyException(chart, 'legacy', exceptionProps({ objects: ['PeerAuthentication/shop/lenient'], ports: [9090] }));
     const render = pa.toJson.bind(pa);
     let calls = 0;
     Object.defineProperty(pa, 'toJson', {
@@ -272,14 +341,14 @@ describe('PolicyEnforcement: what is written is what was checked', () => {
   });
 
   test('the same stamped object rendering the same every time synthesizes, stamp included', () => {
-    const { chart } = setup('2026-01-15');
+    const { chart } = setup(TODAY);
     new ApiObject(chart, 'lenient', {
       apiVersion: 'security.istio.io/v1',
       kind: 'PeerAuthentication',
       metadata: { name: 'lenient', namespace: 'shop' },
       spec: { selector: { matchLabels: { app: 'legacy' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 9090: { mode: 'PERMISSIVE' } } },
     });
-    new PolicyException(chart, 'legacy', exceptionProps({ objects: ['PeerAuthentication/shop/lenient'] }));
+    new PolicyException(chart, 'legacy', exceptionProps({ objects: ['PeerAuthentication/shop/lenient'], ports: [9090] }));
     const pa = findObject(synthValidated(chart), 'PeerAuthentication', 'lenient', 'shop');
     expect(pa.metadata.annotations[EXCEPTION_ANNOTATION]).toBe('MESH-MTLS-002@2027-03-31');
   });

@@ -6,6 +6,7 @@ const VALID: PolicyExceptionProps = {
   justification: 'The legacy metrics agent cannot speak mTLS until its upgrade in Q1; only the namespace can reach the port.',
   owner: 'team-observability@example.com',
   expires: '2027-01-31',
+  objects: ['Deployment/shop/cart'],
 };
 
 describe('PolicyException', () => {
@@ -13,7 +14,7 @@ describe('PolicyException', () => {
     const chart = Testing.chart();
     const ex = new PolicyException(chart, 'metrics', { ...VALID, rules: ['MESH-EXC-001', 'IMG-DIGEST-001', 'MESH-EXC-001'], objects: ['Deployment/shop/cart'], ports: [9090] });
     expect(ex.rules).toEqual(['IMG-DIGEST-001', 'MESH-EXC-001']);
-    expect(ex.coveredScope).toBe(chart);
+    expect(ex.coveredScope).toBeUndefined();
     expect(ex.objects).toEqual(['Deployment/shop/cart']);
     expect(ex.ports).toEqual([9090]);
     expect(ex.stamp('MESH-EXC-001')).toBe('MESH-EXC-001@2027-01-31');
@@ -36,11 +37,38 @@ describe('PolicyException', () => {
     expect(ex.daysLeft('2027-01-21')).toBe(10);
   });
 
-  test('the clock is injectable through context', () => {
+  test('the clock is injectable through context, never silently: clockOverride says so, and a malformed override is an error', () => {
     const app = Testing.app();
     app.node.setContext(CLOCK_CONTEXT_KEY, '2030-05-01');
     expect(PolicyException.today(app)).toBe('2030-05-01');
+    expect(PolicyException.clockOverride(app)).toBe('2030-05-01');
     expect(PolicyException.today(Testing.app())).toBe(new Date().toISOString().slice(0, 10));
+    expect(PolicyException.clockOverride(Testing.app())).toBeUndefined();
+    for (const bad of ['tomorrow', '2030-02-30', 20300501]) {
+      const other = Testing.app();
+      other.node.setContext(CLOCK_CONTEXT_KEY, bad);
+      expect(() => PolicyException.today(other)).toThrow(/context cdk8s-secure-mesh:today: .* is not a date/);
+    }
+  });
+
+  test('an explicit scope: the objects are required, and more than one namespace needs a mesh-wide reason', () => {
+    const chart = Testing.chart();
+    const { objects: _omitted, ...withoutObjects } = VALID;
+    expect(() => new PolicyException(chart, 'none', withoutObjects as PolicyExceptionProps)).toThrow(/objects: an exception must list the objects it covers/);
+    expect(() => new PolicyException(chart, 'empty', { ...VALID, objects: [] })).toThrow(/objects: an exception must list/);
+    expect(() => new PolicyException(chart, 'two', { ...VALID, objects: ['Deployment/shop/cart', 'Deployment/billing/ledger'] }))
+      .toThrow(/meshWideReason: the objects span 2 namespaces \(billing, shop\)/);
+    expect(() => new PolicyException(chart, 'cluster', { ...VALID, objects: ['Deployment/shop/cart', 'ClusterRole/ops'] }))
+      .toThrow(/meshWideReason: the objects span 2 namespaces \(<cluster>, shop\)/);
+    expect(() => new PolicyException(chart, 'lazy', { ...VALID, objects: ['Deployment/shop/cart', 'Deployment/billing/ledger'], meshWideReason: 'TODO later' }))
+      .toThrow(/meshWideReason: "TODO later" contains the placeholder "TODO"/);
+    const wide = new PolicyException(chart, 'wide', {
+      ...VALID,
+      objects: ['Deployment/shop/cart', 'Deployment/billing/ledger'],
+      meshWideReason: 'The same vendor agent runs in both namespaces and is replaced in one change next quarter.',
+    });
+    expect(wide.objects).toEqual(['Deployment/billing/ledger', 'Deployment/shop/cart']);
+    expect(new PolicyException(chart, 'cluster-only', { ...VALID, objects: ['ClusterRole/system:ops'] }).objects).toEqual(['ClusterRole/system:ops']);
   });
 
   describe('bad input', () => {

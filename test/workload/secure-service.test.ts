@@ -6,7 +6,7 @@ import { Principal } from '../../src/mesh/principal';
 import { PolicyException } from '../../src/policy/policy-exception';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService, SecureServiceProps } from '../../src/workload/secure-service';
-import { findObject, ofKind, synthValidated } from '../helpers';
+import { findObject, inDays, ofKind, synthValidated } from '../helpers';
 
 const DIGEST = 'sha256:' + 'a'.repeat(64);
 const IMAGE = `gcr.io/acme/app@${DIGEST}`;
@@ -292,19 +292,18 @@ describe('SecureService', () => {
 
   describe('sidecar bypass knobs (EXC-1): only through a PolicyException, with a compensating control', () => {
     const justification = 'The batch importer talks to the legacy database that lives outside the mesh until Q2.';
-    const exception = (scope: any, rules: string[]) => new PolicyException(scope, `ex-${rules.join('-').toLowerCase()}`, {
-      rules, justification, owner: 'team-data', expires: '2099-01-01',
-    });
+    const exception = (scope: any, rules: string[], objects = [`Deployment/shop/${scope.node.id}`], ports?: number[]) =>
+      new PolicyException(scope, `ex-${rules.join('-').toLowerCase()}`, { rules, justification, owner: 'team-data', expires: inDays(scope, 60), objects, ports });
 
     test('excludeInboundPorts: annotation, namespace-only NetworkPolicy, stamped exception', () => {
       const { chart, svc } = world();
       const web = svc('web');
       const metrics = svc('metrics', { ports: [{ name: 'http', port: 9080, protocol: AppProtocol.HTTP }, { name: 'prom', port: 9090, protocol: AppProtocol.HTTP }] });
-      metrics.excludeInboundPorts([9090], { exception: exception(metrics, ['MESH-EXC-001']), from: [web] });
+      metrics.excludeInboundPorts([9090], { exception: exception(metrics, ['MESH-EXC-001'], undefined, [9090]), from: [web] });
       const objects = synthValidated(chart);
       const deployment = findObject(objects, 'Deployment', 'metrics', 'shop');
       expect(deployment.spec.template.metadata.annotations).toEqual({ 'traffic.sidecar.istio.io/excludeInboundPorts': '9090' });
-      expect(deployment.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': 'MESH-EXC-001@2099-01-01' });
+      expect(deployment.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': `MESH-EXC-001@${inDays(chart, 60)}` });
       expect(findObject(objects, 'NetworkPolicy', 'metrics-bypass-inbound', 'shop').spec.ingress).toEqual([{
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { app: 'web' } } }],
         ports: [{ protocol: 'TCP', port: 9090 }],
@@ -314,7 +313,7 @@ describe('SecureService', () => {
     test('excludeOutboundIpRanges: annotation and an egress NetworkPolicy to those ranges on those ports only', () => {
       const { chart, svc } = world();
       const importer = svc('importer');
-      importer.excludeOutboundIpRanges(['10.20.0.5/32'], { exception: exception(importer, ['MESH-EXC-001']), ports: [5432] });
+      importer.excludeOutboundIpRanges(['10.20.0.5/32'], { exception: exception(importer, ['MESH-EXC-001'], undefined, [5432]), ports: [5432] });
       const objects = synthValidated(chart);
       expect(findObject(objects, 'Deployment', 'importer', 'shop').spec.template.metadata.annotations)
         .toEqual({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.20.0.5/32' });
@@ -326,19 +325,19 @@ describe('SecureService', () => {
     test('a tag-only image with an exception for IMG-DIGEST-001 (the registry list still applies)', () => {
       const { chart, svc } = world({ allowedRegistries: ['gcr.io/acme'] });
       const ex = new PolicyException(chart, 'legacy-image', {
-        rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: '2099-01-01', objects: ['Deployment/shop/legacy'],
+        rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: inDays(chart, 60), objects: ['Deployment/shop/legacy'],
       });
       svc('legacy', { image: 'gcr.io/acme/legacy:1.4', imageException: ex });
       const deployment = findObject(synthValidated(chart), 'Deployment', 'legacy', 'shop');
       expect(deployment.spec.template.spec.containers[0].image).toBe('gcr.io/acme/legacy:1.4');
-      expect(deployment.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': 'IMG-DIGEST-001@2099-01-01' });
+      expect(deployment.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/exceptions': `IMG-DIGEST-001@${inDays(chart, 60)}` });
       expect(() => svc('evil', { image: 'docker.io/evil/app:1', imageException: ex })).toThrow(/not from an allowed registry/);
     });
 
     test('an image exception that does not cover the Deployment still fails synthesis', () => {
       const { chart, svc } = world();
       const ex = new PolicyException(chart, 'other-image', {
-        rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: '2099-01-01', objects: ['Deployment/shop/other'],
+        rules: ['IMG-DIGEST-001'], justification, owner: 'team-data', expires: inDays(chart, 60), objects: ['Deployment/shop/other'],
       });
       svc('legacy', { image: 'gcr.io/acme/legacy:1.4', imageException: ex });
       expect(() => Testing.synth(chart)).toThrow(/IMG-DIGEST-001 \(IMG-1\): \[test\/legacy\/Deployment\] Deployment\/shop\/legacy/);

@@ -1,11 +1,13 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { MeshBaseline } from '../../../src/mesh/mesh-baseline';
 import { admits } from '../../../src/policy/admission-cel';
+import { ExceptionRegistry } from '../../../src/policy/exception-registry';
 import { PolicyEnforcement } from '../../../src/policy/policy-enforcement';
 import { PolicyException } from '../../../src/policy/policy-exception';
 import { RuleObject } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { MESH_EXT_001 as rule } from '../../../src/policy/rules/mesh-ext-001';
+import { inDays } from '../../helpers';
 
 const envoyFilter: RuleObject = {
   apiVersion: 'networking.istio.io/v1alpha3',
@@ -46,15 +48,16 @@ describe('MESH-EXT-001 no EnvoyFilter or WasmPlugin without a PolicyException (A
   test('under an owned, expiring PolicyException it synthesizes, and the report lists it', () => {
     const chart = app();
     new ApiObject(chart, 'plugin', wasmPlugin as any);
+    new ExceptionRegistry(chart, 'shop-exceptions', { namespace: 'shop' });
     new PolicyException(chart, 'plugin-exception', {
       rules: ['MESH-EXT-001'],
       justification: 'The WAF plugin inspects request bodies at the edge until the managed WAF replaces it in Q2.',
       owner: 'team-edge@example.com',
-      expires: '2099-06-30',
+      expires: inDays(chart, 60),
       objects: ['WasmPlugin/shop/plugin'],
     });
     const plugin = Testing.synth(chart).find((o) => o.kind === 'WasmPlugin');
-    expect(plugin.metadata.annotations['secure-mesh.cdk8s.io/exceptions']).toBe('MESH-EXT-001@2099-06-30');
+    expect(plugin.metadata.annotations['secure-mesh.cdk8s.io/exceptions']).toBe(`MESH-EXT-001@${inDays(chart, 60)}`);
     expect(PolicyEnforcement.of(chart).report.exceptions.map((e) => e.coveredObjects)).toEqual([['WasmPlugin/shop/plugin']]);
   });
 });

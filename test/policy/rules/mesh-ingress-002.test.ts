@@ -13,7 +13,7 @@ import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { MESH_INGRESS_002 as rule } from '../../../src/policy/rules/mesh-ingress-002';
 import { HardenedNamespace } from '../../../src/workload/hardened-namespace';
 import { SecureService } from '../../../src/workload/secure-service';
-import { synthValidated } from '../../helpers';
+import { inDays, synthValidated } from '../../helpers';
 import { describeWithShared } from '../../shared';
 
 function vs(hosts: unknown, gateways?: unknown): RuleObject {
@@ -80,7 +80,7 @@ describe('MESH-INGRESS-002 VirtualServices bound to a gateway name their hosts (
       });
       const gw = new IngressGateway(chart, 'edge', { hosts: ['shop.example.com'], tls: GatewayTls.simple('shop-tls') });
       const exception = new PolicyException(gw, 'public', {
-        rules: ['MESH-AUTHZ-004'], justification: 'The shop front page is public by design and carries no customer data.', owner: 'team-shop@example.com', expires: '2099-12-31',
+        rules: ['MESH-AUTHZ-004'], justification: 'The shop front page is public by design and carries no customer data.', owner: 'team-shop@example.com', expires: inDays(gw, 60), objects: ['AuthorizationPolicy/istio-system/edge'],
       });
       gw.route(web, { host: 'shop.example.com', paths: ['/'], methods: ['GET'], publicAccess: exception });
       return chart;

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { BlueprintChart } from '../../../examples/blueprint/blueprint';
 import { AppProtocol } from '../../../src/mesh/app-protocol';
@@ -10,13 +10,15 @@ import { GatewayTls } from '../../../src/mesh/gateway-tls';
 import { IngressGateway } from '../../../src/mesh/ingress-gateway';
 import { MeshBaseline, MeshBaselineProps } from '../../../src/mesh/mesh-baseline';
 import { Principal } from '../../../src/mesh/principal';
+import { ExceptionRegistry } from '../../../src/policy/exception-registry';
+import { PolicyEnforcement } from '../../../src/policy/policy-enforcement';
 import { PolicyException } from '../../../src/policy/policy-exception';
-import { RuleContext, RuleObject } from '../../../src/policy/rule';
+import { RuleContext, RuleObject, objectRef } from '../../../src/policy/rule';
 import { ALL_RULES } from '../../../src/policy/rule-pack';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { HardenedNamespace } from '../../../src/workload/hardened-namespace';
 import { SecureService } from '../../../src/workload/secure-service';
-import { synthValidated } from '../../helpers';
+import { inDays, synthValidated } from '../../helpers';
 
 /**
  * Fixtures of the NetworkPolicy rule tests (NET-DENY-001, NET-EGRESS-001, NET-CP-001): object
@@ -67,11 +69,12 @@ export interface LibraryApp {
   readonly ctx: RuleContext;
 }
 
-function exception(scope: SecureService, rules: string[]): PolicyException {
+function exception(scope: SecureService, rules: string[], objects: string[], ports?: number[]): PolicyException {
   return new PolicyException(scope, `ex-${rules.join('-').toLowerCase()}`, {
-    rules, justification: 'A legacy client that cannot speak mTLS, until its replacement ships.', owner: 'team-shop', expires: '2099-01-01',
+    rules, justification: 'A legacy client that cannot speak mTLS, until its replacement ships.', owner: 'team-shop', expires: inDays(scope, 60), objects, ports,
   });
 }
+
 
 /**
  * A full app: mesh baseline (with `props`), two hardened namespaces, services with grants across
@@ -90,8 +93,8 @@ function fullApp(props: MeshBaselineProps, gatewayNamespace?: string): Chart {
   cart.allowFrom(web, { ports: [9080], methods: ['GET'] });
   orders.allowFrom(cart, { ports: [9080] });
   orders.allowFrom(Principal.serviceAccount('batch', 'nightly'), { ports: [9080] });
-  cart.excludeInboundPorts([9090], { exception: exception(cart, ['MESH-EXC-001']), from: [web] });
-  orders.excludeOutboundIpRanges(['10.0.0.0/8', 'fd00::/16'], { exception: exception(orders, ['MESH-EXC-001']), ports: [5432] });
+  cart.excludeInboundPorts([9090], { exception: exception(cart, ['MESH-EXC-001'], ['Deployment/shop/cart'], [9090]), from: [web] });
+  orders.excludeOutboundIpRanges(['10.0.0.0/8', 'fd00::/16'], { exception: exception(orders, ['MESH-EXC-001'], ['Deployment/shop/orders'], [5432]), ports: [5432] });
   const gw = new IngressGateway(chart, 'edge', {
     hosts: ['shop.acme.example'],
     tls: GatewayTls.simple('shop-tls'),
@@ -141,11 +144,22 @@ export function loadYaml(dir: string, files: readonly string[]): RuleObject[] {
  */
 export function synthBreaking(chart: Chart, ruleId: string): RuleObject[] {
   expect(() => Testing.synth(chart)).toThrow(new RegExp(`${ruleId} \\(`));
+  const apiObjects = chart.node.root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  const objects = [...new Set(apiObjects.map((o) => objectRef({ kind: o.kind, metadata: { name: o.name, namespace: o.metadata.namespace } })))];
+  const enforcement = PolicyEnforcement.of(chart);
+  const registries = new Set(chart.node.root.node.findAll().filter((c): c is ExceptionRegistry => c instanceof ExceptionRegistry)
+    .map((r) => r.namespace));
+  for (const ns of new Set(objects.map((o) => enforcement._registryNamespaceOf(o)))) {
+    if (!registries.has(ns)) new ExceptionRegistry(chart, `registry-for-the-test-${ns}`, { namespace: ns });
+  }
   new PolicyException(chart, 'rendered-for-the-test', {
     rules: ALL_RULES.map((r) => r.id),
     justification: 'The rule tests read the rendered objects of a chart that deliberately breaks the rules, to assert the paths the rule reports.',
+    meshWideReason: 'A test fixture: every object of the chart, in every namespace, is rendered so the rule test can read it.',
     owner: 'tests@example.com',
-    expires: '2099-12-31',
+    expires: inDays(chart, 30),
+    objects,
+    ports: Array.from({ length: 65535 }, (_, i) => i + 1),
   });
   return Testing.synth(chart);
 }

@@ -8,7 +8,7 @@ import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { POD_SA_001 as rule } from '../../../src/policy/rules/workload-service-account';
 import { HardenedNamespace } from '../../../src/workload/hardened-namespace';
 import { SecureService } from '../../../src/workload/secure-service';
-import { synthValidated } from '../../helpers';
+import { inDays, synthValidated } from '../../helpers';
 
 function deployment(name: string, namespace: string | undefined, serviceAccountName?: string, kind = 'Deployment'): RuleObject {
   const pod = { ...(serviceAccountName ? { serviceAccountName } : {}), containers: [{ name: 'app', image: 'x' }] };
@@ -93,7 +93,7 @@ describe('POD-SA-001 one ServiceAccount (one mesh identity) per workload (AUTHZ-
         rules: ['POD-SA-001', 'POD-PRIV-001', 'POD-CAP-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-ROFS-001', 'IMG-DIGEST-001', 'MESH-INJ-001'],
         justification: 'The schema migration runs as the web service by design: it is part of the same application release.',
         owner: 'team-web@example.com',
-        expires: '2099-01-31',
+        expires: inDays(chart, 60),
         objects: ['CronJob/shop/migrate', 'Deployment/shop/web'],
       });
       expect(() => Testing.synth(chart)).not.toThrow();
