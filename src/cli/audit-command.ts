@@ -33,7 +33,6 @@ interface AuditFlags {
   readonly format: 'table' | 'json' | 'sarif';
   readonly output?: string;
   readonly failOn: 'error' | 'warning' | 'none';
-  readonly today?: string;
   readonly config?: string;
   readonly rootNamespace?: string;
   readonly controlPlaneNamespace?: string;
@@ -49,7 +48,9 @@ interface AuditFlags {
 
 /**
  * Registers `audit <paths...>`: loads manifests (files, directories, `-` for stdin), runs the
- * rule set with exceptions from the objects' annotations, and prints a table, JSON or SARIF.
+ * rule set with the exceptions the objects' annotations claim and the namespaces' exception
+ * registries in the input back, and prints a table, JSON or SARIF. Exceptions expire against the
+ * system clock (UTC), always: there is no flag to move it, so a CI run cannot revive an exception.
  * Reports the exit code through `setExitCode`: 1 when a non-excepted finding at or above
  * `--fail-on` exists, 2 when input was unusable (the report still covers the rest).
  */
@@ -61,7 +62,6 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a non-excepted finding at or above this severity exists')
       .choices(['error', 'warning', 'none']).default('error'))
-    .option('--today <YYYY-MM-DD>', 'the date exceptions expire against (default: today, UTC)', parseDate)
     .option('--config <file>', `mesh settings (default: ./${SecureMeshConfig.FILE_NAME} when it exists); the flags below override it`)
     .option('--root-namespace <namespace>', 'mesh root namespace (default: istio-system)')
     .option('--control-plane-namespace <namespace>', 'namespace istiod runs in (default: the root namespace)')
@@ -116,13 +116,14 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
       + `at ${first.file}:${first.line}); rules that read namespaces judge them as namespace-less: pass --namespace NS (the namespace they are applied to)\n`);
   }
   const result = auditManifests(manifests, {
-    today: flags.today,
     rootNamespace: config.rootNamespace,
     controlPlaneNamespace: config.controlPlaneNamespace,
     meshAdminGroups: config.meshAdminGroups,
     operatorGroups: config.operatorGroups,
     allowedRegistries: config.allowedRegistries,
     ruleSet: config.ruleSet,
+    // The longest exception lifetime comes from the reviewed settings file, never from a flag.
+    maxExceptionDays: config.maxExceptionDays,
     expectMeshBaseline: flags.mesh,
     onProgress: (done, total) => progress.update('auditing', done, total, manifests.length),
   });
@@ -186,14 +187,6 @@ class Progress {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function parseDate(value: string): string {
-  const d = new Date(`${value}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
-    throw new InvalidArgumentError('expected a date as YYYY-MM-DD.');
-  }
-  return value;
 }
 
 function parseSize(value: string): number {

@@ -1,4 +1,4 @@
-import { AuditFinding, auditManifests, isFailing } from '../audit/audit';
+import { AUDIT_RULES, AuditFinding, auditManifests, isFailing } from '../audit/audit';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
 import { summaryLine } from '../audit/reporters/report';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
@@ -28,8 +28,6 @@ export interface ValidationContextLike {
  * Properties of the plugin: the `properties:` of its `validations:` entry in cdk8s.yaml.
  */
 export interface SecureMeshValidationProps {
-  /** Today (`YYYY-MM-DD`) for exception expiry. @default - the system clock (UTC) */
-  readonly today?: string;
   /**
    * The mesh settings file (relative to where `cdk8s synth` runs). The properties below override
    * single settings of it.
@@ -62,7 +60,9 @@ export interface SecureMeshValidationProps {
  * excepted, or when a manifest cannot be read.
  *
  * Catches what synth-time enforcement cannot: objects from charts that use no construct of this
- * library (Helm charts, `Include`, raw ApiObjects), and exceptions expired since the last synth.
+ * library (Helm charts, `Include`, raw ApiObjects), exceptions expired since the last synth, and
+ * hand-written exception annotations the namespace's exception registry does not back (the same
+ * acceptance rule as the `audit` command). Expiry is judged against the system clock, always.
  */
 export class SecureMeshValidation {
   private readonly props: SecureMeshValidationProps;
@@ -74,6 +74,18 @@ export class SecureMeshValidation {
   /** Runs the audit and submits the report (called by cdk8s-cli). */
   public async validate(context: ValidationContextLike): Promise<void> {
     const failOn = this.props.failOn ?? 'error';
+    if ('today' in (this.props as object)) {
+      // The property existed once: refuse it loudly rather than ignore it, so a CI configuration that
+      // still sets it learns the clock no longer moves.
+      context.report.addViolation({
+        ruleName: 'CONFIG-INVALID',
+        recommendation: 'Exceptions expire against the system clock: the plugin has no property to move it.',
+        fix: 'Remove the property "today" from the plugin\'s properties in cdk8s.yaml; tests that need a date pass `today` to auditManifests.',
+        violatingResources: [],
+      });
+      context.report.submit('failure', { config: this.props.config ?? SecureMeshConfig.FILE_NAME });
+      return;
+    }
     let config: SecureMeshConfig;
     try {
       config = SecureMeshConfig.load(this.props.config, {
@@ -96,13 +108,14 @@ export class SecureMeshValidation {
     }
     const loaded = loadManifests(context.manifests);
     const result = auditManifests(loaded.manifests, {
-      today: this.props.today,
       rootNamespace: config.rootNamespace,
       controlPlaneNamespace: config.controlPlaneNamespace,
       meshAdminGroups: config.meshAdminGroups,
       operatorGroups: config.operatorGroups,
       allowedRegistries: config.allowedRegistries,
       ruleSet: config.ruleSet,
+      // The longest exception lifetime comes from the reviewed settings file, never from a flag.
+      maxExceptionDays: config.maxExceptionDays,
       expectMeshBaseline: this.props.expectMeshBaseline,
     });
     const sharedNames = namesOfSeveralObjects(loaded.manifests.map((m) => m.object));
@@ -110,13 +123,14 @@ export class SecureMeshValidation {
     for (const issue of loaded.issues.filter((i) => i.severity === 'warning')) context.logger.log(formatIssue(issue));
     const reported = result.findings.filter((f) => !f.excepted);
     for (const f of result.findings.filter((x) => x.excepted)) {
-      context.logger.log(`${f.ruleId}: ${f.object} excepted until ${f.exceptionExpires}`);
+      const e = f.exception;
+      context.logger.log(`${f.ruleId}: ${f.object} excepted until ${f.exceptionExpires}${e ? `, owner ${e.owner} (exception ${e.id}, registry ${e.registry})` : ''}`);
     }
     const byRule = new Map<string, AuditFinding[]>();
     for (const f of reported) byRule.set(f.ruleId, [...(byRule.get(f.ruleId) ?? []), f]);
     for (const [ruleId, findings] of byRule) {
       const first = findings[0];
-      const rule = ALL_RULES.find((r) => r.id === ruleId);
+      const rule = AUDIT_RULES.find((r) => r.id === ruleId);
       context.report.addViolation({
         ruleName: `${ruleId} (${first.severity}; ${first.practices.join(', ')})`,
         recommendation: rule ? `${rule.title}. ${rule.explanation}` : first.message,

@@ -1,8 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
-import { AUDIT_RULES, auditManifests, exceptionEntries, isFailing } from '../../src/audit/audit';
+import { addDays, annotate, daysFromNow, excepted, record, registry } from './registry-fixtures';
+import { AUDIT_RULES, AuditResult, auditManifests, exceptionEntries, isFailing } from '../../src/audit/audit';
 import { LoadedManifest } from '../../src/audit/manifest-loader';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { recordsToYaml } from '../../src/policy/exception-registry-format';
 import { EXCEPTION_ANNOTATION, PolicyEnforcement } from '../../src/policy/policy-enforcement';
 import { CLOCK_CONTEXT_KEY, PolicyException } from '../../src/policy/policy-exception';
 import { RuleObject, RuleSeverity } from '../../src/policy/rule';
@@ -142,41 +144,74 @@ describe('MANIFEST-INVALID: wrong shapes are findings, not silence', () => {
   });
 });
 
-describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)', () => {
-  const annotated = (value: string) => loaded([MESH_STRICT, MESH_ALLOW_NOTHING, CP_DEFAULT_DENY, permissive('lenient', 'shop', { [EXCEPTION_ANNOTATION]: value })]);
+describe('exceptions: an annotation entry backed by the registry of its namespace (EXC-1)', () => {
+  const LENIENT = permissive('lenient', 'shop');
+  const BASELINE = [MESH_STRICT, MESH_ALLOW_NOTHING, CP_DEFAULT_DENY];
+  /** The baseline, then the registry of shop (line 31), then the annotated object (line 41). */
+  const registered = (rules: string[], expires: string, extra: Partial<Parameters<typeof record>[0]> = {}) => {
+    const { objects, registries } = excepted([LENIENT], { rules, expires, id: 'shop/scraper', owner: 'team-observability', ...extra });
+    return loaded([...BASELINE, ...registries, ...objects]);
+  };
 
-  test('a valid entry covers its rule on its object: the finding is kept, marked excepted with the date', () => {
-    const result = auditManifests(annotated('MESH-MTLS-002@2026-12-31'), { today: TODAY });
-    expect(result.findings).toEqual([expect.objectContaining({ ruleId: 'MESH-MTLS-002', excepted: true, exceptionExpires: '2026-12-31' })]);
-    expect(result.summary).toEqual({ objects: 4, errors: 0, warnings: 0, excepted: 1 });
-    expect(result.exceptions).toEqual([expect.objectContaining({ object: 'PeerAuthentication/shop/lenient', ruleId: 'MESH-MTLS-002', status: 'valid', covered: 1 })]);
+  test('a registered entry covers its rule on its object: the finding is kept, marked excepted with the record', () => {
+    const result = auditManifests(registered(['MESH-MTLS-002'], '2026-12-31'), { today: TODAY, maxExceptionDays: 365 });
+    const exception = {
+      id: 'shop/scraper',
+      owner: 'team-observability',
+      justification: expect.stringContaining('legacy scraper'),
+      expires: '2026-12-31',
+      registry: 'shop/secure-mesh-exceptions',
+      file: 'objects.yaml',
+      line: 31,
+    };
+    expect(result.findings).toEqual([expect.objectContaining({ ruleId: 'MESH-MTLS-002', excepted: true, exceptionExpires: '2026-12-31', exception })]);
+    expect(result.summary).toEqual({ objects: 5, errors: 0, warnings: 0, excepted: 1 });
+    expect(result.exceptions).toEqual([{
+      object: 'PeerAuthentication/shop/lenient',
+      ruleId: 'MESH-MTLS-002',
+      expires: '2026-12-31',
+      status: 'valid',
+      covered: 1,
+      file: 'objects.yaml',
+      line: 41,
+      exceptionId: 'shop/scraper',
+      owner: 'team-observability',
+      justification: exception.justification,
+      registry: 'shop/secure-mesh-exceptions',
+    }]);
     expect(isFailing(result.findings[0], 'warning')).toBe(false);
   });
 
   test('the expiry day itself is still valid, and within 14 days it is reported as expiring', () => {
-    const result = auditManifests(annotated(`MESH-MTLS-002@${TODAY}`), { today: TODAY });
+    const result = auditManifests(registered(['MESH-MTLS-002'], TODAY), { today: TODAY });
     expect(result.findings[0].excepted).toBe(true);
     expect(result.exceptions[0].status).toBe('expiring');
   });
 
-  test('an expired entry does not cover, and is itself an error naming object, rule and date', () => {
-    const result = auditManifests(annotated('MESH-MTLS-002@2026-05-31'), { today: TODAY });
-    expect(result.findings.map((f) => [f.ruleId, f.excepted])).toEqual([['EXC-EXPIRED', false], ['MESH-MTLS-002', false]]);
-    const expired = result.findings.find((f) => f.ruleId === 'EXC-EXPIRED')!;
-    expect(expired).toMatchObject({ severity: RuleSeverity.ERROR, object: 'PeerAuthentication/shop/lenient', practices: ['EXC-1'], line: 31 });
-    expect(expired.message).toContain('MESH-MTLS-002');
-    expect(expired.message).toContain('expired on 2026-05-31');
-    expect(result.exceptions[0].status).toBe('expired');
+  test('an expired entry does not cover, and is itself an error naming object, rule, date and owner; so is its record', () => {
+    const result = auditManifests(registered(['MESH-MTLS-002'], '2026-05-31'), { today: TODAY });
+    expect(result.findings.map((f) => [f.ruleId, f.object, f.excepted])).toEqual([
+      ['EXC-EXPIRED', 'ConfigMap/shop/secure-mesh-exceptions', false],
+      ['EXC-EXPIRED', 'PeerAuthentication/shop/lenient', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+    const [ofRecord, ofObject] = result.findings;
+    expect(ofObject).toMatchObject({ severity: RuleSeverity.ERROR, practices: ['EXC-1'], line: 41 });
+    expect(ofObject.message).toContain('MESH-MTLS-002');
+    expect(ofObject.message).toContain('expired on 2026-05-31 (exception "shop/scraper", owner team-observability)');
+    expect(ofRecord).toMatchObject({ path: 'data.exceptions.yaml', line: 31, message: expect.stringMatching(/^record "shop\/scraper" \(exceptions\.yaml\[0\]\): .*expired on 2026-05-31/) });
+    expect(result.exceptions).toEqual([expect.objectContaining({ status: 'expired', owner: 'team-observability', exceptionId: 'shop/scraper' })]);
   });
 
   test('an entry for another rule does not cover, and is reported stale', () => {
-    const result = auditManifests(annotated('POD-PRIV-001@2026-12-31'), { today: TODAY });
+    const result = auditManifests(registered(['POD-PRIV-001'], '2026-06-30'), { today: TODAY });
     expect(result.findings).toEqual([expect.objectContaining({ ruleId: 'MESH-MTLS-002', excepted: false })]);
-    expect(result.exceptions[0]).toMatchObject({ ruleId: 'POD-PRIV-001', status: 'stale', covered: 0 });
+    expect(result.exceptions[0]).toMatchObject({ ruleId: 'POD-PRIV-001', status: 'stale', covered: 0, owner: 'team-observability' });
   });
 
   test('malformed entries and unknown rule ids are EXC-INVALID', () => {
-    const result = auditManifests(annotated('MESH-MTLS-002, NOPE-001@2026-12-31,MESH-MTLS-002@2026-02-30'), { today: TODAY });
+    const annotated = annotate(LENIENT, 'MESH-MTLS-002, NOPE-001@2026-12-31,MESH-MTLS-002@2026-02-30');
+    const result = auditManifests(loaded([...BASELINE, annotated]), { today: TODAY });
     expect(result.findings.filter((f) => f.ruleId === 'EXC-INVALID').map((f) => f.message)).toEqual([
       'exception entry "MESH-MTLS-002" is not RULE@YYYY-MM-DD',
       'exception entry "MESH-MTLS-002@2026-02-30": 2026-02-30 is not a date',
@@ -194,7 +229,7 @@ describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)
     expect(exceptionEntries(MESH_STRICT)).toEqual([]);
   });
 
-  test('round trip: what a PolicyException stamps at synth is honoured by the audit, until it expires', () => {
+  test('round trip: what PolicyExceptions write at synth (annotations and the namespace\'s registry) is honoured by the audit, until it expires', () => {
     const app = Testing.app();
     app.node.setContext(CLOCK_CONTEXT_KEY, TODAY);
     const chart = new Chart(app, 'test');
@@ -203,30 +238,269 @@ describe('exceptions from the secure-mesh.cdk8s.io/exceptions annotation (EXC-1)
     const cart = new SecureService(chart, 'cart', {
       namespace: shop, image: `gcr.io/acme/cart@sha256:${'a'.repeat(64)}`, ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }],
     });
-    const ex = new PolicyException(chart, 'scraper', {
-      rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'],
+    const common = {
       justification: 'The legacy scraper cannot speak mTLS; only the monitoring namespace reaches it.',
       owner: 'team-observability',
-      expires: '2026-09-30',
+      expires: '2026-08-15',
+    };
+    const ex = new PolicyException(chart, 'scraper', {
+      ...common, rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'], ports: [8080], objects: ['PeerAuthentication/shop/cart-plaintext-8080'],
     });
+    new PolicyException(chart, 'scraper-authz', { ...common, rules: ['MESH-AUTHZ-004'], objects: ['AuthorizationPolicy/shop/cart-plaintext-8080'] });
     cart.allowPlaintextPort(8080, { exception: ex });
     const objects = Testing.synth(chart);
     const synthErrors = PolicyEnforcement.of(chart).report.findings.filter((f) => !f.exception && f.severity === 'error');
     expect(synthErrors).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'secure-mesh-exceptions').map((o) => o.metadata.namespace).sort())
+      .toEqual(['istio-system', 'shop']);
 
     const now = auditManifests(loaded(objects), { today: TODAY });
-    expect(now.summary.errors).toBe(0);
-    expect(now.summary.excepted).toBeGreaterThan(0);
-    const later = auditManifests(loaded(objects), { today: '2026-10-01' });
+    expect(now.findings.filter((f) => !f.excepted)).toEqual([]);
+    expect(now.findings.filter((f) => f.excepted).map((f) => [f.ruleId, f.exception!.id, f.exception!.owner]).sort()).toEqual([
+      ['MESH-AUTHZ-004', 'test/scraper-authz', 'team-observability'],
+      ['MESH-MTLS-002', 'test/scraper', 'team-observability'],
+    ]);
+    const later = auditManifests(loaded(objects), { today: '2026-08-16' });
     expect(later.findings.map((f) => f.ruleId)).toEqual(expect.arrayContaining(['EXC-EXPIRED', 'MESH-MTLS-002']));
     expect(later.summary.excepted).toBe(0);
+  });
+});
+
+describe('the registry decides, not the annotation: abuse and mistakes (EXC-1)', () => {
+  const LENIENT = permissive('lenient', 'shop');
+  const BASELINE = [MESH_STRICT, MESH_ALLOW_NOTHING, CP_DEFAULT_DENY];
+  const REGISTRY_REF = 'ConfigMap/shop/secure-mesh-exceptions';
+  const ids = (r: AuditResult) => r.findings.map((f) => [f.ruleId, f.object, f.excepted]);
+
+  test('a hand-written annotation without registry is not an exception: the violation is reported and EXC-UNREGISTERED fires', () => {
+    const result = auditManifests(loaded([...BASELINE, annotate(LENIENT, 'MESH-MTLS-002@2026-06-30')]), { today: TODAY });
+    expect(ids(result)).toEqual([
+      ['EXC-UNREGISTERED', 'PeerAuthentication/shop/lenient', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+    expect(result.findings[0]).toMatchObject({
+      severity: RuleSeverity.ERROR,
+      practices: ['EXC-1'],
+      path: `metadata.annotations.${EXCEPTION_ANNOTATION}`,
+      line: 31,
+      message: 'exception entry "MESH-MTLS-002@2026-06-30" is not in the exception registry: namespace shop has no exception registry '
+        + '(ConfigMap secure-mesh-exceptions) in the input; it covers nothing, and MESH-MTLS-002 applies to PeerAuthentication/shop/lenient',
+    });
+    expect(result.summary).toEqual({ objects: 4, errors: 2, warnings: 0, excepted: 0 });
+    expect(result.exceptions).toEqual([expect.objectContaining({ status: 'unregistered', covered: 0, problem: expect.stringContaining('no exception registry') })]);
+  });
+
+  test('a registry entry for a different date or rule does not match', () => {
+    const otherDate = registry('shop', [record({ rules: ['MESH-MTLS-002'], expires: '2026-07-01', objects: [LENIENT] })]);
+    const r1 = auditManifests(loaded([...BASELINE, otherDate, annotate(LENIENT, 'MESH-MTLS-002@2026-06-30')]), { today: TODAY });
+    expect(ids(r1)).toEqual([
+      ['EXC-UNKNOWN', REGISTRY_REF, false],
+      ['EXC-UNREGISTERED', 'PeerAuthentication/shop/lenient', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+    expect(r1.findings[1].message).toContain('admission key PeerAuthentication.lenient of shop/secure-mesh-exceptions does not list MESH-MTLS-002@2026-06-30');
+    expect(r1.findings[0]).toMatchObject({ severity: RuleSeverity.WARNING, message: expect.stringContaining('carries no secure-mesh.cdk8s.io/exceptions entry of the record (MESH-MTLS-002@2026-07-01)') });
+
+    const otherRule = registry('shop', [record({ rules: ['POD-PRIV-001'], expires: '2026-06-30', objects: [LENIENT] })]);
+    const r2 = auditManifests(loaded([...BASELINE, otherRule, annotate(LENIENT, 'MESH-MTLS-002@2026-06-30')]), { today: TODAY });
+    expect(ids(r2)).toEqual([
+      ['EXC-UNKNOWN', REGISTRY_REF, false],
+      ['EXC-UNREGISTERED', 'PeerAuthentication/shop/lenient', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+  });
+
+  test('the admission key and the record must both back the entry, and agree with each other', () => {
+    const stamp = 'MESH-MTLS-002@2026-06-30';
+    const keyOnly = registry('shop', [], { keys: { 'PeerAuthentication.lenient': stamp } });
+    const r1 = auditManifests(loaded([...BASELINE, keyOnly, annotate(LENIENT, stamp)]), { today: TODAY });
+    expect(ids(r1)).toEqual([
+      ['EXC-REGISTRY', REGISTRY_REF, false],
+      ['EXC-UNREGISTERED', 'PeerAuthentication/shop/lenient', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+    expect(r1.findings[0]).toMatchObject({ path: 'data.PeerAuthentication.lenient', message: expect.stringContaining(`lists ${stamp}, which no record of exceptions.yaml backs`) });
+    expect(r1.findings[1].message).toContain('no record of shop/secure-mesh-exceptions exceptions.yaml names MESH-MTLS-002, expiry 2026-06-30 and PeerAuthentication/shop/lenient');
+
+    const recordOnly = registry('shop', [record({ rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: [LENIENT] })], { keys: {} });
+    const r2 = auditManifests(loaded([...BASELINE, recordOnly, annotate(LENIENT, stamp)]), { today: TODAY });
+    expect(ids(r2)).toEqual([
+      ['EXC-REGISTRY', REGISTRY_REF, false],
+      ['EXC-UNREGISTERED', 'PeerAuthentication/shop/lenient', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+    expect(r2.findings[0].message).toContain('there is no admission key PeerAuthentication.lenient with none of its stamps');
+  });
+
+  test('a registry in namespace shop listing an object of payments does not cover it (a repo writes only its own registry)', () => {
+    const theirs = permissive('ledger', 'payments');
+    const shopRegistry = registry('shop', [record({ rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: [theirs] })]);
+    const result = auditManifests(loaded([...BASELINE, shopRegistry, annotate(theirs, 'MESH-MTLS-002@2026-06-30')]), { today: TODAY });
+    expect(ids(result)).toEqual([
+      ['EXC-REGISTRY', REGISTRY_REF, false],
+      ['EXC-REGISTRY', REGISTRY_REF, false],
+      ['EXC-UNREGISTERED', 'PeerAuthentication/payments/ledger', false],
+      ['MESH-MTLS-002', 'PeerAuthentication/payments/ledger', false],
+    ]);
+    expect(result.findings.map((f) => f.message)).toEqual([
+      expect.stringContaining('admission key PeerAuthentication.ledger lists MESH-MTLS-002@2026-06-30, which no record'),
+      expect.stringContaining('lists PeerAuthentication/payments/ledger, an object of namespace payments: the registry of shop covers only objects of shop'),
+      expect.stringContaining('namespace payments has no exception registry'),
+      expect.any(String),
+    ]);
+  });
+
+  test('a record expiring beyond the longest lifetime (a 2075 expiry) is reported and covers nothing; maxExceptionDays sets the limit', () => {
+    const { objects, registries } = excepted([LENIENT], { rules: ['MESH-MTLS-002'], expires: '2075-01-01', id: 'shop/forever' });
+    const result = auditManifests(loaded([...BASELINE, ...registries, ...objects]), { today: TODAY });
+    expect(ids(result)).toEqual([
+      ['EXC-REGISTRY', REGISTRY_REF, false],
+      ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
+    ]);
+    expect(result.findings[0]).toMatchObject({
+      severity: RuleSeverity.ERROR,
+      path: 'data.exceptions.yaml',
+      message: expect.stringMatching(/^record "shop\/forever" \(exceptions\.yaml\[0\]\): expires on 2075-01-01, \d+ days from today \(2026-06-01\): more than the longest lifetime of 90 days; it covers nothing$/),
+    });
+    expect(result.exceptions).toEqual([expect.objectContaining({ status: 'refused', exceptionId: 'shop/forever', problem: expect.stringContaining('longest lifetime') })]);
+
+    const in100 = excepted([LENIENT], { rules: ['MESH-MTLS-002'], expires: addDays(TODAY, 100) });
+    const manifests = loaded([...BASELINE, ...in100.registries, ...in100.objects]);
+    expect(auditManifests(manifests, { today: TODAY }).summary.excepted).toBe(0);
+    expect(auditManifests(manifests, { today: TODAY, maxExceptionDays: 100 }).summary).toMatchObject({ errors: 0, excepted: 1 });
+    expect(() => auditManifests(manifests, { today: TODAY, maxExceptionDays: 366 })).toThrow(/maxExceptionDays must be a whole number of days from 1 to 365/);
+  });
+
+  test('an expired record is reported even when its object is gone, and listed with its status', () => {
+    const gone = registry('shop', [record({ id: 'shop/old', rules: ['MESH-MTLS-002'], expires: '2026-01-31', objects: ['PeerAuthentication/shop/gone'] })]);
+    const result = auditManifests(loaded([...BASELINE, gone]), { today: TODAY });
+    expect(ids(result)).toEqual([['EXC-EXPIRED', REGISTRY_REF, false]]);
+    expect(result.exceptions).toEqual([expect.objectContaining({
+      object: 'PeerAuthentication/shop/gone', status: 'expired', exceptionId: 'shop/old', owner: 'team-shop@example.com', registry: 'shop/secure-mesh-exceptions', line: 31,
+    })]);
+  });
+
+  test('a record of an object that is not in the input, or not annotated, is an unknown entry (warning)', () => {
+    const entries = registry('shop', [
+      record({ id: 'shop/renamed', rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: ['PeerAuthentication/shop/old-name'] }),
+      record({ id: 'shop/fixed', rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: [MESH_STRICT.kind + '/shop/strict'] }),
+    ]);
+    const strict = { ...MESH_STRICT, metadata: { name: 'strict', namespace: 'shop' } };
+    const result = auditManifests(loaded([...BASELINE, entries, strict]), { today: TODAY });
+    expect(result.findings.map((f) => [f.ruleId, f.severity, f.message])).toEqual([
+      ['EXC-UNKNOWN', RuleSeverity.WARNING, expect.stringContaining('record "shop/fixed" (exceptions.yaml[0]): PeerAuthentication/shop/strict carries no secure-mesh.cdk8s.io/exceptions entry')],
+      ['EXC-UNKNOWN', RuleSeverity.WARNING, expect.stringContaining('record "shop/renamed" (exceptions.yaml[1]): PeerAuthentication/shop/old-name is not in the input (renamed or removed?)')],
+    ]);
+    expect(result.exceptions.map((e) => [e.object, e.status, e.exceptionId])).toEqual([
+      ['PeerAuthentication/shop/old-name', 'unknown', 'shop/renamed'],
+      ['PeerAuthentication/shop/strict', 'unknown', 'shop/fixed'],
+    ]);
+  });
+
+  test('an exception whose records span namespaces needs a meshWideReason', () => {
+    const theirs = permissive('ledger', 'payments');
+    const props = { rules: ['MESH-MTLS-002'], expires: '2026-06-30', id: 'platform/scrapers' };
+    const spanning = excepted([LENIENT, theirs], props);
+    const without = auditManifests(loaded([...BASELINE, ...spanning.registries, ...spanning.objects]), { today: TODAY });
+    expect(without.findings.filter((f) => f.ruleId === 'EXC-REGISTRY').map((f) => [f.object, f.message])).toEqual([
+      ['ConfigMap/shop/secure-mesh-exceptions', expect.stringContaining('the exception covers objects in payments, shop (the registries with the record id "platform/scrapers") without a meshWideReason')],
+      ['ConfigMap/payments/secure-mesh-exceptions', expect.stringContaining('without a meshWideReason')],
+    ]);
+    expect(without.summary.excepted).toBe(0);
+    const reasoned = excepted([LENIENT, theirs], { ...props, meshWideReason: 'Both namespaces run the legacy scraper until the migration ends.' });
+    const accepted = auditManifests(loaded([...BASELINE, ...reasoned.registries, ...reasoned.objects]), { today: TODAY });
+    expect(accepted.summary).toMatchObject({ errors: 0, excepted: 2 });
+  });
+
+  test('cluster-scoped objects are registered in the control-plane namespace\'s registry, and only there', () => {
+    const crb: RuleObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'admins' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'platform-admins' }],
+    };
+    const props = { rules: ['RBAC-CRB-001'], expires: '2026-06-30' };
+    const inCp = excepted([crb], props);
+    expect(inCp.registries[0].metadata?.namespace).toBe('istio-system');
+    const options = { today: TODAY, expectMeshBaseline: false };
+    expect(auditManifests(loaded([...inCp.registries, ...inCp.objects]), options).summary).toMatchObject({ errors: 0, excepted: 1 });
+    const elsewhere = excepted([crb], props, 'mesh-cp');
+    const moved = auditManifests(loaded([...elsewhere.registries, ...elsewhere.objects]), { ...options, controlPlaneNamespace: 'mesh-cp' });
+    expect(moved.summary).toMatchObject({ errors: 0, excepted: 1 });
+
+    const inShop = registry('shop', [record({ rules: ['RBAC-CRB-001'], expires: '2026-06-30', objects: [crb] })]);
+    const wrong = auditManifests(loaded([inShop, ...inCp.objects]), options);
+    expect(wrong.findings.map((f) => f.ruleId)).toEqual(['EXC-REGISTRY', 'EXC-REGISTRY', 'EXC-UNREGISTERED', 'RBAC-CRB-001']);
+    expect(wrong.findings[1].message).toContain('lists the cluster-scoped ClusterRoleBinding/admins: only the mesh-wide registry in the control-plane namespace istio-system covers cluster-scoped objects');
+    expect(wrong.findings[2].message).toContain('the control-plane namespace istio-system has no exception registry');
+  });
+
+  test('malformed registries are EXC-REGISTRY findings and cover nothing', () => {
+    const stamp = 'MESH-MTLS-002@2026-06-30';
+    const good = record({ rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: [LENIENT] });
+    const cases: [string, RuleObject, RegExp][] = [
+      ['not a list', registry('shop', [good], { recordsYaml: 'id: x\n' }), /exceptions\.yaml must be a list of exception records/],
+      ['not YAML', registry('shop', [good], { recordsYaml: '- [unclosed\n' }), /exceptions\.yaml is not YAML/],
+      ['no owner', registry('shop', [good], { recordsYaml: recordsToYaml([{ ...good, owner: ' ' }]) }), /record.*its owner is empty/],
+      ['an unknown rule', registry('shop', [good], { recordsYaml: recordsToYaml([{ ...good, rules: ['MESH-MTLS-002', 'NOPE-001'] }]) }), /NOPE-001 is not a rule of the set/],
+      ['a bad reference', registry('shop', [good], { recordsYaml: recordsToYaml([{ ...good, objects: ['lenient'] }]) }), /"lenient" is not Kind\/namespace\/name or Kind\/name/],
+      ['an unreal date', registry('shop', [good], { recordsYaml: recordsToYaml([{ ...good, expires: '2026-02-30' }]) }), /expires 2026-02-30 is not a date/],
+      ['a bad key', registry('shop', [good], { extraKeys: { notes: 'hello' } }), /data key notes is neither exceptions\.yaml nor an admission key Kind\.name/],
+      ['a bad stamp', registry('shop', [good], { extraKeys: { 'PeerAuthentication.lenient': `${stamp},forever` } }), /"forever" is not RULE@YYYY-MM-DD/],
+    ];
+    for (const [what, reg, message] of cases) {
+      const result = auditManifests(loaded([...BASELINE, reg, annotate(LENIENT, stamp)]), { today: TODAY });
+      const problems = result.findings.filter((f) => f.ruleId === 'EXC-REGISTRY');
+      expect({ what, matched: problems.some((f) => message.test(f.message)) }).toEqual({ what, matched: true });
+      if (what !== 'a bad key' && what !== 'a bad stamp') expect({ what, excepted: result.summary.excepted }).toEqual({ what, excepted: 0 });
+    }
+  });
+
+  test('a registry without namespace is nobody\'s; two registries for a namespace cover nothing; a missing label is a warning', () => {
+    const { objects, registries } = excepted([LENIENT], { rules: ['MESH-MTLS-002'], expires: '2026-06-30' });
+    const namespaceless = { ...registries[0], metadata: { ...registries[0].metadata, namespace: undefined } };
+    const r1 = auditManifests(loaded([...BASELINE, namespaceless, ...objects]), { today: TODAY });
+    expect(r1.findings.map((f) => [f.ruleId, f.path])).toEqual([
+      ['EXC-REGISTRY', 'metadata.namespace'], ['EXC-UNREGISTERED', `metadata.annotations.${EXCEPTION_ANNOTATION}`], ['MESH-MTLS-002', 'spec.mtls.mode'],
+    ]);
+    const r2 = auditManifests(loaded([...BASELINE, ...registries, registry('shop', []), ...objects]), { today: TODAY });
+    expect(r2.findings.map((f) => [f.ruleId, f.line, f.excepted])).toEqual([
+      ['EXC-REGISTRY', 31, false], ['EXC-REGISTRY', 41, false], ['EXC-UNREGISTERED', 51, false], ['MESH-MTLS-002', 51, false],
+    ]);
+    expect(r2.findings[1].message).toMatch(/^2 exception registries for namespace shop \(also at objects\.yaml:31\): none of them is read/);
+    expect(r2.findings[2].message).toContain('namespace shop has several exception registries, and none of them is read');
+    const unlabelled = registry('shop', [record({ rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: [LENIENT] })], { label: false });
+    const r3 = auditManifests(loaded([...BASELINE, unlabelled, ...objects]), { today: TODAY });
+    expect(r3.findings.map((f) => [f.ruleId, f.severity, f.excepted])).toEqual([['EXC-UNLABELLED', RuleSeverity.WARNING, false], ['MESH-MTLS-002', RuleSeverity.ERROR, true]]);
+  });
+
+  test('registries and objects give the same findings and exceptions whatever the input order', () => {
+    const { objects, registries } = excepted([LENIENT], { rules: ['MESH-MTLS-002'], expires: '2026-06-30' });
+    const stray = registry('shop', [record({ id: 'shop/gone', rules: ['MESH-MTLS-002'], expires: '2026-06-30', objects: ['PeerAuthentication/shop/gone'] })]);
+    const manifests = [...loaded([...BASELINE, ...registries]), ...loaded([stray, ...objects, annotate(permissive('other', 'shop'), 'MESH-MTLS-002@2026-06-30')], 'more.yaml')];
+    const forward = auditManifests(manifests, { today: TODAY });
+    const backward = auditManifests([...manifests].reverse(), { today: TODAY });
+    expect(backward.findings).toEqual(forward.findings);
+    expect(backward.exceptions).toEqual(forward.exceptions);
+    // Two registries for shop: neither is read (fail closed), whatever the order.
+    expect(forward.findings.filter((f) => f.ruleId === 'EXC-REGISTRY').map((f) => f.message)).toEqual([
+      expect.stringMatching(/^2 exception registries for namespace shop \(also at objects\.yaml:31\): none of them is read/),
+      expect.stringMatching(/^2 exception registries for namespace shop \(also at more\.yaml:1\): none of them is read/),
+    ]);
+    expect(forward.summary.excepted).toBe(0);
+  });
+
+  test('without `today` (tests only), the audit uses the system clock', () => {
+    const result = auditManifests(loaded([MESH_STRICT]), {});
+    expect(result.today).toBe(daysFromNow(0));
   });
 });
 
 describe('AUDIT_RULES and isFailing', () => {
   test('every rule of the set, then the exception and manifest checks, with unique ids', () => {
     const ids = AUDIT_RULES.map((r) => r.id);
-    expect(ids).toEqual([...ALL_RULES.map((r) => r.id), 'EXC-EXPIRED', 'EXC-INVALID', 'MANIFEST-INVALID']);
+    expect(ids).toEqual([...ALL_RULES.map((r) => r.id), 'EXC-EXPIRED', 'EXC-INVALID', 'EXC-UNREGISTERED', 'EXC-REGISTRY', 'EXC-UNKNOWN', 'EXC-UNLABELLED', 'MANIFEST-INVALID']);
     expect(new Set(ids).size).toBe(ids.length);
   });
 

@@ -4,6 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { PROGRESS_THRESHOLD } from '../../src/cli/audit-command';
 import { CliIo, run } from '../../src/cli/main';
+import { RuleObject } from '../../src/policy/rule';
+import { daysFromNow, excepted, yamlDocuments } from '../audit/registry-fixtures';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join('test', 'fixtures', 'audit');
@@ -61,11 +63,12 @@ afterAll(() => process.chdir(cwd));
 
 describe('cdk8s-secure-mesh audit: exit codes and output', () => {
   test('findings at or above --fail-on exit 1; the table ends with the summary line', async () => {
-    const r = await cli(['audit', BAD, '--today', '2026-01-01']);
+    const r = await cli(['audit', BAD]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('RBAC-CRB-001');
     expect(r.stdout).toContain('list.json:11');
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('6 objects, 15 errors, 1 warning, 1 excepted');
+    // The fixture's exception annotation is hand-written, with no registry: nothing is excepted.
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('6 objects, 17 errors, 1 warning, 0 excepted');
     // RBAC-CRB-001 depends on the operator groups, and none are configured: stderr says how to set them.
     expect(r.stderr).toMatch(/^note: no mesh admin or operator groups are configured \(settings: defaults\)[^\n]*\n$/);
   });
@@ -94,9 +97,9 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
   });
 
   test('--format json and sarif keep stdout machine-readable; the summary goes to stderr', async () => {
-    const json = await cli(['audit', BAD, '-f', 'json', '--today', '2026-01-01']);
-    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 15, excepted: 1, objects: 6, warnings: 1 });
-    expect(json.stderr).toMatch(/^6 objects, 15 errors, 1 warning, 1 excepted\nnote: no mesh admin or operator groups/);
+    const json = await cli(['audit', BAD, '-f', 'json']);
+    expect(JSON.parse(json.stdout).summary).toEqual({ errors: 17, excepted: 0, objects: 6, warnings: 1 });
+    expect(json.stderr).toMatch(/^6 objects, 17 errors, 1 warning, 0 excepted\nnote: no mesh admin or operator groups/);
     const sarif = await cli(['audit', BAD, '--format', 'sarif']);
     const log = JSON.parse(sarif.stdout);
     expect(log.version).toBe('2.1.0');
@@ -112,13 +115,51 @@ describe('cdk8s-secure-mesh audit: exit codes and output', () => {
     expect(r.stderr).toMatch(/^6 objects, /);
   });
 
-  test('--today moves the clock: the valid exception expires', async () => {
-    const later = await cli(['audit', BAD, '-f', 'json', '--today', '2100-01-01']);
-    const doc = JSON.parse(later.stdout);
-    expect(doc.summary.excepted).toBe(0);
-    expect(doc.findings.filter((f: any) => f.ruleId === 'EXC-EXPIRED').map((f: any) => f.message)).toEqual([
-      expect.stringContaining('IMG-DIGEST-001'), expect.stringContaining('POD-PRIV-001'),
+  test('the clock is the system\'s: there is no --today; registered exceptions are judged against the real date', async () => {
+    const moved = await cli(['audit', BAD, '--today', '2026-01-01']);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toMatch(/error: unknown option '--today'/);
+
+    const lenient: RuleObject = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'lenient', namespace: 'shop' }, spec: { mtls: { mode: 'PERMISSIVE' } } };
+    const props = { rules: ['MESH-MTLS-002'], id: 'shop/scraper', owner: 'team-observability@example.com' };
+    const write = (objects: RuleObject[]) => {
+      const dir = tmpdir();
+      fs.writeFileSync(path.join(dir, 'shop.yaml'), yamlDocuments(objects));
+      return dir;
+    };
+    const valid = excepted([lenient], { ...props, expires: daysFromNow(30) });
+    const validDir = write([...valid.registries, ...valid.objects]);
+    const ok = await cli(['audit', validDir, '-f', 'json']);
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.stdout);
+    expect(doc.summary).toEqual({ errors: 0, excepted: 1, objects: 2, warnings: 0 });
+    expect(doc.findings[0].exception).toMatchObject({ id: 'shop/scraper', owner: 'team-observability@example.com', expires: daysFromNow(30), registry: 'shop/secure-mesh-exceptions' });
+    const sarif = JSON.parse((await cli(['audit', validDir, '-f', 'sarif'])).stdout);
+    expect(sarif.runs[0].results[0].suppressions[0].properties).toEqual({
+      owner: 'team-observability@example.com', expires: daysFromNow(30), exceptionId: 'shop/scraper', registry: 'shop/secure-mesh-exceptions',
+    });
+    expect((await cli(['audit', validDir])).stdout).toContain('owner team-observability@example.com');
+
+    const expired = excepted([lenient], { ...props, expires: daysFromNow(-1) });
+    const late = await cli(['audit', write([...expired.registries, ...expired.objects]), '-f', 'json']);
+    expect(late.code).toBe(1);
+    expect(JSON.parse(late.stdout).findings.map((f: any) => [f.ruleId, f.object, f.excepted])).toEqual([
+      ['EXC-EXPIRED', 'ConfigMap/shop/secure-mesh-exceptions', false], ['EXC-EXPIRED', 'PeerAuthentication/shop/lenient', false], ['MESH-MTLS-002', 'PeerAuthentication/shop/lenient', false],
     ]);
+
+    // The longest lifetime comes from secure-mesh.yaml (maxExceptionDays, default 90), not from a flag.
+    const long = excepted([lenient], { ...props, expires: daysFromNow(150) });
+    const longDir = write([...long.registries, ...long.objects]);
+    const refused = await cli(['audit', longDir, '-f', 'json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).findings.map((f: any) => f.ruleId)).toEqual(['EXC-REGISTRY', 'MESH-MTLS-002']);
+    const config = path.join(tmpdir(), 'mesh.yaml');
+    fs.writeFileSync(config, 'apiVersion: secure-mesh.cdk8s.io/v1alpha1\nkind: SecureMeshConfig\nmaxExceptionDays: 180\n');
+    expect((await cli(['audit', longDir, '--config', config])).code).toBe(0);
+
+    const handWritten = await cli(['audit', write(valid.objects), '-f', 'json']);
+    expect(handWritten.code).toBe(1);
+    expect(JSON.parse(handWritten.stdout).findings.map((f: any) => [f.ruleId, f.excepted])).toEqual([['EXC-UNREGISTERED', false], ['MESH-MTLS-002', false]]);
   });
 
   test('mesh layout flags: --mesh-admin-group, --operator-group, --root-namespace, --no-mesh / --mesh', async () => {
@@ -226,7 +267,7 @@ describe('bad input and usage errors exit 2, saying what was skipped', () => {
   });
 
   test('invalid options are usage errors, with a hint', async () => {
-    for (const args of [['audit', BAD, '-f', 'xml'], ['audit', BAD, '--today', '2026-13-01'], ['audit', BAD, '--fail-on', 'info'], ['audit'], ['nope'], ['audit', BAD, '--max-file-size', '0']]) {
+    for (const args of [['audit', BAD, '-f', 'xml'], ['audit', BAD, '--fail-on', 'info'], ['audit'], ['nope'], ['audit', BAD, '--max-file-size', '0']]) {
       const r = await cli(args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(/error: /);
@@ -270,12 +311,12 @@ describe('terminal behaviour', () => {
 describe('the real executable', () => {
   test('main.ts is a node script and runs as a child process on a fixture directory', () => {
     expect(fs.readFileSync(path.join(REPO, 'src', 'cli', 'main.ts'), 'utf-8').split('\n')[0]).toBe('#!/usr/bin/env node');
-    const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', BAD, '--today', '2026-01-01', '-f', 'json'], {
+    const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', BAD, '-f', 'json'], {
       cwd: REPO, encoding: 'utf-8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,
     });
     expect(child.status).toBe(1);
-    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 15, excepted: 1, objects: 6, warnings: 1 });
-    expect(child.stderr).toContain('6 objects, 15 errors, 1 warning, 1 excepted');
+    expect(JSON.parse(child.stdout).summary).toEqual({ errors: 17, excepted: 0, objects: 6, warnings: 1 });
+    expect(child.stderr).toContain('6 objects, 17 errors, 1 warning, 0 excepted');
     const clean = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'audit', GOOD], { cwd: REPO, encoding: 'utf-8', timeout: 60_000 });
     expect(clean.status).toBe(0);
   }, 120_000);

@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Validation, ValidationContext } from 'cdk8s-cli/plugins';
-import { SecureMeshValidation } from '../../src/cli/validation-plugin';
+import { SecureMeshValidation, SecureMeshValidationProps } from '../../src/cli/validation-plugin';
+import { RuleObject } from '../../src/policy/rule';
+import { annotate, daysFromNow, excepted, yamlDocuments } from '../audit/registry-fixtures';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'audit');
@@ -32,7 +34,7 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
 
   test('violations per rule, with the resource name, manifest, field and message; the report fails on errors', async () => {
     const ctx = context([path.join(FIXTURES, 'bad', 'list.json')], { 'developers-admin': { path: 'app/crb' } });
-    await new SecureMeshValidation({ today: '2026-01-01' }).validate(ctx);
+    await new SecureMeshValidation().validate(ctx);
     const report = ctx.report.toJson();
     expect(report.summary.status).toBe('failure');
     expect(report.summary.metadata).toMatchObject({ 'summary': '2 objects, 4 errors, 0 warnings, 0 excepted', 'fail-on': 'error' });
@@ -47,16 +49,50 @@ describe('SecureMeshValidation with cdk8s-cli\'s own ValidationContext', () => {
     }]);
   });
 
-  test('excepted findings are not violations; properties configure the audit', async () => {
+  test('excepted findings are not violations (logged with owner and record); properties configure the audit', async () => {
     const mesh = path.join(FIXTURES, 'bad', 'mesh.yaml');
     const ctx = context([mesh]);
-    const log = jest.spyOn(ctx.logger, 'log').mockImplementation(() => undefined);
-    await new SecureMeshValidation({ today: '2026-01-01', expectMeshBaseline: false }).validate(ctx);
-    expect(log).toHaveBeenCalledWith('IMG-DIGEST-001: Deployment/shop/legacy excepted until 2099-12-31');
+    await new SecureMeshValidation({ expectMeshBaseline: false }).validate(ctx);
     const names = ctx.report.toJson().violations.map((v) => v.ruleName.split(' ')[0]);
-    expect(names).not.toContain('IMG-DIGEST-001');
+    // The fixture's exception annotation is hand-written, with no registry: it covers nothing.
+    expect(names).toEqual(expect.arrayContaining(['IMG-DIGEST-001', 'EXC-UNREGISTERED', 'EXC-EXPIRED']));
     expect(names).not.toContain('MESH-AUTHZ-001');
-    expect(names).toContain('EXC-EXPIRED');
+    const unregistered = ctx.report.toJson().violations.find((v) => v.ruleName.startsWith('EXC-UNREGISTERED'))!;
+    expect(unregistered.recommendation).toMatch(/^Policy exception annotations are backed by the exception registry/);
+
+    // The same acceptance rule as the audit: a registered exception (dates relative to the real clock) is accepted.
+    const dir = mkdtemp('secure-mesh-plugin-');
+    const file = path.join(dir, 'shop.yaml');
+    const lenient: RuleObject = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'lenient', namespace: 'shop' }, spec: { mtls: { mode: 'PERMISSIVE' } } };
+    const valid = excepted([lenient], { rules: ['MESH-MTLS-002'], expires: daysFromNow(30), id: 'shop/scraper', owner: 'team-observability' });
+    fs.writeFileSync(file, yamlDocuments([...valid.registries, ...valid.objects]));
+    const accepted = context([file]);
+    const log = jest.spyOn(accepted.logger, 'log').mockImplementation(() => undefined);
+    await new SecureMeshValidation().validate(accepted);
+    expect(log).toHaveBeenCalledWith(`MESH-MTLS-002: PeerAuthentication/shop/lenient excepted until ${daysFromNow(30)}, owner team-observability `
+      + '(exception shop/scraper, registry shop/secure-mesh-exceptions)');
+    expect(accepted.report.toJson()).toMatchObject({ violations: [], summary: { status: 'success' } });
+
+    const expired = excepted([lenient], { rules: ['MESH-MTLS-002'], expires: daysFromNow(-1) });
+    fs.writeFileSync(file, yamlDocuments([...expired.registries, ...expired.objects]));
+    const late = context([file]);
+    await new SecureMeshValidation().validate(late);
+    expect(late.report.toJson().violations.map((v) => v.ruleName.split(' ')[0])).toEqual(['EXC-EXPIRED', 'MESH-MTLS-002']);
+
+    fs.writeFileSync(file, yamlDocuments([annotate(lenient, `MESH-MTLS-002@${daysFromNow(30)}`)]));
+    const handWritten = context([file]);
+    await new SecureMeshValidation().validate(handWritten);
+    expect(handWritten.report.success).toBe(false);
+    expect(handWritten.report.toJson().violations.map((v) => v.ruleName.split(' ')[0])).toEqual(['EXC-UNREGISTERED', 'MESH-MTLS-002']);
+  });
+
+  test('the clock cannot be moved: a `today` property (as cdk8s.yaml could still set it) fails the validation', async () => {
+    const ctx = context([path.join(FIXTURES, 'good', 'mesh-baseline.yaml')]);
+    await new SecureMeshValidation({ today: '2026-01-01' } as SecureMeshValidationProps).validate(ctx);
+    expect(ctx.report.success).toBe(false);
+    expect(ctx.report.toJson().violations).toEqual([expect.objectContaining({
+      ruleName: 'CONFIG-INVALID', fix: expect.stringMatching(/^Remove the property "today"/),
+    })]);
   });
 
   test('warnings alone pass, unless failOn is warning; clean manifests pass', async () => {
@@ -162,8 +198,6 @@ describe('through the real cdk8s-cli: `cdk8s synth` with `validations:` in cdk8s
       '  - package: ./plugin.js',
       '    version: 0.0.0',
       '    class: SecureMeshValidation',
-      '    properties:',
-      '      today: "2026-01-01"',
     ].join('\n'));
     return dir;
   }
@@ -216,6 +250,7 @@ describe('through the real cdk8s-cli: `cdk8s synth` with `validations:` in cdk8s
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
     expect(result.stdout).toContain('Validations ended succesfully');
     const report = JSON.parse(fs.readFileSync(path.join(dir, 'reports.json'), 'utf-8')).reports[0];
-    expect(report.summary).toMatchObject({ status: 'success', metadata: { summary: '6 objects, 0 errors, 0 warnings, 0 excepted' } });
+    // MeshBaseline's six objects and the mesh-wide exception registry it writes (empty: no exception).
+    expect(report.summary).toMatchObject({ status: 'success', metadata: { summary: '7 objects, 0 errors, 0 warnings, 0 excepted' } });
   }, 180_000);
 });

@@ -5,8 +5,11 @@ export const JSON_REPORT_VERSION = 1;
 
 /**
  * The machine-readable report: `{ version, tool, today, meshBaselineExpected, summary, findings,
- * exceptions, issues }`. Findings and exceptions keep the audit's sort order, object keys are
- * sorted, so the same input always gives byte-identical output (OPS-2).
+ * exceptions, issues }`. An excepted finding carries its `exception` (record id, owner,
+ * justification, expires, registry); each exception lists its status and, when a registry record
+ * matched, `exceptionId`, `owner`, `justification` and `registry`. Findings and exceptions keep
+ * the audit's sort order, object keys are sorted, so the same input always gives byte-identical
+ * output (OPS-2).
  */
 export function renderJson(report: AuditReport): string {
   const { result } = report;

@@ -1,11 +1,10 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import type { Location, Log, Notification, ReportingDescriptor, Result } from 'sarif';
+import type { Location, Log, Notification, ReportingDescriptor, Result, Suppression } from 'sarif';
 import { AuditReport } from './report';
-import { EXCEPTION_ANNOTATION } from '../../policy/policy-enforcement';
 import { RuleSeverity } from '../../policy/rule';
-import { AUDIT_RULES, AuditFinding } from '../audit';
+import { AUDIT_RULES, AuditFinding, ExceptionRecordInfo } from '../audit';
 import { STDIN_NAME } from '../manifest-loader';
 
 /** The schema the output conforms to. */
@@ -21,8 +20,9 @@ export interface SarifOptions {
  * The report as a SARIF 2.1.0 log, for GitHub code scanning and other SARIF viewers: the tool
  * driver `cdk8s-secure-mesh` describes every rule (short and full description, help = the fix,
  * tags = the practices); each finding is a result at its file and line (URIs relative to
- * `baseDir`); excepted findings carry an accepted external suppression with the exception's
- * date; skipped input is reported as tool execution notifications.
+ * `baseDir`); excepted findings carry an accepted external suppression located at the exception
+ * registry, with owner, justification and expiry; skipped input is reported as tool execution
+ * notifications.
  */
 export function buildSarif(report: AuditReport, options: SarifOptions = {}): Log {
   const baseDir = options.baseDir ?? process.cwd();
@@ -77,14 +77,29 @@ function result(f: AuditFinding, index: number | undefined, baseDir: string): Re
     message: { text: `${f.object}${f.path ? ` ${f.path}` : ''}: ${f.message}` },
     locations: f.file ? [{ ...physical(f.file, f.line, baseDir), logicalLocations: [{ fullyQualifiedName: f.object, kind: 'object' }] }] : [],
     partialFingerprints: { 'secureMeshFinding/v1': fingerprint(f) },
-    ...(f.excepted ? {
-      suppressions: [{
-        kind: 'external' as const,
-        status: 'accepted' as const,
-        justification: `PolicyException recorded in the ${EXCEPTION_ANNOTATION} annotation of ${f.object}, valid until ${f.exceptionExpires}`,
-      }],
-    } : {}),
+    ...(f.excepted && f.exception ? { suppressions: [suppression(f.exception, baseDir)] } : {}),
   };
+}
+
+/**
+ * The accepted exception as an external SARIF suppression (kind `external`): persisted outside the
+ * analysed object, in the exception registry, whose ConfigMap is the suppression's location; the
+ * justification is one sentence with owner, expiry and reason; the record's fields are properties.
+ */
+export function suppression(e: ExceptionRecordInfo, baseDir: string): Suppression {
+  return {
+    kind: 'external',
+    status: 'accepted',
+    justification: exceptionSentence(e),
+    location: { ...physical(e.file, e.line, baseDir), logicalLocations: [{ fullyQualifiedName: `ConfigMap/${e.registry}`, kind: 'object' }] },
+    properties: { owner: e.owner, expires: e.expires, exceptionId: e.id, registry: e.registry },
+  };
+}
+
+/** `Exception ID, owned by OWNER and valid until DATE (registry NS/NAME): JUSTIFICATION` as one sentence. */
+export function exceptionSentence(e: ExceptionRecordInfo): string {
+  const reason = e.justification.trim().replace(/[.!?]*$/, '');
+  return `Exception ${e.id}, owned by ${e.owner} and valid until ${e.expires} (registry ${e.registry}): ${reason}.`;
 }
 
 function physical(file: string, line: number | undefined, baseDir: string): Location {

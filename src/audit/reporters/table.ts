@@ -22,7 +22,8 @@ type TableStyle = { head: string[]; border: string[]; compact: boolean };
 
 /**
  * The human report: a table with one row per finding (rule, severity, object, file:line, what
- * is wrong; excepted findings marked with their expiry), a table with the fix of each rule found
+ * is wrong; excepted findings marked with their expiry, and the exception's owner, id and
+ * registry above the finding), a table with the fix of each rule found
  * (once per rule, not per row), then the summary line `N objects, E errors, W warnings, X excepted`.
  *
  * Text is wrapped here and each wrapped line is its own (compact) table row: cli-table3 is
@@ -47,7 +48,7 @@ export function renderTable(report: AuditReport, options: TableOptions = {}): st
         severity(f, c),
         [breakLines(f.object, fixed[2] - 2)],
         [breakLines(location(f.file ?? '-', f.line), fixed[3] - 2)],
-        [`${f.path ? `${breakLines(f.path, rest - 2, '.')}:\n` : ''}${wrapText(f.message, rest - 2)}`],
+        [`${exceptedLine(f, rest - 2)}${f.path ? `${breakLines(f.path, rest - 2, '.')}:\n` : ''}${wrapText(f.message, rest - 2)}`],
       ]);
     });
     out.push(table.toString());
@@ -79,6 +80,13 @@ function pushLines(table: Table.Table, cells: [string, Paint?][]): void {
 function severity(f: AuditFinding, c: Colors): [string, Paint] {
   if (f.excepted) return [`${f.severity}\nexcepted\nuntil\n${f.exceptionExpires}`, c.dim];
   return [f.severity, f.severity === RuleSeverity.ERROR ? c.red : c.yellow];
+}
+
+/** For an excepted finding: until when, who owns the exception, which record of which registry (one line each, wrapped), then a line break. */
+function exceptedLine(f: AuditFinding, width: number): string {
+  if (!f.excepted || !f.exception) return '';
+  const e = f.exception;
+  return `${[`excepted until ${e.expires}`, `owner ${e.owner}`, `exception ${e.id} (registry ${e.registry})`].map((l) => wrapText(l, width)).join('\n')}\n`;
 }
 
 /**

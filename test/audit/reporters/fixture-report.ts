@@ -10,6 +10,8 @@ export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const BAD = path.join('test', 'fixtures', 'audit', 'bad');
 export const BROKEN = path.join('test', 'fixtures', 'audit', 'broken');
 export const GOOD = path.join('test', 'fixtures', 'audit', 'good');
+/** An exception the registry of its namespace backs (accepted on the pinned date): owner, justification, expiry. */
+export const REGISTERED = path.join('test', 'audit', 'fixtures', 'registered');
 
 /** Loads and audits fixture paths (relative to the repository root) with a pinned clock. */
 export function fixtureReport(...dirs: string[]): AuditReport {

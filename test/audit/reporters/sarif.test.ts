@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
-import { BAD, BROKEN, GOOD, REPO, fixtureReport } from './fixture-report';
+import { BAD, BROKEN, GOOD, REGISTERED, REPO, fixtureReport } from './fixture-report';
 import { AUDIT_RULES } from '../../../src/audit/audit';
 import { artifactUri, buildSarif, renderSarif } from '../../../src/audit/reporters/sarif';
 
@@ -41,6 +41,7 @@ function expectValid(log: unknown): void {
 describe('SARIF reporter', () => {
   test('the output for findings, exceptions and skipped input is valid against the SARIF 2.1.0 schema', () => {
     expectValid(JSON.parse(renderSarif(fixtureReport(BAD), { baseDir: REPO })));
+    expectValid(JSON.parse(renderSarif(fixtureReport(BAD, REGISTERED), { baseDir: REPO })));
     expectValid(JSON.parse(renderSarif(fixtureReport(BROKEN, GOOD), { baseDir: REPO })));
     expectValid(JSON.parse(renderSarif({ result: fixtureReport(GOOD).result }, { baseDir: REPO })));
   });
@@ -86,18 +87,33 @@ describe('SARIF reporter', () => {
     expect(run.results!.filter((r) => r.level === 'warning').map((r) => r.ruleId)).toEqual(['NET-L4-002']);
   });
 
-  test('excepted findings are results with an accepted external suppression and its justification', () => {
-    const run = buildSarif(fixtureReport(BAD), { baseDir: REPO }).runs[0];
+  test('excepted findings carry an accepted external suppression at the registry: owner, justification and expiry', () => {
+    const run = buildSarif(fixtureReport(BAD, REGISTERED), { baseDir: REPO }).runs[0];
     const suppressed = run.results!.filter((r) => r.suppressions);
-    expect(suppressed.map((r) => r.ruleId)).toEqual(['IMG-DIGEST-001']);
+    expect(suppressed.map((r) => [r.ruleId, r.message.text!.split(' ')[0]])).toEqual([['MESH-MTLS-002', 'PeerAuthentication/shop/metrics']]);
     expect(suppressed[0].suppressions).toEqual([{
       kind: 'external',
       status: 'accepted',
-      justification: expect.stringContaining('valid until 2099-12-31'),
+      justification: 'Exception shop/metrics-scraper, owned by team-observability@example.com and valid until 2026-02-15 (registry '
+        + 'shop/secure-mesh-exceptions): The legacy metrics scraper cannot speak mTLS; a NetworkPolicy admits only the monitoring namespace.',
+      location: {
+        physicalLocation: { artifactLocation: { uri: 'test/audit/fixtures/registered/shop.yaml' }, region: { startLine: 4 } },
+        logicalLocations: [{ fullyQualifiedName: 'ConfigMap/shop/secure-mesh-exceptions', kind: 'object' }],
+      },
+      properties: { owner: 'team-observability@example.com', expires: '2026-02-15', exceptionId: 'shop/metrics-scraper', registry: 'shop/secure-mesh-exceptions' },
     }]);
     const expired = run.results!.find((r) => r.ruleId === 'EXC-EXPIRED')!;
     expect(expired.suppressions).toBeUndefined();
     expect(expired.message.text).toContain('POD-PRIV-001');
+  });
+
+  test('a hand-written annotation is no suppression: the finding is an open result, and so is EXC-UNREGISTERED', () => {
+    const run = buildSarif(fixtureReport(BAD), { baseDir: REPO }).runs[0];
+    expect(run.results!.filter((r) => r.suppressions)).toEqual([]);
+    expect(run.results!.find((r) => r.ruleId === 'IMG-DIGEST-001')!.level).toBe('error');
+    const unregistered = run.results!.find((r) => r.ruleId === 'EXC-UNREGISTERED')!;
+    expect(unregistered.level).toBe('error');
+    expect(unregistered.message.text).toContain('exception entry "IMG-DIGEST-001@2099-12-31" is not in the exception registry');
   });
 
   test('skipped input becomes tool execution notifications, and the invocation is not successful', () => {

@@ -1,4 +1,4 @@
-import { BAD, GOOD, fixtureReport } from './fixture-report';
+import { BAD, GOOD, REGISTERED, fixtureReport } from './fixture-report';
 import { AUDIT_RULES } from '../../../src/audit/audit';
 import { breakLines, renderTable } from '../../../src/audit/reporters/table';
 
@@ -17,16 +17,26 @@ describe('table reporter', () => {
     expect(text).toMatch(/MESH-AUTHZ-001 +│ error +│ <mesh>/);
   });
 
-  test('excepted findings say until when; the fix of each rule found is listed once', () => {
-    expect(text).toMatch(/IMG-DIGEST-001 +│ error/);
-    expect(text).toContain('excepted');
-    expect(text).toContain('2099-12-31');
+  test('excepted findings say until when and whose exception it is; the fix of each rule found is listed once', () => {
+    // The fixture's hand-written annotation is not an exception: the finding is an open error.
+    expect(text).toMatch(/IMG-DIGEST-001 +│ error +│/);
+    expect(text).not.toMatch(/│ excepted +│/);
+    const registered = renderTable(fixtureReport(BAD, REGISTERED), { width: 140 });
+    const lines = registered.split('\n');
+    const at = lines.findIndex((l) => /MESH-MTLS-002 +│ error +│ PeerAuthentication\/shop\/ +│ test\/audit\/fixtures\//.test(l));
+    expect(at).toBeGreaterThan(0);
+    const row = lines.slice(at, at + 4);
+    expect(row.map((l) => l.split('│')[2].trim())).toEqual(['error', 'excepted', 'until', '2026-02-15']);
+    expect(row.map((l) => l.split('│')[5].trim())).toEqual([
+      'excepted until 2026-02-15', 'owner team-observability@example.com', 'exception shop/metrics-scraper (registry', 'shop/secure-mesh-exceptions)',
+    ]);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(140);
     expect(text.split('Bind app teams with a RoleBinding').length - 1).toBe(1);
     expect(text).toContain('How to fix');
   });
 
   test('the summary line ends the report', () => {
-    expect(text.trimEnd().split('\n').pop()).toBe('6 objects, 15 errors, 1 warning, 1 excepted');
+    expect(text.trimEnd().split('\n').pop()).toBe('6 objects, 17 errors, 1 warning, 0 excepted');
     expect(renderTable(fixtureReport(GOOD))).toBe('No findings.\n6 objects, 0 errors, 0 warnings, 0 excepted\n');
   });
 
