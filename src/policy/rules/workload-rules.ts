@@ -7,6 +7,7 @@ import { NET_DENY_001 } from './network-default-deny';
 import { NET_L4_002 } from './network-l4-all-ports';
 import { NET_L4_001 } from './network-l4-counterpart';
 import { NET_EGRESS_001 } from './network-open-egress';
+import { RBAC_ADMISSION_001 } from './rbac-admission-writers';
 import { RBAC_SUBJ_001 } from './rbac-binding-subjects';
 import { RBAC_BUILTIN_001 } from './rbac-built-in-roles';
 import { RBAC_CA_001 } from './rbac-ca-secrets';
@@ -64,6 +65,7 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   RBAC_SENS_001,
   RBAC_SECRET_001,
   RBAC_POLICY_001,
+  RBAC_ADMISSION_001,
   NET_L4_001,
   NET_L4_002,
   NET_DENY_001,
