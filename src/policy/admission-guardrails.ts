@@ -1,32 +1,31 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { InvariantPolicy, InvariantSettings, invariantPolicies } from './admission-invariants';
+import { AdmissionRollout, rolloutAnnotations } from './admission-rollout';
+import {
+  ALWAYS_EXCLUDED_NAMESPACES, celClusterAdminWrite, celControllerDerived, celExcepted, celMeshNamespace, isClusterScoped, meshNamespaceSelectors,
+} from './admission-scope';
+import { REGISTRY_NAME } from './exception-registry-format';
 import { CONFIG_CONTEXT_KEY, PolicyEnforcement } from './policy-enforcement';
-import { AdmissionCheck, RuleSeverity } from './rule';
+import { PolicyException } from './policy-exception';
+import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity } from './rule';
 import { rulesFor } from './rule-pack';
-import { ruleContext } from './rule-test-kit';
 import { RULE_SETS, RULE_SET_CONTEXT_KEY, ruleSetProblem } from './rule-sets';
+import { ruleContext } from './rule-test-kit';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
 
-/** Name of the ConfigMap holding the exceptions the guardrails honour. */
-export const EXCEPTIONS_CONFIGMAP = 'secure-mesh-exceptions';
-
 /** Props of the admission guardrails. */
 export interface AdmissionGuardrailsProps {
   /**
-   * Namespace of the exceptions ConfigMap (write access there must be limited to security admins).
+   * How violations are acted on: `AdmissionRollout.warnUntil({ until, owner, reason })` to roll
+   * the guardrails out on a running cluster (every policy warns and audits, a recorded decision
+   * with an end date that synthesis and the audit check), then `AdmissionRollout.enforce()`.
    *
-   * @default 'istio-system'
+   * @default AdmissionRollout.enforce() - refuse
    */
-  readonly namespace?: string;
-  /**
-   * Only report violations (admission warnings and audit annotations) instead of refusing them,
-   * e.g. while rolling the guardrails out to an existing cluster.
-   *
-   * @default false - refuse
-   */
-  readonly warnOnly?: boolean;
+  readonly rollout?: AdmissionRollout;
   /**
    * The rule set the cluster's objects were written against: policies of rules added in later sets
    * warn and audit instead of refusing, as those rules warn at synth.
@@ -35,120 +34,245 @@ export interface AdmissionGuardrailsProps {
    * ./secure-mesh.yaml, else the latest set
    */
   readonly ruleSet?: string;
-}
-
-/** The ConfigMap key an object's exceptions are stored under: `Kind.namespace.name`. */
-export function exceptionKey(kind: string, namespace: string | undefined, name: string): string {
-  return `${kind}.${namespace ?? ''}.${name}`;
-}
-
-/** The ConfigMap key covering the pods (and ReplicaSets) a workload creates: `Workload.namespace.<app label>`. */
-export function workloadKey(namespace: string | undefined, app: string): string {
-  return `Workload.${namespace ?? ''}.${app}`;
-}
-
-/**
- * The CEL that lets an object through when the exceptions ConfigMap lists the rule for it; the
- * same PolicyException that relaxed the rule at synth relaxes it at admission. A workload's
- * exception also covers what its controller creates from it (ReplicaSets, Pods), found by the
- * pod template's `app` label in the same namespace.
- */
-export function exceptedExpression(ruleId: string): string {
-  const ns = "(has(object.metadata.namespace) ? object.metadata.namespace : '')";
-  const own = `object.kind + '.' + ${ns} + '.' + object.metadata.name`;
-  const workload = `'Workload.' + ${ns} + '.' + object.metadata.labels['app']`;
-  const listed = (key: string) => `((${key}) in params.data && params.data[${key}].split(',').exists(r, r == '${ruleId}'))`;
-  const byApp = `(has(object.metadata.labels) && 'app' in object.metadata.labels && ${listed(workload)})`;
-  return `(params != null && has(params.data) && (${listed(own)} || ${byApp}))`;
+  /**
+   * Namespaces the guardrails never check, even when they carry the mesh's labels (for example
+   * a namespace a managed platform creates and labels itself). The Kubernetes system namespaces
+   * (kube-system, kube-public, kube-node-lease) are always excluded.
+   *
+   * @default []
+   */
+  readonly excludedNamespaces?: string[];
+  /**
+   * Who besides the mesh admin groups may write the exception registries: the GitOps identities
+   * that apply the repositories (usernames, e.g.
+   * `system:serviceaccount:config-management-system:root-reconciler`). `{namespace}` stands for
+   * the namespace of the registry, so `system:serviceaccount:config-management-system:ns-reconciler-{namespace}`
+   * lets each Config Sync RepoSync write only its own namespace's registry.
+   *
+   * @default [] - mesh admin groups only (MeshRoleSets); without either, synthesis fails, since
+   * nobody could write the registries
+   */
+  readonly registryWriters?: string[];
 }
 
 /**
- * The rule set as admission guardrails for the cluster (OPS-1): for every rule CEL can express
- * over one object (for the rules that need them, MESH-AUTHZ-007, RBAC-CRB-001, RBAC-BUILTIN-001,
- * NET-DENY-001, NET-EGRESS-001 and NET-CP-001, with the app's root and control-plane namespaces,
- * admin groups and gateways written in), a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) and its
- * binding, so the cluster refuses what synthesis refuses — also objects applied by hand or by
- * other tools. The rule's CEL is the one its synth-time check is tested against.
+ * The rule set as admission guardrails a real cluster can run (OPS-1, EXC-1).
  *
- * Exceptions: PolicyExceptions in this app are written to the ConfigMap
- * `secure-mesh-exceptions` (key `Kind.namespace.name`, value the rule ids), the policies' param;
- * only objects listed there for a rule pass it. Admission cannot read a clock, so expiry is
- * enforced at synthesis: an expired exception fails the pipeline that regenerates the map.
+ * For every rule CEL can express over one object, a ValidatingAdmissionPolicy
+ * (admissionregistration.k8s.io/v1), bound where the mesh is:
+ * - in the mesh's namespaces only (`istio-injection: enabled`, or an `istio.io/rev` label),
+ *   never in kube-system, kube-public, kube-node-lease or `excludedNamespaces`, so CoreDNS,
+ *   istio-cni and the rest of the platform are left alone; cluster-scoped objects (Namespaces of
+ *   the mesh, ClusterRoles, ClusterRoleBindings) are checked everywhere;
+ * - cluster-scoped objects written by cluster administrators (`system:masters`, the mesh admin
+ *   groups) are not refused: the platform's installers write ClusterRoles with wildcards by design,
+ *   and those identities control admission itself anyway; the audit still judges the objects;
+ * - Pods, ReplicaSets and Jobs that the built-in controllers create from an admitted template
+ *   (recognized by `request.userInfo`, never by `ownerReferences`) are not checked again, so an
+ *   excepted Deployment or CronJob runs, and a bare Pod is checked with its injected proxy;
+ * - exceptions are read from the exception registry of the request's namespace (the ConfigMap
+ *   `secure-mesh-exceptions`, key `Kind.name`: see ExceptionRegistry), cluster-scoped objects
+ *   from the control-plane namespace's; a mesh namespace without a registry refuses every
+ *   checked write (fail closed). Admission has no clock: expiry is enforced by synthesis and the
+ *   audit, which rewrite and check the registries, not by the cluster.
+ *
+ * Besides: the root-namespace invariants by name, on DELETE too (the mesh-wide STRICT
+ * PeerAuthentication and the allow-nothing policy cannot be weakened or deleted), mesh
+ * namespaces cannot be relabelled out of the mesh, and only mesh admins and `registryWriters`
+ * change the registries. The policies and bindings themselves are exempt from admission in
+ * Kubernetes: RBAC-ADMISSION-001 keeps writes to them to mesh admins, and the audit compares
+ * exported ones with what this construct writes.
  */
 export class AdmissionGuardrails extends Construct {
-  /** Name of the ConfigMap (the policies' param) that carries the exceptions to the cluster. */
-  public static readonly EXCEPTIONS_CONFIGMAP = EXCEPTIONS_CONFIGMAP;
+  /** Name of the exception registries (the policies' param). */
+  public static readonly EXCEPTIONS_CONFIGMAP = REGISTRY_NAME;
 
-  /** Rules emitted as admission policies. */
+  /** Rules emitted as admission policies (their per-object check, or their invariant). */
   public readonly ruleIds: string[];
+  /** How violations are acted on. */
+  public readonly rollout: AdmissionRollout;
+  /** Namespaces never checked. */
+  public readonly excludedNamespaces: string[];
+
+  private readonly enforcement: PolicyEnforcement;
 
   constructor(scope: Construct, id: string, props: AdmissionGuardrailsProps = {}) {
     super(scope, id);
-    const namespace = props.namespace ?? 'istio-system';
-    assertDnsLabel(this, 'namespace', namespace);
     const ruleSet = props.ruleSet ?? appRuleSet(this);
     const problem = ruleSet === undefined ? undefined : ruleSetProblem(ruleSet);
     if (problem) throw configError(this, 'ruleSet', problem, `Use one of ${RULE_SETS.join(', ')}`);
+    this.rollout = props.rollout ?? AdmissionRollout.enforce();
+    (props.excludedNamespaces ?? []).forEach((n, i) => assertDnsLabel(this, `excludedNamespaces[${i}]`, n));
+    this.excludedNamespaces = [...new Set([...ALWAYS_EXCLUDED_NAMESPACES, ...(props.excludedNamespaces ?? [])])].sort();
+    const writers = [...(props.registryWriters ?? [])];
+    writers.forEach((w, i) => {
+      if (typeof w !== 'string' || !/^[^\s'"\\]+$/.test(w)) throw configError(this, `registryWriters[${i}]`, `${JSON.stringify(w)} is not a username`, 'Give a Kubernetes username, e.g. system:serviceaccount:argocd:argocd-application-controller');
+    });
     const all = rulesFor(ruleSet);
     const rules = all.filter((r) => r.admission !== undefined || r.admissionFor !== undefined);
     if (rules.length === 0) throw configError(this, 'rules', 'no rule has an admission form', 'This is a bug in the rule set');
-    this.ruleIds = rules.map((r) => r.id);
-    const enforcement = PolicyEnforcement.of(this);
+    this.enforcement = PolicyEnforcement.of(this);
+    const enforcement = this.enforcement;
+    this.node.addValidation({ validate: () => this.problems(writers) });
 
-    const exceptions = new ApiObject(this, 'Exceptions', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: EXCEPTIONS_CONFIGMAP, namespace },
-      data: Lazy.any({ produce: () => exceptionData(enforcement) }),
+    for (const rule of rules) this.rulePolicy(rule, this.actionsFor(rule));
+    const invariants = (): InvariantPolicy[] => invariantPolicies(this.invariantSettings(enforcement._lastContext(), writers));
+    invariants().forEach((shape, i) => this.invariantPolicy(shape.name, () => invariants()[i]));
+    this.ruleIds = [...rules.map((r) => r.id), ...invariants().flatMap((p) => p.ruleIds)].filter((x, i, a) => a.indexOf(x) === i);
+  }
+
+  /** Validation-action of a rule's bindings: warnings and rules newer than the app's set warn; the rest follow the rollout. */
+  private actionsFor(rule: PolicyRule): string[] {
+    return rule.severity === RuleSeverity.WARNING || this.rollout.phase === 'warn' ? ['Warn', 'Audit'] : ['Deny'];
+  }
+
+  private rulePolicy(rule: PolicyRule, actions: string[]): void {
+    const enforcement = this.enforcement;
+    const name = `secure-mesh-${rule.id.toLowerCase()}`;
+    // A rule whose check needs the cluster's settings or the app's objects (admin groups, the
+    // control-plane namespace, the Istio Gateways) is rendered with the context the app was
+    // checked with, after enforcement; the resources it matches do not depend on them.
+    const layout = rule.admission === undefined;
+    const checkFor = (): AdmissionCheck => rule.admission ?? rule.admissionFor!(enforcement._lastContext() ?? ruleContext([]));
+    const resources = checkFor().resources;
+    const message = (): string => {
+      const m = checkFor().message;
+      return m.startsWith(rule.id) ? m : `${rule.id}: ${m}`;
+    };
+    // A Namespace object is in scope when it is one of the mesh's (cluster-scoped requests are not filtered by selectors).
+    const expression = (): string => `${celControllerDerived()} || ${celExcepted([rule.id])} || `
+      + `${celClusterAdminWrite(enforcement._lastContext()?.meshAdminGroups ?? [])} || `
+      + `(object.kind == 'Namespace' && !${celMeshNamespace('object', this.excludedNamespaces)}) || (${checkFor().expression})`;
+    const resourceRules = resources.map((r) => ({
+      apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
+    }));
+    const policy = new ApiObject(this, rule.id, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name, annotations: { 'secure-mesh.cdk8s.io/practices': rule.practices.join(',') } },
+      spec: {
+        failurePolicy: 'Fail',
+        paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+        matchConstraints: { resourceRules },
+        validations: [{
+          expression: Lazy.any({ produce: expression }),
+          message: layout ? Lazy.any({ produce: message }) : message(),
+          reason: 'Forbidden',
+        }],
+      },
     });
-    enforcement._rendersFromReport(exceptions);
+    enforcement._rendersFromReport(policy);
+    this.bindings(rule.id, name, resourceRules, actions);
+  }
 
-    for (const rule of rules) {
-      const name = `secure-mesh-${rule.id.toLowerCase()}`;
-      // A rule whose check needs the cluster's settings or the app's objects (admin groups, the
-      // control-plane namespace, the Istio Gateways) is rendered with the context the app was
-      // checked with, after enforcement; the resources it matches do not depend on them.
-      const layout = rule.admission === undefined;
-      const checkFor = (): AdmissionCheck => rule.admission ?? rule.admissionFor!(enforcement._lastContext() ?? ruleContext([]));
-      const resources = checkFor().resources;
-      const message = (): string => {
-        const m = checkFor().message;
-        return m.startsWith(rule.id) ? m : `${rule.id}: ${m}`;
-      };
-      const policy = new ApiObject(this, rule.id, {
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'ValidatingAdmissionPolicy',
-        metadata: { name, annotations: { 'secure-mesh.cdk8s.io/practices': rule.practices.join(',') } },
-        spec: {
-          failurePolicy: 'Fail',
-          paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
-          matchConstraints: {
-            resourceRules: resources.map((r) => ({
-              apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
-            })),
-          },
-          validations: [{
-            expression: layout ? Lazy.any({ produce: () => `${exceptedExpression(rule.id)} || (${checkFor().expression})` })
-              : `${exceptedExpression(rule.id)} || (${checkFor().expression})`,
-            message: layout ? Lazy.any({ produce: message }) : message(),
-            reason: 'Forbidden',
-          }],
-        },
-      });
-      if (layout) enforcement._rendersFromReport(policy);
-      const binding = new ApiObject(this, `${rule.id}-binding`, {
+  /**
+   * The bindings of a rule's policy: one per mesh namespace selector for its namespaced resources
+   * (registry: the request's namespace), one for its cluster-scoped ones (registry: the control
+   * plane's).
+   */
+  private bindings(id: string, name: string, resourceRules: { apiGroups: string[]; resources: string[] }[], actions: string[]): void {
+    const namespaced: typeof resourceRules = [];
+    const cluster: typeof resourceRules = [];
+    for (const r of resourceRules) {
+      for (const group of r.apiGroups) {
+        for (const resource of r.resources) {
+          (isClusterScoped(group, resource) ? cluster : namespaced).push({ ...r, apiGroups: [group], resources: [resource] });
+        }
+      }
+    }
+    const annotations = rolloutAnnotations(this.rollout);
+    const binding = (suffix: string, rules: typeof resourceRules, matchResources: { [key: string]: unknown }, paramNamespace?: () => string) => {
+      new ApiObject(this, `${id}-${suffix}`, {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicyBinding',
-        metadata: { name },
+        metadata: { name: `${name}-${suffix}`, ...(annotations ? { annotations } : {}) },
         spec: {
           policyName: name,
-          // Fail closed: without the exceptions map every matched request is refused, not waved through.
-          paramRef: { name: EXCEPTIONS_CONFIGMAP, namespace, parameterNotFoundAction: 'Deny' },
-          validationActions: props.warnOnly || rule.severity === RuleSeverity.WARNING ? ['Warn', 'Audit'] : ['Deny'],
+          matchResources: { ...matchResources, resourceRules: rules },
+          paramRef: {
+            name: REGISTRY_NAME,
+            ...(paramNamespace ? { namespace: Lazy.any({ produce: paramNamespace }) } : {}),
+            parameterNotFoundAction: 'Deny',
+          },
+          validationActions: actions,
         },
       });
-      binding.addDependency(exceptions);
+    };
+    if (namespaced.length) {
+      for (const { suffix, selector } of meshNamespaceSelectors(this.excludedNamespaces)) {
+        binding(suffix, namespaced, { namespaceSelector: selector });
+      }
     }
+    if (cluster.length) binding('cluster', cluster, {}, () => this.controlPlaneNamespace());
+  }
+
+  private invariantPolicy(id: string, shape: () => InvariantPolicy): void {
+    const first = shape();
+    const policy = new ApiObject(this, id, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: first.name, annotations: { 'secure-mesh.cdk8s.io/practices': first.practices.join(',') } },
+      spec: {
+        failurePolicy: 'Fail',
+        ...(first.registryNamespace !== undefined ? { paramKind: { apiVersion: 'v1', kind: 'ConfigMap' } } : {}),
+        matchConstraints: { resourceRules: first.resourceRules },
+        validations: [{ expression: Lazy.any({ produce: () => shape().expression }), message: Lazy.any({ produce: () => shape().message }), reason: 'Forbidden' }],
+      },
+    });
+    this.enforcement._rendersFromReport(policy);
+    const annotations = rolloutAnnotations(this.rollout);
+    const binding = new ApiObject(this, `${id}-binding`, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: first.name, ...(annotations ? { annotations } : {}) },
+      spec: {
+        policyName: first.name,
+        ...(first.namespaceSelector ? { matchResources: { namespaceSelector: Lazy.any({ produce: () => shape().namespaceSelector }) } } : {}),
+        ...(first.registryNamespace !== undefined ? {
+          paramRef: { name: REGISTRY_NAME, namespace: Lazy.any({ produce: () => shape().registryNamespace }), parameterNotFoundAction: 'Deny' },
+        } : {}),
+        validationActions: this.rollout.phase === 'warn' ? ['Warn', 'Audit'] : ['Deny'],
+      },
+    });
+    this.enforcement._rendersFromReport(binding);
+  }
+
+  private controlPlaneNamespace(): string {
+    return this.enforcement._lastContext()?.controlPlaneNamespace ?? 'istio-system';
+  }
+
+  private invariantSettings(ctx: RuleContext | undefined, writers: string[]): InvariantSettings {
+    const root = ctx?.rootNamespace ?? 'istio-system';
+    const inRoot = (ctx?.objects ?? []).filter((o) => o.metadata?.namespace === root && typeof o.metadata?.name === 'string');
+    const meshWide = (o: any) => !o.spec?.selector && !o.spec?.targetRef && !o.spec?.targetRefs;
+    return {
+      rootNamespace: root,
+      controlPlaneNamespace: ctx?.controlPlaneNamespace ?? root,
+      meshWidePeerAuthentications: inRoot.filter((o) => o.kind === 'PeerAuthentication' && meshWide(o)).map((o) => o.metadata!.name as string).sort(),
+      allowNothingPolicies: inRoot.filter((o) => o.kind === 'AuthorizationPolicy' && meshWide(o) && !(o.spec?.rules?.length) && !o.spec?.action)
+        .map((o) => o.metadata!.name as string).sort(),
+      excludedNamespaces: this.excludedNamespaces,
+      meshAdminGroups: [...(ctx?.meshAdminGroups ?? [])],
+      registryWriters: writers,
+    };
+  }
+
+  /** The warn phase is within its dates; someone can write the registries. */
+  private problems(writers: string[]): string[] {
+    const out: string[] = [];
+    let today: string;
+    try {
+      today = PolicyException.today(this);
+    } catch (e) {
+      return [(e as Error).message];
+    }
+    const problem = this.rollout._problem(today, this.enforcement.maxExceptionDays);
+    if (problem) out.push(`${problem[0]}: ${problem[1]}. Fix: ${problem[2]}`);
+    if (writers.length === 0 && this.enforcement._declaredMesh().meshAdminGroups.length === 0) {
+      out.push('registryWriters: nobody could write the exception registries (no mesh admin group in the app and no registryWriters). '
+        + 'Fix: declare the admin groups with MeshRoleSets, or list the GitOps identities that apply the repositories in registryWriters');
+    }
+    return out;
   }
 }
 
@@ -162,19 +286,4 @@ function appRuleSet(scope: Construct): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `Kind.namespace.name` → rule ids, for every object a valid exception covers. */
-function exceptionData(enforcement: PolicyEnforcement): { [key: string]: string } | undefined {
-  const byObject = new Map<string, Set<string>>();
-  const add = (key: string, rule: string) => byObject.set(key, (byObject.get(key) ?? new Set()).add(rule));
-  for (const f of enforcement.report.findings) {
-    if (!f.exception || f.object === '<mesh>') continue;
-    const [kind, ...rest] = f.object.split('/');
-    const namespace = rest.length === 2 ? rest[0] : undefined;
-    add(exceptionKey(kind, namespace, rest[rest.length - 1]), f.ruleId);
-    if (f.podTemplateApp) add(workloadKey(namespace, f.podTemplateApp), f.ruleId);
-  }
-  if (byObject.size === 0) return undefined;
-  return Object.fromEntries([...byObject.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort().join(',')]));
 }

@@ -1,3 +1,4 @@
+import { INVARIANT_RULE_IDS } from './admission-invariants';
 import { rulesFor } from './rule-pack';
 import { LATEST_RULE_SET, RULE_SETS, RULE_SET_CONTEXT_KEY } from './rule-sets';
 
@@ -46,7 +47,7 @@ export class PolicyRules {
       title: r.title,
       explanation: r.explanation,
       fix: r.fix,
-      admission: r.admission !== undefined || r.admissionFor !== undefined,
+      admission: r.admission !== undefined || r.admissionFor !== undefined || INVARIANT_RULE_IDS.includes(r.id),
       since: r.since ?? RULE_SETS[0],
     }));
   }

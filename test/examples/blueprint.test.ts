@@ -120,8 +120,14 @@ describe('examples/blueprint (Bookinfo)', () => {
   test('OPS-1/RBAC-1: admission guardrails for every rule with a CEL form, operators by role, and no exception anywhere', () => {
     const objects = synthBlueprint();
     const policies = ofKind(objects, 'ValidatingAdmissionPolicy');
-    expect(policies.length).toBe(PolicyRules.list().filter((r) => r.admission).length);
-    expect(ofKind(objects, 'ValidatingAdmissionPolicyBinding').map((b) => b.spec.paramRef.parameterNotFoundAction)).toEqual(policies.map(() => 'Deny'));
+    // One policy per rule with an admission form (three of them invariants by name), plus the registries' guard.
+    expect(policies.length).toBe(PolicyRules.list().filter((r) => r.admission).length + 1);
+    const bindings = ofKind(objects, 'ValidatingAdmissionPolicyBinding');
+    for (const b of bindings) expect([b.metadata.name, b.spec.validationActions]).toEqual([b.metadata.name, ['Deny']]);
+    // Every binding that reads a registry fails closed without it; only the registry guard reads none.
+    expect(bindings.filter((b) => !b.spec.paramRef).map((b) => b.metadata.name)).toEqual(['secure-mesh-exception-registries']);
+    for (const b of bindings.filter((x) => x.spec.paramRef)) expect(b.spec.paramRef.parameterNotFoundAction).toBe('Deny');
+    expect(findObject(objects, 'ConfigMap', 'secure-mesh-exceptions', 'bookinfo').data).toBeUndefined();
     expect(findObject(objects, 'ClusterRoleBinding', 'security-admins').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'security-admins' }]);
     expect(JSON.stringify(objects)).not.toContain('secure-mesh.cdk8s.io/exceptions');
     expect(findObject(objects, 'ConfigMap', 'secure-mesh-exceptions', 'istio-system').data).toBeUndefined();

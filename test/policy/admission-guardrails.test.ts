@@ -2,8 +2,11 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
-import { admitsExpression } from '../../src/policy/admission-cel';
-import { AdmissionGuardrails, EXCEPTIONS_CONFIGMAP, exceptedExpression, exceptionKey, workloadKey } from '../../src/policy/admission-guardrails';
+import { ORDINARY_REQUEST, admitsExpression } from '../../src/policy/admission-cel';
+import { AdmissionGuardrails, AdmissionGuardrailsProps } from '../../src/policy/admission-guardrails';
+import { AdmissionRollout, ROLLOUT_ANNOTATIONS } from '../../src/policy/admission-rollout';
+import { CONTROLLER_CREATES, celExcepted } from '../../src/policy/admission-scope';
+import { REGISTRY_NAME, registryKey } from '../../src/policy/exception-registry-format';
 import { EXCEPTION_ANNOTATION } from '../../src/policy/policy-enforcement';
 import { CLOCK_CONTEXT_KEY, PolicyException } from '../../src/policy/policy-exception';
 import { RuleObject, RuleSeverity } from '../../src/policy/rule';
@@ -16,16 +19,19 @@ import { findObject, ofKind, synthValidated } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 const HTTP = [{ name: 'http', port: 9080, protocol: AppProtocol.HTTP }];
+const WRITER = 'system:serviceaccount:config-management-system:ns-reconciler-{namespace}';
 /** Every rule emitted as a policy: those with a static admission form and those rendered with the app's context. */
 const ADMISSION_RULES = ALL_RULES.filter((r) => r.admission || r.admissionFor);
 const ADMISSION_IDS = ADMISSION_RULES.map((r) => r.id);
 /** The rules whose admission form is the same on every cluster (the FIXTURES table). */
 const STATIC_IDS = ALL_RULES.filter((r) => r.admission).map((r) => r.id);
+const INVARIANTS = ['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-mesh-inj-002', 'secure-mesh-exception-registries'];
 const policyName = (ruleId: string) => `secure-mesh-${ruleId.toLowerCase()}`;
+const CLUSTER_RESOURCES = ['namespaces', 'clusterroles', 'clusterrolebindings'];
 
-function world(props: ConstructorParameters<typeof AdmissionGuardrails>[2] = {}) {
+function world(props: AdmissionGuardrailsProps = { registryWriters: [WRITER] }, today = '2030-01-15') {
   const app = Testing.app();
-  app.node.setContext(CLOCK_CONTEXT_KEY, '2030-01-15');
+  app.node.setContext(CLOCK_CONTEXT_KEY, today);
   const chart = new Chart(app, 'test');
   new MeshBaseline(chart, 'mesh');
   const guardrails = new AdmissionGuardrails(chart, 'guardrails', props);
@@ -33,91 +39,113 @@ function world(props: ConstructorParameters<typeof AdmissionGuardrails>[2] = {})
 }
 
 const guardrailObjects = (objects: any[]) => objects.filter((o) =>
-  o.apiVersion === 'admissionregistration.k8s.io/v1' || (o.kind === 'ConfigMap' && o.metadata.name === EXCEPTIONS_CONFIGMAP));
+  o.apiVersion === 'admissionregistration.k8s.io/v1' || (o.kind === 'ConfigMap' && o.metadata.name === REGISTRY_NAME));
 const policyOf = (objects: any[], ruleId: string) => findObject(objects, 'ValidatingAdmissionPolicy', policyName(ruleId));
-const bindingOf = (objects: any[], ruleId: string) => findObject(objects, 'ValidatingAdmissionPolicyBinding', policyName(ruleId));
+const bindingsOf = (objects: any[], name: string) => ofKind(objects, 'ValidatingAdmissionPolicyBinding').filter((b: any) => b.spec.policyName === name);
 const expressionOf = (objects: any[], ruleId: string): string => {
   const validations = policyOf(objects, ruleId).spec.validations;
   expect(validations).toHaveLength(1);
   return validations[0].expression;
 };
+/** Whether the policy's resource rules match the object's group and resource (plural of its kind). */
+const matches = (vap: any, o: any): boolean => {
+  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
+  const kind = o.kind.toLowerCase();
+  const plural = kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : kind.endsWith('s') ? `${kind}es` : `${kind}s`;
+  return vap.spec.matchConstraints.resourceRules.some((r: any) => (r.apiGroups.includes(group) || r.apiGroups.includes('*'))
+    && (r.resources.includes(plural) || r.resources.includes('*')));
+};
+const resourcesOf = (binding: any): string[] => binding.spec.matchResources.resourceRules.flatMap((r: any) => r.resources);
+const registry = (namespace: string, data?: { [key: string]: string }) => ({
+  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REGISTRY_NAME, namespace }, ...(data ? { data } : {}),
+});
+const asUser = (username: string, groups: string[] = ['system:authenticated'], operation = 'CREATE', namespace = 'shop') =>
+  ({ request: { operation, namespace, userInfo: { username, groups } } });
 
 describe('AdmissionGuardrails: emitted objects', () => {
-  test('snapshot: the exceptions ConfigMap, and one policy and binding per rule with an admission form', () => {
+  test('snapshot: one policy per rule with an admission form and per invariant, and their bindings', () => {
     const { chart } = world();
     expect(guardrailObjects(synthValidated(chart))).toMatchSnapshot();
   });
 
-  test('every object passes the validation harness (VAP schema), with or without warnOnly and another namespace', () => {
-    for (const props of [{}, { warnOnly: true }, { namespace: 'mesh-guardrails' }]) {
-      const { chart } = world(props);
-      const objects = synthValidated(chart);
-      expect(guardrailObjects(objects)).toHaveLength(1 + 2 * ADMISSION_RULES.length);
+  test('every object passes the validation harness (VAP schema), enforcing and in the warn phase', () => {
+    for (const props of [{ registryWriters: [WRITER] }, {
+      registryWriters: [WRITER], rollout: AdmissionRollout.warnUntil({ until: '2030-02-01', owner: 'platform-team', reason: 'Existing workloads in shop are being migrated; the audit log is reviewed every week.' }),
+    }]) {
+      const objects = synthValidated(world(props).chart);
+      expect(ofKind(objects, 'ValidatingAdmissionPolicy')).toHaveLength(ADMISSION_RULES.length + INVARIANTS.length);
     }
   });
 
-  test('ruleIds lists exactly the rules with an admission form, in rule-set order', () => {
+  test('ruleIds lists the rules with an admission form, then those with an invariant', () => {
     const { guardrails } = world();
-    expect(guardrails.ruleIds).toEqual(ADMISSION_IDS);
-    expect(guardrails.ruleIds.length).toBeGreaterThan(0);
-    for (const r of ALL_RULES.filter((x) => !x.admission && !x.admissionFor)) expect(guardrails.ruleIds).not.toContain(r.id);
-  });
-
-  test('one policy and one binding per admission rule, none for rules without an admission form', () => {
-    const { chart } = world();
-    const objects = synthValidated(chart);
-    const vaps = ofKind(objects, 'ValidatingAdmissionPolicy');
-    const bindings = ofKind(objects, 'ValidatingAdmissionPolicyBinding');
-    expect(vaps.map((p) => p.metadata.name).sort()).toEqual(ADMISSION_IDS.map(policyName).sort());
-    expect(bindings.map((b) => b.metadata.name).sort()).toEqual(ADMISSION_IDS.map(policyName).sort());
-    for (const r of ALL_RULES.filter((x) => !x.admission && !x.admissionFor)) {
-      expect(vaps.map((p) => p.metadata.name)).not.toContain(policyName(r.id));
+    expect(guardrails.ruleIds).toEqual([...ADMISSION_IDS, 'MESH-MTLS-001', 'MESH-AUTHZ-001', 'MESH-INJ-002']);
+    for (const r of ALL_RULES.filter((x) => !x.admission && !x.admissionFor && !guardrails.ruleIds.includes(x.id))) {
+      expect(ofKind(synthValidated(world().chart), 'ValidatingAdmissionPolicy').map((p) => p.metadata.name)).not.toContain(policyName(r.id));
     }
-    expect(ofKind(objects, 'ConfigMap').filter((c) => c.metadata.name === EXCEPTIONS_CONFIGMAP)).toHaveLength(1);
   });
 
-  test('the ConfigMap is in istio-system by default, without data when no exception covers anything', () => {
-    const { chart } = world();
-    const cm = findObject(synthValidated(chart), 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system');
-    expect(cm).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXCEPTIONS_CONFIGMAP, namespace: 'istio-system' } });
-  });
-
-  test.each(ADMISSION_RULES.map((r) => [r.id, r] as const))('%s: policy matches the rule resources, fails closed, names its practices', (id, rule) => {
-    const { chart } = world();
-    const objects = synthValidated(chart);
+  test.each(ADMISSION_RULES.map((r) => [r.id, r] as const))('%s: policy matches the rule resources, fails closed, reads the registry, names its practices', (id, rule) => {
+    const objects = synthValidated(world().chart);
     const vap = policyOf(objects, id);
-    // A layout rule is rendered with the app's context: its admin groups, control plane and gateways.
     const check = rule.admission ?? rule.admissionFor!(ruleContext(objects));
     expect(vap.metadata.annotations).toEqual({ 'secure-mesh.cdk8s.io/practices': rule.practices.join(',') });
     expect(vap.spec.failurePolicy).toBe('Fail');
     expect(vap.spec.paramKind).toEqual({ apiVersion: 'v1', kind: 'ConfigMap' });
     expect(vap.spec.matchConstraints.resourceRules).toEqual(check.resources.map((r) => ({ ...r, operations: ['CREATE', 'UPDATE'] })));
-    expect(vap.spec.validations).toEqual([{
-      expression: `${exceptedExpression(id)} || (${check.expression})`,
-      message: expect.stringContaining(check.message.replace(/^[A-Z0-9-]+: /, '')),
-      reason: 'Forbidden',
-    }]);
+    expect(vap.spec.validations[0].expression).toContain(celExcepted([id]));
+    expect(vap.spec.validations[0].expression.endsWith(`(${check.expression})`)).toBe(true);
     expect(vap.spec.validations[0].message.startsWith(`${id}`)).toBe(true);
   });
 
-  test.each(ADMISSION_RULES.map((r) => [r.id, r] as const))('%s: binding references the policy, the exceptions map (Deny when missing) and the severity action', (id, rule) => {
-    const { chart } = world();
-    const binding = bindingOf(synthValidated(chart), id);
-    expect(binding.spec).toEqual({
-      policyName: policyName(id),
-      paramRef: { name: EXCEPTIONS_CONFIGMAP, namespace: 'istio-system', parameterNotFoundAction: 'Deny' },
-      validationActions: rule.severity === RuleSeverity.ERROR ? ['Deny'] : ['Warn', 'Audit'],
-    });
+  test.each(ADMISSION_RULES.map((r) => [r.id, r] as const))('%s: namespaced resources bound in mesh namespaces (registry of the request\'s namespace), cluster-scoped ones to the control plane\'s', (id, rule) => {
+    const bindings = bindingsOf(synthValidated(world().chart), policyName(id));
+    const action = rule.severity === RuleSeverity.ERROR ? ['Deny'] : ['Warn', 'Audit'];
+    for (const b of bindings) {
+      expect(b.spec.validationActions).toEqual(action);
+      expect(b.spec.paramRef.name).toBe(REGISTRY_NAME);
+      expect(b.spec.paramRef.parameterNotFoundAction).toBe('Deny');
+    }
+    const byName = Object.fromEntries(bindings.map((b: any) => [b.metadata.name.slice(policyName(id).length + 1), b]));
+    for (const suffix of ['injected', 'revision']) {
+      if (!byName[suffix]) continue;
+      expect(byName[suffix].spec.paramRef.namespace).toBeUndefined();
+      expect(resourcesOf(byName[suffix]).some((r) => CLUSTER_RESOURCES.includes(r))).toBe(false);
+      expect(byName[suffix].spec.matchResources.namespaceSelector.matchExpressions).toContainEqual(
+        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-node-lease', 'kube-public', 'kube-system'] });
+    }
+    expect(Boolean(byName.injected)).toBe(Boolean(byName.revision));
+    if (byName.cluster) {
+      expect(byName.cluster.spec.paramRef.namespace).toBe('istio-system');
+      expect(resourcesOf(byName.cluster).every((r) => CLUSTER_RESOURCES.includes(r))).toBe(true);
+      expect(byName.cluster.spec.matchResources.namespaceSelector).toBeUndefined();
+    }
+    expect(Object.keys(byName).length).toBeGreaterThan(0);
+  });
+
+  test('the mesh namespace selectors are disjoint: istio-injection=enabled, or no istio-injection label and an istio.io/rev label', () => {
+    const [injected, revision] = ['injected', 'revision'].map((s) => findObject(synthValidated(world().chart), 'ValidatingAdmissionPolicyBinding', `secure-mesh-pod-priv-001-${s}`));
+    expect(injected.spec.matchResources.namespaceSelector.matchExpressions[0]).toEqual({ key: 'istio-injection', operator: 'In', values: ['enabled'] });
+    expect(revision.spec.matchResources.namespaceSelector.matchExpressions.slice(0, 2)).toEqual([
+      { key: 'istio-injection', operator: 'DoesNotExist' }, { key: 'istio.io/rev', operator: 'Exists' },
+    ]);
+  });
+
+  test('excludedNamespaces join the system namespaces in every selector; a bad name is refused', () => {
+    const objects = synthValidated(world({ registryWriters: [WRITER], excludedNamespaces: ['gke-managed-system'] }).chart);
+    const b = findObject(objects, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-pod-priv-001-injected');
+    expect(b.spec.matchResources.namespaceSelector.matchExpressions[1].values).toEqual(['gke-managed-system', 'kube-node-lease', 'kube-public', 'kube-system']);
+    expect(() => world({ registryWriters: [WRITER], excludedNamespaces: ['Bad_Name'] })).toThrow(/excludedNamespaces\[0\]/);
   });
 
   test('ERROR rules deny; on an older rule set, the rules of later sets warn and audit', () => {
     const latest = synthValidated(world().chart);
-    for (const r of ADMISSION_RULES) expect([r.id, bindingOf(latest, r.id).spec.validationActions]).toEqual([r.id, ['Deny']]);
-    const older = synthValidated(world({ ruleSet: '1' }).chart);
+    for (const r of ADMISSION_RULES) for (const b of bindingsOf(latest, policyName(r.id))) expect([r.id, b.spec.validationActions]).toEqual([r.id, ['Deny']]);
+    const older = synthValidated(world({ registryWriters: [WRITER], ruleSet: '1' }).chart);
     const newer = ADMISSION_RULES.filter((r) => r.since === '2');
     expect(newer.map((r) => r.id)).toEqual(expect.arrayContaining(['POD-CAP-002', 'POD-ESC-001', 'POD-PSS-001']));
     for (const r of ADMISSION_RULES) {
-      expect([r.id, bindingOf(older, r.id).spec.validationActions]).toEqual([r.id, newer.includes(r) ? ['Warn', 'Audit'] : ['Deny']]);
+      for (const b of bindingsOf(older, policyName(r.id))) expect([r.id, b.spec.validationActions]).toEqual([r.id, newer.includes(r) ? ['Warn', 'Audit'] : ['Deny']]);
     }
   });
 
@@ -126,83 +154,164 @@ describe('AdmissionGuardrails: emitted objects', () => {
     app.node.setContext(PolicyRules.RULE_SET_CONTEXT_KEY, '1');
     const chart = new Chart(app, 'test');
     new MeshBaseline(chart, 'mesh');
-    new AdmissionGuardrails(chart, 'guardrails');
-    expect(bindingOf(Testing.synth(chart), 'POD-ROFS-001').spec.validationActions).toEqual(['Warn', 'Audit']);
+    new AdmissionGuardrails(chart, 'guardrails', { registryWriters: [WRITER] });
+    expect(bindingsOf(Testing.synth(chart), 'secure-mesh-pod-rofs-001')[0].spec.validationActions).toEqual(['Warn', 'Audit']);
     expect(() => world({ ruleSet: '7' })).toThrow(/ruleSet.*"7" is not a rule set \(known: 1, 2/);
   });
 
-  test('warnOnly: every binding warns and audits, none denies', () => {
-    const { chart } = world({ warnOnly: true });
-    const bindings = ofKind(synthValidated(chart), 'ValidatingAdmissionPolicyBinding');
-    expect(bindings).toHaveLength(ADMISSION_RULES.length);
-    for (const b of bindings) expect(b.spec.validationActions).toEqual(['Warn', 'Audit']);
-  });
-
-  test('namespace prop: the ConfigMap and every paramRef move there', () => {
-    const { chart } = world({ namespace: 'mesh-guardrails' });
-    const objects = synthValidated(chart);
-    expect(findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'mesh-guardrails')).toBeDefined();
-    for (const b of ofKind(objects, 'ValidatingAdmissionPolicyBinding')) {
-      expect(b.spec.paramRef).toEqual({ name: EXCEPTIONS_CONFIGMAP, namespace: 'mesh-guardrails', parameterNotFoundAction: 'Deny' });
-    }
-  });
-
-  test.each(['Istio-System', '', 'a_b', '-x', 'x'.repeat(64), 'a.b'])('namespace %j is refused', (namespace) => {
-    const chart = Testing.chart();
-    expect(() => new AdmissionGuardrails(chart, 'guardrails', { namespace })).toThrow(/namespace/);
-  });
-
-  test('every binding depends on the ConfigMap: construct dependency and synthesized order', () => {
-    const { chart, guardrails } = world();
-    const exceptions = guardrails.node.findChild('Exceptions');
-    for (const id of ADMISSION_IDS) {
-      const binding = guardrails.node.findChild(`${id}-binding`);
-      expect(binding.node.dependencies).toContain(exceptions);
-    }
-    const objects = synthValidated(chart);
-    const cmIndex = objects.findIndex((o) => o.kind === 'ConfigMap' && o.metadata.name === EXCEPTIONS_CONFIGMAP);
-    expect(cmIndex).toBeGreaterThanOrEqual(0);
-    objects.forEach((o, i) => {
-      if (o.kind === 'ValidatingAdmissionPolicyBinding') expect(i).toBeGreaterThan(cmIndex);
-    });
+  test('without a mesh admin group or a registry writer, synthesis fails: nobody could write the registries', () => {
+    expect(() => Testing.synth(world({}).chart)).toThrow(/registryWriters: nobody could write the exception registries/);
+    expect(() => world({ registryWriters: ["it's me"] })).toThrow(/registryWriters\[0\]/);
   });
 });
 
-describe('exceptionKey and exceptedExpression', () => {
-  test('exceptionKey: Kind.namespace.name, empty namespace for cluster-scoped objects', () => {
-    expect(exceptionKey('Deployment', 'shop', 'cart')).toBe('Deployment.shop.cart');
-    expect(exceptionKey('ClusterRole', undefined, 'ops')).toBe('ClusterRole..ops');
-    expect(exceptionKey('Pod', '', 'p')).toBe('Pod..p');
+describe('staged rollout', () => {
+  const REASON = 'Existing workloads in shop are being migrated; the audit log is reviewed every week.';
+  const warn = (until: string, over: object = {}) => ({ registryWriters: [WRITER], rollout: AdmissionRollout.warnUntil({ until, owner: 'platform-team', reason: REASON, ...over }) });
+
+  test('the warn phase: every binding warns and audits, and carries the decision (phase, end date, owner, reason)', () => {
+    const objects = synthValidated(world(warn('2030-02-01')).chart);
+    const bindings = ofKind(objects, 'ValidatingAdmissionPolicyBinding');
+    expect(bindings.length).toBeGreaterThan(ADMISSION_RULES.length);
+    for (const b of bindings) {
+      expect([b.metadata.name, b.spec.validationActions]).toEqual([b.metadata.name, ['Warn', 'Audit']]);
+      expect(b.metadata.annotations).toEqual({
+        [ROLLOUT_ANNOTATIONS.phase]: 'warn', [ROLLOUT_ANNOTATIONS.until]: '2030-02-01', [ROLLOUT_ANNOTATIONS.owner]: 'platform-team', [ROLLOUT_ANNOTATIONS.reason]: REASON,
+      });
+    }
   });
 
-  const deployment: RuleObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cart', namespace: 'shop' } };
-  const clusterRole: RuleObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'ops' } };
-  const map = (data?: { [key: string]: string }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXCEPTIONS_CONFIGMAP }, ...(data ? { data } : {}) });
-
-  test('true only when the map lists the rule for this exact object', () => {
-    const e = exceptedExpression('MESH-EXC-001');
-    expect(admitsExpression(e, deployment, map({ 'Deployment.shop.cart': 'MESH-EXC-001' }))).toBe(true);
-    expect(admitsExpression(e, deployment, map({ 'Deployment.shop.cart': 'MESH-INJ-001,MESH-EXC-001' }))).toBe(true);
-    expect(admitsExpression(e, deployment, map({ 'Deployment.shop.cart': 'MESH-INJ-001' }))).toBe(false);
-    expect(admitsExpression(e, deployment, map({ 'Deployment.shop.cart': 'MESH-EXC-0011' }))).toBe(false);
-    expect(admitsExpression(e, deployment, map({ 'Deployment.shop.cart': 'MESH-EXC-00' }))).toBe(false);
-    expect(admitsExpression(e, deployment, map({ 'Deployment.other.cart': 'MESH-EXC-001' }))).toBe(false);
-    expect(admitsExpression(e, deployment, map({ 'StatefulSet.shop.cart': 'MESH-EXC-001' }))).toBe(false);
-    expect(admitsExpression(e, deployment, map({ 'Deployment.shop.cart2': 'MESH-EXC-001' }))).toBe(false);
-    expect(admitsExpression(e, deployment, map({}))).toBe(false);
-    expect(admitsExpression(e, deployment, map())).toBe(false);
-    expect(admitsExpression(e, deployment, undefined)).toBe(false);
+  test('enforce (the default): no binding of an error rule or invariant warns, none carries rollout annotations', () => {
+    for (const b of ofKind(synthValidated(world().chart), 'ValidatingAdmissionPolicyBinding')) {
+      expect(b.metadata.annotations).toBeUndefined();
+    }
   });
 
-  test('cluster-scoped objects use an empty namespace segment', () => {
-    const e = exceptedExpression('RBAC-WILD-001');
-    expect(admitsExpression(e, clusterRole, map({ [exceptionKey('ClusterRole', undefined, 'ops')]: 'RBAC-WILD-001' }))).toBe(true);
-    expect(admitsExpression(e, clusterRole, map({ 'ClusterRole.istio-system.ops': 'RBAC-WILD-001' }))).toBe(false);
+  test.each([
+    ['a warn phase that has ended', warn('2030-01-14'), /rollout.until: the warn phase ended on 2030-01-14 \(today is 2030-01-15; owner platform-team\)/],
+    ['a warn phase beyond the longest exception lifetime', warn('2030-06-01'), /rollout.until: 2030-06-01 is 137 days away; a warn phase lasts at most 90 days/],
+    ['no owner', warn('2030-02-01', { owner: ' ' }), /rollout.owner: the warn phase needs an owner/],
+    ['no reason', warn('2030-02-01', { reason: 'rollout' }), /rollout.reason: "rollout" is not a reason/],
+    ['not a date', warn('next month'), /rollout.until: "next month" is not a date/],
+  ])('%s fails synthesis', (_name, props, error) => {
+    expect(() => Testing.synth(world(props).chart)).toThrow(error);
+  });
+});
+
+describe('scope: controllers, namespaces, the registry of the request\'s namespace', () => {
+  const objects = synthValidated(world().chart);
+  const priv = expressionOf(objects, 'POD-PRIV-001');
+  const privileged: RuleObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'shop', labels: { app: 'cart' } },
+    spec: { containers: [{ name: 'app', image: IMAGE, securityContext: { privileged: true } }] },
+  };
+
+  test.each(CONTROLLER_CREATES.flatMap((c) => c.kinds.map((k) => [c.username, k] as const)))('%s creating a %s is not checked again (its template was)', (username, kind) => {
+    expect(admitsExpression(priv, { ...privileged, kind }, registry('shop'), asUser(username, ['system:serviceaccounts']))).toBe(true);
   });
 
-  test('the rule id is embedded as a CEL string literal', () => {
-    expect(exceptedExpression('POD-PRIV-001')).toContain("r == 'POD-PRIV-001'");
-    expect(exceptedExpression('POD-PRIV-001')).toMatch(/^\(params != null && has\(params\.data\)/);
+  test('only the controller\'s own kinds, only the built-in controllers\' identities, never ownerReferences', () => {
+    expect(admitsExpression(priv, privileged, registry('shop'), asUser('system:serviceaccount:kube-system:deployment-controller'))).toBe(false);
+    expect(admitsExpression(priv, { ...privileged, apiVersion: 'apps/v1', kind: 'Deployment', spec: { template: { spec: privileged.spec } } }, registry('shop'), asUser('system:serviceaccount:kube-system:replicaset-controller'))).toBe(false);
+    expect(admitsExpression(priv, privileged, registry('shop'), asUser('system:serviceaccount:shop:replicaset-controller'))).toBe(false);
+    const owned = { ...privileged, metadata: { ...privileged.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cart-1', uid: 'x', controller: true }] } };
+    expect(admitsExpression(priv, owned, registry('shop'), asUser('alice'))).toBe(false);
+    expect(admitsExpression(priv, privileged, registry('shop'), { request: ORDINARY_REQUEST })).toBe(false);
+  });
+
+  test('an exception is keyed by Kind.name in the namespace\'s own registry: a bare Pod with the excepted app label is not covered', () => {
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cart', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'cart' } }, spec: privileged.spec } } };
+    const excepted = registry('shop', { [registryKey('Deployment', 'cart')]: 'POD-PRIV-001@2030-06-30' });
+    expect(admitsExpression(priv, deployment, excepted)).toBe(true);
+    expect(admitsExpression(priv, privileged, excepted)).toBe(false);
+    expect(admitsExpression(priv, { ...deployment, metadata: { ...deployment.metadata, name: 'cart-2' } }, excepted)).toBe(false);
+    expect(admitsExpression(priv, deployment, registry('shop', { [registryKey('Deployment', 'cart')]: 'POD-HOST-001@2030-06-30' }))).toBe(false);
+  });
+
+  test('a Namespace outside the mesh is not judged by the namespace rules; one of the mesh is', () => {
+    const psa = expressionOf(objects, 'NS-PSA-001');
+    const lax = (labels: object) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: { 'pod-security.kubernetes.io/enforce': 'baseline', ...labels } } });
+    expect(admitsExpression(psa, lax({}), registry('istio-system'))).toBe(true);
+    expect(admitsExpression(psa, lax({ 'istio-injection': 'enabled' }), registry('istio-system'))).toBe(false);
+    expect(admitsExpression(psa, lax({ 'istio.io/rev': 'stable' }), registry('istio-system'))).toBe(false);
+    expect(admitsExpression(psa, { ...lax({ 'istio-injection': 'enabled' }), metadata: { name: 'kube-system', labels: { 'istio-injection': 'enabled' } } }, registry('istio-system'))).toBe(true);
+  });
+});
+
+describe('invariants the cluster keeps by name, DELETE included', () => {
+  const objects = synthValidated(world().chart);
+  const policy = (name: string) => findObject(objects, 'ValidatingAdmissionPolicy', name);
+  const expr = (name: string) => policy(name).spec.validations[0].expression;
+  const root = registry('istio-system');
+  const pa = (name: string, spec: object) => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace: 'istio-system' }, spec });
+  const ap = (name: string, spec: object, annotations?: { [key: string]: string }) => ({
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'istio-system', ...(annotations ? { annotations } : {}) }, spec,
+  });
+  const del = (old: object) => ({ oldObject: old, request: { operation: 'DELETE', namespace: 'istio-system', userInfo: { username: 'alice', groups: [] } } });
+
+  test('bound to the root namespace by name, on CREATE, UPDATE and DELETE, reading the root registry', () => {
+    for (const name of ['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001']) {
+      expect(policy(name).spec.matchConstraints.resourceRules[0].operations).toEqual(['CREATE', 'UPDATE', 'DELETE']);
+      const [binding] = bindingsOf(objects, name);
+      expect(binding.spec.matchResources.namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } });
+      expect(binding.spec.paramRef).toEqual({ name: REGISTRY_NAME, namespace: 'istio-system', parameterNotFoundAction: 'Deny' });
+      expect(binding.spec.validationActions).toEqual(['Deny']);
+    }
+  });
+
+  test('MESH-MTLS-001: the mesh-wide PeerAuthentication cannot become mtls: {} or PERMISSIVE, or be deleted', () => {
+    const e = expr('secure-mesh-mesh-mtls-001');
+    expect(admitsExpression(e, pa('default', { mtls: { mode: 'STRICT' } }), root)).toBe(true);
+    expect(admitsExpression(e, pa('default', { mtls: {} }), root)).toBe(false);
+    expect(admitsExpression(e, pa('default', {}), root)).toBe(false);
+    expect(admitsExpression(e, pa('default', { mtls: { mode: 'PERMISSIVE' } }), root)).toBe(false);
+    expect(admitsExpression(e, pa('second', { mtls: { mode: 'PERMISSIVE' } }), root)).toBe(false);
+    expect(admitsExpression(e, pa('gateway', { selector: { matchLabels: { app: 'gw' } }, mtls: { mode: 'PERMISSIVE' } }), root)).toBe(true);
+    expect(admitsExpression(e, null, root, del(pa('default', { mtls: { mode: 'STRICT' } })))).toBe(false);
+    expect(admitsExpression(e, null, root, del(pa('gateway', { selector: {} })))).toBe(true);
+    expect(admitsExpression(e, pa('default', { mtls: { mode: 'PERMISSIVE' } }), registry('istio-system', { 'PeerAuthentication.default': 'MESH-MTLS-002@2030-02-01' }))).toBe(true);
+  });
+
+  test('MESH-AUTHZ-001: allow-nothing cannot get rules, a selector, DENY, a dry run without MESH-AUTHZ-008, or be deleted', () => {
+    const e = expr('secure-mesh-mesh-authz-001');
+    expect(admitsExpression(e, ap('allow-nothing', {}), root)).toBe(true);
+    expect(admitsExpression(e, ap('allow-nothing', { rules: [{}] }), root)).toBe(false);
+    expect(admitsExpression(e, ap('allow-nothing', { selector: { matchLabels: { app: 'x' } } }), root)).toBe(false);
+    expect(admitsExpression(e, ap('allow-nothing', { action: 'DENY' }), root)).toBe(false);
+    expect(admitsExpression(e, ap('allow-nothing', {}, { 'istio.io/dry-run': 'true' }), root)).toBe(false);
+    expect(admitsExpression(e, ap('allow-nothing', {}, { 'istio.io/dry-run': 'true' }), registry('istio-system', { 'AuthorizationPolicy.allow-nothing': 'MESH-AUTHZ-008@2030-02-01' }))).toBe(true);
+    expect(admitsExpression(e, null, root, del(ap('allow-nothing', {})))).toBe(false);
+    expect(admitsExpression(e, ap('gateway-edge', { rules: [{}] }), root)).toBe(true);
+  });
+
+  test('MESH-INJ-002: a mesh namespace cannot be relabelled out of the mesh (and so out of the guardrails)', () => {
+    const e = expr('secure-mesh-mesh-inj-002');
+    const ns = (labels: { [key: string]: string }) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels } });
+    const update = (old: object) => ({ oldObject: old, request: { operation: 'UPDATE', userInfo: { username: 'alice', groups: [] } } });
+    const cp = registry('istio-system');
+    expect(admitsExpression(e, ns({}), cp, update(ns({ 'istio-injection': 'enabled' })))).toBe(false);
+    expect(admitsExpression(e, ns({ 'istio-injection': 'disabled' }), cp, update(ns({ 'istio-injection': 'enabled' })))).toBe(false);
+    expect(admitsExpression(e, ns({ 'istio.io/rev': 'canary' }), cp, update(ns({ 'istio-injection': 'enabled' })))).toBe(true);
+    expect(admitsExpression(e, ns({ team: 'x' }), cp, update(ns({})))).toBe(true);
+    expect(admitsExpression(e, ns({}), registry('istio-system', { 'Namespace.shop': 'MESH-INJ-002@2030-02-01' }), update(ns({ 'istio-injection': 'enabled' })))).toBe(true);
+  });
+
+  test('EXC-1: only mesh admins and the namespace\'s GitOps identity write a registry, by name, DELETE included', () => {
+    const e = expr('secure-mesh-exception-registries');
+    expect(policy('secure-mesh-exception-registries').spec.paramKind).toBeUndefined();
+    expect(bindingsOf(objects, 'secure-mesh-exception-registries')[0].spec.paramRef).toBeUndefined();
+    const forged = registry('shop', { 'Deployment.cart': 'POD-PRIV-001@2030-06-30' });
+    expect(admitsExpression(e, forged, null, asUser('alice', ['shop-deployers']))).toBe(false);
+    expect(admitsExpression(e, forged, null, asUser('system:serviceaccount:config-management-system:ns-reconciler-shop'))).toBe(true);
+    expect(admitsExpression(e, forged, null, asUser('system:serviceaccount:config-management-system:ns-reconciler-billing'))).toBe(false);
+    expect(admitsExpression(e, null, null, { oldObject: forged, ...asUser('alice', [], 'DELETE') })).toBe(false);
+    expect(admitsExpression(e, { ...forged, metadata: { name: 'other-config', namespace: 'shop' } }, null, asUser('alice'))).toBe(true);
+    const objs = synthValidated(new BlueprintChart(Testing.app(), 'blueprint'));
+    const admins = findObject(objs, 'ValidatingAdmissionPolicy', 'secure-mesh-exception-registries').spec.validations[0].expression;
+    expect(admitsExpression(admins, forged, null, asUser('bob', ['mesh-admins']))).toBe(true);
+    expect(admitsExpression(admins, forged, null, asUser('bob', ['bookinfo-developers']))).toBe(false);
   });
 });
 
@@ -282,7 +391,7 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
     good: [deployment('injected'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'meshed', labels: { 'istio-injection': 'enabled' } } }],
     bad: [
       deployment('uninjected', {}, { 'sidecar.istio.io/inject': 'false' }),
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'opted-out', labels: { 'istio-injection': 'disabled' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'no-revision', labels: { 'istio.io/rev': '' } } },
     ],
   },
   'MESH-EXC-001': {
@@ -422,14 +531,12 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
   },
 };
 
-const keyOf = (o: RuleObject) => exceptionKey(o.kind!, o.metadata?.namespace, o.metadata!.name!);
-const paramsWith = (data?: { [key: string]: string }) => ({
-  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXCEPTIONS_CONFIGMAP, namespace: 'istio-system' }, ...(data ? { data } : {}),
-});
+const keyOf = (o: RuleObject) => registryKey(o.kind!, o.metadata!.name!);
+const paramsWith = (data?: { [key: string]: string }) => registry('shop', data);
+const stamp = (id: string) => `${id}@2030-06-30`;
 
 describe('every admission rule, through its emitted expression (exception wrapper included)', () => {
-  const { chart } = world();
-  const objects = synthValidated(chart);
+  const objects = synthValidated(world().chart);
   const ctx = ruleContext(Object.values(FIXTURES).flatMap((f) => [...f.good, ...f.bad]));
 
   test('there is a fixture for every rule with an admission form, with good and bad objects', () => {
@@ -444,35 +551,36 @@ describe('every admission rule, through its emitted expression (exception wrappe
     const rule = ruleById(id)!;
     const { good, bad } = FIXTURES[id];
     const other = STATIC_IDS.find((x) => x !== id)!;
+    const inMesh = (o: RuleObject) => (o.kind === 'Namespace' ? o : { ...o });
 
     test('fixtures agree with check(): bad objects violate the rule, good objects do not', () => {
       for (const o of bad) expect([keyOf(o), rule.check(o, ctx).length > 0]).toEqual([keyOf(o), true]);
       for (const o of good) expect([keyOf(o), rule.check(o, ctx)]).toEqual([keyOf(o), []]);
     });
 
-    test('bad object: refused without data, with an empty map, and with no param object', () => {
+    test('bad object: refused without data, with an empty registry, and with no param object', () => {
       const e = expressionOf(objects, id);
-      for (const o of bad) {
+      for (const o of bad.map(inMesh)) {
         expect([keyOf(o), admitsExpression(e, o, paramsWith())]).toEqual([keyOf(o), false]);
         expect([keyOf(o), admitsExpression(e, o, paramsWith({}))]).toEqual([keyOf(o), false]);
         expect([keyOf(o), admitsExpression(e, o)]).toEqual([keyOf(o), false]);
       }
     });
 
-    test('bad object: admitted when the map lists this rule for Kind.namespace.name (alone or among others)', () => {
+    test('bad object: admitted when the registry lists this rule for Kind.name (alone or among others)', () => {
       const e = expressionOf(objects, id);
       for (const o of bad) {
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: id }))]).toEqual([keyOf(o), true]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: `${other},${id}` }))]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(id) }))]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: `${stamp(other)},${stamp(id)}` }))]).toEqual([keyOf(o), true]);
       }
     });
 
-    test('bad object: refused when the map lists only another rule for it, or this rule for another object', () => {
+    test('bad object: refused when the registry lists only another rule for it, a longer id, or this rule for another object', () => {
       const e = expressionOf(objects, id);
       for (const o of bad) {
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: other }))]).toEqual([keyOf(o), false]);
-        const elsewhere = exceptionKey(o.kind!, o.metadata?.namespace ? 'elsewhere' : undefined, `${o.metadata!.name}-2`);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [elsewhere]: id }))]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(other) }))]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(`${id}0`) }))]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [registryKey(o.kind!, `${o.metadata!.name}-2`)]: stamp(id) }))]).toEqual([keyOf(o), false]);
       }
     });
 
@@ -480,13 +588,13 @@ describe('every admission rule, through its emitted expression (exception wrappe
       const e = expressionOf(objects, id);
       for (const o of good) {
         expect([keyOf(o), admitsExpression(e, o, paramsWith())]).toEqual([keyOf(o), true]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: other }))]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(other) }))]).toEqual([keyOf(o), true]);
       }
     });
   });
 });
 
-// ---- End to end: a PolicyException in the app becomes an admission exception ---------------------
+// ---- End to end: a PolicyException in the app becomes an entry of its namespace's registry ------
 
 describe('end to end: excludeInboundPorts under a PolicyException', () => {
   function bypassWorld() {
@@ -497,74 +605,83 @@ describe('end to end: excludeInboundPorts under a PolicyException', () => {
       rules: ['MESH-EXC-001'],
       justification: 'The legacy health checker cannot speak mTLS; only the shop namespace may reach port 9080.',
       owner: 'team-shop',
-      expires: '2030-06-30',
+      expires: '2030-03-31',
+      objects: ['Deployment/shop/cart'],
+      ports: [9080],
     });
     cart.excludeInboundPorts([9080], { exception });
     new SecureService(chart, 'orders', { namespace: ns, image: IMAGE, ports: HTTP });
     return { app, chart };
   }
 
-  test('the ConfigMap lists the excepted Deployment, and the MESH-EXC-001 policy admits exactly that object', () => {
-    const { chart } = bypassWorld();
-    const objects = synthValidated(chart);
-    const cm = findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system');
+  test('the shop registry lists the excepted Deployment, and the MESH-EXC-001 policy admits exactly that object', () => {
+    const objects = synthValidated(bypassWorld().chart);
+    const reg = findObject(objects, 'ConfigMap', REGISTRY_NAME, 'shop');
     const cart = findObject(objects, 'Deployment', 'cart', 'shop');
-    expect(cm.data).toEqual({ [exceptionKey('Deployment', 'shop', 'cart')]: 'MESH-EXC-001', [workloadKey('shop', 'cart')]: 'MESH-EXC-001' });
-    expect(cm.data).toEqual({ 'Deployment.shop.cart': 'MESH-EXC-001', 'Workload.shop.cart': 'MESH-EXC-001' });
-    expect(cart.spec.template.metadata.annotations['traffic.sidecar.istio.io/excludeInboundPorts']).toBe('9080');
-    expect(cart.metadata.annotations[EXCEPTION_ANNOTATION]).toBe('MESH-EXC-001@2030-06-30');
+    expect(reg.data['Deployment.cart']).toBe('MESH-EXC-001@2030-03-31');
+    expect(Object.keys(reg.data).sort()).toEqual(['Deployment.cart', 'exceptions.yaml']);
+    expect(findObject(objects, 'ConfigMap', REGISTRY_NAME, 'istio-system').data).toBeUndefined();
+    expect(cart.metadata.annotations[EXCEPTION_ANNOTATION]).toBe('MESH-EXC-001@2030-03-31');
 
-    const excExpression = expressionOf(objects, 'MESH-EXC-001');
-    expect(admitsExpression(excExpression, cart, cm)).toBe(true);
-    // The same object is refused under another name, in another namespace, or without the map.
-    expect(admitsExpression(excExpression, { ...cart, metadata: { ...cart.metadata, name: 'cart-copy' } }, cm)).toBe(false);
-    expect(admitsExpression(excExpression, { ...cart, metadata: { ...cart.metadata, namespace: 'other' } }, cm)).toBe(false);
-    expect(admitsExpression(excExpression, cart, { ...cm, data: undefined })).toBe(false);
-    // The exception covers MESH-EXC-001 only: other policies still judge the Deployment on their own.
-    expect(admitsExpression(expressionOf(objects, 'MESH-INJ-001'), cart, cm)).toBe(true);
+    const e = expressionOf(objects, 'MESH-EXC-001');
+    expect(admitsExpression(e, cart, reg)).toBe(true);
+    expect(admitsExpression(e, { ...cart, metadata: { ...cart.metadata, name: 'cart-copy' } }, reg)).toBe(false);
+    expect(admitsExpression(e, cart, { ...reg, data: undefined })).toBe(false);
     expect(admitsExpression(expressionOf(objects, 'MESH-INJ-001'), {
       ...cart, spec: { ...cart.spec, template: { ...cart.spec.template, metadata: { ...cart.spec.template.metadata, labels: { ...cart.spec.template.metadata.labels, 'sidecar.istio.io/inject': 'false' } } } },
-    }, cm)).toBe(false);
+    }, reg)).toBe(false);
   });
 
-  test('what the controller creates from the excepted Deployment (ReplicaSet, Pods) is admitted too; other apps are not', () => {
-    const { chart } = bypassWorld();
-    const objects = synthValidated(chart);
-    const cm = findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system');
+  test('what the controllers create from the excepted Deployment is admitted by identity; the same Pod from a user is not', () => {
+    const objects = synthValidated(bypassWorld().chart);
+    const reg = findObject(objects, 'ConfigMap', REGISTRY_NAME, 'shop');
     const cart = findObject(objects, 'Deployment', 'cart', 'shop');
     const template = cart.spec.template;
     const createdPod = { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: 'cart-5d8f7c9b6-x2x7q', namespace: 'shop' }, spec: template.spec };
     const replicaSet = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'cart-5d8f7c9b6', namespace: 'shop', labels: template.metadata.labels }, spec: { selector: cart.spec.selector, template } };
-    const expression = expressionOf(objects, 'MESH-EXC-001');
-    expect(admitsExpression(expression, createdPod, cm)).toBe(true);
-    expect(admitsExpression(expression, replicaSet, cm)).toBe(true);
-    const otherApp = { ...createdPod, metadata: { ...createdPod.metadata, labels: { ...createdPod.metadata.labels, app: 'orders' } } };
-    expect(admitsExpression(expression, otherApp, cm)).toBe(false);
-    expect(admitsExpression(expression, { ...createdPod, metadata: { ...createdPod.metadata, namespace: 'other' } }, cm)).toBe(false);
+    const e = expressionOf(objects, 'MESH-EXC-001');
+    expect(admitsExpression(e, createdPod, reg, asUser('system:serviceaccount:kube-system:replicaset-controller'))).toBe(true);
+    expect(admitsExpression(e, replicaSet, reg, asUser('system:serviceaccount:kube-system:deployment-controller'))).toBe(true);
+    expect(admitsExpression(e, createdPod, reg, asUser('alice'))).toBe(false);
+    expect(admitsExpression(e, replicaSet, reg, asUser('alice'))).toBe(false);
+  });
+
+  test('a CronJob excepted by name: the Jobs the cronjob-controller creates, and their Pods, are admitted', () => {
+    const e = expressionOf(synthValidated(world().chart), 'MESH-EXC-001');
+    const podSpec = { containers: [{ name: 'app', image: IMAGE }] };
+    const template = { metadata: { annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '5432' } }, spec: podSpec };
+    const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', namespace: 'shop' }, spec: { schedule: '@daily', jobTemplate: { spec: { template } } } };
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'nightly-28000000', namespace: 'shop' }, spec: { template } };
+    const jobPod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nightly-28000000-abcde', namespace: 'shop', ...template.metadata }, spec: podSpec };
+    const reg = registry('shop', { 'CronJob.nightly': 'MESH-EXC-001@2030-03-31' });
+    expect(admitsExpression(e, cronJob, reg)).toBe(true);
+    expect(admitsExpression(e, job, reg, asUser('system:serviceaccount:kube-system:cronjob-controller'))).toBe(true);
+    expect(admitsExpression(e, jobPod, reg, asUser('system:serviceaccount:kube-system:job-controller'))).toBe(true);
+    expect(admitsExpression(e, job, reg, asUser('alice'))).toBe(false);
   });
 
   test('every other synthesized workload is admitted by every policy without an exception', () => {
-    const { chart } = bypassWorld();
-    const objects = synthValidated(chart);
-    const cm = findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system');
+    const objects = synthValidated(bypassWorld().chart);
+    const reg = findObject(objects, 'ConfigMap', REGISTRY_NAME, 'shop');
     const orders = findObject(objects, 'Deployment', 'orders', 'shop');
-    for (const id of ADMISSION_IDS) expect([id, admitsExpression(expressionOf(objects, id), orders, cm)]).toEqual([id, true]);
+    for (const id of ADMISSION_IDS) expect([id, admitsExpression(expressionOf(objects, id), orders, reg)]).toEqual([id, true]);
   });
 
-  test('an exception that covers nothing adds nothing to the map', () => {
+  test('an exception that covers nothing adds nothing to the registry', () => {
     const { chart } = world();
     const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
-    const cart = new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: HTTP });
-    new PolicyException(cart, 'unused', {
+    new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: HTTP });
+    new PolicyException(chart, 'unused', {
       rules: ['MESH-EXC-001'],
       justification: 'Kept for the migration window of the legacy checker, which no longer runs.',
       owner: 'team-shop',
-      expires: '2030-06-30',
+      expires: '2030-03-31',
+      objects: ['Deployment/shop/cart'],
     });
-    expect(findObject(synthValidated(chart), 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system').data).toBeUndefined();
+    expect(findObject(synthValidated(chart), 'ConfigMap', REGISTRY_NAME, 'shop').data).toBeUndefined();
   });
 
-  test('a raw bypassing Deployment outside the exception scope still fails synthesis', () => {
+  test('a raw bypassing Deployment the exception does not name still fails synthesis', () => {
     const { chart } = bypassWorld();
     new ApiObject(chart, 'rogue', deployment('rogue', {}, { 'traffic.sidecar.istio.io/excludeInboundPorts': '9080' }) as any);
     expect(() => Testing.synth(chart)).toThrow(/MESH-EXC-001/);
@@ -575,7 +692,7 @@ describe('AdmissionGuardrails: rules that need the cluster\'s settings, rendered
   const blueprint = () => {
     const chart = new BlueprintChart(Testing.app(), 'blueprint');
     const objects = synthValidated(chart);
-    return { objects, cm: findObject(objects, 'ConfigMap', EXCEPTIONS_CONFIGMAP, 'istio-system') };
+    return { objects, cm: findObject(objects, 'ConfigMap', REGISTRY_NAME, 'istio-system') };
   };
   const LAYOUT = ['MESH-AUTHZ-007', 'RBAC-CRB-001', 'RBAC-BUILTIN-001', 'NET-DENY-001', 'NET-EGRESS-001', 'NET-CP-001'];
   const crb = (group: string) => ({
@@ -596,16 +713,19 @@ describe('AdmissionGuardrails: rules that need the cluster\'s settings, rendered
     const { objects } = blueprint();
     for (const id of LAYOUT) {
       expect([id, ALL_RULES.find((r) => r.id === id)!.admission]).toEqual([id, undefined]);
-      expect([id, bindingOf(objects, id).spec.validationActions]).toEqual([id, ['Deny']]);
+      for (const b of bindingsOf(objects, policyName(id))) expect([id, b.spec.validationActions]).toEqual([id, ['Deny']]);
     }
   });
 
   test('every object the blueprint writes is admitted by every policy, these included', () => {
-    const { objects, cm } = blueprint();
-    for (const id of ofKind(objects, 'ValidatingAdmissionPolicy').map((p: any) => p.metadata.name)) {
-      const expression = policyOf(objects, id.replace(/^secure-mesh-/, '').toUpperCase()).spec.validations[0].expression;
-      const refused = objects.filter((o) => !admitsExpression(expression, o, cm)).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
-      expect([id, refused]).toEqual([id, []]);
+    const { objects } = blueprint();
+    const registries = new Map(ofKind(objects, 'ConfigMap').filter((c) => c.metadata.name === REGISTRY_NAME).map((c) => [c.metadata.namespace, c]));
+    const gitOps = (o: any) => asUser('bob', ['mesh-admins'], 'CREATE', o.metadata.namespace ?? '');
+    for (const vap of ofKind(objects, 'ValidatingAdmissionPolicy')) {
+      const expression = vap.spec.validations[0].expression;
+      const refused = objects.filter((o) => matches(vap, o) && !admitsExpression(expression, o, registries.get(o.metadata.namespace ?? 'istio-system') ?? null, gitOps(o)))
+        .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      expect([vap.metadata.name, refused]).toEqual([vap.metadata.name, []]);
     }
   });
 

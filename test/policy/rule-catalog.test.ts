@@ -7,7 +7,9 @@ describe('PolicyRules.list', () => {
     expect(list.map((r) => r.id)).toEqual(ALL_RULES.map((r) => r.id));
     const mtls = list.find((r) => r.id === 'MESH-MTLS-002')!;
     expect(mtls).toMatchObject({ practices: ['MTLS-1'], severity: 'error', admission: true });
-    expect(list.find((r) => r.id === 'MESH-MTLS-001')!.admission).toBe(false);
+    // MESH-MTLS-001's admission form is an invariant by name (the mesh-wide PeerAuthentication); NET-L4-001 has none.
+    expect(list.find((r) => r.id === 'MESH-MTLS-001')!.admission).toBe(true);
+    expect(list.find((r) => r.id === 'NET-L4-001')!.admission).toBe(false);
     expect(list.every((r) => r.title && r.explanation && r.fix)).toBe(true);
   });
 

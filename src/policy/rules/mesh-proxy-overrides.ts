@@ -447,6 +447,22 @@ function celInjected1337(c: string, list: string, pattern: string): string {
   return `(has(${c}.name) && ((${named(PROXY)} && ${celInjectedProxy(c, list, pattern)}) || (${named(VALIDATION)} && ${celInjectedInit(c, list, pattern)})))`;
 }
 
+/**
+ * CEL: in a Pod that the injector marked (`sidecar.istio.io/status`), the container `c` of `list`
+ * is one the injector wrote, recognized by its whole shape (name, the mesh's proxy image
+ * repository with any tag or digest, placement, no command, its args and UIDs), never by its name
+ * alone. Rules about what an app's containers run (the image digest) exempt these: the mesh
+ * chooses the proxy image, and managed meshes pin it by tag.
+ */
+export function celInjectorContainer(c: string, list: string, repositories?: readonly string[]): string {
+  const pattern = proxyImagePattern(repositories);
+  const annotations = 'object.metadata.annotations';
+  const marked = `(has(${annotations}) && ${celString(STATUS)} in ${annotations})`;
+  const named = (n: string) => `(type(${c}.name) == string && ${c}.name.lowerAscii() == ${celString(n)})`;
+  return `(${marked} && has(${c}.name) && ((${named(PROXY)} && ${celInjectedProxy(c, list, pattern)}) || `
+    + `((${named(INIT)} || ${named(VALIDATION)}) && ${celInjectedInit(c, list, pattern)})))`;
+}
+
 /** CEL: a container of a pod (after injection when `injected`) is acceptable to MESH-PROXY-001. */
 function celContainerOk(c: string, list: string, injected: boolean, pattern: string): string {
   if (!injected) return `(!${celNamed(c, INJECTED_NAMES)} && !${celProxyImage(c, pattern)})`;

@@ -1,6 +1,7 @@
 import { checkImage } from '../../workload/image-policy';
 import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForEachContainer, celForPodSpec } from './workload-pod-specs';
+import { celInjectorContainer } from './mesh-proxy-overrides';
+import { CONTAINER_LISTS, POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForPodSpec, celIsKind } from './workload-pod-specs';
 
 /**
  * The image references `checkImage(image, [])` accepts, as one RE2 pattern for CEL `matches()`:
@@ -44,7 +45,12 @@ export const IMG_DIGEST_001: PolicyRule = {
   },
   admission: {
     resources: POD_SPEC_RESOURCES,
-    expression: celForPodSpec((spec) => celForEachContainer(spec, (c) => `(has(${c}.image) && ${c}.image.matches('${PINNED_IMAGE_PATTERN}'))`)),
+    // A Pod arrives after injection: the injector's own containers (recognized by their whole
+    // shape and the sidecar.istio.io/status mark) run the mesh's proxy image, which the mesh
+    // pins, not the app. Every other container, and every workload template, needs a digest.
+    expression: `${celIsKind('', ['Pod'])} ? (${CONTAINER_LISTS.map((list) => `(!has(object.spec.${list}) || object.spec.${list}.all(c, `
+      + `(has(c.image) && c.image.matches('${PINNED_IMAGE_PATTERN}')) || ${celInjectorContainer('c', list)}))`).join(' && ')}) : (${
+      celForPodSpec((spec) => CONTAINER_LISTS.map((list) => `(!has(${spec}.${list}) || ${spec}.${list}.all(c, has(c.image) && c.image.matches('${PINNED_IMAGE_PATTERN}')))`).join(' && '))})`,
     message: 'IMG-DIGEST-001: every container image must be pinned by digest (repository[:tag]@sha256:<64 hex digits>)',
   },
 };

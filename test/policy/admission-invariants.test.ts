@@ -1,0 +1,54 @@
+import { admitsExpression } from '../../src/policy/admission-cel';
+import { InvariantSettings, invariantPolicies } from '../../src/policy/admission-invariants';
+
+const SETTINGS: InvariantSettings = {
+  rootNamespace: 'mesh-root',
+  controlPlaneNamespace: 'istio-cp',
+  meshWidePeerAuthentications: ['mesh-strict'],
+  allowNothingPolicies: ['deny-by-default'],
+  excludedNamespaces: ['kube-system'],
+  meshAdminGroups: ['mesh-admins'],
+  registryWriters: [],
+};
+const byName = (s: InvariantSettings = SETTINGS) => Object.fromEntries(invariantPolicies(s).map((p) => [p.name, p]));
+const inRoot = (kind: string, name: string, spec: object) => ({ apiVersion: 'security.istio.io/v1', kind, metadata: { name, namespace: 'mesh-root' }, spec });
+const del = (old: object) => ({ oldObject: old, request: { operation: 'DELETE', namespace: 'mesh-root', userInfo: { username: 'alice', groups: [] } } });
+
+describe('admission invariants', () => {
+  test('four invariants, the first three read the registry of the root (or control-plane) namespace, the registry guard none', () => {
+    const p = byName();
+    expect(Object.keys(p)).toEqual(['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-mesh-inj-002', 'secure-mesh-exception-registries']);
+    expect(p['secure-mesh-mesh-mtls-001'].registryNamespace).toBe('mesh-root');
+    expect(p['secure-mesh-mesh-mtls-001'].namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': 'mesh-root' } });
+    expect(p['secure-mesh-mesh-inj-002'].registryNamespace).toBe('istio-cp');
+    expect(p['secure-mesh-exception-registries'].registryNamespace).toBeUndefined();
+    for (const name of ['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-exception-registries']) {
+      expect(p[name].resourceRules[0].operations).toEqual(['CREATE', 'UPDATE', 'DELETE']);
+    }
+  });
+
+  test('the app\'s own names are protected (custom names), and Istio\'s defaults when the app writes none', () => {
+    const e = byName()['secure-mesh-mesh-mtls-001'].expression;
+    expect(admitsExpression(e, null, null, del(inRoot('PeerAuthentication', 'mesh-strict', {})))).toBe(false);
+    expect(admitsExpression(e, null, null, del(inRoot('PeerAuthentication', 'default', {})))).toBe(true);
+    const defaults = byName({ ...SETTINGS, meshWidePeerAuthentications: [], allowNothingPolicies: [] });
+    expect(admitsExpression(defaults['secure-mesh-mesh-mtls-001'].expression, null, null, del(inRoot('PeerAuthentication', 'default', {})))).toBe(false);
+    expect(admitsExpression(defaults['secure-mesh-mesh-authz-001'].expression, null, null, del(inRoot('AuthorizationPolicy', 'allow-nothing', {})))).toBe(false);
+    expect(byName()['secure-mesh-mesh-authz-001'].message).toContain('deny-by-default in mesh-root');
+  });
+
+  test('a targetRef makes a PeerAuthentication or policy not mesh-wide', () => {
+    const e = byName()['secure-mesh-mesh-mtls-001'].expression;
+    expect(admitsExpression(e, inRoot('PeerAuthentication', 'gw', { targetRefs: [{ kind: 'Gateway', name: 'gw' }], mtls: { mode: 'PERMISSIVE' } }))).toBe(true);
+    expect(admitsExpression(e, inRoot('PeerAuthentication', 'gw', { mtls: { mode: 'PERMISSIVE' } }))).toBe(false);
+    expect(admitsExpression(e, inRoot('PeerAuthentication', 'gw', { mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } }))).toBe(false);
+  });
+
+  test('registry writers: nobody without groups and writers; the GitOps identity of the namespace with {namespace}', () => {
+    const none = byName({ ...SETTINGS, meshAdminGroups: [] })['secure-mesh-exception-registries'].expression;
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'secure-mesh-exceptions', namespace: 'shop' } };
+    expect(admitsExpression(none, cm, null, { request: { operation: 'CREATE', namespace: 'shop', userInfo: { username: 'root', groups: ['system:masters'] } } })).toBe(false);
+    const argo = byName({ ...SETTINGS, registryWriters: ['system:serviceaccount:argocd:argocd-application-controller'] })['secure-mesh-exception-registries'].expression;
+    expect(admitsExpression(argo, cm, null, { request: { operation: 'UPDATE', namespace: 'shop', userInfo: { username: 'system:serviceaccount:argocd:argocd-application-controller', groups: [] } } })).toBe(true);
+  });
+});
