@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccessCommand } from './access-command';
 import { registerAuditCommand, toolVersion } from './audit-command';
+import { registerGatekeeperCommand } from './gatekeeper-command';
 import { registerInitCommand } from './init-command';
 
 /** A stream the CLI writes to (process.stdout, or a buffer in tests). */
@@ -50,6 +51,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   registerAuditCommand(program, io, setExitCode);
   registerAccessCommand(program, io, setExitCode);
   registerInitCommand(program, io, setExitCode);
+  registerGatekeeperCommand(program, io, setExitCode);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
