@@ -1,5 +1,6 @@
 import { EntryVerdict, ExceptionProblem, ExceptionRecordInfo, reviewExceptions } from './exception-acceptance';
 import { daysBetween, isDate, readRegistries } from './exception-registry-reader';
+import { guardrailProblems } from './guardrail-integrity';
 import { LoadedManifest } from './manifest-loader';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT, RECORDS_KEY, REGISTRY_LABEL, REGISTRY_LABEL_VALUE, REGISTRY_NAME } from '../policy/exception-registry-format';
 import { EXCEPTION_ANNOTATION } from '../policy/policy-enforcement';
@@ -130,9 +131,27 @@ export const MANIFEST_INVALID: AuditRuleDescriptor = {
     + 'cannot cover it: the cluster refuses the object whatever the rules say.',
 };
 
-/** Every rule an audit can report: the rule set, then the exception and manifest checks. */
+/**
+ * The admission guardrails in the input differ from what AdmissionGuardrails writes: Kubernetes
+ * exempts admission policies and their bindings from admission, so only the audit (of exported
+ * cluster state, or of the files applied) sees one that was weakened or deleted.
+ */
+export const ADMISSION_GUARDRAIL: AuditRuleDescriptor = {
+  id: 'ADMISSION-GUARDRAIL',
+  practices: ['OPS-1', 'EXC-1'],
+  severity: RuleSeverity.ERROR,
+  title: 'The admission guardrails are as AdmissionGuardrails writes them (none weakened or deleted)',
+  explanation: 'ValidatingAdmissionPolicies and their bindings are exempt from admission: whoever can write them can make a policy '
+    + 'admit everything (an expression of "true", failurePolicy Ignore), move a binding to Warn, let a missing registry admit, or '
+    + 'delete a policy, and the cluster stops refusing what synthesis refuses. Checked when the input holds secure-mesh-* guardrails.',
+  fix: 'Re-apply the guardrails from the synthesized output (the pipeline that owns them), find out who changed them (the API '
+    + 'server\'s audit log), and keep admissionregistration.k8s.io writes to mesh admins (RBAC-ADMISSION-001). A rollout in progress '
+    + 'is AdmissionRollout.warnUntil, recorded on the bindings.',
+};
+
+/** Every rule an audit can report: the rule set, then the exception, guardrail and manifest checks. */
 export const AUDIT_RULES: readonly AuditRuleDescriptor[] = [
-  ...ALL_RULES, EXC_EXPIRED, EXC_INVALID, EXC_UNREGISTERED, EXC_REGISTRY, EXC_UNKNOWN, EXC_UNLABELLED, MANIFEST_INVALID,
+  ...ALL_RULES, EXC_EXPIRED, EXC_INVALID, EXC_UNREGISTERED, EXC_REGISTRY, EXC_UNKNOWN, EXC_UNLABELLED, ADMISSION_GUARDRAIL, MANIFEST_INVALID,
 ];
 
 /** Options of {@link auditManifests}. */
@@ -391,6 +410,9 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
     registry: EXC_REGISTRY, expired: EXC_EXPIRED, unknown: EXC_UNKNOWN, unlabelled: EXC_UNLABELLED,
   };
   for (const p of review.problems) findings.push(finding(problemRule[p.kind], p.object, p.path, p.message, p.manifest));
+  for (const p of guardrailProblems(context, { rules, today, maxExceptionDays })) {
+    findings.push(finding(ADMISSION_GUARDRAIL, objectRef(p.object), p.path, p.message, byObject.get(p.object)));
+  }
 
   if (options.validateManifests !== false) {
     for (const v of validateObjects(objects)) {

@@ -133,19 +133,13 @@ export class AdmissionGuardrails extends Construct {
     // control-plane namespace, the Istio Gateways) is rendered with the context the app was
     // checked with, after enforcement; the resources it matches do not depend on them.
     const layout = rule.admission === undefined;
-    const checkFor = (): AdmissionCheck => rule.admission ?? rule.admissionFor!(enforcement._lastContext() ?? ruleContext([]));
-    const resources = checkFor().resources;
+    const checkFor = (): AdmissionCheck => admissionCheckOf(rule, enforcement._lastContext() ?? ruleContext([]));
     const message = (): string => {
       const m = checkFor().message;
       return m.startsWith(rule.id) ? m : `${rule.id}: ${m}`;
     };
-    // A Namespace object is in scope when it is one of the mesh's (cluster-scoped requests are not filtered by selectors).
-    const expression = (): string => `${celControllerDerived()} || ${celExcepted([rule.id])} || `
-      + `${celClusterAdminWrite(enforcement._lastContext()?.meshAdminGroups ?? [])} || `
-      + `(object.kind == 'Namespace' && !${celMeshNamespace('object', this.excludedNamespaces)}) || (${checkFor().expression})`;
-    const resourceRules = resources.map((r) => ({
-      apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
-    }));
+    const expression = (): string => ruleValidationExpression(rule, enforcement._lastContext() ?? ruleContext([]), this.excludedNamespaces);
+    const resourceRules = ruleResourceRules(checkFor());
     const policy = new ApiObject(this, rule.id, {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',
@@ -242,19 +236,7 @@ export class AdmissionGuardrails extends Construct {
   }
 
   private invariantSettings(ctx: RuleContext | undefined, writers: string[]): InvariantSettings {
-    const root = ctx?.rootNamespace ?? 'istio-system';
-    const inRoot = (ctx?.objects ?? []).filter((o) => o.metadata?.namespace === root && typeof o.metadata?.name === 'string');
-    const meshWide = (o: any) => !o.spec?.selector && !o.spec?.targetRef && !o.spec?.targetRefs;
-    return {
-      rootNamespace: root,
-      controlPlaneNamespace: ctx?.controlPlaneNamespace ?? root,
-      meshWidePeerAuthentications: inRoot.filter((o) => o.kind === 'PeerAuthentication' && meshWide(o)).map((o) => o.metadata!.name as string).sort(),
-      allowNothingPolicies: inRoot.filter((o) => o.kind === 'AuthorizationPolicy' && meshWide(o) && !(o.spec?.rules?.length) && !o.spec?.action)
-        .map((o) => o.metadata!.name as string).sort(),
-      excludedNamespaces: this.excludedNamespaces,
-      meshAdminGroups: [...(ctx?.meshAdminGroups ?? [])],
-      registryWriters: writers,
-    };
+    return invariantSettingsFor(ctx ?? ruleContext([]), this.excludedNamespaces, writers);
   }
 
   /** The warn phase is within its dates; someone can write the registries. */
@@ -274,6 +256,46 @@ export class AdmissionGuardrails extends Construct {
     }
     return out;
   }
+}
+
+/** The admission check of a rule for the app (or cluster) described by `ctx`. */
+export function admissionCheckOf(rule: PolicyRule, ctx: RuleContext): AdmissionCheck {
+  return rule.admission ?? rule.admissionFor!(ctx);
+}
+
+/** The resource rules of a rule's policy: its resources, on CREATE and UPDATE. */
+export function ruleResourceRules(check: AdmissionCheck): { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }[] {
+  return check.resources.map((r) => ({
+    apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
+  }));
+}
+
+/**
+ * The validation expression of a rule's policy: what the built-in controllers derive is not
+ * checked again, the registry may except the object, cluster admins write cluster-scoped objects,
+ * a Namespace outside the mesh is out of scope (cluster-scoped requests are not filtered by
+ * selectors), and otherwise the rule's check decides.
+ */
+export function ruleValidationExpression(rule: PolicyRule, ctx: RuleContext, excludedNamespaces: readonly string[]): string {
+  return `${celControllerDerived()} || ${celExcepted([rule.id])} || ${celClusterAdminWrite(ctx.meshAdminGroups)} || `
+    + `(object.kind == 'Namespace' && !${celMeshNamespace('object', excludedNamespaces)}) || (${admissionCheckOf(rule, ctx).expression})`;
+}
+
+/** The settings of the invariant policies for the app (or cluster) described by `ctx`: its mesh-wide policies by name. */
+export function invariantSettingsFor(ctx: RuleContext, excludedNamespaces: readonly string[], writers: readonly string[]): InvariantSettings {
+  const root = ctx.rootNamespace;
+  const inRoot = ctx.objects.filter((o) => o.metadata?.namespace === root && typeof o.metadata?.name === 'string');
+  const meshWide = (o: any) => !o.spec?.selector && !o.spec?.targetRef && !o.spec?.targetRefs;
+  return {
+    rootNamespace: root,
+    controlPlaneNamespace: ctx.controlPlaneNamespace,
+    meshWidePeerAuthentications: inRoot.filter((o) => o.kind === 'PeerAuthentication' && meshWide(o)).map((o) => o.metadata!.name as string).sort(),
+    allowNothingPolicies: inRoot.filter((o) => o.kind === 'AuthorizationPolicy' && meshWide(o) && !(o.spec?.rules?.length) && !o.spec?.action)
+      .map((o) => o.metadata!.name as string).sort(),
+    excludedNamespaces: [...excludedNamespaces],
+    meshAdminGroups: [...ctx.meshAdminGroups],
+    registryWriters: [...writers],
+  };
 }
 
 /** The rule set the app declares (context key, else ./secure-mesh.yaml), or undefined; an unreadable file is enforcement's to report. */

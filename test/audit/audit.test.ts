@@ -498,9 +498,9 @@ describe('the registry decides, not the annotation: abuse and mistakes (EXC-1)',
 });
 
 describe('AUDIT_RULES and isFailing', () => {
-  test('every rule of the set, then the exception and manifest checks, with unique ids', () => {
+  test('every rule of the set, then the exception, guardrail and manifest checks, with unique ids', () => {
     const ids = AUDIT_RULES.map((r) => r.id);
-    expect(ids).toEqual([...ALL_RULES.map((r) => r.id), 'EXC-EXPIRED', 'EXC-INVALID', 'EXC-UNREGISTERED', 'EXC-REGISTRY', 'EXC-UNKNOWN', 'EXC-UNLABELLED', 'MANIFEST-INVALID']);
+    expect(ids).toEqual([...ALL_RULES.map((r) => r.id), 'EXC-EXPIRED', 'EXC-INVALID', 'EXC-UNREGISTERED', 'EXC-REGISTRY', 'EXC-UNKNOWN', 'EXC-UNLABELLED', 'ADMISSION-GUARDRAIL', 'MANIFEST-INVALID']);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
