@@ -344,7 +344,7 @@ const role = (kind: 'Role' | 'ClusterRole', name: string, rules: object[]): Rule
 });
 
 /** For each rule with an admission form: objects it admits and objects it refuses. */
-const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } = {
+const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[]; namespaceObject?: RuleObject } } = {
   'MESH-MTLS-002': {
     good: [istio('security.istio.io', 'PeerAuthentication', 'strict', { mtls: { mode: 'STRICT' } }), istio('security.istio.io', 'PeerAuthentication', 'inherit', {})],
     bad: [
@@ -525,6 +525,11 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[] } } 
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old', labels: { 'istio.io/rev': 'stable', 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.21' } } },
     ],
   },
+  'SECRET-K8S-001': {
+    namespaceObject: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled', 'secure-mesh.cdk8s.io/sensitive-data': 'true' } } },
+    good: [pod('csi', { volumes: [{ name: 's', csi: { driver: 'secrets-store.csi.k8s.io', volumeAttributes: { secretProviderClass: 'db' } } }] })],
+    bad: [pod('secret-volume', { volumes: [{ name: 'db', secret: { secretName: 'db' } }] }), deployment('env-secret', { containers: [container({ envFrom: [{ secretRef: { name: 'db' } }] })] })],
+  },
   'MESH-PROXY-001': {
     good: [pod('plain')],
     bad: [pod('own-proxy', {}, { 'sidecar.istio.io/proxyImage': 'docker.io/someone/proxyv2:latest' }), deployment('no-capture', {}, { 'sidecar.istio.io/interceptionMode': 'NONE' })],
@@ -549,46 +554,50 @@ describe('every admission rule, through its emitted expression (exception wrappe
 
   describe.each(STATIC_IDS)('%s', (id) => {
     const rule = ruleById(id)!;
-    const { good, bad } = FIXTURES[id];
+    const { good, bad, namespaceObject } = FIXTURES[id];
+    const vars = namespaceObject ? { namespaceObject } : {};
     const other = STATIC_IDS.find((x) => x !== id)!;
     const inMesh = (o: RuleObject) => (o.kind === 'Namespace' ? o : { ...o });
 
     test('fixtures agree with check(): bad objects violate the rule, good objects do not', () => {
-      for (const o of bad) expect([keyOf(o), rule.check(o, ctx).length > 0]).toEqual([keyOf(o), true]);
-      for (const o of good) expect([keyOf(o), rule.check(o, ctx)]).toEqual([keyOf(o), []]);
+      // A rule decided by the namespace (checkAll) is judged with its Namespace among the objects.
+      const violates = (o: RuleObject) => rule.check(o, ctx).length > 0
+        || (rule.checkAll?.(ruleContext([...(namespaceObject ? [namespaceObject] : []), o])) ?? []).some((v) => v.object === o);
+      for (const o of bad) expect([keyOf(o), violates(o)]).toEqual([keyOf(o), true]);
+      for (const o of good) expect([keyOf(o), violates(o)]).toEqual([keyOf(o), false]);
     });
 
     test('bad object: refused without data, with an empty registry, and with no param object', () => {
       const e = expressionOf(objects, id);
       for (const o of bad.map(inMesh)) {
-        expect([keyOf(o), admitsExpression(e, o, paramsWith())]).toEqual([keyOf(o), false]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({}))]).toEqual([keyOf(o), false]);
-        expect([keyOf(o), admitsExpression(e, o)]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith(), vars)]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({}), vars)]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, null, vars)]).toEqual([keyOf(o), false]);
       }
     });
 
     test('bad object: admitted when the registry lists this rule for Kind.name (alone or among others)', () => {
       const e = expressionOf(objects, id);
       for (const o of bad) {
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(id) }))]).toEqual([keyOf(o), true]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: `${stamp(other)},${stamp(id)}` }))]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(id) }), vars)]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: `${stamp(other)},${stamp(id)}` }), vars)]).toEqual([keyOf(o), true]);
       }
     });
 
     test('bad object: refused when the registry lists only another rule for it, a longer id, or this rule for another object', () => {
       const e = expressionOf(objects, id);
       for (const o of bad) {
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(other) }))]).toEqual([keyOf(o), false]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(`${id}0`) }))]).toEqual([keyOf(o), false]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [registryKey(o.kind!, `${o.metadata!.name}-2`)]: stamp(id) }))]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(other) }), vars)]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(`${id}0`) }), vars)]).toEqual([keyOf(o), false]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [registryKey(o.kind!, `${o.metadata!.name}-2`)]: stamp(id) }), vars)]).toEqual([keyOf(o), false]);
       }
     });
 
     test('good object: admitted with or without exceptions', () => {
       const e = expressionOf(objects, id);
       for (const o of good) {
-        expect([keyOf(o), admitsExpression(e, o, paramsWith())]).toEqual([keyOf(o), true]);
-        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(other) }))]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith(), vars)]).toEqual([keyOf(o), true]);
+        expect([keyOf(o), admitsExpression(e, o, paramsWith({ [keyOf(o)]: stamp(other) }), vars)]).toEqual([keyOf(o), true]);
       }
     });
   });

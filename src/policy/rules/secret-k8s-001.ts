@@ -1,4 +1,4 @@
-import { containersOf, isRecord, podSpecsOf } from './workload-pod-specs';
+import { CONTAINER_LISTS, POD_SPEC_RESOURCES, celForPodSpec, celString, containersOf, isRecord, podSpecsOf } from './workload-pod-specs';
 import { PolicyRule, RuleObject, RuleSeverity, RuleViolation, isKind } from '../rule';
 
 /** Label marking a namespace that holds sensitive data (set by HardenedNamespace `sensitiveData`). */
@@ -27,10 +27,25 @@ function secretReferences(o: RuleObject): RuleViolation[] {
   return out;
 }
 
+/** CEL: the pod spec `spec` references no Kubernetes Secret (volumes, projected sources, env, envFrom). */
+function celNoSecretReference(spec: string): string {
+  const volumes = `(!has(${spec}.volumes) || ${spec}.volumes.all(v, !has(v.secret) && `
+    + '(!has(v.projected) || !has(v.projected.sources) || v.projected.sources.all(s, !has(s.secret)))))';
+  const containers = CONTAINER_LISTS.map((list) => `(!has(${spec}.${list}) || ${spec}.${list}.all(c, `
+    + '(!has(c.env) || c.env.all(e, !has(e.valueFrom) || !has(e.valueFrom.secretKeyRef))) && '
+    + '(!has(c.envFrom) || c.envFrom.all(e, !has(e.secretRef)))))');
+  return [volumes, ...containers].join(' && ');
+}
+
 /**
  * SECRET-1: workloads of a sensitive-data namespace take secrets from a secret manager through
  * the Secrets Store CSI driver, never from Kubernetes Secrets (stored in etcd, readable by anyone
  * who can read Secrets in the namespace or mount them into a pod).
+ *
+ * The namespace decides, so at synth and in the audit the rule needs the Namespace among the
+ * objects (`checkAll`); at admission it reads the request's `namespaceObject`, which the API
+ * server binds for namespaced requests: the same references are refused in a namespace labelled
+ * `secure-mesh.cdk8s.io/sensitive-data: "true"`.
  */
 export const SECRET_K8S_001: PolicyRule = {
   id: 'SECRET-K8S-001',
@@ -45,6 +60,13 @@ export const SECRET_K8S_001: PolicyRule = {
     + 'and delete the Kubernetes Secret. A PolicyException is right only for a Secret the platform itself needs (e.g. an image '
     + 'pull secret) while it is migrated.',
   check: () => [],
+  admission: {
+    resources: POD_SPEC_RESOURCES,
+    expression: `!(namespaceObject != null && has(namespaceObject.metadata.labels) && ${celString(SENSITIVE_DATA_LABEL)} in namespaceObject.metadata.labels `
+      + `&& namespaceObject.metadata.labels[${celString(SENSITIVE_DATA_LABEL)}] == 'true') || (${celForPodSpec(celNoSecretReference)})`,
+    message: 'SECRET-K8S-001: in a sensitive-data namespace, pods take secrets through the Secrets Store CSI driver, never from Kubernetes Secrets '
+      + '(secret volumes, projected secrets, secretKeyRef, secretRef)',
+  },
   checkAll(ctx) {
     const sensitive = new Set(ctx.objects
       .filter((o) => isKind(o, '', 'Namespace') && o.metadata?.labels?.[SENSITIVE_DATA_LABEL] === 'true')

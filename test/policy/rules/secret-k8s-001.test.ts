@@ -1,3 +1,4 @@
+import { admitsExpression } from '../../../src/policy/admission-cel';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { SECRET_K8S_001 } from '../../../src/policy/rules/secret-k8s-001';
 
@@ -43,5 +44,39 @@ describe('SECRET-K8S-001 (SECRET-1)', () => {
 
   test('odd shapes do not throw', () => {
     expect(run([ns('vault', true), deployment('vault', { volumes: 'x', containers: [null, { name: 'a', env: 'x', envFrom: [null] }] })])).toEqual([]);
+  });
+
+  describe('admission: the namespace decides, read from namespaceObject', () => {
+    const SECRET_SPECS: object[] = [
+      { volumes: [{ name: 'creds', secret: { secretName: 'db' } }] },
+      { volumes: [{ name: 'p', projected: { sources: [{ serviceAccountToken: { path: 't' } }, { secret: { name: 'tls' } }] } }] },
+      { containers: [{ name: 'app', image: 'x', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } }] }] },
+      { initContainers: [{ name: 'init', image: 'x', envFrom: [{ secretRef: { name: 'all' } }] }], containers: [{ name: 'app', image: 'x' }] },
+    ];
+    const CLEAN_SPECS: object[] = [
+      { volumes: [{ name: 's', csi: { driver: 'secrets-store.csi.k8s.io' } }, { name: 'p', projected: { sources: [{ configMap: { name: 'c' } }] } }] },
+      { containers: [{ name: 'app', image: 'x', env: [{ name: 'A', value: 'b' }, { name: 'C', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }], envFrom: [{ configMapRef: { name: 'c' } }] }] },
+    ];
+    const admits = (o: any, namespace: any) => admitsExpression(SECRET_K8S_001.admission!.expression, o, null, { namespaceObject: namespace });
+
+    test.each(SECRET_SPECS.map((s, i) => [i, s] as const))('secret reference %d: refused in a sensitive namespace, admitted elsewhere; check agrees', (_i, spec) => {
+      const o = deployment('vault', spec);
+      expect(admits(o, ns('vault', true))).toBe(false);
+      expect(admits(o, ns('vault', false))).toBe(true);
+      expect(admits(o, null)).toBe(true);
+      expect(run([ns('vault', true), o]).length).toBeGreaterThan(0);
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'vault' }, spec: (o as any).spec.template.spec };
+      expect(admits(pod, ns('vault', true))).toBe(false);
+    });
+
+    test.each(CLEAN_SPECS.map((s, i) => [i, s] as const))('clean spec %d: admitted in a sensitive namespace; check agrees', (_i, spec) => {
+      const o = deployment('vault', spec);
+      expect(admits(o, ns('vault', true))).toBe(true);
+      expect(run([ns('vault', true), o])).toEqual([]);
+    });
+
+    test('other kinds are admitted', () => {
+      expect(admits({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'vault' }, data: { a: 'b' } }, ns('vault', true))).toBe(true);
+    });
   });
 });
