@@ -186,9 +186,11 @@ describe('cdk8s-secure-mesh init: what it writes', () => {
     });
   });
 
-  test('CI: install, synth, test, audit to SARIF, upload it even when the audit fails, then fail the job', () => {
+  test('CI: on push, pull requests and a schedule: install, synth, test, audit to SARIF, upload it even when the audit fails, then fail the job', () => {
     const workflow = YAML.parse(read(dir, '.github/workflows/ci.yml'));
-    expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
+    expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push', 'schedule']);
+    // A scheduled run catches exceptions that expire between merges (the audit uses the real date).
+    expect(workflow.on.schedule).toEqual([{ cron: '0 6 * * 1-5' }]);
     const jobs = Object.values(workflow.jobs) as any[];
     expect(jobs).toHaveLength(1);
     const job = jobs[0];
