@@ -497,6 +497,43 @@ describe('the registry decides, not the annotation: abuse and mistakes (EXC-1)',
   });
 });
 
+describe('abuse: an app that moves its own clock to revive an expired exception', () => {
+  test('synthesis passes with a warning and a recorded override; the audit, on the real date, refuses the exception', () => {
+    const app = Testing.app();
+    // The exception expired 30 days ago; the app pins "today" 10 days before that.
+    const expired = addDays(new Date().toISOString().slice(0, 10), -30);
+    app.node.setContext(CLOCK_CONTEXT_KEY, addDays(expired, -10));
+    const chart = new Chart(app, 'app');
+    new MeshBaseline(chart, 'mesh');
+    const shop = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+    const cart = new SecureService(chart, 'cart', { namespace: shop, image: `gcr.io/acme/app@sha256:${'a'.repeat(64)}`, ports: [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }] });
+    cart.allowPlaintextPort(8080, {
+      exception: new PolicyException(cart, 'revived', {
+        rules: ['MESH-MTLS-002', 'MESH-AUTHZ-004'],
+        objects: ['PeerAuthentication/shop/cart-plaintext-8080', 'AuthorizationPolicy/shop/cart-plaintext-8080'],
+        ports: [8080],
+        justification: 'The legacy scraper cannot speak mTLS; only the namespace reaches the port.',
+        owner: 'team-observability',
+        expires: expired,
+      }),
+    });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    let objects: RuleObject[];
+    try {
+      objects = Testing.synth(chart);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(PolicyEnforcement.of(app).report.clockOverride).toBe(addDays(expired, -10));
+    const registryOfShop = objects.find((o) => o.kind === 'ConfigMap' && o.metadata?.namespace === 'shop')!;
+    expect(registryOfShop.metadata?.annotations?.['secure-mesh.cdk8s.io/clock-override']).toContain(addDays(expired, -10));
+    // The CI audit has no clock option: it judges on the real date.
+    const result = auditManifests(objects.map((object, i) => ({ object, file: 'dist/app.k8s.yaml', line: i + 1, documentIndex: i })), {});
+    expect(result.findings.filter((f) => f.ruleId === 'EXC-EXPIRED').length).toBeGreaterThan(0);
+    expect(result.findings.filter((f) => !f.excepted && f.severity === RuleSeverity.ERROR).map((f) => f.ruleId)).toEqual(expect.arrayContaining(['MESH-MTLS-002', 'MESH-AUTHZ-004']));
+  });
+});
+
 describe('AUDIT_RULES and isFailing', () => {
   test('every rule of the set, then the exception, guardrail and manifest checks, with unique ids', () => {
     const ids = AUDIT_RULES.map((r) => r.id);
