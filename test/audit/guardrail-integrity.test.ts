@@ -7,7 +7,8 @@ import { rulesFor } from '../../src/policy/rule-pack';
 import { ruleContext } from '../../src/policy/rule-test-kit';
 
 const BLUEPRINT: RuleObject[] = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint'));
-const SETTINGS = { meshAdminGroups: ['mesh-admins'], operatorGroups: ['auditors', 'security-admins'] };
+/** The example's secure-mesh.yaml. */
+const SETTINGS = { meshAdminGroups: ['mesh-admins'], operatorGroups: ['auditors', 'security-admins'], allowedRegistries: ['docker.io/istio'] };
 const OPTIONS = { rules: rulesFor(undefined), today: '2026-12-06', maxExceptionDays: 90 };
 const copy = (): RuleObject[] => JSON.parse(JSON.stringify(BLUEPRINT));
 const problems = (objects: RuleObject[], settings = SETTINGS) => guardrailProblems(ruleContext(objects, settings), OPTIONS).map((p) => `${p.object.metadata?.name} ${p.path}: ${p.message}`);
@@ -59,8 +60,10 @@ describe('ADMISSION-GUARDRAIL: the guardrails as AdmissionGuardrails writes them
       for (const b of objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding')) {
         b.spec.validationActions = ['Warn', 'Audit'];
         b.metadata!.annotations = {
-          'secure-mesh.cdk8s.io/rollout-phase': 'warn', 'secure-mesh.cdk8s.io/warn-until': until,
-          'secure-mesh.cdk8s.io/warn-owner': 'platform', 'secure-mesh.cdk8s.io/warn-reason': 'Existing workloads are migrated; warnings are reviewed weekly.',
+          'secure-mesh.cdk8s.io/rollout-phase': 'warn',
+          'secure-mesh.cdk8s.io/warn-until': until,
+          'secure-mesh.cdk8s.io/warn-owner': 'platform',
+          'secure-mesh.cdk8s.io/warn-reason': 'Existing workloads are migrated; warnings are reviewed weekly.',
         };
       }
       return problems(objects);
@@ -71,7 +74,7 @@ describe('ADMISSION-GUARDRAIL: the guardrails as AdmissionGuardrails writes them
   });
 
   test('other settings than the app\'s make the expressions differ, and say so', () => {
-    expect(problems(BLUEPRINT, { meshAdminGroups: [], operatorGroups: [] }).join('\n')).toMatch(/written for other settings/);
+    expect(problems(BLUEPRINT, { meshAdminGroups: [], operatorGroups: [], allowedRegistries: [] }).join('\n')).toMatch(/written for other settings/);
   });
 
   test('the audit reports it as ADMISSION-GUARDRAIL, at the object', () => {

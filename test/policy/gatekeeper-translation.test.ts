@@ -600,12 +600,14 @@ describe('what the library emits, translated', () => {
     expect(shapeProblems(documents)).toEqual([]);
   });
 
-  test('problems: the subresource Gatekeeper must be sent, and the DELETE protections its webhook must be sent', () => {
+  test('problems: the subresource Gatekeeper must be sent, the DELETE protections its webhook must be sent, and namespaceObject', () => {
     expect(problems).toEqual([
       expect.stringMatching(/^Gatekeeper matches kinds, not subresources: pods\/ephemeralcontainers is matched as the kind of pods/),
       expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-exception-registries: matches DELETE: Gatekeeper's validating webhook receives those only/),
       expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-mesh-authz-001: matches DELETE/),
       expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-mesh-mtls-001: matches DELETE/),
+      // SECRET-K8S-001 reads the request's Namespace: Gatekeeper binds it only in recent versions.
+      expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-secret-k8s-001: reads namespaceObject/),
     ]);
   });
 

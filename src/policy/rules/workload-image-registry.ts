@@ -1,6 +1,39 @@
 import { isFromAllowedRegistry } from '../../workload/image-policy';
-import { PolicyRule, RuleSeverity, RuleViolation } from '../rule';
-import { POD_KINDS, allContainersOf } from './workload-pod-specs';
+import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity, RuleViolation } from '../rule';
+import { CONTAINER_LISTS, POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForPodSpec, celStrings } from './workload-pod-specs';
+
+const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+
+/**
+ * CEL: the repository of the image string `image` with its registry made explicit, as
+ * `repositoryOf` in image-policy.ts computes it (Docker's normalization): no digest, no tag (a
+ * colon after the last slash), a first component that is a host only when it has a `.` or `:` or
+ * is `localhost` and a `/` follows, Docker Hub's aliases folded into `docker.io`, and a
+ * one-component Docker Hub path under `library/`. A property test keeps the two equal.
+ */
+export function celRepositoryOf(image: string): string {
+  const noDigest = `${image}.split('@')[0]`;
+  const tagColon = `${noDigest}.indexOf(':', ${noDigest}.lastIndexOf('/') + 1)`;
+  const repo = `(${tagColon} >= 0 ? ${noDigest}.substring(0, ${tagColon}) : ${noDigest})`;
+  const first = `${repo}.split('/')[0]`;
+  const host = `(${repo}.contains('/') && (${first}.contains('.') || ${first}.contains(':') || ${first} == 'localhost'))`;
+  const alias = `(${first} in ${celStrings(DOCKER_HUB_ALIASES)})`;
+  const path = `(${host} && ${alias} ? ${repo}.substring(size(${first}) + 1) : ${repo})`;
+  return `(${host} && !${alias} ? ${repo} : (${path}.contains('/') ? 'docker.io/' + ${path} : 'docker.io/library/' + ${path}))`;
+}
+
+/** The admission form of IMG-REG-001 for the mesh's allowed registries (every image passes without a list). */
+function registryAdmission(ctx: RuleContext): AdmissionCheck {
+  const allowed = [...(ctx.allowedRegistries ?? [])].map((r) => r.replace(/\/+$/, '')).sort();
+  const fromAllowed = (c: string) => `(!has(${c}.image) || type(${c}.image) != string || `
+    + `${celStrings(allowed)}.exists(r, ${celRepositoryOf(`${c}.image`)} == r || ${celRepositoryOf(`${c}.image`)}.startsWith(r + '/')))`;
+  return {
+    resources: POD_SPEC_RESOURCES,
+    expression: allowed.length === 0 ? 'true'
+      : celForPodSpec((spec) => CONTAINER_LISTS.map((list) => `(!has(${spec}.${list}) || ${spec}.${list}.all(c, ${fromAllowed('c')}))`).join(' && ')),
+    message: `IMG-REG-001: container images must come from the mesh's allowed registries${allowed.length ? ` (${allowed.join(', ')})` : ''}`,
+  };
+}
 
 /**
  * IMG-REG-001 (IMG-1): every container image comes from an allowed registry, when the mesh names
@@ -12,7 +45,9 @@ import { POD_KINDS, allContainersOf } from './workload-pod-specs';
  * (HardenedNamespace `allowedRegistries`) may only narrow the mesh's, so the mesh's list is the
  * boundary here.
  *
- * No `admission` form on the rule: the list is the cluster's setting, not the rule's.
+ * At admission the list is the cluster's setting: AdmissionGuardrails writes the mesh's list into
+ * the policy (`admissionFor`), with Docker's name normalization in CEL (`celRepositoryOf`). A
+ * missing image is IMG-DIGEST-001's, here as at synth.
  */
 export const IMG_REG_001: PolicyRule = {
   id: 'IMG-REG-001',
@@ -42,4 +77,5 @@ export const IMG_REG_001: PolicyRule = {
     }
     return out;
   },
+  admissionFor: registryAdmission,
 };
