@@ -258,13 +258,21 @@ export class AdmissionGuardrails extends Construct {
   }
 }
 
+/** A resource rule of a policy (admissionregistration.k8s.io/v1 NamedRuleWithOperations). */
+export interface ResourceRule {
+  readonly apiGroups: string[];
+  readonly apiVersions: string[];
+  readonly resources: string[];
+  readonly operations: string[];
+}
+
 /** The admission check of a rule for the app (or cluster) described by `ctx`. */
 export function admissionCheckOf(rule: PolicyRule, ctx: RuleContext): AdmissionCheck {
   return rule.admission ?? rule.admissionFor!(ctx);
 }
 
 /** The resource rules of a rule's policy: its resources, on CREATE and UPDATE. */
-export function ruleResourceRules(check: AdmissionCheck): { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }[] {
+export function ruleResourceRules(check: AdmissionCheck): ResourceRule[] {
   return check.resources.map((r) => ({
     apiGroups: [...r.apiGroups], apiVersions: [...r.apiVersions], resources: [...r.resources], operations: ['CREATE', 'UPDATE'],
   }));
