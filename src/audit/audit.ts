@@ -181,6 +181,8 @@ export interface AuditOptions {
   readonly operatorGroups?: readonly string[];
   /** Registries images may come from (IMG-REG-001). @default [] - any */
   readonly allowedRegistries?: readonly string[];
+  /** The repositories the injected proxy comes from (the guardrails compared). @default - Istio's official hubs */
+  readonly proxyImageRepositories?: readonly string[];
   /**
    * Whether the manifests are expected to hold the mesh baseline, so rules about mesh-wide
    * objects that are absent (mesh-wide STRICT mTLS, mesh-wide allow-nothing) report `<mesh>`.
@@ -313,6 +315,7 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
     meshAdminGroups: options.meshAdminGroups ? [...options.meshAdminGroups].sort() : undefined,
     operatorGroups: options.operatorGroups ? [...options.operatorGroups].sort() : undefined,
     allowedRegistries: options.allowedRegistries,
+    proxyImageRepositories: options.proxyImageRepositories,
   });
   const byObject = new Map<RuleObject, LoadedManifest>(manifests.map((m) => [m.object, m]));
   const inRoot = manifests.filter((m) => inNamespace(m.object, context.rootNamespace));

@@ -121,6 +121,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
     meshAdminGroups: config.meshAdminGroups,
     operatorGroups: config.operatorGroups,
     allowedRegistries: config.allowedRegistries,
+    proxyImageRepositories: config.proxyImageRepositories,
     ruleSet: config.ruleSet,
     // The longest exception lifetime comes from the reviewed settings file, never from a flag.
     maxExceptionDays: config.maxExceptionDays,

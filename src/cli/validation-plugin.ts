@@ -113,6 +113,7 @@ export class SecureMeshValidation {
       meshAdminGroups: config.meshAdminGroups,
       operatorGroups: config.operatorGroups,
       allowedRegistries: config.allowedRegistries,
+      proxyImageRepositories: config.proxyImageRepositories,
       ruleSet: config.ruleSet,
       // The longest exception lifetime comes from the reviewed settings file, never from a flag.
       maxExceptionDays: config.maxExceptionDays,

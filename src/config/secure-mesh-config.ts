@@ -3,6 +3,7 @@ import { join, resolve } from 'path';
 import { IConstruct } from 'constructs';
 import { ENFORCEMENT_ID } from '../policy/enforcement-id';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
+import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
 import { RULE_SET_CONTEXT_KEY, ruleSetProblem } from '../policy/rule-sets';
 
 /**
@@ -71,13 +72,20 @@ export interface SecureMeshSettings {
    * @default 90
    */
   readonly maxExceptionDays?: number;
+
+  /**
+   * The repositories the injected proxy comes from, as MeshBaseline `proxyImageRepositories`: the
+   * admission guardrails the audit compares recognize the injector's containers only with these.
+   * @default ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2']
+   */
+  readonly proxyImageRepositories?: string[];
 }
 
 const KEYS: readonly (keyof SecureMeshSettings)[] = [
   'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'ruleSet',
-  'maxExceptionDays',
+  'maxExceptionDays', 'proxyImageRepositories',
 ];
-const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries']);
+const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'proxyImageRepositories']);
 
 /**
  * The one configuration of the checks that run outside synthesis: `cdk8s-secure-mesh audit` and
@@ -193,6 +201,8 @@ export class SecureMeshConfig {
   public readonly ruleSet?: string;
   /** The longest a PolicyException may last, in days. */
   public readonly maxExceptionDays: number;
+  /** The repositories the injected proxy comes from. */
+  public readonly proxyImageRepositories: string[];
   /** Where the settings come from: the file, `settings`, `app`, or `defaults`, with ` + overrides` when overridden. */
   public readonly source: string;
 
@@ -206,6 +216,7 @@ export class SecureMeshConfig {
     this.allowedRegistries = [...(settings.allowedRegistries ?? [])];
     this.ruleSet = settings.ruleSet;
     this.maxExceptionDays = settings.maxExceptionDays ?? DEFAULT_MAX_EXCEPTION_DAYS;
+    this.proxyImageRepositories = [...(settings.proxyImageRepositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES)];
     this.source = source;
   }
 
@@ -235,6 +246,7 @@ export class SecureMeshConfig {
       allowedRegistries: [...this.allowedRegistries],
       ...(this.ruleSet !== undefined ? { ruleSet: this.ruleSet } : {}),
       ...(this.maxExceptionDays !== DEFAULT_MAX_EXCEPTION_DAYS ? { maxExceptionDays: this.maxExceptionDays } : {}),
+      ...(!isDefaultProxyList(this.proxyImageRepositories) ? { proxyImageRepositories: [...this.proxyImageRepositories] } : {}),
     };
   }
 
@@ -256,6 +268,7 @@ export class SecureMeshConfig {
       ...(this.allowedRegistries.length > 0 ? [`allowedRegistries: ${list(this.allowedRegistries)}`] : []),
       ...(this.ruleSet !== undefined ? [`ruleSet: ${yamlScalar(this.ruleSet)}`] : []),
       ...(this.maxExceptionDays !== DEFAULT_MAX_EXCEPTION_DAYS ? [`maxExceptionDays: ${this.maxExceptionDays}`] : []),
+      ...(!isDefaultProxyList(this.proxyImageRepositories) ? [`proxyImageRepositories: ${list(this.proxyImageRepositories)}`] : []),
       '',
     ].join('\n');
   }
@@ -267,7 +280,7 @@ export class SecureMeshConfig {
   public differencesFrom(scope: IConstruct): string[] {
     const declared = declaredSettings(scope);
     const given = { ...declared.mesh, ...declared.groups } as { [key: string]: unknown };
-    const mine = { ...this.settings(), maxExceptionDays: this.maxExceptionDays } as { [key: string]: unknown };
+    const mine = { ...this.settings(), maxExceptionDays: this.maxExceptionDays, proxyImageRepositories: this.proxyImageRepositories } as { [key: string]: unknown };
     const out: string[] = [];
     for (const key of KEYS) {
       if (!(key in given)) continue;
@@ -277,6 +290,11 @@ export class SecureMeshConfig {
     }
     return out;
   }
+}
+
+/** Whether `repositories` are Istio's official hubs (the default, left out of the file). */
+function isDefaultProxyList(repositories: readonly string[]): boolean {
+  return JSON.stringify([...repositories].sort()) === JSON.stringify([...DEFAULT_PROXY_IMAGE_REPOSITORIES].sort());
 }
 
 /** A string as a YAML scalar: plain when YAML reads it back as the same string, else double-quoted. */
@@ -349,6 +367,7 @@ interface DeclaredMesh {
     readonly trustDomain: string;
     readonly allowedRegistries: string[];
     readonly maxExceptionDays?: number;
+    readonly proxyImageRepositories?: string[];
   };
   readonly hasRoleSets: boolean;
   readonly meshAdminGroups: string[];
@@ -369,6 +388,7 @@ function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups
     controlPlaneNamespace: mesh.controlPlaneNamespace,
     allowedRegistries: [...mesh.allowedRegistries],
     ...(typeof mesh.maxExceptionDays === 'number' ? { maxExceptionDays: mesh.maxExceptionDays } : {}),
+    ...(Array.isArray(mesh.proxyImageRepositories) ? { proxyImageRepositories: [...mesh.proxyImageRepositories] } : {}),
   } : {};
   return {
     mesh: { ...declaredSet, ...layout },

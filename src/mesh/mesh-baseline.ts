@@ -12,6 +12,7 @@ import { ExceptionRegistry } from '../policy/exception-registry';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
+import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
 import { DRY_RUN_ANNOTATION } from '../policy/rules/mesh-authz-008';
 import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
@@ -116,6 +117,17 @@ export interface MeshBaselineProps {
    * @default 90
    */
   readonly maxExceptionDays?: number;
+
+  /**
+   * The image repositories (no tag, no digest) the injector takes the proxy from, e.g. a mirror
+   * `registry.example.com/istio/proxyv2`, or the managed mesh's. Admission recognizes the injected
+   * `istio-proxy` and `istio-validation` only with these images (with any tag: the mesh, not the
+   * app, chooses the proxy version), so a look-alike container from another repository is checked
+   * like any other (EXC-1, IMG-1).
+   *
+   * @default ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'] - Istio's official hubs
+   */
+  readonly proxyImageRepositories?: string[];
 }
 
 /**
@@ -212,6 +224,8 @@ export class MeshBaseline extends Construct implements IMesh {
   public readonly apiServerCidrs?: string[];
   /** The longest a PolicyException may last, in days. */
   public readonly maxExceptionDays: number;
+  /** The repositories the injected proxy comes from. */
+  public readonly proxyImageRepositories: string[];
   /** The access-log providers turned on mesh-wide. */
   public readonly accessLogProviders: string[];
   /** Labels that make a namespace part of the mesh (and allowed to reach istiod). */
@@ -256,6 +270,16 @@ export class MeshBaseline extends Construct implements IMesh {
       enforcement._useMaxExceptionDays(props.maxExceptionDays);
     }
     this.maxExceptionDays = props.maxExceptionDays ?? DEFAULT_MAX_EXCEPTION_DAYS;
+    this.proxyImageRepositories = [...(props.proxyImageRepositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES)];
+    this.proxyImageRepositories.forEach((r, i) => {
+      if (typeof r !== 'string' || !/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/.test(r)) {
+        throw configError(this, `proxyImageRepositories[${i}]`, `${JSON.stringify(r)} is not an image repository`,
+          'Write registry/path without tag or digest, e.g. "registry.example.com/istio/proxyv2"');
+      }
+    });
+    if (this.proxyImageRepositories.length === 0) {
+      throw configError(this, 'proxyImageRepositories', 'an empty list', 'Name the repositories the injector takes the proxy from, or leave it unset');
+    }
 
     assertDnsLabel(this, 'rootNamespace', this.rootNamespace);
     assertDnsLabel(this, 'controlPlaneNamespace', this.controlPlaneNamespace);

@@ -18,6 +18,12 @@ export interface IMesh {
   readonly injectionLabels: { [key: string]: string };
   /** Labels that select the istiod pods in the control-plane namespace. */
   readonly istiodPodLabels: { [key: string]: string };
+  /**
+   * The repositories the injected proxy comes from (no tag or digest), when the mesh names them.
+   *
+   * @default - Istio's official hubs
+   */
+  readonly proxyImageRepositories?: string[];
 }
 
 /** Attributes of a mesh whose baseline is managed elsewhere. */

@@ -268,7 +268,8 @@ export interface ResourceRule {
 
 /** The admission check of a rule for the app (or cluster) described by `ctx`. */
 export function admissionCheckOf(rule: PolicyRule, ctx: RuleContext): AdmissionCheck {
-  return rule.admission ?? rule.admissionFor!(ctx);
+  // A rule with both forms takes the cluster's settings when there are some (e.g. the mesh's proxy images).
+  return rule.admissionFor ? rule.admissionFor(ctx) : rule.admission!;
 }
 
 /** The resource rules of a rule's policy: its resources, on CREATE and UPDATE. */

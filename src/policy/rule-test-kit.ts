@@ -12,5 +12,6 @@ export function ruleContext(objects: readonly RuleObject[], overrides: Partial<R
     meshAdminGroups: overrides.meshAdminGroups ?? [],
     operatorGroups: overrides.operatorGroups ?? [],
     allowedRegistries: overrides.allowedRegistries ?? [],
+    ...(overrides.proxyImageRepositories ? { proxyImageRepositories: overrides.proxyImageRepositories } : {}),
   };
 }

@@ -44,6 +44,13 @@ export interface RuleContext {
    * `allowedRegistries` in secure-mesh.yaml; empty or absent: any registry.
    */
   readonly allowedRegistries?: readonly string[];
+  /**
+   * The repositories (no tag, no digest) the mesh's injected proxy comes from, as MeshBaseline
+   * `proxyImageRepositories` or secure-mesh.yaml: admission recognizes the injector's containers
+   * only with these images.
+   * @default - Istio's official hubs (`docker.io/istio/proxyv2`, `gcr.io/istio-release/proxyv2`)
+   */
+  readonly proxyImageRepositories?: readonly string[];
 }
 
 /** One place where an object breaks a rule. */

@@ -150,6 +150,24 @@ describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMat
     expect(SecureMeshConfig.fromSettings({}).differencesFrom(chart)).toEqual(['allowedRegistries: the file says [], the blueprint ["gcr.io/acme"]']);
   });
 
+  test('maxExceptionDays and proxyImageRepositories: written when not the default, read back, taken from MeshBaseline and compared as drift', () => {
+    const text = SecureMeshConfig.fromSettings({ maxExceptionDays: 30, proxyImageRepositories: ['registry.example.com/istio/proxyv2'] }).toYaml();
+    expect(text).toContain('\nmaxExceptionDays: 30\nproxyImageRepositories: [registry.example.com/istio/proxyv2]\n');
+    const read = SecureMeshConfig.fromFile(write(text));
+    expect([read.maxExceptionDays, read.proxyImageRepositories]).toEqual([30, ['registry.example.com/istio/proxyv2']]);
+    const defaults = SecureMeshConfig.fromSettings({});
+    expect([defaults.maxExceptionDays, defaults.proxyImageRepositories]).toEqual([90, ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2']]);
+    expect(defaults.toYaml()).not.toMatch(/maxExceptionDays|proxyImageRepositories/);
+    const chart = new Chart(Testing.app(), 'platform');
+    new MeshBaseline(chart, 'mesh', { maxExceptionDays: 30, proxyImageRepositories: ['registry.example.com/istio/proxyv2'] });
+    expect(SecureMeshConfig.fromApp(chart).toYaml()).toBe(text);
+    expect(defaults.differencesFrom(chart)).toEqual([
+      'maxExceptionDays: the file says 90, the blueprint 30',
+      'proxyImageRepositories: the file says ["docker.io/istio/proxyv2","gcr.io/istio-release/proxyv2"], the blueprint ["registry.example.com/istio/proxyv2"]',
+    ]);
+    expect(() => SecureMeshConfig.fromFile(write(`${HEAD}maxExceptionDays: 400\n`))).toThrow(/maxExceptionDays must be a whole number of days from 1 to 365/);
+  });
+
   test('differencesFrom names each setting the blueprint declares differently, and only those', () => {
     const chart = new Chart(Testing.app(), 'platform');
     new MeshBaseline(chart, 'mesh', { trustDomain: 'retail.example.com' });

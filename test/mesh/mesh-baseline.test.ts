@@ -33,6 +33,16 @@ const CUSTOM: MeshBaselineProps = {
 };
 
 describe('MeshBaseline', () => {
+  test('proxyImageRepositories: Istio\'s hubs by default; a mirror is named; anything else is refused', () => {
+    expect(new MeshBaseline(Testing.chart(), 'mesh').proxyImageRepositories).toEqual(['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2']);
+    expect(new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: ['registry.example.com:5000/istio/proxyv2'] }).proxyImageRepositories)
+      .toEqual(['registry.example.com:5000/istio/proxyv2']);
+    for (const bad of ['docker.io/istio/proxyv2:1.30.3', 'proxyv2', 'Docker.io/istio/proxyv2', `docker.io/istio/proxyv2@sha256:${'a'.repeat(64)}`]) {
+      expect(() => new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: [bad] })).toThrow(/proxyImageRepositories\[0\]: .* is not an image repository/);
+    }
+    expect(() => new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: [] })).toThrow(/proxyImageRepositories: an empty list/);
+  });
+
   test('snapshot: defaults', () => {
     expect(baseline()).toMatchSnapshot();
   });

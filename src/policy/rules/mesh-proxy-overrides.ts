@@ -83,12 +83,24 @@ export interface MeshProxyRuleOptions {
    * `['docker.io/istio/proxyv2']`: admission then accepts the injector's containers only with
    * these images, and any other container using one of them is reported.
    *
-   * @default - a heuristic: any repository whose path ends in `/proxyv2`, with any tag (Istio's
-   * `distroless` and `debug` variants are tag suffixes) or digest. It also accepts
-   * `evil.example/proxyv2`; operators who know their hub should set this.
+   * Recognition uses these repositories only (any tag, Istio's `distroless` and `debug` variants
+   * being tag suffixes, or digest); detection of the proxy image in an app's own container also
+   * uses a heuristic (any repository whose path ends in `/proxyv2`), so a mirror is still caught.
+   *
+   * @default DEFAULT_PROXY_IMAGE_REPOSITORIES - Istio's official hubs
    */
   readonly proxyImageRepositories?: readonly string[];
 }
+
+/**
+ * The hubs Istio's own installation pulls the proxy from (values.global.hub `docker.io/istio`, and
+ * the `gcr.io/istio-release` mirror). A mesh with its own mirror, or a managed mesh, names its
+ * repositories (MeshBaseline `proxyImageRepositories`).
+ */
+export const DEFAULT_PROXY_IMAGE_REPOSITORIES: readonly string[] = ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'];
+
+/** Any repository whose path ends in `/proxyv2`: how the proxy image is detected in an app's own container. */
+const PROXY_IMAGE_HEURISTIC = `^[^@\\s]*/proxyv2${'(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[A-Za-z0-9_+.-]+:[A-Fa-f0-9]{32,})?$'}`;
 
 const TAG_AND_DIGEST = '(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[A-Za-z0-9_+.-]+:[A-Fa-f0-9]{32,})?$';
 
@@ -96,9 +108,12 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The regular expression (RE2 and JavaScript alike) of the mesh's proxy images. */
-export function proxyImagePattern(repositories?: readonly string[]): string {
-  if (!repositories || repositories.length === 0) return `^[^@\\s]*/proxyv2${TAG_AND_DIGEST}`;
+/**
+ * The regular expression (RE2 and JavaScript alike) of the mesh's proxy images: `repositories`
+ * (default Istio's official hubs) with any tag or digest.
+ */
+export function proxyImagePattern(repositories: readonly string[] = DEFAULT_PROXY_IMAGE_REPOSITORIES): string {
+  if (repositories.length === 0) throw new Error('proxyImageRepositories: name at least one repository (or leave it unset for Istio\'s hubs)');
   for (const r of repositories) {
     if (typeof r !== 'string' || r === '' || /[\s@]/.test(r)) {
       throw new Error(`proxyImageRepositories: ${JSON.stringify(r)} is not an image repository (no tag, no digest)`);
@@ -455,7 +470,7 @@ function celInjected1337(c: string, list: string, pattern: string): string {
  * chooses the proxy image, and managed meshes pin it by tag.
  */
 export function celInjectorContainer(c: string, list: string, repositories?: readonly string[]): string {
-  const pattern = proxyImagePattern(repositories);
+  const pattern = proxyImagePattern(repositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES);
   const annotations = 'object.metadata.annotations';
   const marked = `(has(${annotations}) && ${celString(STATUS)} in ${annotations})`;
   const named = (n: string) => `(type(${c}.name) == string && ${c}.name.lowerAscii() == ${celString(n)})`;
@@ -463,12 +478,16 @@ export function celInjectorContainer(c: string, list: string, repositories?: rea
     + `((${named(INIT)} || ${named(VALIDATION)}) && ${celInjectedInit(c, list, pattern)})))`;
 }
 
-/** CEL: a container of a pod (after injection when `injected`) is acceptable to MESH-PROXY-001. */
-function celContainerOk(c: string, list: string, injected: boolean, pattern: string): string {
-  if (!injected) return `(!${celNamed(c, INJECTED_NAMES)} && !${celProxyImage(c, pattern)})`;
+/**
+ * CEL: a container of a pod (after injection when `injected`) is acceptable to MESH-PROXY-001:
+ * the injector's containers are recognized by the mesh's proxy images (`pattern`); the proxy
+ * image in any other container is detected by `detect` (those images or the heuristic).
+ */
+function celContainerOk(c: string, list: string, injected: boolean, pattern: string, detect: string): string {
+  if (!injected) return `(!${celNamed(c, INJECTED_NAMES)} && !${celProxyImage(c, detect)})`;
   const name = `${c}.name.lowerAscii()`;
   return `(${celNamed(c, INJECTED_NAMES)} ? (${name} == ${celString(PROXY)} ? ${celInjectedProxy(c, list, pattern)} : ${celInjectedInit(c, list, pattern)})`
-    + ` : !${celProxyImage(c, pattern)})`;
+    + ` : !${celProxyImage(c, detect)})`;
 }
 
 /** CEL: the annotations map `a` (known to exist) passes MESH-PROXY-001. */
@@ -501,7 +520,8 @@ function celIdOk(base: string, field: string): string {
  */
 export function meshProxyRules(options: MeshProxyRuleOptions = {}): { readonly proxy: PolicyRule; readonly uid: PolicyRule } {
   const pattern = proxyImagePattern(options.proxyImageRepositories);
-  const image = new RegExp(pattern);
+  const detect = `(${PROXY_IMAGE_HEURISTIC})|(${pattern})`;
+  const image = new RegExp(detect);
 
   // MESH-PROXY-001: see MESH_PROXY_001 below for what it allows.
   const proxy: PolicyRule = {
@@ -526,11 +546,13 @@ export function meshProxyRules(options: MeshProxyRuleOptions = {}): { readonly p
     check(object, ctx) {
       return checkProxy(object, ctx, image);
     },
+    // The cluster's proxy images (MeshBaseline proxyImageRepositories) when the context names them.
+    admissionFor: (ctx) => forRepositories(ctx.proxyImageRepositories ?? options.proxyImageRepositories).proxy.admission!,
     admission: {
       resources: POD_SPEC_RESOURCES,
       expression: celForPod(
         (spec, injected) => CONTAINER_LISTS.map((list) =>
-          `(!has(${spec}.${list}) || ${spec}.${list}.all(c, ${celContainerOk('c', list, injected, pattern)}))`).join(' && '),
+          `(!has(${spec}.${list}) || ${spec}.${list}.all(c, ${celContainerOk('c', list, injected, pattern, detect)}))`).join(' && '),
         (meta, injected) => `(!has(${meta}.annotations) || (${celAnnotationsOk(`${meta}.annotations`, injected)}))`,
       ),
       message: 'MESH-PROXY-001: pods may not customize or escape the injected proxy: no declared or altered istio-proxy/istio-init/'
@@ -560,6 +582,7 @@ export function meshProxyRules(options: MeshProxyRuleOptions = {}): { readonly p
     check(object) {
       return checkIds(object);
     },
+    admissionFor: (ctx) => forRepositories(ctx.proxyImageRepositories ?? options.proxyImageRepositories).uid.admission!,
     admission: {
       resources: POD_SPEC_RESOURCES,
       expression: celForPod((spec, injected) => {
@@ -585,6 +608,18 @@ export function meshProxyRules(options: MeshProxyRuleOptions = {}): { readonly p
 }
 
 const DEFAULT_RULES = meshProxyRules();
+
+/** The rules built for `repositories` (cached: the guardrails and the audit ask for the same ones). */
+const BUILT = new Map<string, { readonly proxy: PolicyRule; readonly uid: PolicyRule }>();
+function forRepositories(repositories: readonly string[] = DEFAULT_PROXY_IMAGE_REPOSITORIES): { readonly proxy: PolicyRule; readonly uid: PolicyRule } {
+  const key = JSON.stringify([...repositories].sort());
+  let built = BUILT.get(key);
+  if (!built) {
+    built = key === JSON.stringify([...DEFAULT_PROXY_IMAGE_REPOSITORIES].sort()) && DEFAULT_RULES ? DEFAULT_RULES : meshProxyRules({ proxyImageRepositories: [...repositories].sort() });
+    BUILT.set(key, built);
+  }
+  return built;
+}
 
 /**
  * MESH-PROXY-001 (EXC-1, OPS-1): no pod customizes or escapes the injected proxy.

@@ -13,6 +13,19 @@ export const PINNED_IMAGE_PATTERN =
   `^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$`;
 
 /**
+ * CEL of IMG-DIGEST-001. A Pod arrives after injection: the injector's own containers (recognized
+ * by their whole shape, the mesh's proxy image repository and the sidecar.istio.io/status mark)
+ * run the mesh's proxy image, which the mesh pins, not the app. Every other container, and every
+ * workload template, needs a digest.
+ */
+function digestExpression(proxyImageRepositories?: readonly string[]): string {
+  const pinned = (c: string) => `(has(${c}.image) && ${c}.image.matches('${PINNED_IMAGE_PATTERN}'))`;
+  const pod = CONTAINER_LISTS.map((list) => `(!has(object.spec.${list}) || object.spec.${list}.all(c, ${pinned('c')} || ${celInjectorContainer('c', list, proxyImageRepositories)}))`);
+  const templates = celForPodSpec((spec) => CONTAINER_LISTS.map((list) => `(!has(${spec}.${list}) || ${spec}.${list}.all(c, ${pinned('c')}))`).join(' && '));
+  return `${celIsKind('', ['Pod'])} ? (${pod.join(' && ')}) : (${templates})`;
+}
+
+/**
  * IMG-DIGEST-001 (IMG-1): every container image is pinned by digest.
  *
  * A container without an image counts as unpinned: whatever fills it in later was not reviewed.
@@ -43,14 +56,11 @@ export const IMG_DIGEST_001: PolicyRule = {
     }
     return out;
   },
+  // The cluster's proxy images (MeshBaseline proxyImageRepositories) when the context names them.
+  admissionFor: (ctx) => ({ ...IMG_DIGEST_001.admission!, expression: digestExpression(ctx.proxyImageRepositories) }),
   admission: {
     resources: POD_SPEC_RESOURCES,
-    // A Pod arrives after injection: the injector's own containers (recognized by their whole
-    // shape and the sidecar.istio.io/status mark) run the mesh's proxy image, which the mesh
-    // pins, not the app. Every other container, and every workload template, needs a digest.
-    expression: `${celIsKind('', ['Pod'])} ? (${CONTAINER_LISTS.map((list) => `(!has(object.spec.${list}) || object.spec.${list}.all(c, `
-      + `(has(c.image) && c.image.matches('${PINNED_IMAGE_PATTERN}')) || ${celInjectorContainer('c', list)}))`).join(' && ')}) : (${
-      celForPodSpec((spec) => CONTAINER_LISTS.map((list) => `(!has(${spec}.${list}) || ${spec}.${list}.all(c, has(c.image) && c.image.matches('${PINNED_IMAGE_PATTERN}')))`).join(' && '))})`,
+    expression: digestExpression(),
     message: 'IMG-DIGEST-001: every container image must be pinned by digest (repository[:tag]@sha256:<64 hex digits>)',
   },
 };

@@ -454,7 +454,7 @@ const INJECTED: [string, RuleObject, boolean, boolean][] = [
   ['istio-cni with native sidecars', injectedPod({ cni: true, native: true }), true, true],
   ['holdApplicationUntilProxyStarts (postStart pilot-agent wait)', injectedPod({ hold: true }), true, true],
   ['the distroless proxy image', injectedPod({ image: 'gcr.io/istio-release/proxyv2:1.30.0-distroless' }), true, true],
-  ['a proxy image pinned by digest', injectedPod({ image: `registry.example:5000/mirror/istio/proxyv2:1.30.0@sha256:${'b'.repeat(64)}` }), true, true],
+  ['a proxy image pinned by digest', injectedPod({ image: `docker.io/istio/proxyv2:1.30.0@sha256:${'b'.repeat(64)}` }), true, true],
   ['a kubectl debug container not as 1337', alteredPod((p) => {
     p.spec.ephemeralContainers = [{ name: 'debugger-x1', image: 'busybox:1.36', targetContainerName: 'web' }];
   }), true, true],
@@ -584,29 +584,41 @@ describe('admission: Pods after injection (MESH-PROXY-001 and POD-UID-001)', () 
     expect(admits(MESH_PROXY_001.admission!, deployment({}, { annotations: status }))).toBe(false);
   });
 
-  test('the default proxy image test is a heuristic: a look-alike repository passes until the operator names the hub', () => {
+  test('the injector\'s containers are recognized only with the mesh\'s proxy images (Istio\'s hubs by default): a look-alike repository is refused', () => {
     const lookalike = alteredPod((p) => {
       proxyOf(p).image = 'evil.example/proxyv2:1.30.0';
       initOf(p).image = 'evil.example/proxyv2:1.30.0';
     });
-    expect(admits(MESH_PROXY_001.admission!, lookalike)).toBe(true);
-    const pinned = meshProxyRules({ proxyImageRepositories: ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'] });
-    expect(admits(pinned.proxy.admission!, lookalike)).toBe(false);
-    expect(admits(pinned.uid.admission!, lookalike)).toBe(false);
-    expect(admits(pinned.proxy.admission!, injectedPod())).toBe(true);
-    expect(admits(pinned.uid.admission!, injectedPod())).toBe(true);
-    expect(admits(pinned.proxy.admission!, injectedPod({ image: 'gcr.io/istio-release/proxyv2:1.30.0-distroless' }))).toBe(true);
-    // check() reports a look-alike used by an app container only under the pinned list's own images.
-    const helper = deployment({ containers: [{ name: 'helper', image: 'docker.io/istio/proxyv2:1.30.0' }] });
-    expect(pinned.proxy.check(helper, ctx).map((v) => v.path)).toEqual(['spec.template.spec.containers[0].image']);
+    expect(admits(MESH_PROXY_001.admission!, lookalike)).toBe(false);
+    expect(admits(POD_UID_001.admission!, lookalike)).toBe(false);
+    expect(admits(MESH_PROXY_001.admission!, injectedPod())).toBe(true);
+    expect(admits(POD_UID_001.admission!, injectedPod())).toBe(true);
+    expect(admits(MESH_PROXY_001.admission!, injectedPod({ image: 'gcr.io/istio-release/proxyv2:1.30.0-distroless' }))).toBe(true);
+    // A mesh with its own mirror names it (MeshBaseline proxyImageRepositories): the guardrails then take the context's.
+    const mirror = ruleContext([], { proxyImageRepositories: ['registry.example.com/istio/proxyv2'] });
+    const mirrored = injectedPod({ image: 'registry.example.com/istio/proxyv2:1.30.0' });
+    expect(admits(MESH_PROXY_001.admission!, mirrored)).toBe(false);
+    expect(admits(MESH_PROXY_001.admissionFor!(mirror), mirrored)).toBe(true);
+    expect(admits(POD_UID_001.admissionFor!(mirror), mirrored)).toBe(true);
+    expect(admits(MESH_PROXY_001.admissionFor!(mirror), injectedPod())).toBe(false);
+    expect(MESH_PROXY_001.admissionFor!(ruleContext([])).expression).toBe(MESH_PROXY_001.admission!.expression);
+    // The proxy image in an app's own container is detected by the mesh's images and by the /proxyv2 heuristic alike.
+    for (const image of ['docker.io/istio/proxyv2:1.30.0', 'evil.example/proxyv2:1']) {
+      const helper = deployment({ containers: [{ name: 'helper', image }] });
+      expect(MESH_PROXY_001.check(helper, ctx).map((v) => v.path)).toEqual(['spec.template.spec.containers[0].image']);
+      expect(admits(MESH_PROXY_001.admission!, helper)).toBe(false);
+    }
+    const own = meshProxyRules({ proxyImageRepositories: ['registry.example.com/istio/proxy'] });
+    expect(own.proxy.check(deployment({ containers: [{ name: 'helper', image: 'registry.example.com/istio/proxy:1' }] }), ctx)).toHaveLength(1);
   });
 
   test('proxyImagePattern', () => {
     const re = new RegExp(proxyImagePattern());
-    for (const ok of ['docker.io/istio/proxyv2:1.30.0', 'gcr.io/istio-release/proxyv2:1.30.0-distroless', 'r.example:5000/a/b/proxyv2', `x/proxyv2@sha256:${'c'.repeat(64)}`]) expect([ok, re.test(ok)]).toEqual([ok, true]);
-    for (const no of ['proxyv2:1.30.0', 'docker.io/istio/proxyv2-debug:1', 'docker.io/istio/pilot:1.30.0', 'docker.io/istio/proxyv2:1.30.0 ', 'docker.io/istio/proxyv2:bad/tag']) {
+    for (const ok of ['docker.io/istio/proxyv2:1.30.0', 'gcr.io/istio-release/proxyv2:1.30.0-distroless', `docker.io/istio/proxyv2@sha256:${'c'.repeat(64)}`]) expect([ok, re.test(ok)]).toEqual([ok, true]);
+    for (const no of ['proxyv2:1.30.0', 'r.example:5000/a/b/proxyv2', 'evil.example/proxyv2:1', 'docker.io/istio/proxyv2-debug:1', 'docker.io/istio/pilot:1.30.0', 'docker.io/istio/proxyv2:1.30.0 ', 'docker.io/istio/proxyv2:bad/tag']) {
       expect([no, re.test(no)]).toEqual([no, false]);
     }
+    expect(() => proxyImagePattern([])).toThrow(/name at least one repository/);
     const pinned = new RegExp(proxyImagePattern(['docker.io/istio/proxyv2']));
     expect(['docker.io/istio/proxyv2:1.30.0', 'docker.io/istio/proxyv2', 'dockerXio/istio/proxyv2:1', 'docker.io/istio/proxyv2x:1'].map((i) => pinned.test(i))).toEqual([true, true, false, false]);
     expect(() => proxyImagePattern(['docker.io/istio/proxyv2@sha256:abc'])).toThrow(/not an image repository/);
@@ -660,9 +672,10 @@ describe('what the library synthesizes passes both rules', () => {
  * exempt Istio's istio-init when its image matches `*istio/proxyv2*` and it is an init container.
  * MESH-PROXY-001's admission labels the same thing (is this the injector's istio-init?) where the
  * resource's label is about that: a foreign image, or istio-init among the app containers. Their
- * other bad resources are about capabilities or root (POD-CAP-001's, POD-ROOT-001's). The default
- * image test is a heuristic that accepts `docker.io/mymalicious/proxyv2`; pinned to Istio's hub it
- * agrees. check() reads manifests before injection, so it reports every declared istio-init.
+ * other bad resources are about capabilities or root (POD-CAP-001's, POD-ROOT-001's). The
+ * injector's containers are recognized only with Istio's hubs (by default), so
+ * `docker.io/mymalicious/proxyv2` is refused, as Kyverno labels it. check() reads manifests before
+ * injection, so it reports every declared istio-init.
  */
 describeWithShared('external-corpus/kyverno/istio', 'the external corpus: Kyverno\'s Istio pod policies, after injection', (dir) => {
   const pinned = meshProxyRules({ proxyImageRepositories: ['docker.io/istio/proxyv2'] });
@@ -671,7 +684,7 @@ describeWithShared('external-corpus/kyverno/istio', 'the external corpus: Kyvern
   test.each([
     // [policy, file, MESH-PROXY-001 admits (default), admits (pinned hub), why]
     ['service-mesh-require-run-as-nonroot', 'good.yaml', true, true, 'Istio\'s istio-init as the injector writes it'],
-    ['service-mesh-require-run-as-nonroot', 'bad--bad01.yaml', true, false, 'istio-init from docker.io/mymalicious/proxyv2: the heuristic accepts it, the pinned hub does not'],
+    ['service-mesh-require-run-as-nonroot', 'bad--bad01.yaml', false, false, 'istio-init from docker.io/mymalicious/proxyv2: not Istio\'s hub'],
     ['service-mesh-require-run-as-nonroot', 'bad--bad02.yaml', false, false, 'istio-init among the app containers'],
     ['service-mesh-disallow-capabilities', 'good--good01.yaml', true, true, 'Istio\'s istio-init as the injector writes it'],
     ['service-mesh-disallow-capabilities', 'good--good02.yaml', true, true, 'Linkerd\'s init container: not Istio\'s'],
