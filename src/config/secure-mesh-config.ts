@@ -3,8 +3,8 @@ import { join, resolve } from 'path';
 import { IConstruct } from 'constructs';
 import { ENFORCEMENT_ID } from '../policy/enforcement-id';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
-import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
 import { RULE_SET_CONTEXT_KEY, ruleSetProblem } from '../policy/rule-sets';
+import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
 
 /**
  * The mesh settings the checks trust (OPS-1, RBAC-1, MTLS-1): the SPIFFE trust domain behind
@@ -280,7 +280,9 @@ export class SecureMeshConfig {
   public differencesFrom(scope: IConstruct): string[] {
     const declared = declaredSettings(scope);
     const given = { ...declared.mesh, ...declared.groups } as { [key: string]: unknown };
-    const mine = { ...this.settings(), maxExceptionDays: this.maxExceptionDays, proxyImageRepositories: this.proxyImageRepositories } as { [key: string]: unknown };
+    const mine = {
+      ...this.settings(), maxExceptionDays: this.maxExceptionDays, proxyImageRepositories: this.proxyImageRepositories,
+    } as { [key: string]: unknown };
     const out: string[] = [];
     for (const key of KEYS) {
       if (!(key in given)) continue;

@@ -12,8 +12,8 @@ import { ExceptionRegistry } from '../policy/exception-registry';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
-import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
 import { DRY_RUN_ANNOTATION } from '../policy/rules/mesh-authz-008';
+import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
 import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
 /** Marks MeshBaseline instances, also across copies of this library loaded side by side. */

@@ -59,7 +59,7 @@ describe('ADMISSION-GUARDRAIL: the guardrails as AdmissionGuardrails writes them
       const objects = copy();
       for (const b of objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding')) {
         b.spec.validationActions = ['Warn', 'Audit'];
-        b.metadata!.annotations = {
+        (b.metadata as any).annotations = {
           'secure-mesh.cdk8s.io/rollout-phase': 'warn',
           'secure-mesh.cdk8s.io/warn-until': until,
           'secure-mesh.cdk8s.io/warn-owner': 'platform',

@@ -611,11 +611,12 @@ const DEFAULT_RULES = meshProxyRules();
 
 /** The rules built for `repositories` (cached: the guardrails and the audit ask for the same ones). */
 const BUILT = new Map<string, { readonly proxy: PolicyRule; readonly uid: PolicyRule }>();
-function forRepositories(repositories: readonly string[] = DEFAULT_PROXY_IMAGE_REPOSITORIES): { readonly proxy: PolicyRule; readonly uid: PolicyRule } {
+function forRepositories(repositories: readonly string[] = DEFAULT_PROXY_IMAGE_REPOSITORIES): ReturnType<typeof meshProxyRules> {
   const key = JSON.stringify([...repositories].sort());
   let built = BUILT.get(key);
   if (!built) {
-    built = key === JSON.stringify([...DEFAULT_PROXY_IMAGE_REPOSITORIES].sort()) && DEFAULT_RULES ? DEFAULT_RULES : meshProxyRules({ proxyImageRepositories: [...repositories].sort() });
+    const isDefault = key === JSON.stringify([...DEFAULT_PROXY_IMAGE_REPOSITORIES].sort());
+    built = isDefault ? DEFAULT_RULES : meshProxyRules({ proxyImageRepositories: [...repositories].sort() });
     BUILT.set(key, built);
   }
   return built;
