@@ -205,7 +205,9 @@ export class MeshBaseline extends Construct implements IMesh {
     if (attrs.revision !== undefined) check('revision', labelProblems(attrs.revision), DNS_LABEL_FIX);
     check('trustDomain', trustDomainProblems(trustDomain), TRUST_DOMAIN_FIX);
     check('allowedRegistries', registryProblems(allowedRegistries), REGISTRY_FIX);
-    return new ImportedMesh(rootNamespace, controlPlaneNamespace, trustDomain, attrs.revision, allowedRegistries);
+    const proxyImageRepositories = [...(attrs.proxyImageRepositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES)];
+    check('proxyImageRepositories', proxyRepositoryProblems(proxyImageRepositories), PROXY_REPOSITORY_FIX);
+    return new ImportedMesh(rootNamespace, controlPlaneNamespace, trustDomain, attrs.revision, allowedRegistries, proxyImageRepositories);
   }
 
   /** The mesh root namespace: the mesh-wide policies are created here. */
@@ -271,15 +273,7 @@ export class MeshBaseline extends Construct implements IMesh {
     }
     this.maxExceptionDays = props.maxExceptionDays ?? DEFAULT_MAX_EXCEPTION_DAYS;
     this.proxyImageRepositories = [...(props.proxyImageRepositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES)];
-    this.proxyImageRepositories.forEach((r, i) => {
-      if (typeof r !== 'string' || !/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/.test(r)) {
-        throw configError(this, `proxyImageRepositories[${i}]`, `${JSON.stringify(r)} is not an image repository`,
-          'Write registry/path without tag or digest, e.g. "registry.example.com/istio/proxyv2"');
-      }
-    });
-    if (this.proxyImageRepositories.length === 0) {
-      throw configError(this, 'proxyImageRepositories', 'an empty list', 'Name the repositories the injector takes the proxy from, or leave it unset');
-    }
+    assertNoProblems(this, 'proxyImageRepositories', proxyRepositoryProblems(this.proxyImageRepositories), PROXY_REPOSITORY_FIX);
 
     assertDnsLabel(this, 'rootNamespace', this.rootNamespace);
     assertDnsLabel(this, 'controlPlaneNamespace', this.controlPlaneNamespace);
@@ -397,10 +391,20 @@ class ImportedMesh implements IMesh {
     public readonly trustDomain: string,
     public readonly revision: string | undefined,
     public readonly allowedRegistries: string[],
+    public readonly proxyImageRepositories: string[],
   ) {
     this.injectionLabels = injectionLabelsFor(revision);
     this.istiodPodLabels = istiodPodLabelsFor(revision);
   }
+}
+
+const PROXY_REPOSITORY_FIX = 'Write registry/path without tag or digest, e.g. "registry.example.com/istio/proxyv2", or leave it unset for Istio\'s hubs';
+
+/** What is wrong with a list of proxy image repositories. */
+function proxyRepositoryProblems(repositories: readonly string[]): string[] {
+  if (repositories.length === 0) return ['an empty list'];
+  return repositories.flatMap((r, i) => (typeof r === 'string' && /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/.test(r)
+    ? [] : [`[${i}] ${JSON.stringify(r)} is not an image repository`]));
 }
 
 function findBaselines(root: IConstruct): MeshBaseline[] {

@@ -18,12 +18,8 @@ export interface IMesh {
   readonly injectionLabels: { [key: string]: string };
   /** Labels that select the istiod pods in the control-plane namespace. */
   readonly istiodPodLabels: { [key: string]: string };
-  /**
-   * The repositories the injected proxy comes from (no tag or digest), when the mesh names them.
-   *
-   * @default - Istio's official hubs
-   */
-  readonly proxyImageRepositories?: string[];
+  /** The repositories the injected proxy comes from (no tag or digest): Istio's official hubs unless the mesh names others. */
+  readonly proxyImageRepositories: string[];
 }
 
 /** Attributes of a mesh whose baseline is managed elsewhere. */
@@ -38,6 +34,8 @@ export interface MeshAttributes {
   readonly revision?: string;
   /** @default - any registry (images must still be pinned by digest) */
   readonly allowedRegistries?: string[];
+  /** @default ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'] - Istio's official hubs */
+  readonly proxyImageRepositories?: string[];
 }
 
 /** The injection labels for a revision: `istio.io/rev: <rev>` or `istio-injection: enabled`. */

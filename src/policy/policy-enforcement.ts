@@ -295,7 +295,7 @@ export class PolicyEnforcement extends Construct {
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
       allowedRegistries: [...(this.mesh?.allowedRegistries ?? [])],
-      ...(this.mesh?.proxyImageRepositories ? { proxyImageRepositories: [...this.mesh.proxyImageRepositories] } : {}),
+      ...(this.mesh ? { proxyImageRepositories: [...this.mesh.proxyImageRepositories] } : {}),
     };
     this.lastContext = context;
     const { config, error: configError } = this.readConfig();

@@ -38,9 +38,12 @@ describe('MeshBaseline', () => {
     expect(new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: ['registry.example.com:5000/istio/proxyv2'] }).proxyImageRepositories)
       .toEqual(['registry.example.com:5000/istio/proxyv2']);
     for (const bad of ['docker.io/istio/proxyv2:1.30.3', 'proxyv2', 'Docker.io/istio/proxyv2', `docker.io/istio/proxyv2@sha256:${'a'.repeat(64)}`]) {
-      expect(() => new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: [bad] })).toThrow(/proxyImageRepositories\[0\]: .* is not an image repository/);
+      expect(() => new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: [bad] })).toThrow(/proxyImageRepositories: \[0\] .* is not an image repository/);
     }
     expect(() => new MeshBaseline(Testing.chart(), 'mesh', { proxyImageRepositories: [] })).toThrow(/proxyImageRepositories: an empty list/);
+    expect(MeshBaseline.fromAttributes({}).proxyImageRepositories).toEqual(['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2']);
+    expect(MeshBaseline.fromAttributes({ proxyImageRepositories: ['registry.example.com/istio/proxyv2'] }).proxyImageRepositories).toEqual(['registry.example.com/istio/proxyv2']);
+    expect(() => MeshBaseline.fromAttributes({ proxyImageRepositories: ['x:1'] })).toThrow(/\[MeshBaseline.fromAttributes\] proxyImageRepositories: \[0\] "x:1" is not an image repository/);
   });
 
   test('snapshot: defaults', () => {
@@ -247,6 +250,7 @@ describe('MeshBaseline', () => {
         trustDomain: 'cluster.local',
         revision: undefined,
         allowedRegistries: [],
+        proxyImageRepositories: ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'],
         injectionLabels: { 'istio-injection': 'enabled' },
         istiodPodLabels: { app: 'istiod' },
       });
