@@ -132,6 +132,8 @@ function bindingProblems(b: RuleObject, severity: RuleSeverity, registry: 'reque
   }
   if (registry === 'none') return out;
   const ref = b.spec?.paramRef;
+  // A recorded warn phase reads no registry (see AdmissionRollout).
+  if (!ref && !denies && rolloutProblem(b, o) === undefined) return out;
   if (!ref || ref.name !== REGISTRY_NAME) {
     out.push({ object: b, path: 'spec.paramRef', message: `${name} does not read the exception registry ${REGISTRY_NAME}` });
   } else if (ref.parameterNotFoundAction !== 'Deny') {

@@ -175,6 +175,9 @@ export class AdmissionGuardrails extends Construct {
       }
     }
     const annotations = rolloutAnnotations(this.rollout);
+    // In the warn phase the bindings read no registry: a namespace without one (a cluster that
+    // predates the guardrails) warns about every violation instead of refusing every write.
+    const readsRegistry = this.rollout.phase !== 'warn';
     const binding = (suffix: string, rules: typeof resourceRules, matchResources: { [key: string]: unknown }, paramNamespace?: () => string) => {
       new ApiObject(this, `${id}-${suffix}`, {
         apiVersion: 'admissionregistration.k8s.io/v1',
@@ -183,11 +186,13 @@ export class AdmissionGuardrails extends Construct {
         spec: {
           policyName: name,
           matchResources: { ...matchResources, resourceRules: rules },
-          paramRef: {
-            name: REGISTRY_NAME,
-            ...(paramNamespace ? { namespace: Lazy.any({ produce: paramNamespace }) } : {}),
-            parameterNotFoundAction: 'Deny',
-          },
+          ...(readsRegistry ? {
+            paramRef: {
+              name: REGISTRY_NAME,
+              ...(paramNamespace ? { namespace: Lazy.any({ produce: paramNamespace }) } : {}),
+              parameterNotFoundAction: 'Deny',
+            },
+          } : {}),
           validationActions: actions,
         },
       });
@@ -222,7 +227,7 @@ export class AdmissionGuardrails extends Construct {
       spec: {
         policyName: first.name,
         ...(first.namespaceSelector ? { matchResources: { namespaceSelector: Lazy.any({ produce: () => shape().namespaceSelector }) } } : {}),
-        ...(first.registryNamespace !== undefined ? {
+        ...(first.registryNamespace !== undefined && this.rollout.phase !== 'warn' ? {
           paramRef: { name: REGISTRY_NAME, namespace: Lazy.any({ produce: () => shape().registryNamespace }), parameterNotFoundAction: 'Deny' },
         } : {}),
         validationActions: this.rollout.phase === 'warn' ? ['Warn', 'Audit'] : ['Deny'],

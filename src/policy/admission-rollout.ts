@@ -22,8 +22,10 @@ export interface AdmissionWarnPhaseProps {
  *
  * - `warnUntil(...)`: every policy only warns the client and writes an audit annotation
  *   (`validationActions: [Warn, Audit]`), so a running cluster sees what would be refused
- *   without refusing it. The phase is a recorded decision (owner, reason, end date on every
- *   binding) that synthesis and the audit check: it cannot outlast its date silently.
+ *   without refusing it. The bindings read no exception registry in this phase (a namespace
+ *   without one would otherwise refuse every write), so excepted objects warn too. The phase is
+ *   a recorded decision (owner, reason, end date on every binding) that synthesis and the audit
+ *   check: it cannot outlast its date silently.
  * - `enforce()`: every policy of an error rule refuses (`Deny`). Rules that are warnings, or
  *   newer than the app's rule set, warn and audit in both phases.
  */

@@ -1,7 +1,9 @@
 import { Testing } from 'cdk8s';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
+import { AdmissionGuardrails } from '../../src/policy/admission-guardrails';
+import { AdmissionRollout } from '../../src/policy/admission-rollout';
 import { AdmissionDecision, AdmissionSimulator, AdmissionUserInfo, ClusterState } from '../../src/policy/admission-simulator';
-import { ofKind } from '../helpers';
+import { inDays, ofKind } from '../helpers';
 
 /**
  * The example's admission guardrails against a realistic cluster (issue: "admission a real cluster
@@ -220,6 +222,27 @@ describe('the example\'s guardrails on a realistic cluster', () => {
     expect(decide(null, ADMIN, 'DELETE', pa).message).toMatch(/MESH-MTLS-001/);
     expect(decide({ ...ap, spec: { rules: [{}] } }, ADMIN, 'UPDATE', ap).message).toMatch(/MESH-AUTHZ-001/);
     expect(decide(null, ADMIN, 'DELETE', ap).message).toMatch(/MESH-AUTHZ-001/);
+  });
+
+  test('the warn phase on a cluster whose namespaces have no registry yet: violations warn, nothing is refused', () => {
+    const app = Testing.app();
+    const chart = new BlueprintChart(app, 'blueprint');
+    const guardrails = chart.node.findChild('guardrails');
+    chart.node.tryRemoveChild('guardrails');
+    expect(guardrails).toBeDefined();
+    new AdmissionGuardrails(chart, 'guardrails', {
+      rollout: AdmissionRollout.warnUntil({ until: inDays(chart, 30), owner: 'platform', reason: 'The existing workloads of bookinfo are migrated; warnings are reviewed weekly.' }),
+    });
+    const objects = Testing.synth(chart);
+    const simulator = new AdmissionSimulator(objects);
+    const bookinfo = ofKind(objects, 'Namespace').find((n) => n.metadata.name === 'bookinfo');
+    const state: ClusterState = { namespaces: [{ ...bookinfo, metadata: { ...bookinfo.metadata, labels: { ...bookinfo.metadata.labels, 'kubernetes.io/metadata.name': 'bookinfo' } } }], params: [] };
+    const productpage = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'productpage');
+    const privileged = JSON.parse(JSON.stringify(podOf(productpage, 'root')));
+    privileged.spec.containers[0].securityContext.privileged = true;
+    const d = simulator.decide({ operation: 'CREATE', object: privileged, userInfo: ALICE }, state);
+    expect(d.allowed).toBe(true);
+    expect(d.warnings.map((w) => w.message).join('\n')).toMatch(/POD-PRIV-001/);
   });
 
   test('outside the mesh nothing is checked: a privileged pod in kube-system by its controller, a tag-only image in a plain namespace', () => {

@@ -175,6 +175,8 @@ describe('staged rollout', () => {
     expect(bindings.length).toBeGreaterThan(ADMISSION_RULES.length);
     for (const b of bindings) {
       expect([b.metadata.name, b.spec.validationActions]).toEqual([b.metadata.name, ['Warn', 'Audit']]);
+      // No registry is read while warning: a namespace without one warns instead of refusing every write.
+      expect([b.metadata.name, b.spec.paramRef]).toEqual([b.metadata.name, undefined]);
       expect(b.metadata.annotations).toEqual({
         [ROLLOUT_ANNOTATIONS.phase]: 'warn', [ROLLOUT_ANNOTATIONS.until]: '2030-02-01', [ROLLOUT_ANNOTATIONS.owner]: 'platform-team', [ROLLOUT_ANNOTATIONS.reason]: REASON,
       });
