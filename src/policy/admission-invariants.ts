@@ -1,9 +1,10 @@
 import { celExcepted, celIsRegistry, celMeshNamespace, celRegistryWriter, NAMESPACE_NAME_LABEL } from './admission-scope';
 import { REGISTRY_NAME } from './exception-registry-format';
-import { celStrings } from './rules/workload-pod-specs';
+import { SENSITIVE_DATA_LABEL } from './rules/namespace-sensitive-data';
+import { celString, celStrings } from './rules/workload-pod-specs';
 
 /** The rules whose admission form is an invariant below (by name, on DELETE too) rather than a per-object check. */
-export const INVARIANT_RULE_IDS: readonly string[] = ['MESH-MTLS-001', 'MESH-AUTHZ-001', 'MESH-INJ-002'];
+export const INVARIANT_RULE_IDS: readonly string[] = ['MESH-MTLS-001', 'MESH-AUTHZ-001', 'MESH-INJ-002', 'NS-SENS-001'];
 
 /** One guardrail that is not a rule's per-object check: resources, operations, CEL, and how it is bound. */
 export interface InvariantPolicy {
@@ -35,6 +36,8 @@ export interface InvariantSettings {
 }
 
 const inRoot = (root: string) => ({ matchLabels: { [NAMESPACE_NAME_LABEL]: root } });
+const sensitive = (o: string) => `(has(${o}.metadata.labels) && ${celString(SENSITIVE_DATA_LABEL)} in ${o}.metadata.labels && `
+  + `${o}.metadata.labels[${celString(SENSITIVE_DATA_LABEL)}] == 'true')`;
 const ALL_OPS = ['CREATE', 'UPDATE', 'DELETE'];
 
 /**
@@ -45,6 +48,9 @@ const ALL_OPS = ['CREATE', 'UPDATE', 'DELETE'];
  *   target, no provider) and cannot be deleted; a dry run of it takes MESH-AUTHZ-008's exception.
  * - MESH-INJ-002: a namespace of the mesh stays in it (its injection or revision label cannot be
  *   removed), so no one takes a namespace out of the guardrails' scope by relabelling it.
+ * - NS-SENS-001: a namespace labelled sensitive-data keeps the label (which switches SECRET-K8S-001
+ *   on at admission). Stricter than synth, which asks it only where workloads rely on it:
+ *   admission cannot see the workloads, and declassifying a namespace is an exception.
  * - EXC-1: only mesh admins and the configured GitOps identities change exception registries.
  * Exceptions for the first three are read from the registry of the root (or control-plane)
  * namespace, which the platform repository writes.
@@ -96,6 +102,16 @@ export function invariantPolicies(s: InvariantSettings): InvariantPolicy[] {
         + `${celMeshNamespace('object', s.excludedNamespaces)} || ${celExcepted(['MESH-INJ-002'])}`,
       message: 'MESH-INJ-002: a namespace of the mesh keeps its istio-injection: enabled (or istio.io/rev) label; removing it takes the '
         + 'namespace out of the mesh and of these guardrails, and takes a PolicyException',
+      registryNamespace: s.controlPlaneNamespace,
+    },
+    {
+      name: 'secure-mesh-ns-sens-001',
+      ruleIds: ['NS-SENS-001'],
+      practices: ['SECRET-1'],
+      resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['UPDATE'] }],
+      expression: `oldObject == null || !${sensitive('oldObject')} || ${sensitive('object')} || ${celExcepted(['NS-SENS-001'])}`,
+      message: `NS-SENS-001: a namespace labelled ${SENSITIVE_DATA_LABEL}: "true" keeps the label (its workloads' secrets rules depend on it); `
+        + 'declassifying a namespace takes a PolicyException',
       registryNamespace: s.controlPlaneNamespace,
     },
     {

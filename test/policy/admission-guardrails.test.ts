@@ -25,7 +25,7 @@ const ADMISSION_RULES = ALL_RULES.filter((r) => r.admission || r.admissionFor);
 const ADMISSION_IDS = ADMISSION_RULES.map((r) => r.id);
 /** The rules whose admission form is the same on every cluster (the FIXTURES table). */
 const STATIC_IDS = ALL_RULES.filter((r) => r.admission).map((r) => r.id);
-const INVARIANTS = ['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-mesh-inj-002', 'secure-mesh-exception-registries'];
+const INVARIANTS = ['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-mesh-inj-002', 'secure-mesh-ns-sens-001', 'secure-mesh-exception-registries'];
 const policyName = (ruleId: string) => `secure-mesh-${ruleId.toLowerCase()}`;
 const CLUSTER_RESOURCES = ['namespaces', 'clusterroles', 'clusterrolebindings'];
 
@@ -79,7 +79,7 @@ describe('AdmissionGuardrails: emitted objects', () => {
 
   test('ruleIds lists the rules with an admission form, then those with an invariant', () => {
     const { guardrails } = world();
-    expect(guardrails.ruleIds).toEqual([...ADMISSION_IDS, 'MESH-MTLS-001', 'MESH-AUTHZ-001', 'MESH-INJ-002']);
+    expect(guardrails.ruleIds).toEqual([...ADMISSION_IDS, 'MESH-MTLS-001', 'MESH-AUTHZ-001', 'MESH-INJ-002', 'NS-SENS-001']);
     for (const r of ALL_RULES.filter((x) => !x.admission && !x.admissionFor && !guardrails.ruleIds.includes(x.id))) {
       expect(ofKind(synthValidated(world().chart), 'ValidatingAdmissionPolicy').map((p) => p.metadata.name)).not.toContain(policyName(r.id));
     }

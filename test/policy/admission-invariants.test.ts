@@ -15,9 +15,10 @@ const inRoot = (kind: string, name: string, spec: object) => ({ apiVersion: 'sec
 const del = (old: object) => ({ oldObject: old, request: { operation: 'DELETE', namespace: 'mesh-root', userInfo: { username: 'alice', groups: [] } } });
 
 describe('admission invariants', () => {
-  test('four invariants, the first three read the registry of the root (or control-plane) namespace, the registry guard none', () => {
+  test('five invariants: the first four read the registry of the root (or control-plane) namespace, the registry guard none', () => {
     const p = byName();
-    expect(Object.keys(p)).toEqual(['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-mesh-inj-002', 'secure-mesh-exception-registries']);
+    expect(Object.keys(p)).toEqual(['secure-mesh-mesh-mtls-001', 'secure-mesh-mesh-authz-001', 'secure-mesh-mesh-inj-002', 'secure-mesh-ns-sens-001', 'secure-mesh-exception-registries']);
+    expect(p['secure-mesh-ns-sens-001'].registryNamespace).toBe('istio-cp');
     expect(p['secure-mesh-mesh-mtls-001'].registryNamespace).toBe('mesh-root');
     expect(p['secure-mesh-mesh-mtls-001'].namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': 'mesh-root' } });
     expect(p['secure-mesh-mesh-inj-002'].registryNamespace).toBe('istio-cp');
@@ -35,6 +36,18 @@ describe('admission invariants', () => {
     expect(admitsExpression(defaults['secure-mesh-mesh-mtls-001'].expression, null, null, del(inRoot('PeerAuthentication', 'default', {})))).toBe(false);
     expect(admitsExpression(defaults['secure-mesh-mesh-authz-001'].expression, null, null, del(inRoot('AuthorizationPolicy', 'allow-nothing', {})))).toBe(false);
     expect(byName()['secure-mesh-mesh-authz-001'].message).toContain('deny-by-default in mesh-root');
+  });
+
+  test('NS-SENS-001: a sensitive-data namespace keeps its label unless excepted', () => {
+    const e = byName()['secure-mesh-ns-sens-001'].expression;
+    const ns = (labels: { [key: string]: string }) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vault', labels } });
+    const update = (old: object) => ({ oldObject: old, request: { operation: 'UPDATE', userInfo: { username: 'alice', groups: [] } } });
+    const sensitive = { 'istio-injection': 'enabled', 'secure-mesh.cdk8s.io/sensitive-data': 'true' };
+    expect(admitsExpression(e, ns({ 'istio-injection': 'enabled' }), null, update(ns(sensitive)))).toBe(false);
+    expect(admitsExpression(e, ns({ ...sensitive, 'secure-mesh.cdk8s.io/sensitive-data': 'false' }), null, update(ns(sensitive)))).toBe(false);
+    expect(admitsExpression(e, ns({ ...sensitive, team: 'vault' }), null, update(ns(sensitive)))).toBe(true);
+    expect(admitsExpression(e, ns(sensitive), null, update(ns({ 'istio-injection': 'enabled' })))).toBe(true);
+    expect(admitsExpression(e, ns({}), { data: { 'Namespace.vault': 'NS-SENS-001@2027-01-01' } }, update(ns(sensitive)))).toBe(true);
   });
 
   test('a targetRef makes a PeerAuthentication or policy not mesh-wide', () => {
