@@ -1,6 +1,49 @@
-import { PolicyRule, RuleObject, RuleSeverity, RuleViolation, isKind } from '../rule';
-import { gatewayPods, gatewayRefs, policyScope } from './mesh-gateway-scope';
+import { AdmissionCheck, PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, isKind } from '../rule';
+import { GATEWAY_API_GROUP, gatewayPods, gatewayRefs, policyScope } from './mesh-gateway-scope';
 import { SECURITY_GROUP, jwtRulesOf } from './mesh-shared';
+import { celString, celStrings } from './workload-pod-specs';
+
+/**
+ * The admission form for the app's gateways (written in by AdmissionGuardrails): a
+ * RequestAuthentication applies to an edge gateway when, as in `policyScope`, a `targetRef(s)`
+ * names an edge Gateway API Gateway of its namespace or its class; it has no selector and sits in
+ * the root namespace or an edge gateway's namespace; or its `matchLabels` are all carried by an
+ * edge gateway's pods of its namespace (any namespace, from the root). Such a policy may not set
+ * `forwardOriginalToken: true`. Without edge gateways in the app, every policy is admitted.
+ */
+function edgeAdmission(ctx: RuleContext): AdmissionCheck {
+  const edge = gatewayPods(ctx).filter((p) => p.edge);
+  const spec = 'object.spec';
+  const ns = "(has(object.metadata.namespace) ? object.metadata.namespace : '')";
+  const inRoot = `${ns} == ${celString(ctx.rootNamespace)}`;
+  const refs = (field: string, single: boolean) => {
+    const named = edge.filter((p) => isKind(p.gateway, GATEWAY_API_GROUP, 'Gateway'));
+    const byName = named.map((p) => `(r.kind == 'Gateway' && r.name == ${celString(String(p.gateway.metadata?.name))} && ${ns} == ${celString(p.namespace ?? '')})`);
+    const classes = [...new Set(named.map((p) => p.gateway.spec?.gatewayClassName).filter((c): c is string => typeof c === 'string'))];
+    const terms = [...byName, ...(classes.length ? [`(r.kind == 'GatewayClass' && r.name in ${celStrings(classes)})`] : [])];
+    if (terms.length === 0) return 'false';
+    const test = terms.join(' || ');
+    return single ? `(has(${spec}.${field}) && [${spec}.${field}].exists(r, has(r.kind) && has(r.name) && (${test})))`
+      : `(has(${spec}.${field}) && ${spec}.${field}.exists(r, has(r.kind) && has(r.name) && (${test})))`;
+  };
+  const hasRefs = `(has(${spec}.targetRef) || (has(${spec}.targetRefs) && size(${spec}.targetRefs) > 0))`;
+  const labels = `${spec}.selector.matchLabels`;
+  const hasLabels = `(has(${spec}.selector) && has(${labels}) && size(${labels}) > 0)`;
+  const namespaces = [...new Set(edge.map((p) => p.namespace ?? ''))].sort();
+  const bySelector = edge.map((p) => {
+    const podLabels = `{${Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${celString(k)}: ${celString(v)}`).join(', ')}}`;
+    return `((${inRoot} || ${ns} == ${celString(p.namespace ?? '')}) && ${labels}.all(k, k in ${podLabels} && ${labels}[k] == ${podLabels}[k]))`;
+  });
+  const appliesToEdge = edge.length === 0 ? 'false' : `(${hasRefs} ? (${refs('targetRef', true)} || ${refs('targetRefs', false)}) : `
+    + `(${hasLabels} ? (${bySelector.join(' || ')}) : (${inRoot} || ${ns} in ${celStrings(namespaces)})))`;
+  const forwards = `(has(${spec}.jwtRules) && ${spec}.jwtRules.exists(j, has(j.forwardOriginalToken) && j.forwardOriginalToken == true))`;
+  return {
+    resources: [{ apiGroups: [SECURITY_GROUP], apiVersions: ['*'], resources: ['requestauthentications'] }],
+    expression: `object.kind != 'RequestAuthentication' || !${forwards} || !${appliesToEdge}`,
+    message: 'MESH-JWT-003: a RequestAuthentication that applies to an edge gateway may not set forwardOriginalToken: true '
+      + '(the external token would travel on into the mesh); exchange it at the edge or copy claims to headers',
+  };
+}
 
 /**
  * MESH-JWT-003 (TOKEN-1): the edge does not forward the external token into the mesh.
@@ -19,9 +62,10 @@ import { SECURITY_GROUP, jwtRulesOf } from './mesh-shared';
  * `forwardOriginalToken: true` on RequestAuthentications of in-mesh services (an internal token
  * passed on to the application).
  *
- * No admission form: whether a RequestAuthentication applies to an edge gateway depends on the
- * Gateway objects and their selectors, which the admission request does not carry. Flagging every
- * `forwardOriginalToken: true` would refuse legitimate in-mesh token propagation.
+ * At admission, whether a RequestAuthentication applies to an edge gateway depends on the Gateway
+ * objects and their selectors, which the request does not carry: AdmissionGuardrails writes the
+ * app's edge gateways (namespaces, pod labels, Gateway API names and classes) into the policy
+ * (`admissionFor`). A gateway added later by another repository is the audit's to see.
  */
 export const MESH_JWT_003: PolicyRule = {
   id: 'MESH-JWT-003',
@@ -43,6 +87,7 @@ export const MESH_JWT_003: PolicyRule = {
   check() {
     return [];
   },
+  admissionFor: edgeAdmission,
   checkAll(context) {
     const pods = gatewayPods(context);
     const out: { object: RuleObject; violation: RuleViolation }[] = [];

@@ -4,6 +4,7 @@ import {
 } from './mesh-token-fixtures';
 import { libraryApps } from './network-fixtures';
 import { BlueprintChart } from '../../../examples/blueprint/blueprint';
+import { admits } from '../../../src/policy/admission-cel';
 import { RuleObject, RuleSeverity } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { MESH_JWT_003 as rule } from '../../../src/policy/rules/mesh-jwt-003';
@@ -70,13 +71,34 @@ const BAD: [string, RuleObject[], [string, string][]][] = [
 ];
 
 describe('MESH-JWT-003 the edge does not forward the external token into the mesh (TOKEN-1)', () => {
-  test('metadata: checkAll only, no admission form', () => {
+  describe('admission, with the app\'s edge gateways written in (admissionFor)', () => {
+    const cases = [...GOOD.map(([n, objects]) => [n, objects] as const), ...BAD.map(([n, objects]) => [n, objects] as const)];
+    test.each(cases)('%s: admission agrees with checkAll on every RequestAuthentication', (_n, objects) => {
+      const ctx = ruleContext(objects);
+      const check = rule.admissionFor!(ctx);
+      const flagged = new Set(rule.checkAll!(ctx).map((f) => f.object));
+      const policies = objects.filter((o) => o.kind === 'RequestAuthentication');
+      expect(policies.length).toBeGreaterThan(0);
+      for (const o of policies) expect([o.metadata?.name, admits(check, o)]).toEqual([o.metadata?.name, !flagged.has(o)]);
+    });
+
+    test('other kinds are admitted; without edge gateways everything is', () => {
+      const check = rule.admissionFor!(ruleContext([EDGE]));
+      expect(admits(check, EDGE)).toBe(true);
+      const forwarding = requestAuthn('edge-jwt', 'istio-system', { selector: EDGE_SELECTOR, jwtRules: [forward()] });
+      expect(admits(rule.admissionFor!(ruleContext([])), forwarding)).toBe(true);
+      expect(admits(check, forwarding)).toBe(false);
+    });
+  });
+
+  test('metadata: checkAll, and an admission form with the app\'s gateways', () => {
     expect(rule.id).toBe('MESH-JWT-003');
     expect(rule.practices).toEqual(['TOKEN-1']);
     expect(rule.severity).toBe(RuleSeverity.ERROR);
     expect(rule.since).toBe('2');
     expect(rule.kinds).toEqual([]);
     expect(rule.admission).toBeUndefined();
+    expect(rule.admissionFor).toBeDefined();
     expect(rule.check(BAD[0][1][1], ruleContext(BAD[0][1]))).toEqual([]);
   });
 
