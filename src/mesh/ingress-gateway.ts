@@ -325,6 +325,10 @@ export class IngressGateway extends Construct implements IMeshPeer {
     if (!this.hosts.includes(options.host)) {
       throw configError(this, 'route.host', `"${options.host}" is not served by this gateway`, `Use one of ${this.hosts.join(', ')} or add it to hosts`);
     }
+    if (service.callsOnly) {
+      throw configError(this, 'route.service', `${service.namespaceName}/${service.serviceName} only calls (ports: []): there is nothing to route to`,
+        'Route to a service that serves the host');
+    }
     const httpPorts = service.ports.filter((p) => isHttpProtocol(p.protocol));
     const port = options.port !== undefined ? service.ports.find((p) => p.port === options.port) : httpPorts.length === 1 ? httpPorts[0] : undefined;
     if (!port || !isHttpProtocol(port.protocol)) {

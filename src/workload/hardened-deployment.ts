@@ -66,7 +66,8 @@ export function hardenedDeployment(scope: Construct, id: string, spec: HardenedD
             imagePullPolicy: 'Always',
             args: spec.args ? [...spec.args] : undefined,
             env: envVars(spec.env),
-            ports: spec.containerPorts.map((p) => ({ containerPort: p.containerPort, name: p.name })),
+            // A workload that only calls declares no container port.
+            ...(spec.containerPorts.length ? { ports: spec.containerPorts.map((p) => ({ containerPort: p.containerPort, name: p.name })) } : {}),
             resources: resourceRequirements(spec.resources ?? DEFAULT_RESOURCES),
             securityContext: {
               allowPrivilegeEscalation: false,

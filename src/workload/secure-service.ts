@@ -86,7 +86,14 @@ export interface SecureServiceProps {
   readonly name?: string;
   /** Container image, pinned by digest (`repo@sha256:...`), from an allowed registry (IMG-1). */
   readonly image: string;
-  /** Ports the service exposes; each has a name, a port, an optional container port and a protocol. */
+  /**
+   * Ports the service exposes; each has a name, a port, an optional container port and a protocol.
+   *
+   * `[]` declares a workload that only calls (a load generator, a client, a worker): it gets its
+   * own identity, the hardened pod and egress to what it is granted, but no Service and no
+   * DestinationRule, and it accepts no traffic at all (its AuthorizationPolicy and ingress
+   * NetworkPolicy admit nothing, and `allowFrom` and gateway routes to it are refused).
+   */
   readonly ports: ServicePort[];
   /**
    * Number of pod replicas.
@@ -332,7 +339,8 @@ export class SecureService extends Construct implements ISecureService {
       'Service names are DNS-1035 labels: lower-case letters, digits and "-", starting with a letter');
     this.serviceAccountName = props.serviceAccountName ?? this.serviceName;
     assertNoProblems(this, 'serviceAccountName', checkDns1123Subdomain(this.serviceAccountName).map((p) => `"${this.serviceAccountName}" ${p}`), 'Use a DNS-1123 name');
-    assertNoProblems(this, 'ports', checkServicePorts(props.ports), 'Give each port a unique IANA-style name (at most 15 characters), a unique number and a protocol');
+    assertNoProblems(this, 'ports', checkServicePorts(props.ports, true),
+      'Give each port a unique IANA-style name (at most 15 characters), a unique number and a protocol, or [] for a workload that only calls');
     const imageProblems = checkImage(props.image, props.namespace.allowedRegistries)
       .filter((p) => !(props.imageException && /not pinned by digest/.test(p)));
     if (props.imageException) requireException(this, 'imageException', props.imageException, 'IMG-DIGEST-001');
@@ -390,23 +398,26 @@ export class SecureService extends Construct implements ISecureService {
       podAnnotations: this.podAnnotations,
     });
 
-    new ApiObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { ...meta(this.serviceName), labels: { app: this.serviceName } },
-      spec: {
-        selector: { app: this.serviceName },
-        ports: this.ports.map((p) => ({
-          name: p.name,
-          port: p.port,
-          targetPort: p.targetPort ?? p.port,
-          protocol: 'TCP',
-          appProtocol: p.protocol,
-        })),
-      },
-    } satisfies IService);
+    // A workload that only calls (ports: []) has no Service to reach it and no host for clients' DestinationRules.
+    if (!this.callsOnly) {
+      new ApiObject(this, 'Service', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { ...meta(this.serviceName), labels: { app: this.serviceName } },
+        spec: {
+          selector: { app: this.serviceName },
+          ports: this.ports.map((p) => ({
+            name: p.name,
+            port: p.port,
+            targetPort: p.targetPort ?? p.port,
+            protocol: 'TCP',
+            appProtocol: p.protocol,
+          })),
+        },
+      } satisfies IService);
+    }
 
-    // AUTHZ-1..3: ALLOW only what was granted; with no grant the policy matches nothing.
+    // AUTHZ-1..3: ALLOW only what was granted; with no grant (always, for a workload that only calls) the policy matches nothing.
     new ApiObject(this, 'AuthorizationPolicy', {
       apiVersion: 'security.istio.io/v1',
       kind: 'AuthorizationPolicy',
@@ -419,14 +430,16 @@ export class SecureService extends Construct implements ISecureService {
     });
 
     // MTLS-1: clients of this host always use Istio mTLS.
-    new ApiObject(this, 'DestinationRule', {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: meta(this.serviceName),
-      spec: { host: this.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
-    });
+    if (!this.callsOnly) {
+      new ApiObject(this, 'DestinationRule', {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: meta(this.serviceName),
+        spec: { host: this.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+      });
+    }
 
-    // AUTHZ-4: the same callers, on the same container ports, at L3/L4.
+    // AUTHZ-4: the same callers, on the same container ports, at L3/L4 (none for a workload that only calls).
     networkPolicy(this, 'IngressPolicy', objectName([this.serviceName, 'ingress']), this.namespaceName, {
       podSelector: { matchLabels: { app: this.serviceName } },
       policyTypes: ['Ingress'],
@@ -434,7 +447,16 @@ export class SecureService extends Construct implements ISecureService {
     });
   }
 
+  /** Whether the workload only calls (`ports: []`): it accepts no traffic. */
+  public get callsOnly(): boolean {
+    return this.ports.length === 0;
+  }
+
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
+    if (this.callsOnly) {
+      throw configError(this, 'allowFrom', `${this.namespaceName}/${this.serviceName} only calls (ports: []): it accepts no traffic`,
+        'Give it the ports it serves, or grant the caller another service');
+    }
     const { targetPorts, paths, methods } = resolveGrant(this, caller, options);
     if (this.namespace.sensitiveData && caller.peerNamespace !== this.namespaceName && !caller.peerPodLabels) {
       throw configError(this, 'allowFrom.caller', `${caller.peerPrincipal} would admit every pod of namespace ${caller.peerNamespace} at L3/L4 into a sensitive-data namespace (SECRET-1)`,

@@ -22,8 +22,9 @@ function checkPortNumber(field: string, n: unknown): string[] {
 }
 
 /** Problems with a service's port list: empty, bad names or numbers, duplicates, unknown protocols. */
-export function checkServicePorts(ports: readonly ServicePort[]): string[] {
-  if (!ports || ports.length === 0) return ['a service needs at least one port'];
+export function checkServicePorts(ports: readonly ServicePort[], allowNone = false): string[] {
+  if (!Array.isArray(ports)) return ['ports must be a list'];
+  if (ports.length === 0) return allowNone ? [] : ['a service needs at least one port'];
   const problems: string[] = [];
   const protocols = Object.values(AppProtocol) as string[];
   ports.forEach((p, i) => {

@@ -1,6 +1,9 @@
 import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
+import { AccessMatrix } from '../../src/audit/access-matrix';
 import { AppProtocol } from '../../src/mesh/app-protocol';
+import { GatewayTls } from '../../src/mesh/gateway-tls';
+import { IngressGateway } from '../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { Principal } from '../../src/mesh/principal';
 import { PolicyException } from '../../src/policy/policy-exception';
@@ -25,6 +28,60 @@ const policyOf = (objects: any[], name: string, ns = 'shop') => findObject(objec
 const ingressOf = (objects: any[], name: string, ns = 'shop') => findObject(objects, 'NetworkPolicy', `${name}-ingress`, ns);
 
 describe('SecureService', () => {
+  describe('a workload that only calls (ports: [])', () => {
+    function loadgen() {
+      const { chart, ns, svc } = world();
+      const web = svc('web');
+      const gen = svc('loadgen', { ports: [] });
+      web.allowFrom(gen, { ports: [9080], methods: ['GET'] });
+      return { chart, ns, web, gen, objects: synthValidated(chart) };
+    }
+
+    test('its own identity and hardened pod, no Service, no DestinationRule, no container port', () => {
+      const { objects, gen } = loadgen();
+      expect(gen.callsOnly).toBe(true);
+      expect(findObject(objects, 'ServiceAccount', 'loadgen', 'shop')).toBeDefined();
+      const deployment = findObject(objects, 'Deployment', 'loadgen', 'shop');
+      expect(deployment.spec.template.spec.serviceAccountName).toBe('loadgen');
+      expect(deployment.spec.template.spec.containers[0].ports).toBeUndefined();
+      expect(objects.filter((o) => ['Service', 'DestinationRule'].includes(o.kind) && o.metadata.name === 'loadgen')).toEqual([]);
+    });
+
+    test('no inbound at all: its AuthorizationPolicy and ingress NetworkPolicy admit nothing', () => {
+      const { objects } = loadgen();
+      expect(policyOf(objects, 'loadgen').spec).toEqual({ selector: { matchLabels: { app: 'loadgen' } }, action: 'ALLOW' });
+      expect(ingressOf(objects, 'loadgen').spec).toEqual({ podSelector: { matchLabels: { app: 'loadgen' } }, policyTypes: ['Ingress'], ingress: [] });
+    });
+
+    test('egress only for its grants: the target admits its identity on the granted port, its own egress reaches only the target', () => {
+      const { objects } = loadgen();
+      expect(policyOf(objects, 'web').spec.rules).toEqual([{
+        from: [{ source: { principals: ['cluster.local/ns/shop/sa/loadgen'] } }],
+        to: [{ operation: { ports: ['9080'], methods: ['GET'] } }],
+      }]);
+      const egress = findObject(objects, 'NetworkPolicy', 'loadgen-egress', 'shop');
+      expect(egress.spec.egress).toEqual([{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { app: 'web' } } }],
+        ports: [{ protocol: 'TCP', port: 9080 }],
+      }]);
+    });
+
+    test('the access matrix: loadgen may call web; nothing may call loadgen', () => {
+      const { objects } = loadgen();
+      const matrix = AccessMatrix.fromManifests(objects);
+      expect(matrix.check({ from: 'shop/loadgen', to: 'shop/web', port: 9080, method: 'GET', path: '/' }).allowed).toBe(true);
+      expect(matrix.check({ from: 'shop/loadgen', to: 'shop/web', port: 9080, method: 'POST', path: '/' }).allowed).toBe(false);
+      expect(matrix.check({ from: 'shop/web', to: 'shop/loadgen', port: 9080 }).allowed).toBe(false);
+    });
+
+    test('guards: granting it, or routing to it, is refused with a clear error', () => {
+      const { web, gen, chart } = loadgen();
+      expect(() => gen.allowFrom(web)).toThrow(/allowFrom: shop\/loadgen only calls \(ports: \[\]\): it accepts no traffic/);
+      const gw = new IngressGateway(chart, 'edge', { hosts: ['shop.example.com'], tls: GatewayTls.simple('shop-tls') });
+      expect(() => gw.route(gen, { host: 'shop.example.com' })).toThrow(/route.service: shop\/loadgen only calls \(ports: \[\]\)/);
+    });
+  });
+
   test('shape of an ungranted service', () => {
     const { chart, svc } = world();
     svc('cart', { workloadIdentity: 'cart-sa@acme-prod.iam.gserviceaccount.com' });
@@ -378,7 +435,6 @@ describe('SecureService', () => {
       ['duplicate port names', { ports: [{ name: 'http', port: 80, protocol: AppProtocol.HTTP }, { name: 'http', port: 81, protocol: AppProtocol.HTTP }] }, /duplicate port name http/],
       ['duplicate port numbers', { ports: [{ name: 'a', port: 80, protocol: AppProtocol.HTTP }, { name: 'b', port: 80, protocol: AppProtocol.HTTP }] }, /duplicate port 80/],
       ['unknown protocol', { ports: [{ name: 'a', port: 80, protocol: 'quic' as AppProtocol }] }, /protocol "quic" is not one of/],
-      ['no ports', { ports: [] }, /at least one port/],
       ['tag-only image', { image: 'gcr.io/acme/app:latest' }, /\[test\/bad\] image: image "gcr.io\/acme\/app:latest" is not pinned by digest.*Pin the image by digest/],
       ['registry not allowed', { image: `docker.io/evil/app@${DIGEST}` }, /not from an allowed registry \(gcr.io\/acme\)/],
       ['replicas', { replicas: 0 }, /replicas: 0 is not a positive integer/],
