@@ -134,7 +134,7 @@ export function plainBlueprintApp(services: number): App {
     add(`${namespace}-exceptions`, registry(namespace));
   }
 
-  // Each service: its identity, a hardened Deployment, the Service, and who may call it (L7 and L3/L4).
+  // Each service: its identity, a hardened Deployment and its disruption budget, the Service, and who may call it (L7 and L3/L4).
   all.forEach((s, i) => {
     const { name, namespace } = s;
     const meta = { name, namespace };
@@ -161,12 +161,15 @@ export function plainBlueprintApp(services: number): App {
             setHostnameAsFQDN: false,
             terminationGracePeriodSeconds: 30,
             securityContext: { runAsNonRoot: true, fsGroupChangePolicy: 'Always', seccompProfile: { type: 'RuntimeDefault' } },
+            topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+              topologyKey, maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: app },
+            })),
             containers: [{
               name,
               image: IMAGE,
-              imagePullPolicy: 'Always',
+              imagePullPolicy: 'IfNotPresent',
               ports: [{ name: 'http', containerPort: 8080 }],
-              resources: { limits: { cpu: '1500m', memory: '2048Mi' }, requests: { cpu: '1000m', memory: '512Mi' } },
+              resources: { limits: { memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 capabilities: { drop: ['ALL'] },
@@ -178,6 +181,10 @@ export function plainBlueprintApp(services: number): App {
           },
         },
       },
+    });
+    add(`${name}-pdb`, {
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta,
+      spec: { maxUnavailable: 1, selector: { matchLabels: app }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
     });
     add(`${name}-service`, {
       apiVersion: 'v1', kind: 'Service', metadata: { ...meta, labels: app },

@@ -2,6 +2,8 @@ import { ApiObject, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { ITopologySpreadConstraint } from 'kubernetes-models/v1/TopologySpreadConstraint';
 
 /** What a SecureService's Deployment runs. */
 export interface HardenedDeploymentSpec {
@@ -16,19 +18,47 @@ export interface HardenedDeploymentSpec {
   readonly args?: readonly string[];
   readonly env?: { readonly [name: string]: string };
   readonly containerPorts: readonly { readonly name: string; readonly containerPort: number }[];
-  /** Requests and limits; cdk8s-plus' defaults when absent. */
+  /** Requests and limits; {@link DEFAULT_RESOURCES} when absent. */
   readonly resources?: kplus.ContainerResources;
+  /** Probes, already rendered (see `renderProbe`). */
+  readonly readinessProbe?: { readonly [key: string]: any };
+  readonly livenessProbe?: { readonly [key: string]: any };
+  readonly startupProbe?: { readonly [key: string]: any };
+  /** Pod-level user and groups; unset leaves the image's (non-root, runAsNonRoot stays). */
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  readonly fsGroup?: number;
+  /** Directories mounted as emptyDir volumes, so the root filesystem stays read-only. */
+  readonly writablePaths?: readonly string[];
+  /** sizeLimit of each writable emptyDir. */
+  readonly writablePathSizeLimit?: Size;
   /** A Secrets Store CSI volume mounted read-only (SECRET-1). */
   readonly secretStore?: { readonly secretProviderClass: string; readonly mountPath: string };
   /** Pod template annotations, read at synthesis (callers may add to it until then). */
   readonly podAnnotations: { readonly [key: string]: string };
 }
 
-/** cdk8s-plus' default requests and limits, which the library has always written. */
-const DEFAULT_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(1000), limit: kplus.Cpu.millis(1500) },
-  memory: { request: Size.mebibytes(512), limit: Size.mebibytes(2048) },
+/**
+ * The default requests and limits (see SecureServiceProps.resources): 100m CPU and 128Mi requested,
+ * memory capped at 256Mi, no CPU limit.
+ */
+export const DEFAULT_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100) },
+  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
 };
+
+/** An image pinned by digest: its content never changes, so a cached copy is the same image. */
+const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
+
+/** The pod spread of a Deployment of more than one replica: soft, over zones, then nodes. */
+export function topologySpread(app: string): ITopologySpreadConstraint[] {
+  return ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+    labelSelector: { matchLabels: { app } },
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+  }));
+}
 
 /**
  * The Deployment of a SecureService, written as its manifest (POD-1, OPS-3): the pods run as
@@ -40,6 +70,19 @@ const DEFAULT_RESOURCES: kplus.ContainerResources = {
  */
 export function hardenedDeployment(scope: Construct, id: string, spec: HardenedDeploymentSpec): ApiObject {
   const volumeName = 'secret-store';
+  const writable = (spec.writablePaths ?? []).map((mountPath, i) => ({ name: `writable-${i}`, mountPath }));
+  const volumeMounts = [
+    ...(spec.secretStore ? [{ mountPath: spec.secretStore.mountPath, name: volumeName, readOnly: true }] : []),
+    ...writable.map((w) => ({ mountPath: w.mountPath, name: w.name })),
+  ];
+  const sizeLimit = spec.writablePathSizeLimit ? `${spec.writablePathSizeLimit.toMebibytes()}Mi` : undefined;
+  const volumes = [
+    ...(spec.secretStore ? [{
+      name: volumeName,
+      csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spec.secretStore.secretProviderClass } },
+    }] : []),
+    ...writable.map((w) => ({ name: w.name, emptyDir: sizeLimit ? { sizeLimit } : {} })),
+  ];
   // Typed with the Kubernetes API's own model, so a misspelt field is a compile error.
   const manifest: IDeployment = {
     apiVersion: 'apps/v1',
@@ -63,12 +106,16 @@ export function hardenedDeployment(scope: Construct, id: string, spec: HardenedD
           containers: [{
             name: spec.name,
             image: spec.image,
-            imagePullPolicy: 'Always',
+            // A digest never changes content, so pulling again only adds registry round trips; a tag (admitted by an exception) can move.
+            imagePullPolicy: DIGEST_PINNED.test(spec.image) ? 'IfNotPresent' : 'Always',
             args: spec.args ? [...spec.args] : undefined,
             env: envVars(spec.env),
             // A workload that only calls declares no container port.
             ...(spec.containerPorts.length ? { ports: spec.containerPorts.map((p) => ({ containerPort: p.containerPort, name: p.name })) } : {}),
             resources: resourceRequirements(spec.resources ?? DEFAULT_RESOURCES),
+            readinessProbe: spec.readinessProbe,
+            livenessProbe: spec.livenessProbe,
+            startupProbe: spec.startupProbe,
             securityContext: {
               allowPrivilegeEscalation: false,
               capabilities: { drop: ['ALL'] },
@@ -76,22 +123,42 @@ export function hardenedDeployment(scope: Construct, id: string, spec: HardenedD
               readOnlyRootFilesystem: true,
               runAsNonRoot: true,
             },
-            volumeMounts: spec.secretStore ? [{ mountPath: spec.secretStore.mountPath, name: volumeName, readOnly: true }] : undefined,
+            volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
           }],
           dnsPolicy: 'ClusterFirst',
           hostNetwork: false,
           restartPolicy: 'Always',
-          securityContext: { fsGroupChangePolicy: 'Always', runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            fsGroup: spec.fsGroup,
+            fsGroupChangePolicy: 'Always',
+            runAsGroup: spec.runAsGroup,
+            runAsNonRoot: true,
+            runAsUser: spec.runAsUser,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           serviceAccountName: spec.serviceAccountName,
           setHostnameAsFQDN: false,
           terminationGracePeriodSeconds: 30,
-          volumes: spec.secretStore ? [{
-            name: volumeName,
-            csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spec.secretStore.secretProviderClass } },
-          }] : undefined,
+          ...(spec.replicas > 1 ? { topologySpreadConstraints: topologySpread(spec.podLabels.app) } : {}),
+          volumes: volumes.length > 0 ? volumes : undefined,
         },
       },
     },
+  };
+  return new ApiObject(scope, id, manifest);
+}
+
+/**
+ * The PodDisruptionBudget of a Deployment of more than one replica: a voluntary disruption (a node
+ * drain, a cluster upgrade) evicts at most one of its pods at a time. `AlwaysAllow` lets a drain
+ * evict pods that are not ready anyway (crash-looping), so a broken release cannot block it.
+ */
+export function podDisruptionBudget(scope: Construct, id: string, name: string, namespace: string, app: string): ApiObject {
+  const manifest: IPodDisruptionBudget = {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { app } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
   };
   return new ApiObject(scope, id, manifest);
 }

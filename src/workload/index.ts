@@ -7,3 +7,5 @@ export type {
   SecureServiceAttributes, SecureServiceProps,
 } from './secure-service';
 export type { ServicePort } from './service-port';
+export { HealthProbeType } from './pod-settings';
+export type { HealthProbe } from './pod-settings';

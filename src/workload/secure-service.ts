@@ -1,11 +1,12 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { hardenedDeployment } from './hardened-deployment';
+import { hardenedDeployment, podDisruptionBudget } from './hardened-deployment';
 import { HardenedNamespace, SENSITIVE_DATA_LABEL } from './hardened-namespace';
 import { checkImage } from './image-policy';
+import { HealthProbe, ProbeRole, checkHealthPorts, checkHealthProbe, checkPodId, checkWritablePaths, renderProbe } from './pod-settings';
 import { ServicePort, checkServicePorts } from './service-port';
 import { assertNoProblems, configError } from '../core/errors';
 import { objectName } from '../core/names';
@@ -98,6 +99,14 @@ export interface SecureServiceProps {
   /**
    * Number of pod replicas.
    *
+   * With more than one, the service also gets a PodDisruptionBudget (policy/v1, `maxUnavailable: 1`,
+   * `unhealthyPodEvictionPolicy: AlwaysAllow`), so a node drain or cluster upgrade evicts one pod
+   * at a time, and soft topology spread constraints (`whenUnsatisfiable: ScheduleAnyway`, `maxSkew: 1`)
+   * over `topology.kubernetes.io/zone` and then `kubernetes.io/hostname`, so the replicas land in
+   * different zones and on different nodes when the cluster has them, and still schedule when it
+   * does not (a single-zone or single-node cluster). One replica gets neither: a budget of one pod
+   * would either block every drain or protect nothing.
+   *
    * @default 2 - survives the loss of one pod or node
    */
   readonly replicas?: number;
@@ -121,11 +130,88 @@ export interface SecureServiceProps {
    */
   readonly automountServiceAccountToken?: boolean;
   /**
-   * Container resource requests and limits.
+   * Container resource requests and limits (of the app container; Istio sets the sidecar's).
    *
-   * @default - cdk8s-plus defaults: cpu 1000m request/1500m limit, memory 512Mi request/2048Mi limit
+   * The default is small, for a typical mesh microservice; size it from measured usage. Requests
+   * are what the scheduler reserves; a limit is enforced by the kernel: memory over its limit is
+   * OOM-killed, CPU over its limit is throttled (Kubernetes, "Resource Management for Pods and
+   * Containers"). So memory is capped (a leak kills this container, not its neighbours on the
+   * node), and CPU is not: CPU is compressible, a container may use idle CPU beyond its request
+   * and yields it back under contention in proportion to requests, while a CPU limit would
+   * throttle it (latency spikes) even on an idle node. The pod is in the Burstable QoS class.
+   *
+   * @default - requests cpu 100m and memory 128Mi; limit memory 256Mi; no CPU limit
    */
   readonly resources?: kplus.ContainerResources;
+  /**
+   * The readiness probe: until it passes, the pod receives no traffic from the Service.
+   *
+   * Istio rewrites it to the sidecar agent's status port 15020, so it works under STRICT mTLS
+   * with no NetworkPolicy or AuthorizationPolicy opening for the kubelet (see `HealthProbe`).
+   *
+   * @default - no readiness probe: the pod is ready as soon as its containers run
+   */
+  readonly readinessProbe?: HealthProbe;
+  /**
+   * The liveness probe: when it fails `failureThreshold` times, the kubelet restarts the
+   * container. Check only what a restart fixes (not dependencies: their outage would restart
+   * every replica). Rewritten by Istio like the readiness probe.
+   *
+   * @default - no liveness probe: the container restarts only when its process exits
+   */
+  readonly livenessProbe?: HealthProbe;
+  /**
+   * The startup probe: liveness and readiness probes wait until it passes once, so a slow start
+   * is not taken for a hang. Rewritten by Istio like the readiness probe.
+   *
+   * @default - no startup probe
+   */
+  readonly startupProbe?: HealthProbe;
+  /**
+   * Container ports that only serve health checks (e.g. a management port 8081): probes may use
+   * them. They are not Service ports, and no caller can be granted them; the kubelet reaches them
+   * through the sidecar agent. Never one of Istio's own ports (15000-15090 range listeners).
+   *
+   * @default - probes use the service's container ports only
+   */
+  readonly healthPorts?: number[];
+  /**
+   * The numeric user the pod's containers run as (pod securityContext `runAsUser`). An integer
+   * ≥ 1, never 0 (root) nor 1337 (Istio's proxy UID, whose traffic bypasses the sidecar).
+   * `runAsNonRoot: true` stays, so an image whose user is root is refused by the kubelet either way.
+   *
+   * @default - the image's user (its `USER`, which must be non-root)
+   */
+  readonly runAsUser?: number;
+  /**
+   * The primary group of the pod's processes (pod securityContext `runAsGroup`): ≥ 1, never 0
+   * (root's group) nor 1337 (Istio's proxy GID).
+   *
+   * @default - the image's group
+   */
+  readonly runAsGroup?: number;
+  /**
+   * The group that owns the pod's volumes and is added to its processes (pod securityContext
+   * `fsGroup`): ≥ 1, never 0 nor 1337 (it would give every container the proxy's group).
+   *
+   * @default - no fsGroup: volumes keep their default ownership
+   */
+  readonly fsGroup?: number;
+  /**
+   * Directories the app may write to, each an `emptyDir` volume (on the node's disk, deleted with
+   * the pod) mounted at that absolute path, e.g. `['/tmp']`. The root filesystem stays read-only
+   * (POD-ROFS-001); emptyDir is a volume type the restricted profile allows.
+   *
+   * @default - no writable directory
+   */
+  readonly writablePaths?: string[];
+  /**
+   * The most each writable directory may hold (emptyDir `sizeLimit`); the kubelet evicts the pod
+   * when one grows past it.
+   *
+   * @default - no size limit (bounded only by the node's ephemeral storage)
+   */
+  readonly writablePathSizeLimit?: Size;
   /**
    * Environment variables of the container.
    *
@@ -382,6 +468,7 @@ export class SecureService extends Construct implements ISecureService {
     } satisfies IServiceAccount);
 
     if (props.secretStore) this.checkSecretStore(props.secretStore);
+    const probes = this.checkPodSettings(props);
     this.deployment = hardenedDeployment(this, 'Deployment', {
       name: this.serviceName,
       namespace: this.namespaceName,
@@ -396,7 +483,15 @@ export class SecureService extends Construct implements ISecureService {
       resources: props.resources,
       secretStore: props.secretStore,
       podAnnotations: this.podAnnotations,
+      ...probes,
+      runAsUser: props.runAsUser,
+      runAsGroup: props.runAsGroup,
+      fsGroup: props.fsGroup,
+      writablePaths: props.writablePaths,
+      writablePathSizeLimit: props.writablePathSizeLimit,
     });
+    // Beside the Deployment: at most one pod evicted at a time by a drain (none for one replica).
+    if (replicas > 1) podDisruptionBudget(this, 'PodDisruptionBudget', this.serviceName, this.namespaceName, this.serviceName);
 
     // A workload that only calls (ports: []) has no Service to reach it and no host for clients' DestinationRules.
     if (!this.callsOnly) {
@@ -669,6 +764,43 @@ export class SecureService extends Construct implements ISecureService {
     if (!/^\/[^\s]*$/.test(mount.mountPath ?? '') || mount.mountPath.split('/').includes('..')) {
       throw configError(this, 'secretStore.mountPath', `"${mount.mountPath}" is not an absolute path`, 'Use a path such as "/mnt/secrets"');
     }
+  }
+
+  /** Checks the probes, user and groups, and writable paths; returns the rendered probes. */
+  private checkPodSettings(props: SecureServiceProps): { readinessProbe?: object; livenessProbe?: object; startupProbe?: object } {
+    const containerPorts = this.ports.map((p) => p.targetPort ?? p.port);
+    const healthPorts = props.healthPorts ?? [];
+    assertNoProblems(this, 'healthPorts', checkHealthPorts(healthPorts, containerPorts),
+      'List the distinct ports the app serves health checks on, other than its service ports and Istio\'s');
+    const out: { [role: string]: object } = {};
+    for (const role of ['readinessProbe', 'livenessProbe', 'startupProbe'] as ProbeRole[]) {
+      const probe = props[role];
+      if (probe === undefined) continue;
+      assertNoProblems(this, role, checkHealthProbe(role, probe, [...containerPorts, ...healthPorts]),
+        'Probe one of the service\'s container ports (or list a dedicated port in healthPorts), with a path for HTTP probes and positive timings');
+      out[role] = renderProbe(role, probe);
+    }
+    for (const field of ['runAsUser', 'runAsGroup', 'fsGroup'] as const) {
+      const value = props[field];
+      if (value !== undefined) {
+        assertNoProblems(this, field, checkPodId(field, value),
+          'Use the image\'s own non-root ID (an integer ≥ 1 other than 1337), or leave it unset to keep the image\'s user');
+      }
+    }
+    if (props.writablePaths !== undefined) {
+      assertNoProblems(this, 'writablePaths', checkWritablePaths(props.writablePaths, props.secretStore ? [props.secretStore.mountPath] : []),
+        'List distinct absolute directories such as "/tmp" or "/var/cache/app"; the root filesystem stays read-only');
+    }
+    if (props.writablePathSizeLimit !== undefined) {
+      if (props.writablePaths === undefined) {
+        throw configError(this, 'writablePathSizeLimit', 'there is no writable path to limit', 'Set writablePaths, or remove writablePathSizeLimit');
+      }
+      const mib = props.writablePathSizeLimit.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+      if (!Number.isInteger(mib) || mib < 1) {
+        throw configError(this, 'writablePathSizeLimit', `${mib}Mi is not a whole number of mebibytes ≥ 1`, 'Use e.g. Size.mebibytes(64) or Size.gibibytes(1)');
+      }
+    }
+    return out;
   }
 
   private checkContainerPort(field: string, port: number): void {

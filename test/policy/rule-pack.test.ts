@@ -83,6 +83,7 @@ const RESOURCE_OF: { [kind: string]: string } = {
   Job: 'jobs',
   CronJob: 'cronjobs',
   Namespace: 'namespaces',
+  PodDisruptionBudget: 'poddisruptionbudgets',
   Role: 'roles',
   ClusterRole: 'clusterroles',
   RoleBinding: 'rolebindings',

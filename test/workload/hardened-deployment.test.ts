@@ -1,7 +1,7 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Validation } from '../../src';
-import { HardenedDeploymentSpec, hardenedDeployment, resourceRequirements } from '../../src/workload/hardened-deployment';
+import { HardenedDeploymentSpec, hardenedDeployment, podDisruptionBudget, resourceRequirements } from '../../src/workload/hardened-deployment';
 import { findObject } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
@@ -84,9 +84,49 @@ describe('hardenedDeployment', () => {
   });
 });
 
+describe('production pod settings', () => {
+  test('imagePullPolicy: IfNotPresent for a digest, Always for a tag', () => {
+    expect(render().spec.template.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
+    expect(render({ image: 'gcr.io/acme/app:1.4' }).spec.template.spec.containers[0].imagePullPolicy).toBe('Always');
+  });
+
+  test('topology spread only with more than one replica', () => {
+    expect(render().spec.template.spec.topologySpreadConstraints.map((c: any) => [c.topologyKey, c.whenUnsatisfiable, c.labelSelector])).toEqual([
+      ['topology.kubernetes.io/zone', 'ScheduleAnyway', { matchLabels: { app: 'cart' } }],
+      ['kubernetes.io/hostname', 'ScheduleAnyway', { matchLabels: { app: 'cart' } }],
+    ]);
+    expect(render({ replicas: 1 }).spec.template.spec.topologySpreadConstraints).toBeUndefined();
+  });
+
+  test('probes, user and groups, writable emptyDirs as given', () => {
+    const probe = { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, periodSeconds: 10 };
+    const pod = render({ readinessProbe: probe, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, writablePaths: ['/tmp'], writablePathSizeLimit: Size.mebibytes(64) })
+      .spec.template.spec;
+    expect(pod.containers[0].readinessProbe).toEqual(probe);
+    expect(pod.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true });
+    expect(pod.volumes).toEqual([{ name: 'writable-0', emptyDir: { sizeLimit: '64Mi' } }]);
+    expect(pod.containers[0].volumeMounts).toEqual([{ mountPath: '/tmp', name: 'writable-0' }]);
+  });
+});
+
+describe('podDisruptionBudget', () => {
+  test('policy/v1, maxUnavailable 1, selecting app, AlwaysAllow for unhealthy pods; valid', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    podDisruptionBudget(chart, 'PDB', 'cart', 'shop', 'cart');
+    const objects = chart.toJson();
+    Validation.assertValid(objects);
+    expect(objects).toEqual([{
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'cart', namespace: 'shop' },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'cart' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+    }]);
+  });
+});
+
 describe('resourceRequirements', () => {
-  test('the defaults: cpu 1000m/1500m, memory 512Mi/2048Mi', () => {
-    expect(render().spec.template.spec.containers[0].resources).toEqual({ limits: { cpu: '1500m', memory: '2048Mi' }, requests: { cpu: '1000m', memory: '512Mi' } });
+  test('the defaults: requests cpu 100m, memory 128Mi; memory limit 256Mi; no CPU limit', () => {
+    expect(render().spec.template.spec.containers[0].resources).toEqual({ limits: { memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } });
   });
 
   test('quantities the way cdk8s-plus writes them; only what is given', () => {
