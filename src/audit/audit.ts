@@ -1,7 +1,8 @@
 import { EntryVerdict, ExceptionProblem, ExceptionRecordInfo, reviewExceptions } from './exception-acceptance';
-import { daysBetween, isDate, readRegistries } from './exception-registry-reader';
+import { readRegistries } from './exception-registry-reader';
 import { guardrailProblems } from './guardrail-integrity';
 import { LoadedManifest } from './manifest-loader';
+import { daysBetween, isCalendarDate } from '../policy/calendar';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT, RECORDS_KEY, REGISTRY_LABEL, REGISTRY_LABEL_VALUE, REGISTRY_NAME } from '../policy/exception-registry-format';
 import { EXCEPTION_ANNOTATION } from '../policy/policy-enforcement';
 import { EXPIRY_WARNING_DAYS } from '../policy/policy-exception';
@@ -488,14 +489,14 @@ export function exceptionEntries(object: RuleObject): ExceptionEntry[] {
   const known = new Set(ALL_RULES.map((r) => r.id));
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((raw) => {
     const m = /^([A-Z0-9-]+)@(\d{4}-\d{2}-\d{2})$/.exec(raw);
-    const valid = !!m && known.has(m[1]) && isDate(m[2]);
+    const valid = !!m && known.has(m[1]) && isCalendarDate(m[2]);
     return { raw, ruleId: m?.[1] ?? raw, expires: m?.[2] ?? '', valid };
   });
 }
 
 function invalidMessage(e: ExceptionEntry): string {
   if (!e.expires) return `exception entry "${e.raw}" is not RULE@YYYY-MM-DD`;
-  if (!isDate(e.expires)) return `exception entry "${e.raw}": ${e.expires} is not a date`;
+  if (!isCalendarDate(e.expires)) return `exception entry "${e.raw}": ${e.expires} is not a date`;
   return `exception entry "${e.raw}": ${e.ruleId} is not a rule of the set`;
 }
 

@@ -1,7 +1,8 @@
 import type { ExceptionEntry } from './audit';
 import { isNamespaced } from './default-namespace';
-import { ExceptionRegistry, ParsedRecord, RecordObjectRef, RegistryReading, daysBetween } from './exception-registry-reader';
+import { ExceptionRegistry, ParsedRecord, RecordObjectRef, RegistryReading } from './exception-registry-reader';
 import { LoadedManifest } from './manifest-loader';
+import { daysBetween } from '../policy/calendar';
 import { RECORDS_KEY, REGISTRY_NAME, exceptionStamp, registryKey } from '../policy/exception-registry-format';
 import { EXCEPTION_ANNOTATION } from '../policy/policy-enforcement';
 import { RuleObject, objectRef } from '../policy/rule';

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { LoadedManifest, location } from './manifest-loader';
+import { isCalendarDate } from '../policy/calendar';
 import {
   RECORDS_KEY, REGISTRY_LABEL, REGISTRY_LABEL_VALUE, REGISTRY_NAME, RegistryRecord, recordsFromYaml,
 } from '../policy/exception-registry-format';
@@ -175,7 +176,7 @@ function readRecords(text: string, knownRules: ReadonlySet<string>, problem: (me
     for (const rule of record.rules) if (!knownRules.has(rule)) wrong.push(`${rule} is not a rule of the set`);
     if (record.owner.trim() === '') wrong.push('its owner is empty');
     if (record.justification.trim() === '') wrong.push('its justification is empty');
-    if (!isDate(record.expires)) wrong.push(`expires ${record.expires} is not a date`);
+    if (!isCalendarDate(record.expires)) wrong.push(`expires ${record.expires} is not a date`);
     if (record.objects.length === 0) wrong.push('it lists no objects');
     const objects: RecordObjectRef[] = [];
     for (const ref of record.objects) {
@@ -228,20 +229,9 @@ export function parseObjectRef(ref: string): RecordObjectRef | undefined {
 function stampProblem(raw: string, knownRules: ReadonlySet<string>): string | undefined {
   const m = STAMP.exec(raw);
   if (!m) return `"${raw}" is not RULE@YYYY-MM-DD`;
-  if (!isDate(m[2])) return `"${raw}": ${m[2]} is not a date`;
+  if (!isCalendarDate(m[2])) return `"${raw}": ${m[2]} is not a date`;
   if (!knownRules.has(m[1])) return `"${raw}": ${m[1]} is not a rule of the set`;
   return undefined;
-}
-
-/** Whether `s` is a real day written `YYYY-MM-DD`. */
-export function isDate(s: string): boolean {
-  const d = new Date(`${s}T00:00:00Z`);
-  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-}
-
-/** Whole days from `from` to `to` (both `YYYY-MM-DD`). */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 function cmp(a: string, b: string): number {

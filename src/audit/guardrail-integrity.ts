@@ -1,9 +1,8 @@
 import { ruleResourceRules, ruleValidationExpression, admissionCheckOf, invariantSettingsFor } from '../policy/admission-guardrails';
 import { invariantPolicies } from '../policy/admission-invariants';
-import { ROLLOUT_ANNOTATIONS } from '../policy/admission-rollout';
+import { AdmissionRollout, ROLLOUT_ANNOTATIONS } from '../policy/admission-rollout';
 import { ALWAYS_EXCLUDED_NAMESPACES, NAMESPACE_NAME_LABEL, celIsRegistry, isClusterScoped } from '../policy/admission-scope';
 import { REGISTRY_NAME } from '../policy/exception-registry-format';
-import { isCalendarDate } from '../policy/policy-exception';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity } from '../policy/rule';
 
 /** One way the guardrails in the input differ from what AdmissionGuardrails writes. */
@@ -159,15 +158,14 @@ function bindingProblems(b: RuleObject, severity: RuleSeverity, registry: 'reque
   return out;
 }
 
-/** Why a binding that only warns is not a valid warn phase, or undefined when it is one. */
+/**
+ * Why a binding that only warns is not a valid warn phase, or undefined when it is one: the phase
+ * recorded on it, judged as AdmissionGuardrails judges it at synthesis (AdmissionRollout).
+ */
 function rolloutProblem(b: RuleObject, o: GuardrailCheckOptions): string | undefined {
   const a = b.metadata?.annotations ?? {};
   if (a[ROLLOUT_ANNOTATIONS.phase] !== 'warn') return 'no warn phase is recorded on it (AdmissionRollout.warnUntil)';
-  const until = a[ROLLOUT_ANNOTATIONS.until];
-  if (!isCalendarDate(until)) return `its warn phase has no end date (${ROLLOUT_ANNOTATIONS.until})`;
-  if (!a[ROLLOUT_ANNOTATIONS.owner] || !a[ROLLOUT_ANNOTATIONS.reason]) return 'its warn phase names no owner or reason';
-  if (until < o.today) return `its warn phase ended on ${until} (owner ${a[ROLLOUT_ANNOTATIONS.owner]}): move to AdmissionRollout.enforce()`;
-  const days = Math.round((Date.parse(`${until}T00:00:00Z`) - Date.parse(`${o.today}T00:00:00Z`)) / 86_400_000);
-  if (days > o.maxExceptionDays) return `its warn phase runs ${days} days, more than ${o.maxExceptionDays}`;
-  return undefined;
+  const phase = AdmissionRollout.warnUntil({ until: a[ROLLOUT_ANNOTATIONS.until] ?? '', owner: a[ROLLOUT_ANNOTATIONS.owner] ?? '', reason: a[ROLLOUT_ANNOTATIONS.reason] ?? '' });
+  const problem = phase._problem(o.today, o.maxExceptionDays);
+  return problem ? `its warn phase is not valid: ${problem[0]}: ${problem[1]}` : undefined;
 }

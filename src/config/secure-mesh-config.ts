@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 import { ENFORCEMENT_ID } from '../policy/enforcement-id';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
 import { RULE_SET_CONTEXT_KEY, ruleSetProblem } from '../policy/rule-sets';
-import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
+import { DEFAULT_PROXY_IMAGE_REPOSITORIES, proxyRepositoryProblems } from '../policy/rules/mesh-proxy-overrides';
 
 /**
  * The mesh settings the checks trust (OPS-1, RBAC-1, MTLS-1): the SPIFFE trust domain behind
@@ -342,6 +342,7 @@ function checkSettings(settings: { [key: string]: unknown }, source: string): Se
         continue;
       }
       if (key === 'trustDomainAliases') for (const td of value as string[]) problems.push(...trustDomainProblems(`${key}`, td));
+      if (key === 'proxyImageRepositories') problems.push(...proxyRepositoryProblems(value).map((p) => `${key} ${p}`));
     } else if (typeof value !== 'string') {
       problems.push(`${key} must be a string`);
     } else if (key === 'trustDomain') {

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
 import { DRY_RUN_ANNOTATION } from '../policy/rules/mesh-authz-008';
-import { DEFAULT_PROXY_IMAGE_REPOSITORIES } from '../policy/rules/mesh-proxy-overrides';
+import { DEFAULT_PROXY_IMAGE_REPOSITORIES, PROXY_REPOSITORY_FIX, proxyRepositoryProblems } from '../policy/rules/mesh-proxy-overrides';
 import { checkDns1123Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
 /** Marks MeshBaseline instances, also across copies of this library loaded side by side. */
@@ -396,15 +396,6 @@ class ImportedMesh implements IMesh {
     this.injectionLabels = injectionLabelsFor(revision);
     this.istiodPodLabels = istiodPodLabelsFor(revision);
   }
-}
-
-const PROXY_REPOSITORY_FIX = 'Write registry/path without tag or digest, e.g. "registry.example.com/istio/proxyv2", or leave it unset for Istio\'s hubs';
-
-/** What is wrong with a list of proxy image repositories. */
-function proxyRepositoryProblems(repositories: readonly string[]): string[] {
-  if (repositories.length === 0) return ['an empty list'];
-  return repositories.flatMap((r, i) => (typeof r === 'string' && /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/.test(r)
-    ? [] : [`[${i}] ${JSON.stringify(r)} is not an image repository`]));
 }
 
 function findBaselines(root: IConstruct): MeshBaseline[] {

@@ -1,4 +1,5 @@
-import { isCalendarDate } from './policy-exception';
+import { daysBetween, isCalendarDate } from './calendar';
+import { reasonProblem } from './policy-exception';
 
 /** Props of the warn phase of a guardrails rollout. */
 export interface AdmissionWarnPhaseProps {
@@ -66,15 +67,13 @@ export class AdmissionRollout {
     if (this.phase === 'deny') return undefined;
     if (!isCalendarDate(this.until)) return ['rollout.until', `"${this.until}" is not a date`, 'Give the last day of the warn phase as YYYY-MM-DD'];
     if (!this.owner) return ['rollout.owner', 'the warn phase needs an owner', 'Name the team or person who moves the guardrails to deny'];
-    if (!this.reason || this.reason.length < 30 || this.reason.split(/\s+/).length < 5) {
-      return ['rollout.reason', `"${this.reason ?? ''}" is not a reason`,
-        'Write a real sentence (at least 30 characters, 5 words): why the cluster cannot refuse yet and what is being fixed'];
-    }
+    const reason = reasonProblem(this.reason ?? '');
+    if (reason) return ['rollout.reason', reason[0], 'Write a real sentence (at least 30 characters, 5 words, no placeholder): why the cluster cannot refuse yet and what is being fixed'];
     if (this.until < today) {
       return ['rollout.until', `the warn phase ended on ${this.until} (today is ${today}; owner ${this.owner})`,
         'Move to AdmissionRollout.enforce(), or renew the phase with a new reason and date'];
     }
-    const days = Math.round((Date.parse(`${this.until}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+    const days = daysBetween(today, this.until);
     if (days > maxDays) {
       return ['rollout.until', `${this.until} is ${days} days away; a warn phase lasts at most ${maxDays} days (MeshBaseline maxExceptionDays)`,
         `Give an end date within ${maxDays} days`];

@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { daysBetween, isCalendarDate, systemToday } from './calendar';
 import { configError } from '../core/errors';
 
 /** Context key holding today's date (`YYYY-MM-DD`) for expiry checks; tests set it to pin the clock. */
@@ -6,6 +7,8 @@ export const CLOCK_CONTEXT_KEY = 'cdk8s-secure-mesh:today';
 
 /** Days before expiry from which an exception is reported as expiring soon. */
 export const EXPIRY_WARNING_DAYS = 14;
+
+export { isCalendarDate };
 
 /** Words that mean "not written yet" when a justification starts with them. */
 const PLACEHOLDERS = /^(todo|tbd|n\/?a|none|temp|temporary|test|fixme|xxx|needed|required|because)\b/i;
@@ -18,10 +21,22 @@ const PLACEHOLDER_MARKERS = [
   /\b(lorem ipsum|placeholder|fill (this |it )?in|to be (written|decided|defined))\b|(^|\s)n\/a(?=\s|$|[.,;])/i,
 ];
 
-/** Whether `value` is a real `YYYY-MM-DD` date. */
-export function isCalendarDate(value: unknown): value is string {
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
-    && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+/**
+ * What is wrong with a written reason (a justification, a mesh-wide reason, a warn phase's
+ * reason), as `[problem, fix]`, or undefined: a placeholder anywhere, or not a real sentence
+ * (at least 30 characters and 5 words).
+ */
+export function reasonProblem(text: string): [string, string] | undefined {
+  const marker = PLACEHOLDER_MARKERS.map((m) => m.exec(text)?.[0].trim()).find((m) => m);
+  if (marker) {
+    return [`"${text}" contains the placeholder "${marker}"`,
+      'Write the real reason before it is merged: why the default cannot hold here and what compensates'];
+  }
+  if (text.length < 30 || text.split(/\s+/).length < 5 || PLACEHOLDERS.test(text)) {
+    return [`"${text}" is not a justification`,
+      'Write a real sentence (at least 30 characters, 5 words): why the default cannot hold here and what compensates'];
+  }
+  return undefined;
 }
 
 /** `Kind/namespace/name` or `Kind/name`. */
@@ -102,7 +117,7 @@ export class PolicyException extends Construct {
    * else the system clock (UTC). A malformed override is an error, not a fallback.
    */
   public static today(scope: IConstruct): string {
-    return PolicyException.clockOverride(scope) ?? new Date().toISOString().slice(0, 10);
+    return PolicyException.clockOverride(scope) ?? systemToday();
   }
 
   /** The date the context `cdk8s-secure-mesh:today` pins "today" to, or undefined when the system clock is used. */
@@ -172,15 +187,8 @@ export class PolicyException extends Construct {
   /** A reason field (justification, meshWideReason) as written, or an error saying why it is no reason. */
   private reason(field: string, value: string | undefined): string {
     const text = (value ?? '').trim();
-    const marker = PLACEHOLDER_MARKERS.map((m) => m.exec(text)?.[0].trim()).find((m) => m);
-    if (marker) {
-      throw configError(this, field, `"${text}" contains the placeholder "${marker}"`,
-        'Write the real reason before the exception is merged: why the default cannot hold here and what compensates');
-    }
-    if (text.length < 30 || text.split(/\s+/).length < 5 || PLACEHOLDERS.test(text)) {
-      throw configError(this, field, `"${text}" is not a justification`,
-        'Write a real sentence (at least 30 characters, 5 words): why the default cannot hold here and what compensates');
-    }
+    const problem = reasonProblem(text);
+    if (problem) throw configError(this, field, problem[0], problem[1]);
     return text;
   }
 
@@ -191,7 +199,7 @@ export class PolicyException extends Construct {
 
   /** Days from `today` until expiry (negative when expired). */
   public daysLeft(today: string): number {
-    return Math.round((Date.parse(`${this.expires}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+    return daysBetween(today, this.expires);
   }
 
   /** The annotation value recording this exception on an object: `RULE@expires` entries. */

@@ -8,7 +8,8 @@ const DIGEST = /^@sha256:[0-9a-f]{64}$/;
 // Docker's reference grammar: [registry[:port]/]path-component(/path-component)*[:tag][@digest]
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const NAME = new RegExp(`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$`);
-const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+/** The host names of Docker Hub: images without a registry, and these, are Docker Hub's. */
+export const DOCKER_HUB_ALIASES: readonly string[] = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
 
 /** The registry host of an image reference (Docker Hub, as `docker.io`, when none is written). */
 export function registryOf(image: string): string {

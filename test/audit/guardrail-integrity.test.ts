@@ -69,8 +69,8 @@ describe('ADMISSION-GUARDRAIL: the guardrails as AdmissionGuardrails writes them
       return problems(objects);
     };
     expect(warn('2027-01-15')).toEqual([]);
-    expect(warn('2026-12-01').join('\n')).toMatch(/its warn phase ended on 2026-12-01 \(owner platform\)/);
-    expect(warn('2027-12-01').join('\n')).toMatch(/its warn phase runs 360 days, more than 90/);
+    expect(warn('2026-12-01').join('\n')).toMatch(/its warn phase is not valid: rollout.until: the warn phase ended on 2026-12-01 \(today is 2026-12-06; owner platform\)/);
+    expect(warn('2027-12-01').join('\n')).toMatch(/its warn phase is not valid: rollout.until: 2027-12-01 is 360 days away; a warn phase lasts at most 90 days/);
   });
 
   test('other settings than the app\'s make the expressions differ, and say so', () => {

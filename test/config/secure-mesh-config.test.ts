@@ -166,6 +166,9 @@ describe('SecureMeshConfig: the one file the audit, access, plugin and AccessMat
       'proxyImageRepositories: the file says ["docker.io/istio/proxyv2","gcr.io/istio-release/proxyv2"], the blueprint ["registry.example.com/istio/proxyv2"]',
     ]);
     expect(() => SecureMeshConfig.fromFile(write(`${HEAD}maxExceptionDays: 400\n`))).toThrow(/maxExceptionDays must be a whole number of days from 1 to 365/);
+    expect(() => SecureMeshConfig.fromFile(write(`${HEAD}proxyImageRepositories: [docker.io/istio/proxyv2:1.30.3]\n`)))
+      .toThrow(/proxyImageRepositories \[0\] "docker.io\/istio\/proxyv2:1.30.3" is not an image repository/);
+    expect(() => SecureMeshConfig.fromFile(write(`${HEAD}proxyImageRepositories: []\n`))).toThrow(/proxyImageRepositories an empty list/);
   });
 
   test('differencesFrom names each setting the blueprint declares differently, and only those', () => {

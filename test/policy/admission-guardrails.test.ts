@@ -193,7 +193,7 @@ describe('staged rollout', () => {
     ['a warn phase that has ended', warn('2030-01-14'), /rollout.until: the warn phase ended on 2030-01-14 \(today is 2030-01-15; owner platform-team\)/],
     ['a warn phase beyond the longest exception lifetime', warn('2030-06-01'), /rollout.until: 2030-06-01 is 137 days away; a warn phase lasts at most 90 days/],
     ['no owner', warn('2030-02-01', { owner: ' ' }), /rollout.owner: the warn phase needs an owner/],
-    ['no reason', warn('2030-02-01', { reason: 'rollout' }), /rollout.reason: "rollout" is not a reason/],
+    ['no reason', warn('2030-02-01', { reason: 'rollout' }), /rollout.reason: "rollout" is not a justification/],
     ['not a date', warn('next month'), /rollout.until: "next month" is not a date/],
   ])('%s fails synthesis', (_name, props, error) => {
     expect(() => Testing.synth(world(props).chart)).toThrow(error);

@@ -24,7 +24,8 @@ describe('AdmissionRollout', () => {
     ['too long', warn({ until: '2030-06-01' }), '2030-01-15', /137 days away; a warn phase lasts at most 90 days/],
     ['not a date', warn({ until: '2030-02-30' }), '2030-01-15', /"2030-02-30" is not a date/],
     ['no owner', warn({ owner: '' }), '2030-01-15', /needs an owner/],
-    ['a one-word reason', warn({ reason: 'migration' }), '2030-01-15', /"migration" is not a reason/],
+    ['a one-word reason', warn({ reason: 'migration' }), '2030-01-15', /"migration" is not a justification/],
+    ['a placeholder reason', warn({ reason: 'TODO: write why the cluster cannot refuse yet, later' }), '2030-01-15', /contains the placeholder "TODO"/],
   ])('%s is a problem', (_name, rollout, today, problem) => {
     const found = rollout._problem(today, 90);
     expect(found).toBeDefined();

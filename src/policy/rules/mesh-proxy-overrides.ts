@@ -99,6 +99,20 @@ export interface MeshProxyRuleOptions {
  */
 export const DEFAULT_PROXY_IMAGE_REPOSITORIES: readonly string[] = ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'];
 
+/** How to write proxyImageRepositories, for errors. */
+export const PROXY_REPOSITORY_FIX = 'write registry/path without tag or digest, e.g. "registry.example.com/istio/proxyv2", or leave it unset for Istio\'s hubs';
+
+/**
+ * What is wrong with a list of proxy image repositories (MeshBaseline, secure-mesh.yaml, the rule
+ * options): one definition for all three. Each is `registry[:port]/path`, lower case, no tag, no
+ * digest; the list is not empty.
+ */
+export function proxyRepositoryProblems(repositories: readonly unknown[]): string[] {
+  if (!Array.isArray(repositories) || repositories.length === 0) return ['an empty list: name at least one repository'];
+  return repositories.flatMap((r, i) => (typeof r === 'string' && /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/.test(r)
+    ? [] : [`[${i}] ${JSON.stringify(r)} is not an image repository (registry/path, no tag, no digest)`]));
+}
+
 /** Any repository whose path ends in `/proxyv2`: how the proxy image is detected in an app's own container. */
 const PROXY_IMAGE_HEURISTIC = `^[^@\\s]*/proxyv2${'(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[A-Za-z0-9_+.-]+:[A-Fa-f0-9]{32,})?$'}`;
 
@@ -113,12 +127,8 @@ function escapeRegExp(s: string): string {
  * (default Istio's official hubs) with any tag or digest.
  */
 export function proxyImagePattern(repositories: readonly string[] = DEFAULT_PROXY_IMAGE_REPOSITORIES): string {
-  if (repositories.length === 0) throw new Error('proxyImageRepositories: name at least one repository (or leave it unset for Istio\'s hubs)');
-  for (const r of repositories) {
-    if (typeof r !== 'string' || r === '' || /[\s@]/.test(r)) {
-      throw new Error(`proxyImageRepositories: ${JSON.stringify(r)} is not an image repository (no tag, no digest)`);
-    }
-  }
+  const problems = proxyRepositoryProblems(repositories);
+  if (problems.length) throw new Error(`proxyImageRepositories: ${problems.join('; ')}. Fix: ${PROXY_REPOSITORY_FIX}`);
   return `^(${repositories.map(escapeRegExp).join('|')})${TAG_AND_DIGEST}`;
 }
 

@@ -1,8 +1,7 @@
+import { SENSITIVE_DATA_LABEL } from './namespace-sensitive-data';
 import { CONTAINER_LISTS, POD_SPEC_RESOURCES, celForPodSpec, celString, containersOf, isRecord, podSpecsOf } from './workload-pod-specs';
 import { PolicyRule, RuleObject, RuleSeverity, RuleViolation, isKind } from '../rule';
 
-/** Label marking a namespace that holds sensitive data (set by HardenedNamespace `sensitiveData`). */
-const SENSITIVE_DATA_LABEL = 'secure-mesh.cdk8s.io/sensitive-data';
 
 /** Kubernetes Secret references of one pod spec: secret volumes, projected secrets, env and envFrom. */
 function secretReferences(o: RuleObject): RuleViolation[] {

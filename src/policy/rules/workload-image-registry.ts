@@ -1,8 +1,7 @@
-import { isFromAllowedRegistry } from '../../workload/image-policy';
+import { DOCKER_HUB_ALIASES, isFromAllowedRegistry } from '../../workload/image-policy';
 import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity, RuleViolation } from '../rule';
 import { CONTAINER_LISTS, POD_KINDS, POD_SPEC_RESOURCES, allContainersOf, celForPodSpec, celStrings } from './workload-pod-specs';
 
-const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
 
 /**
  * CEL: the repository of the image string `image` with its registry made explicit, as
