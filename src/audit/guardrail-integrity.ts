@@ -1,7 +1,7 @@
-import { ruleResourceRules, ruleValidationExpression, admissionCheckOf, invariantSettingsFor } from '../policy/admission-guardrails';
+import { admissionCheckOf, bindingPlan, invariantSettingsFor, ruleResourceRules, ruleValidationExpression } from '../policy/admission-guardrails';
 import { invariantPolicies } from '../policy/admission-invariants';
 import { AdmissionRollout, ROLLOUT_ANNOTATIONS } from '../policy/admission-rollout';
-import { ALWAYS_EXCLUDED_NAMESPACES, NAMESPACE_NAME_LABEL, celIsRegistry, isClusterScoped } from '../policy/admission-scope';
+import { ALWAYS_EXCLUDED_NAMESPACES, NAMESPACE_NAME_LABEL, celIsRegistry } from '../policy/admission-scope';
 import { REGISTRY_NAME } from '../policy/exception-registry-format';
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity } from '../policy/rule';
 
@@ -49,13 +49,21 @@ export function guardrailProblems(ctx: RuleContext, options: GuardrailCheckOptio
   const excluded = excludedNamespaces(bindings, out);
   const byName = new Map(vaps.map((v) => [v.metadata!.name as string, v]));
 
-  const expected = new Map<string, { expression?: string; resourceRules?: unknown; severity: RuleSeverity; registry: 'request' | 'fixed' | 'none' }>();
+  const expected = new Map<string, { expression?: string; resourceRules?: unknown; severity: RuleSeverity; bindings: ExpectedBinding[] }>();
   for (const rule of options.rules.filter((r) => r.admission || r.admissionFor)) {
-    expected.set(`${PREFIX}${rule.id.toLowerCase()}`, {
+    const name = `${PREFIX}${rule.id.toLowerCase()}`;
+    const resourceRules = ruleResourceRules(admissionCheckOf(rule, ctx));
+    expected.set(name, {
       expression: ruleValidationExpression(rule, ctx, excluded),
-      resourceRules: ruleResourceRules(admissionCheckOf(rule, ctx)),
+      resourceRules,
       severity: rule.severity,
-      registry: 'request',
+      // The same bindings AdmissionGuardrails writes (bindingPlan): selectors, resources, registry.
+      bindings: bindingPlan(resourceRules, excluded).map((plan) => ({
+        name: `${name}-${plan.suffix}`,
+        matchResources: { ...(plan.namespaceSelector ? { namespaceSelector: plan.namespaceSelector } : {}), resourceRules: plan.resourceRules },
+        registryNamespace: plan.clusterScoped ? ctx.controlPlaneNamespace : undefined,
+        readsRegistry: true,
+      })),
     });
   }
   for (const p of invariantPolicies(invariantSettingsFor(ctx, excluded, []))) {
@@ -63,7 +71,12 @@ export function guardrailProblems(ctx: RuleContext, options: GuardrailCheckOptio
       expression: p.name === `${PREFIX}exception-registries` ? undefined : p.expression,
       resourceRules: p.resourceRules,
       severity: RuleSeverity.ERROR,
-      registry: p.registryNamespace === undefined ? 'none' : 'fixed',
+      bindings: [{
+        name: p.name,
+        matchResources: p.namespaceSelector ? { namespaceSelector: p.namespaceSelector } : undefined,
+        registryNamespace: p.registryNamespace,
+        readsRegistry: p.registryNamespace !== undefined,
+      }],
     });
   }
 
@@ -93,9 +106,29 @@ export function guardrailProblems(ctx: RuleContext, options: GuardrailCheckOptio
     }
     const own = bindings.filter((b) => b.spec?.policyName === name);
     if (own.length === 0) out.push({ object: vap, path: '', message: `${name} has no binding: it checks nothing` });
-    for (const b of own) out.push(...bindingProblems(b, want.severity, want.registry, ctx, options));
+    for (const w of want.bindings) {
+      const b = own.find((x) => x.metadata?.name === w.name);
+      if (!b) {
+        if (own.length > 0) out.push({ object: vap, path: '', message: `the binding ${w.name} is missing: ${name} no longer checks all it should (deleted, or renamed)` });
+        continue;
+      }
+      out.push(...bindingProblems(b, want.severity, w, options));
+    }
+    for (const b of own.filter((x) => !want.bindings.some((w) => w.name === x.metadata?.name))) {
+      out.push({ object: b, path: 'metadata.name', message: `${b.metadata?.name} is not a binding AdmissionGuardrails writes for ${name}` });
+    }
   }
   return out;
+}
+
+/** A binding as AdmissionGuardrails writes it. */
+interface ExpectedBinding {
+  readonly name: string;
+  /** Its matchResources (undefined: none). */
+  readonly matchResources?: unknown;
+  /** The namespace of the registry it reads (undefined: the request's). */
+  readonly registryNamespace?: string;
+  readonly readsRegistry: boolean;
 }
 
 /** The excluded namespaces every mesh-namespace binding lists (they must agree); the system ones when none does. */
@@ -114,7 +147,7 @@ function excludedNamespaces(bindings: RuleObject[], out: GuardrailProblem[]): st
   return first ? JSON.parse(first) : [...ALWAYS_EXCLUDED_NAMESPACES];
 }
 
-function bindingProblems(b: RuleObject, severity: RuleSeverity, registry: 'request' | 'fixed' | 'none', ctx: RuleContext, o: GuardrailCheckOptions): GuardrailProblem[] {
+function bindingProblems(b: RuleObject, severity: RuleSeverity, want: ExpectedBinding, o: GuardrailCheckOptions): GuardrailProblem[] {
   const out: GuardrailProblem[] = [];
   const name = b.metadata?.name;
   const actions: unknown = b.spec?.validationActions;
@@ -129,7 +162,10 @@ function bindingProblems(b: RuleObject, severity: RuleSeverity, registry: 'reque
       out.push({ object: b, path: 'spec.matchResources.namespaceSelector', message: `${name} no longer excludes ${system}` });
     }
   }
-  if (registry === 'none') return out;
+  if (!same(b.spec?.matchResources, want.matchResources)) {
+    out.push({ object: b, path: 'spec.matchResources', message: `${name} matches other namespaces or resources than AdmissionGuardrails writes: it may check nothing` });
+  }
+  if (!want.readsRegistry) return out;
   const ref = b.spec?.paramRef;
   // A recorded warn phase reads no registry (see AdmissionRollout).
   if (!ref && !denies && rolloutProblem(b, o) === undefined) return out;
@@ -141,19 +177,13 @@ function bindingProblems(b: RuleObject, severity: RuleSeverity, registry: 'reque
       path: 'spec.paramRef.parameterNotFoundAction',
       message: `${name} admits everything where the registry is missing (parameterNotFoundAction ${ref.parameterNotFoundAction ?? 'unset'})`,
     });
-  } else if (registry === 'request') {
-    const rules: any[] = b.spec?.matchResources?.resourceRules ?? [];
-    const clusterScoped = (r: any) => (r.apiGroups ?? []).every((g: string) => (r.resources ?? []).every((res: string) => isClusterScoped(g, res)));
-    const cluster = rules.length > 0 && rules.every(clusterScoped);
-    const want = cluster ? ctx.controlPlaneNamespace : undefined;
-    if (ref.namespace !== want) {
-      out.push({
-        object: b,
-        path: 'spec.paramRef.namespace',
-        message: `${name} reads the registry of ${ref.namespace ?? 'the request\'s namespace'}, not ${want ?? 'the request\'s namespace'}: `
+  } else if (ref.namespace !== want.registryNamespace) {
+    out.push({
+      object: b,
+      path: 'spec.paramRef.namespace',
+      message: `${name} reads the registry of ${ref.namespace ?? 'the request\'s namespace'}, not ${want.registryNamespace ?? 'the request\'s namespace'}: `
         + 'another namespace\'s registry could except these objects',
-      });
-    }
+    });
   }
   return out;
 }

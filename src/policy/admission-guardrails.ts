@@ -164,21 +164,12 @@ export class AdmissionGuardrails extends Construct {
    * (registry: the request's namespace), one for its cluster-scoped ones (registry: the control
    * plane's).
    */
-  private bindings(id: string, name: string, resourceRules: { apiGroups: string[]; resources: string[] }[], actions: string[]): void {
-    const namespaced: typeof resourceRules = [];
-    const cluster: typeof resourceRules = [];
-    for (const r of resourceRules) {
-      for (const group of r.apiGroups) {
-        for (const resource of r.resources) {
-          (isClusterScoped(group, resource) ? cluster : namespaced).push({ ...r, apiGroups: [group], resources: [resource] });
-        }
-      }
-    }
+  private bindings(id: string, name: string, resourceRules: ResourceRule[], actions: string[]): void {
     const annotations = rolloutAnnotations(this.rollout);
     // In the warn phase the bindings read no registry: a namespace without one (a cluster that
     // predates the guardrails) warns about every violation instead of refusing every write.
     const readsRegistry = this.rollout.phase !== 'warn';
-    const binding = (suffix: string, rules: typeof resourceRules, matchResources: { [key: string]: unknown }, paramNamespace?: () => string) => {
+    const binding = (suffix: string, rules: ResourceRule[], matchResources: { [key: string]: unknown }, paramNamespace?: () => string) => {
       new ApiObject(this, `${id}-${suffix}`, {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicyBinding',
@@ -197,12 +188,10 @@ export class AdmissionGuardrails extends Construct {
         },
       });
     };
-    if (namespaced.length) {
-      for (const { suffix, selector } of meshNamespaceSelectors(this.excludedNamespaces)) {
-        binding(suffix, namespaced, { namespaceSelector: selector });
-      }
+    for (const plan of bindingPlan(resourceRules, this.excludedNamespaces)) {
+      binding(plan.suffix, plan.resourceRules, plan.namespaceSelector ? { namespaceSelector: plan.namespaceSelector } : {},
+        plan.clusterScoped ? () => this.controlPlaneNamespace() : undefined);
     }
-    if (cluster.length) binding('cluster', cluster, {}, () => this.controlPlaneNamespace());
   }
 
   private invariantPolicy(id: string, shape: () => InvariantPolicy): void {
@@ -269,6 +258,39 @@ export interface ResourceRule {
   readonly apiVersions: string[];
   readonly resources: string[];
   readonly operations: string[];
+}
+
+/** One binding of a rule's policy: its name suffix, the resources it covers, and where. */
+export interface BindingPlan {
+  readonly suffix: string;
+  readonly resourceRules: ResourceRule[];
+  /** The mesh namespace selector (namespaced resources only). */
+  readonly namespaceSelector?: { [key: string]: unknown };
+  /** Cluster-scoped resources: the registry is the control plane's. */
+  readonly clusterScoped: boolean;
+}
+
+/**
+ * The bindings of a rule's policy: one per mesh namespace selector for its namespaced resources
+ * (each reading the registry of the request's namespace), one for its cluster-scoped ones
+ * (reading the control plane's). AdmissionGuardrails writes them, the audit compares with them.
+ */
+export function bindingPlan(resourceRules: readonly ResourceRule[], excludedNamespaces: readonly string[]): BindingPlan[] {
+  const namespaced: ResourceRule[] = [];
+  const cluster: ResourceRule[] = [];
+  for (const r of resourceRules) {
+    for (const group of r.apiGroups) {
+      for (const resource of r.resources) {
+        (isClusterScoped(group, resource) ? cluster : namespaced).push({ ...r, apiGroups: [group], resources: [resource] });
+      }
+    }
+  }
+  return [
+    ...(namespaced.length ? meshNamespaceSelectors(excludedNamespaces).map(({ suffix, selector }) => ({
+      suffix, resourceRules: namespaced, namespaceSelector: selector, clusterScoped: false,
+    })) : []),
+    ...(cluster.length ? [{ suffix: 'cluster', resourceRules: cluster, clusterScoped: true }] : []),
+  ];
 }
 
 /** The admission check of a rule for the app (or cluster) described by `ctx`. */

@@ -46,6 +46,22 @@ describe('ADMISSION-GUARDRAIL: the guardrails as AdmissionGuardrails writes them
       const v = named(o, 'ValidatingAdmissionPolicy', 'secure-mesh-exception-registries').spec.validations[0];
       v.expression = `${v.expression} || true`;
     }, /secure-mesh-exception-registries .*no longer limits who writes the exception registries/],
+    ['a binding\'s selector edited to match no namespace', (o: RuleObject[]) => {
+      named(o, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-pod-priv-001-injected').spec.matchResources.namespaceSelector.matchExpressions[0].values = ['never'];
+    }, /secure-mesh-pod-priv-001-injected spec.matchResources: .*matches other namespaces or resources than AdmissionGuardrails writes/],
+    ['one of a policy\'s bindings deleted', (o: RuleObject[]) => { o.splice(o.indexOf(named(o, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-pod-priv-001-revision')), 1); },
+      /the binding secure-mesh-pod-priv-001-revision is missing/],
+    ['kube-system no longer excluded', (o: RuleObject[]) => {
+      for (const b of o.filter((x) => x.kind === 'ValidatingAdmissionPolicyBinding' && x.spec.matchResources?.namespaceSelector?.matchExpressions)) {
+        const notIn = b.spec.matchResources.namespaceSelector.matchExpressions.find((e: any) => e.operator === 'NotIn');
+        notIn.values = notIn.values.filter((v: string) => v !== 'kube-system');
+      }
+    }, /secure-mesh-pod-priv-001-injected spec.matchResources.namespaceSelector: .*no longer excludes kube-system/],
+    ['a root invariant bound to every namespace', (o: RuleObject[]) => { delete named(o, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-mesh-authz-001').spec.matchResources; },
+      /secure-mesh-mesh-authz-001 spec.matchResources: .*matches other namespaces or resources/],
+    ['an extra binding the library does not write', (o: RuleObject[]) => {
+      o.push({ ...JSON.parse(JSON.stringify(named(o, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-pod-priv-001-injected'))), metadata: { name: 'secure-mesh-pod-priv-001-extra' } });
+    }, /secure-mesh-pod-priv-001-extra metadata.name: .*is not a binding AdmissionGuardrails writes/],
     ['the root invariant reading no registry', (o: RuleObject[]) => { delete named(o, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-mesh-mtls-001').spec.paramRef; },
       /secure-mesh-mesh-mtls-001 spec.paramRef: .*does not read the exception registry/],
   ])('%s is a problem', (_name, tamper, problem) => {
