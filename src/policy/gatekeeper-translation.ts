@@ -456,8 +456,10 @@ function translateBinding(binding: any, template: TemplateInfo, paramObjects: re
     return [make('', base, undefined, 'none (the policy has no paramKind)')];
   }
   if (!ref) {
-    report('its policy has a paramKind but the binding no paramRef: the API server fails such a binding');
-    return template.failClosed ? [make('', base, denyAll('the binding has no paramRef for the policy\'s paramKind'), 'none (no paramRef)')] : [];
+    // The API server validates such a binding with null params (generic policy dispatcher,
+    // CollectParams: "Policy ParamKind is set, but binding does not use it"), as the guardrails'
+    // warn phase relies on: the constraint carries no parameters.
+    return [make('', base, undefined, 'none (the binding has no paramRef: the policy is evaluated with null params)')];
   }
   const notFound: string = ref.parameterNotFoundAction ?? 'Deny';
   const candidates = paramObjects.filter((o) => o?.apiVersion === paramKind.apiVersion && o?.kind === paramKind.kind

@@ -963,6 +963,19 @@ describe('the rest of the VAP API', () => {
     expect(problems).toEqual([expect.stringMatching(/^ValidatingAdmissionPolicy\/ab: its constraint kind Ab is already a-b's/)]);
   });
 
+  test('a binding without paramRef (the guardrails\' warn phase) is evaluated with null params, as the API server does: no deny-all, no problem', () => {
+    const { documents, problems } = gatekeeperDocuments([
+      vap({ paramKind: { apiVersion: 'v1', kind: 'ConfigMap' }, matchConstraints: rules(['pods']), validations: [{ expression: 'params == null && !has(object.spec.hostNetwork)' }] }),
+      binding({ policyName: 'demo-policy', validationActions: ['Warn', 'Audit'] }),
+    ]);
+    expect(problems).toEqual([]);
+    const [c] = constraintsOf(documents, 'DemoPolicy');
+    expect(c.spec.parameters).toBeUndefined();
+    const ok = pod('a', 'x');
+    expect(gatekeeperViolations(documents[0], c, ok, request(ok, 'webhook'))).toEqual([]);
+    expect(gatekeeperViolations(documents[0], c, { ...ok, spec: { ...ok.spec, hostNetwork: true } }, request(ok, 'webhook')).length).toBe(1);
+  });
+
   test('a policy without paramKind gives a constraint without parameters; its CEL sees variables.params == null', () => {
     const { documents } = gatekeeperDocuments([
       vap({ matchConstraints: rules(['pods']), validations: [{ expression: 'params == null && !has(object.spec.hostNetwork)' }] }),
