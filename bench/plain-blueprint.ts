@@ -134,11 +134,25 @@ export function plainBlueprintApp(services: number): App {
     add(`${namespace}-exceptions`, registry(namespace));
   }
 
-  // Each service: its identity, a hardened Deployment and its disruption budget, the Service, and who may call it (L7 and L3/L4).
+  // Each service: who may call it (L7 and L3/L4), its identity, a hardened Deployment and its disruption budget, the Service.
   all.forEach((s, i) => {
     const { name, namespace } = s;
     const meta = { name, namespace };
     const app = { app: name };
+    const principals = callersOf[i].map((c) => `cluster.local/ns/${c.namespace}/sa/${c.name}`).sort();
+    add(`${name}-ap`, {
+      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: meta,
+      spec: {
+        selector: { matchLabels: app },
+        action: 'ALLOW',
+        rules: principals.map((p) => ({ from: [{ source: { principals: [p] } }], to: [{ operation: { ports: ['8080'], methods: ['GET'], paths: ['/api/*'] } }] })),
+      },
+    });
+    const port = [{ port: 8080, protocol: 'TCP' }];
+    add(`${name}-ingress`, {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `${name}-ingress`, namespace },
+      spec: { podSelector: { matchLabels: app }, policyTypes: ['Ingress'], ingress: [...callersOf[i]].sort(byNamespaceThenName).map((c) => ({ from: [podsOf(c)], ports: port })) },
+    });
     add(`${name}-sa`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta, automountServiceAccountToken: false });
     add(`${name}-deployment`, {
       apiVersion: 'apps/v1',
@@ -190,23 +204,9 @@ export function plainBlueprintApp(services: number): App {
       apiVersion: 'v1', kind: 'Service', metadata: { ...meta, labels: app },
       spec: { selector: app, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', appProtocol: 'http' }] },
     });
-    const principals = callersOf[i].map((c) => `cluster.local/ns/${c.namespace}/sa/${c.name}`).sort();
-    add(`${name}-ap`, {
-      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: meta,
-      spec: {
-        selector: { matchLabels: app },
-        action: 'ALLOW',
-        rules: principals.map((p) => ({ from: [{ source: { principals: [p] } }], to: [{ operation: { ports: ['8080'], methods: ['GET'], paths: ['/api/*'] } }] })),
-      },
-    });
     add(`${name}-dr`, {
       apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: meta,
       spec: { host: `${name}.${namespace}.svc.cluster.local`, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
-    });
-    const port = [{ port: 8080, protocol: 'TCP' }];
-    add(`${name}-ingress`, {
-      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `${name}-ingress`, namespace },
-      spec: { podSelector: { matchLabels: app }, policyTypes: ['Ingress'], ingress: [...callersOf[i]].sort(byNamespaceThenName).map((c) => ({ from: [podsOf(c)], ports: port })) },
     });
     if (calleesOf[i].length > 0) {
       add(`${name}-egress`, {

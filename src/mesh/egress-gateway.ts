@@ -12,7 +12,7 @@ import { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, n
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { checkDns1035Label, checkDns1123Subdomain, checkLabelValue, checkQualifiedName } from '../validation/kubernetes-names';
-import { SecureService } from '../workload/secure-service';
+import { MeshWorkload } from '../workload/mesh-workload';
 
 /** Cluster DNS suffix of Service FQDNs (`<service>.<namespace>.svc.<clusterDomain>`). */
 const CLUSTER_DOMAIN = 'cluster.local';
@@ -25,14 +25,14 @@ const MESH_GATEWAY = 'mesh';
 export interface ExternalAccess {
   /** The external host. */
   readonly host: ExternalHost;
-  /** The services that may call it; at least one. */
-  readonly from: SecureService[];
+  /** The workloads that may call it; at least one. */
+  readonly from: MeshWorkload[];
 }
 
 /** Who may call an external host through the egress gateway. */
 export interface AllowExternalOptions {
-  /** The services that may call the host; at least one. Every other workload stays refused. */
-  readonly from: SecureService[];
+  /** The workloads that may call the host; at least one. Every other workload stays refused. */
+  readonly from: MeshWorkload[];
 }
 
 /** Props of an EgressGateway. Every prop is optional: the defaults describe Istio's standard egress gateway. */
@@ -97,7 +97,7 @@ export interface EgressGatewayProps {
 }
 
 interface CallerRecord {
-  readonly caller: SecureService;
+  readonly caller: MeshWorkload;
   readonly principal: string;
   readonly grant: AccessGrant;
 }
@@ -259,12 +259,12 @@ export class EgressGateway extends Construct implements IMeshPeer {
     const callers = options?.from ?? [];
     if (callers.length === 0) {
       throw configError(this, 'allowExternal.from', `an empty caller list grants ${host.host} to nobody`,
-        'Name at least one SecureService that may call the host');
+        'Name at least one mesh workload (SecureService, SecureStatefulSet, SecureJob, SecureCronJob) that may call the host');
     }
     callers.forEach((c, i) => {
-      if (!(c instanceof SecureService)) {
-        throw configError(this, `allowExternal.from[${i}]`, 'the caller is not a SecureService of this app, so its egress NetworkPolicy and Sidecar cannot be opened here',
-          'Pass SecureService instances; a workload of another repository is granted in that repository');
+      if (!(c instanceof MeshWorkload)) {
+        throw configError(this, `allowExternal.from[${i}]`, 'the caller is not a mesh workload of this app, so its egress NetworkPolicy and Sidecar cannot be opened here',
+          'Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances; a workload of another repository is granted in that repository');
       }
     });
     const record = this.recordFor(host);
@@ -298,7 +298,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
     return record;
   }
 
-  private grantCaller(record: HostRecord, caller: SecureService): AccessGrant {
+  private grantCaller(record: HostRecord, caller: MeshWorkload): AccessGrant {
     const principal = caller.peerPrincipal.principalIn(this.mesh.trustDomain);
     const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}]);
     const existing = record.callers.get(key);

@@ -164,18 +164,18 @@ export function checkPodId(field: 'runAsUser' | 'runAsGroup' | 'fsGroup', value:
 }
 
 /** Problems with the writable paths: absolute, normalized, unique, not `/` nor the kernel's own filesystems. */
-export function checkWritablePaths(paths: readonly string[], otherMounts: readonly string[] = []): string[] {
-  if (!Array.isArray(paths)) return ['writablePaths must be a list'];
-  if (paths.length === 0) return ['writablePaths is empty (omit it for no writable directory)'];
+export function checkWritablePaths(paths: readonly string[], otherMounts: readonly string[] = [], field = 'writablePaths'): string[] {
+  if (!Array.isArray(paths)) return [`${field} must be a list`];
+  if (paths.length === 0) return [`${field} is empty (omit it for none)`];
   const problems: string[] = [];
   paths.forEach((p, i) => {
-    const at = `writablePaths[${i}] "${String(p)}"`;
+    const at = `${field}[${i}] "${String(p)}"`;
     if (typeof p !== 'string' || !/^\/[^\s]*$/.test(p)) problems.push(`${at} is not an absolute path`);
     else if (p === '/') problems.push(`${at} is the root directory, which must stay read-only`);
     else if (p.endsWith('/') || p.includes('//') || p.split('/').some((s) => s === '.' || s === '..')) problems.push(`${at} is not normalized (no trailing "/", "//", "." or "..")`);
     else if (/^\/(proc|sys)(\/|$)/.test(p) || p === '/dev') problems.push(`${at} would hide a filesystem the container runtime provides`);
-    else if (otherMounts.includes(p)) problems.push(`${at} is already a mount (secretStore.mountPath)`);
-    else if (paths.indexOf(p) !== i) problems.push(`duplicate writable path ${p}`);
+    else if (otherMounts.includes(p)) problems.push(`${at} is already a mount (writablePaths or secretStore.mountPath)`);
+    else if (paths.indexOf(p) !== i) problems.push(`duplicate path ${p} in ${field}`);
   });
   return problems;
 }

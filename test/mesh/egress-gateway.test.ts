@@ -5,6 +5,7 @@ import { EgressGateway, EgressGatewayProps } from '../../src/mesh/egress-gateway
 import { ExternalHost } from '../../src/mesh/external-host';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
+import { SecureJob } from '../../src/workload/secure-job';
 import { SecureService } from '../../src/workload/secure-service';
 import { findObject, ofKind, synthValidated } from '../helpers';
 
@@ -378,18 +379,28 @@ describe('EgressGateway (EGRESS-1)', () => {
     expect(names).toContain('egress-a-b-example-com');
   });
 
+  test('a batch workload calls out like a service: the gateway admits its identity, its own egress opens only to the gateway', () => {
+    const { chart, shop, egress } = world();
+    const job = new SecureJob(chart, 'sync', { namespace: shop, image: IMAGE });
+    egress.allowExternal(api(), { from: [job] });
+    const objects = synthValidated(chart);
+    expect(JSON.stringify(gatewayPolicy(objects).spec.rules)).toContain('cluster.local/ns/shop/sa/sync');
+    const own = findObject(objects, 'NetworkPolicy', 'sync-egress', 'shop');
+    expect(own.spec.egress.map((r: any) => r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual([GW_NS]);
+  });
+
   describe('guards', () => {
     test('an empty caller list', () => {
       const { egress } = world();
-      expect(() => egress.allowExternal(books(), { from: [] })).toThrow(/\[test\/egress\] allowExternal.from: an empty caller list grants books.example.com to nobody. Name at least one SecureService/);
+      expect(() => egress.allowExternal(books(), { from: [] })).toThrow(/\[test\/egress\] allowExternal.from: an empty caller list grants books.example.com to nobody. Name at least one mesh workload/);
       expect(() => egress.allowExternal(books(), {} as any)).toThrow(/allowExternal.from: an empty caller list/);
       expect(egress.externalHosts).toEqual([]);
     });
 
-    test('a caller that is not a SecureService of this app', () => {
+    test('a caller that is not a mesh workload of this app', () => {
       const { chart, egress } = world();
       const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'other', name: 'ext', ports: HTTP });
-      expect(() => egress.allowExternal(books(), { from: [imported as any] })).toThrow(/allowExternal.from\[0\]: the caller is not a SecureService/);
+      expect(() => egress.allowExternal(books(), { from: [imported as any] })).toThrow(/allowExternal.from\[0\]: the caller is not a mesh workload/);
     });
 
     test.each([

@@ -1,7 +1,6 @@
 import { Chart, Size, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Validation } from '../../src';
-import { HardenedDeploymentSpec, hardenedDeployment, podDisruptionBudget, resourceRequirements } from '../../src/workload/hardened-deployment';
+import { HardenedDeploymentSpec, hardenedDeployment, podDisruptionBudget } from '../../src/workload/hardened-deployment';
 import { findObject } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
@@ -121,21 +120,5 @@ describe('podDisruptionBudget', () => {
       metadata: { name: 'cart', namespace: 'shop' },
       spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'cart' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
     }]);
-  });
-});
-
-describe('resourceRequirements', () => {
-  test('the defaults: requests cpu 100m, memory 128Mi; memory limit 256Mi; no CPU limit', () => {
-    expect(render().spec.template.spec.containers[0].resources).toEqual({ limits: { memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } });
-  });
-
-  test('quantities the way cdk8s-plus writes them; only what is given', () => {
-    expect(resourceRequirements({
-      cpu: { request: kplus.Cpu.units(2) },
-      memory: { limit: Size.gibibytes(1) },
-      ephemeralStorage: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
-    })).toEqual({ limits: { 'memory': '1024Mi', 'ephemeral-storage': '4Gi' }, requests: { 'cpu': '2', 'ephemeral-storage': '2Gi' } });
-    expect(resourceRequirements({ cpu: { limit: kplus.Cpu.millis(250) } })).toEqual({ limits: { cpu: '250m' }, requests: undefined });
-    expect(resourceRequirements({})).toBeUndefined();
   });
 });

@@ -240,7 +240,7 @@ describe('SecureService production pod settings (POD-1, restricted profile)', ()
       ['an empty path', { writablePaths: [''] }, /writablePaths\[0\] "" is not an absolute path/],
       ['a path with a space', { writablePaths: ['/my dir'] }, /is not an absolute path/],
       ['"..", "//" or a trailing slash', { writablePaths: ['/a/../etc', '/b//c', '/d/'] }, /writablePaths\[0\] "\/a\/..\/etc" is not normalized.*writablePaths\[1\].*not normalized.*writablePaths\[2\].*not normalized/],
-      ['a duplicate', { writablePaths: ['/tmp', '/tmp'] }, /duplicate writable path \/tmp/],
+      ['a duplicate', { writablePaths: ['/tmp', '/tmp'] }, /duplicate path \/tmp in writablePaths/],
       ['/proc', { writablePaths: ['/proc/sys'] }, /"\/proc\/sys" would hide a filesystem the container runtime provides/],
       ['the secret store\'s path', { writablePaths: ['/mnt/secrets'], secretStore: { secretProviderClass: 'cart-secrets', mountPath: '/mnt/secrets' } }, /"\/mnt\/secrets" is already a mount/],
       ['an empty list', { writablePaths: [] }, /writablePaths is empty/],

@@ -447,7 +447,7 @@ describe('SecureService', () => {
     test('two services with the same name in a namespace', () => {
       const { svc } = world();
       svc('cart');
-      expect(() => svc('cart2', { name: 'cart' })).toThrow(/\[test\/cart2\] name: service "shop\/cart" is already defined at test\/cart/);
+      expect(() => svc('cart2', { name: 'cart' })).toThrow(/\[test\/cart2\] name: workload "shop\/cart" is already defined at test\/cart/);
     });
 
     test.each([
