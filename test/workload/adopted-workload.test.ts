@@ -1,0 +1,130 @@
+import { ApiObject, Chart, JsonPatch, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { AccessMatrix } from '../../src/audit/access-matrix';
+import { auditManifests } from '../../src/audit/audit';
+import { AppProtocol } from '../../src/mesh/app-protocol';
+import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { AdoptedWorkload } from '../../src/workload/adopted-workload';
+import { HardenedNamespace } from '../../src/workload/hardened-namespace';
+import { SecureService } from '../../src/workload/secure-service';
+import { findObject, synthValidated } from '../helpers';
+import { HTTP, IMAGE } from './hardening-kit';
+
+/** A cdk8s-plus Deployment written the way the rules want it: own ServiceAccount, hardened container. */
+function plusDeployment(chart: Chart, options: { serviceAccount?: boolean; namespace?: string; hardened?: boolean } = {}): kplus.Deployment {
+  const namespace = options.namespace ?? 'shop';
+  const serviceAccount = options.serviceAccount === false ? undefined
+    : new kplus.ServiceAccount(chart, 'legacy-sa', { metadata: { name: 'legacy', namespace }, automountToken: false });
+  const hardened = options.hardened !== false;
+  const deployment = new kplus.Deployment(chart, 'legacy', {
+    metadata: { name: 'legacy', namespace },
+    serviceAccount,
+    automountServiceAccountToken: false,
+    replicas: 2,
+    securityContext: { ensureNonRoot: true, user: 10001, group: 10001 },
+    containers: [{
+      image: IMAGE,
+      portNumber: 8080,
+      securityContext: hardened
+        ? {
+          ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, user: 10001, group: 10001,
+        }
+        : { ensureNonRoot: false, readOnlyRootFilesystem: false, allowPrivilegeEscalation: true },
+      resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) } },
+    }],
+  });
+  // cdk8s-plus can neither drop ALL capabilities nor set seccomp: the documented JSON patches.
+  if (hardened) {
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
+  }
+  return deployment;
+}
+
+function world() {
+  const chart = Testing.chart();
+  new MeshBaseline(chart, 'mesh', {});
+  const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+  const web = new SecureService(chart, 'web', { namespace: ns, image: IMAGE, ports: HTTP });
+  return { chart, ns, web };
+}
+
+describe('AdoptedWorkload', () => {
+  test('a cdk8s-plus Deployment gets the mesh policies, selected by its own labels, with its ServiceAccount as principal', () => {
+    const { chart, ns, web } = world();
+    const deployment = plusDeployment(chart);
+    const legacy = new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: deployment, ports: HTTP });
+    legacy.allowFrom(web, { methods: ['GET'] });
+    web.allowFrom(legacy);
+    const objects = synthValidated(chart);
+    const selector = deployment.matchLabels;
+    expect(Object.keys(selector)).toEqual(['cdk8s.io/metadata.addr']);
+    expect(legacy.peerPrincipal.toString()).toContain('ns/shop/sa/legacy');
+    const policy = findObject(objects, 'AuthorizationPolicy', 'legacy', 'shop');
+    expect(policy.spec.selector).toEqual({ matchLabels: selector });
+    expect(policy.spec.rules).toEqual([{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }], to: [{ operation: { ports: ['8080'], methods: ['GET'] } }] }]);
+    expect(findObject(objects, 'NetworkPolicy', 'legacy-ingress', 'shop').spec.podSelector).toEqual({ matchLabels: selector });
+    expect(findObject(objects, 'Service', 'legacy', 'shop').spec.selector).toEqual(selector);
+    expect(findObject(objects, 'DestinationRule', 'legacy', 'shop').spec).toEqual({ host: 'legacy.shop.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
+    expect(findObject(objects, 'AuthorizationPolicy', 'web', 'shop').spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/shop/sa/legacy']);
+    expect(findObject(objects, 'NetworkPolicy', 'legacy-egress', 'shop').spec.podSelector).toEqual({ matchLabels: selector });
+
+    const matrix = AccessMatrix.fromManifests(objects);
+    expect(matrix.check({ from: 'shop/web', to: 'shop/legacy', port: 8080, method: 'GET', path: '/' }).allowed).toBe(true);
+    expect(matrix.check({ from: 'shop/web', to: 'shop/legacy', port: 8080, method: 'POST', path: '/' }).allowed).toBe(false);
+    expect(matrix.check({ from: 'shop/legacy', to: 'shop/web', port: 8080, method: 'GET', path: '/' }).allowed).toBe(true);
+    const result = auditManifests(objects.map((object, i) => ({ object, file: 'app.k8s.yaml', line: i + 1, documentIndex: i })));
+    expect(result.findings.map((f) => `${f.ruleId} ${f.message}`)).toEqual([]);
+  });
+
+  test('a workload that only calls: no Service; nothing admitted', () => {
+    const { chart, ns, web } = world();
+    const legacy = new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: plusDeployment(chart) });
+    web.allowFrom(legacy);
+    const objects = synthValidated(chart);
+    expect(objects.filter((o) => o.kind === 'Service' && o.metadata.name === 'legacy')).toEqual([]);
+    expect(findObject(objects, 'AuthorizationPolicy', 'legacy', 'shop').spec.rules).toBeUndefined();
+    expect(() => legacy.allowFrom(web)).toThrow(/only calls/);
+  });
+
+  test('what cdk8s-plus leaves open fails synthesis with the rule that names it', () => {
+    const { chart, ns } = world();
+    new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: plusDeployment(chart, { hardened: false }) });
+    expect(() => Testing.synth(chart)).toThrow(/POD-ROOT-001.*Deployment\/shop\/legacy/s);
+  });
+
+  describe('guards', () => {
+    test('the namespace\'s default ServiceAccount is refused: it is every unnamed pod\'s identity', () => {
+      const { chart, ns } = world();
+      expect(() => new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: plusDeployment(chart, { serviceAccount: false }) }))
+        .toThrow(/\[test\/adopt\] workload: Deployment\/legacy \(test\/legacy\) runs as the namespace's "default" ServiceAccount.*Give it its own/);
+    });
+
+    test('a workload of another namespace', () => {
+      const { chart, ns } = world();
+      expect(() => new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: plusDeployment(chart, { namespace: 'other' }) }))
+        .toThrow(/workload: Deployment\/legacy \(test\/legacy\) is in namespace "other", not shop/);
+    });
+
+    test('not a cdk8s-plus workload', () => {
+      const { chart, ns } = world();
+      expect(() => new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: {} as any })).toThrow(/workload: not a cdk8s-plus workload/);
+    });
+
+    test('adopting it twice, or under a name already taken', () => {
+      const { chart, ns } = world();
+      const d = plusDeployment(chart);
+      new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: d });
+      expect(() => new AdoptedWorkload(chart, 'again', { namespace: ns, workload: d })).toThrow(/name: workload "shop\/legacy" is already defined at test\/adopt/);
+      expect(() => new AdoptedWorkload(chart, 'web2', { namespace: ns, workload: d, name: 'web' })).toThrow(/workload "shop\/web" is already defined/);
+    });
+
+    test('ports are checked like a SecureService\'s', () => {
+      const { chart, ns } = world();
+      expect(() => new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: plusDeployment(chart), ports: [{ name: 'http', port: 0, protocol: AppProtocol.HTTP }] }))
+        .toThrow(/ports: ports\[0\]\.port/);
+    });
+  });
+});
