@@ -1,68 +1,22 @@
 import { PeerAuthn, effectiveMtls, indexPeerAuthentications, parsePeerAuthentications, peerAuthnLevels } from './access-mtls';
 import { renderMarkdown, renderTable } from './access-report';
 import {
-  AccessCheckResult, AccessDecision, AccessEdge, AccessExample, AccessLayer, AccessLayerVerdict, AccessMatrixOptions,
-  AccessRequest, AccessTableOptions, AccessWorkload,
+  AccessCheckResult, AccessEdge, AccessExample, AccessLayer, AccessMatrixOptions, AccessRequest, AccessTableOptions, AccessWorkload,
 } from './access-types';
+import { Evaluation, Verdict, combine, decisionOf, headline, networkVerdict, publicVerdict } from './access-verdict';
 import {
   AuthzOutcome, AuthzPolicy, AuthzRequest, RequestAttributes, RequestAuthn, acceptedIssuers, allowRulePeerTests, candidateRequests, describeRule,
   evaluateAuthorization, indexPolicies, jwtHandling, parseAuthorizationPolicies, parseRequestAuthentications, policiesFor,
 } from './authz-evaluator';
 import { renderMermaid } from './mermaid';
-import { NetPolicy, NetPolicyIndex, NetworkOutcome, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
+import { NetPolicy, NetPolicyIndex, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
+import { proxyPortNotes } from './proxy-port-notes';
 import { NamespaceInfo, PortProtocol, ScopeIndex, Workload, capturesInbound, capturesOutbound, compareStrings, discoverWorkloads } from './workloads';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
-
-/** One layer's verdict before it becomes public. */
-interface Verdict {
-  readonly layer: AccessLayer;
-  readonly value: boolean | 'unknown';
-  readonly decidedBy: string;
-  readonly reason: string;
-  readonly policies: string[];
-  /**
-   * A denial only because nothing grants the traffic (default deny: an isolating NetworkPolicy,
-   * ALLOW policies none of whose rules admits it), as opposed to an outright refusal.
-   */
-  readonly byDefault?: boolean;
-  /** For an authorization denial by default: why each ALLOW rule does not admit the request. */
-  readonly misses?: readonly string[];
-}
-
-/** What is missing for a layer to admit traffic it refuses by default, and the grant that would admit it. */
-interface Missing {
-  /** `caller egress`, `target ingress` or `authorization`. */
-  readonly where: string;
-  readonly what: string;
-  readonly grant: string;
-}
+import { proxyPortRole } from '../mesh/proxy-ports';
 
 /** Default width of `toTable()`: a terminal or a code review without scrolling. */
 const TABLE_WIDTH = 120;
-
-/** Everything the evaluator found about caller -> target:port. */
-interface Evaluation {
-  readonly layers: Verdict[];
-  readonly value: boolean | 'unknown';
-  readonly decider: Verdict;
-  readonly protocol: PortProtocol;
-  readonly example: AccessExample;
-  readonly allowingRules: string[];
-  readonly conditions: string[];
-  readonly networkIngress: string[];
-  readonly networkEgress: string[];
-  readonly mtlsMode: string;
-  readonly mtlsPolicy: string;
-  readonly plaintextAccepted: boolean;
-}
-
-function decisionOf(v: boolean | 'unknown'): AccessDecision {
-  return v === 'unknown' ? AccessDecision.UNKNOWN : v ? AccessDecision.ALLOWED : AccessDecision.DENIED;
-}
-
-function publicVerdict(v: Verdict): AccessLayerVerdict {
-  return { layer: v.layer, decision: decisionOf(v.value), allowed: v.value === true, decidedBy: v.decidedBy, reason: v.reason, policies: v.policies };
-}
 
 /**
  * Who can call whom, and why: the access matrix of a set of manifests, evaluated offline from
@@ -83,7 +37,14 @@ function publicVerdict(v: Verdict): AccessLayerVerdict {
  * (`missingGrants`). A call some layer refuses outright (a DENY rule, STRICT mTLS refusing a
  * plaintext caller) names that layer's policy. Ports are read with the protocol Istio selects from
  * the Services in front of them (`appProtocol`, else the port name): `http`, `grpc` (every call a
- * `POST`), `tcp`, or `auto` (sniffed). Policy principals are read as Istio applies them in a mesh
+ * `POST`), `tcp`, or `auto` (sniffed).
+ *
+ * The ports the proxy serves itself in every injected pod, 15020 (pilot-agent: merged metrics,
+ * readiness, rewritten app probes), 15021 (Envoy health) and 15090 (Envoy's Prometheus stats), are
+ * never captured by the sidecar (Istio's iptables and CNI rules exclude them from inbound
+ * redirection): no PeerAuthentication or AuthorizationPolicy governs them, so `check()` answers
+ * them from NetworkPolicy alone and names the NetworkPolicy that admits the call. They are not
+ * listed in `edges()` (they are not the workload's own ports); ask `check()` about them. Policy principals are read as Istio applies them in a mesh
  * of `trustDomain` and `trustDomainAliases`; principals of another trust domain match no workload,
  * and `warnings()` says which policies use one and how to set the trust domain.
  *
@@ -159,10 +120,15 @@ export class AccessMatrix {
       if (list) list.push(i); else this.byPrincipal.set(w.principal, [i]);
     });
     this.trustDomainNotes = [...new Set(parsed.trustDomainWarnings)].sort(compareStrings);
-    const notes = [...discovery.warnings, ...parsed.warnings, ...parsed.trustDomainWarnings];
+    const notes = [...discovery.warnings, ...parsed.warnings, ...parsed.trustDomainWarnings, ...proxyPortNotes(this.authz)];
     for (const w of this.all) {
       notes.push(...peerAuthnLevels(this.peerAuthns, w, this.rootNamespace, this.peerAuthnIndex).warnings);
-      if (w.ports.length === 0) notes.push(`${w.id}: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix`);
+      // Unknown ports matter only where a caller could be admitted: not under ALLOW policies that all allow nothing (a workload that only calls).
+      const allows = this.applicableAuthz(w).filter((p) => p.action === 'ALLOW');
+      const grantable = allows.length === 0 || allows.some((p) => p.rules.length > 0);
+      if (w.ports.length === 0 && grantable) {
+        notes.push(`${w.id}: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix`);
+      }
       if (w.sidecarReason.startsWith('assumed')) notes.push(`${w.id}: sidecar ${w.sidecarReason}`);
     }
     this.notes = [...new Set(notes)].sort(compareStrings);
@@ -287,13 +253,14 @@ export class AccessMatrix {
       sni: request.sni,
     };
     const ev = this.evaluate(caller, target, port, fixed, false);
-    const head = this.headline(ev, caller, target, port, fixed);
+    const head = headline(ev, caller, target, port, fixed, this.policyByRef);
+    const proxyNote = ev.proxyPortNote !== undefined && !head.reason.includes(ev.proxyPortNote) ? `; ${ev.proxyPortNote}` : '';
     return {
       allowed: ev.value === true,
       decision: decisionOf(ev.value),
       decidedBy: head.decidedBy,
       layer: head.layer,
-      reason: note ? `${head.reason} (${note})` : head.reason,
+      reason: `${head.reason}${proxyNote}${note ? ` (${note})` : ''}`,
       missingGrants: head.missingGrants,
       layers: ev.layers.map(publicVerdict),
       from: caller.id,
@@ -402,12 +369,12 @@ export class AccessMatrix {
     const ingress = shortCircuit && egress.value === false ? egress
       : evaluateIngress(this.netPolicies, caller, target, port, this.namespaces, this.netIndex);
     const networkLayers: Verdict[] = [
-      this.networkVerdict('caller egress', egress),
-      this.networkVerdict('target ingress', ingress),
+      networkVerdict('caller egress', egress),
+      networkVerdict('target ingress', ingress),
     ];
     const empty: AccessExample = { protocol: portProtocol === 'tcp' || portProtocol === 'grpc' ? portProtocol : 'http' };
     if (shortCircuit && (egress.value === false || ingress.value === false)) {
-      return this.combine(networkLayers, portProtocol, empty, [], [], egress, ingress, { mode: 'NONE', policy: '', plaintext: false });
+      return combine(networkLayers, portProtocol, empty, [], [], egress, ingress, { mode: 'NONE', policy: '', plaintext: false });
     }
 
     // mTLS: does the target's sidecar accept the connection, and does the request carry the caller's identity?
@@ -418,7 +385,20 @@ export class AccessMatrix {
     let example = empty;
     let allowingRules: string[] = [];
     let conditions: string[] = [];
-    if (!capturesInbound(target, port)) {
+    const role = target.sidecar ? proxyPortRole(port) : undefined;
+    if (role !== undefined) {
+      // The proxy's own port: never captured, so L4 alone decides (see mesh/proxy-ports.ts).
+      const bypass = `port ${port} of ${target.id} is ${role}, served by the proxy itself and never captured by the sidecar `
+        + '(Istio excludes 15020, 15021 and 15090 from inbound redirection)';
+      const only = `AuthorizationPolicy cannot govern port ${port} (${role}) because the sidecar does not capture it: only NetworkPolicy decides`;
+      mtls = { layer: AccessLayer.MTLS, value: true, decidedBy: '', reason: `${bypass}: no PeerAuthentication applies, plaintext is accepted`, policies: [] };
+      authz = { layer: AccessLayer.AUTHORIZATION, value: true, decidedBy: '', reason: only, policies: [] };
+      // Allowed: the NetworkPolicy that admits it at the target is what decided.
+      const decider: Verdict = { ...networkVerdict('target ingress', ingress), reason: `target ingress: ${ingress.reason}; ${only}` };
+      const ev = combine([...networkLayers, mtls, authz], portProtocol, empty, [], ['any request (mesh policy not enforced)'], egress, ingress,
+        { mode: 'NONE', policy: '', plaintext: true }, decider);
+      return { ...ev, proxyPortNote: only };
+    } else if (!capturesInbound(target, port)) {
       const why = target.sidecar
         ? `port ${port} of ${target.id} bypasses its sidecar (traffic.sidecar.istio.io annotations)`
         : `${target.id} has no sidecar (${target.sidecarReason})`;
@@ -445,7 +425,7 @@ export class AccessMatrix {
         mtls = { layer: AccessLayer.MTLS, value: true, decidedBy: eff.decidedBy, reason: `mTLS (${eff.mode}: ${eff.reason}) with peer identity ${caller.principal}`, policies: eff.decidedBy ? [eff.decidedBy] : [] };
       }
       if (shortCircuit && mtls.value === false) {
-        return this.combine([...networkLayers, mtls], portProtocol, empty, [], [], egress, ingress, mtlsInfo);
+        return combine([...networkLayers, mtls], portProtocol, empty, [], [], egress, ingress, mtlsInfo);
       }
       const r = this.authorize(target, port, portProtocol, principal, fixed);
       authz = r.verdict;
@@ -453,94 +433,9 @@ export class AccessMatrix {
       allowingRules = r.allowingRules;
       conditions = r.conditions;
     }
-    return this.combine([...networkLayers, mtls, authz], portProtocol, example, allowingRules, conditions, egress, ingress, mtlsInfo);
+    return combine([...networkLayers, mtls, authz], portProtocol, example, allowingRules, conditions, egress, ingress, mtlsInfo);
   }
 
-  /** A NetworkPolicy verdict; NetworkPolicies only admit, so a denial always means that nothing grants the traffic. */
-  private networkVerdict(side: string, o: NetworkOutcome): Verdict {
-    return { layer: AccessLayer.NETWORK, value: o.value, decidedBy: o.decidedBy, reason: `${side}: ${o.reason}`, policies: o.policies, byDefault: o.value === false };
-  }
-
-  /**
-   * The headline of an answer: who decided and why, and what would grant a call nothing grants.
-   * Allowed or unknown: the deciding layer as evaluated. Denied: the first layer (in traffic order)
-   * that refuses outright (a DENY rule, STRICT mTLS refusing plaintext); when every refusing layer
-   * refuses only because nothing grants the call (default deny), the missing ALLOW rule first (the
-   * target's authorization), else the first refusing NetworkPolicy side, and the reason names what
-   * is missing at each of them.
-   */
-  private headline(ev: Evaluation, caller: Workload, target: Workload, port: number, fixed: RequestAttributes):
-  { decidedBy: string; layer: AccessLayer; reason: string; missingGrants: string[] } {
-    const denied = ev.layers.filter((l) => l.value === false);
-    const outright = denied.find((l) => !l.byDefault);
-    if (denied.length === 0 || outright) {
-      const d = outright ?? ev.decider;
-      return { decidedBy: d.decidedBy, layer: d.layer, reason: d.reason, missingGrants: [] };
-    }
-    const missingOf = (l: Verdict): Missing => (l.layer === AccessLayer.AUTHORIZATION
-      ? this.missingAllow(caller, target, port, ev.example.principal, fixed, l.decidedBy, l.misses ?? [])
-      : l === ev.layers[0] ? {
-        where: 'caller egress',
-        what: `no Egress rule of ${caller.id}'s NetworkPolicies admits ${target.id}:${port} (${l.decidedBy} isolates ${caller.id})`,
-        grant: `an Egress rule in a NetworkPolicy selecting ${caller.id} (namespace ${caller.namespace}) that admits the pods of ${target.id} on TCP port ${port}`,
-      } : {
-        where: 'target ingress',
-        what: `no Ingress rule of ${target.id}'s NetworkPolicies admits ${caller.id} on port ${port} (${l.decidedBy} isolates ${target.id})`,
-        grant: `an Ingress rule in a NetworkPolicy selecting ${target.id} (namespace ${target.namespace}) that admits the pods of ${caller.id} on TCP port ${port}`,
-      });
-    const primary = denied.find((l) => l.layer === AccessLayer.AUTHORIZATION) ?? denied[0];
-    const missing = [primary, ...denied.filter((l) => l !== primary)].map(missingOf);
-    const call = `${caller.id} -> ${target.id}:${port}`;
-    const reason = missing.length === 1 ? `nothing grants ${call} at ${missing[0].where}: ${missing[0].what}`
-      : `nothing grants ${call}, and ${missing.length} layers refuse it by default. ${missing.map((m) => `${m.where}: ${m.what}`).join('. ')}`;
-    return { decidedBy: primary.decidedBy, layer: primary.layer, reason, missingGrants: denied.map(missingOf).map((m) => m.grant) };
-  }
-
-  /** What is missing when no ALLOW rule of the target admits the request, and the ALLOW rule that would. */
-  private missingAllow(caller: Workload, target: Workload, port: number, principal: string | undefined, fixed: RequestAttributes,
-    decidedBy: string, misses: readonly string[]): Missing {
-    const request = [fixed.method, fixed.path].filter((x) => x !== undefined).join(' ');
-    const forRequest = `${request ? ` for ${request}` : ''}${misses.length > 0 ? ` (${misses.join('; ')})` : ''}`;
-    const policy = this.policyByRef.get(decidedBy);
-    const why = policy && policy.rules.length === 0 ? `${decidedBy} allows nothing, so what no ALLOW rule admits is denied`
-      : `${decidedBy} is the most specific of the ALLOW policies applying to it, and what none of their rules admits is denied`;
-    const ops = [`ports [${port}]`, ...(fixed.method !== undefined ? [`methods [${fixed.method}]`] : []), ...(fixed.path !== undefined ? [`paths [${fixed.path}]`] : [])];
-    const rule = `an ALLOW rule in an AuthorizationPolicy selecting ${target.id} (namespace ${target.namespace}) with from.source.principals [${caller.principal}] and ${ops.map((o) => `to.operation.${o}`).join(', ')}`;
-    if (principal === undefined) {
-      return {
-        where: 'authorization',
-        what: `${caller.id} sends plaintext (no peer identity) and no ALLOW rule of ${target.id} admits a request without one on port ${port}${forRequest}, and ${why}`,
-        grant: `a sidecar for ${caller.id} on port ${port} (so that it has an identity), then ${rule}`,
-      };
-    }
-    return {
-      where: 'authorization',
-      what: `no ALLOW rule of ${target.id} admits principal ${principal} on port ${port}${forRequest}, and ${why}`,
-      grant: rule,
-    };
-  }
-
-  private combine(layers: Verdict[], protocol: PortProtocol, example: AccessExample, allowingRules: string[], conditions: string[],
-    egress: NetworkOutcome, ingress: NetworkOutcome, mtls: { mode: string; policy: string; plaintext: boolean }): Evaluation {
-    const denied = layers.find((l) => l.value === false);
-    const unknown = layers.find((l) => l.value === 'unknown');
-    const value: boolean | 'unknown' = denied ? false : unknown ? 'unknown' : true;
-    const decider = denied ?? unknown ?? layers[layers.length - 1];
-    return {
-      layers,
-      value,
-      decider,
-      protocol,
-      example,
-      allowingRules,
-      conditions,
-      networkIngress: ingress.value !== false ? ingress.policies : [],
-      networkEgress: egress.value !== false ? egress.policies : [],
-      mtlsMode: mtls.mode,
-      mtlsPolicy: mtls.policy,
-      plaintextAccepted: mtls.plaintext,
-    };
-  }
 
   /** Authorization at the target: tries the candidate requests, returns the first allowed (else unknown, else denied). */
   private authorize(target: Workload, port: number, portProtocol: PortProtocol, principal: string | undefined, fixed: RequestAttributes) {

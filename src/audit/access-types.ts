@@ -219,6 +219,9 @@ export interface AccessCheckResult {
    * The policy that decided, as `Kind/namespace/name`.
    *
    * - Allowed: the AuthorizationPolicy that allowed it (empty when none applies and Istio allows by default).
+   *   On a port the proxy serves itself (15020, 15021, 15090), which the sidecar never captures: the
+   *   NetworkPolicy that admitted it at the target (`layer` NETWORK; empty when none isolates the
+   *   target), since no AuthorizationPolicy or PeerAuthentication governs such a port.
    * - Denied by a layer that refuses it outright (a DENY rule, STRICT mTLS refusing a plaintext
    *   caller): the first such layer in the order traffic meets them (caller egress, target
    *   ingress, mTLS, authorization).

@@ -1,4 +1,5 @@
 import { DeclaredWorkload } from './access-types';
+import { UNCAPTURED_PROXY_PORTS } from '../mesh/proxy-ports';
 import { NAMESPACE_NAME_LABEL } from '../network/peers';
 import { isRecord } from '../policy/rules/workload-pod-specs';
 
@@ -454,7 +455,8 @@ export function matchLabelsOf(o: any): Labels | undefined {
 /**
  * Workloads without a known port get the ports the policies about them name: numeric ports of
  * NetworkPolicy ingress rules selecting them and `ports`/`destination.port` of the
- * AuthorizationPolicies applying to them.
+ * AuthorizationPolicies applying to them. The ports the proxy serves itself (15020, 15021, 15090:
+ * a scrape policy opens them on every pod) are not the workload's own and are left out.
  */
 function withPolicyPorts(workloads: Workload[], objects: readonly any[], rootNamespace: string): Workload[] {
   return workloads.map((w) => {
@@ -477,13 +479,20 @@ function withPolicyPorts(workloads: Workload[], objects: readonly any[], rootNam
         }
       }
     }
+    for (const p of UNCAPTURED_PROXY_PORTS) ports.delete(p);
     return { ...w, ports: [...ports].sort((a, b) => a - b).map((port) => ({ port, protocol: 'auto' as PortProtocol, services: [] })) };
   });
 }
 
-/** Whether the target's sidecar captures inbound traffic on `port` (else it bypasses mesh policy). */
+/**
+ * Whether the target's sidecar captures inbound traffic on `port` (else it bypasses mesh policy).
+ * Never the ports the proxy serves itself (15020, 15021, 15090): Istio's iptables (and CNI) rules
+ * always exclude them from inbound redirection, and the proxy's static listeners there have no
+ * authorization filter (see mesh/proxy-ports.ts).
+ */
 export function capturesInbound(w: Workload, port: number): boolean {
   if (!w.sidecar) return false;
+  if (UNCAPTURED_PROXY_PORTS.includes(port)) return false;
   if (w.excludeInboundPorts.includes(port)) return false;
   return w.includeInboundPorts === undefined || w.includeInboundPorts.includes(port);
 }

@@ -1,13 +1,14 @@
 import * as net from 'net';
 import { Construct, IConstruct } from 'constructs';
 import { IMesh, MeshAttributes, injectionLabelsFor, istiodPodLabelsFor } from './mesh';
+import { MONITORING_FIX, monitoringProblems } from './proxy-ports';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { Telemetry } from '../imports/telemetry.istio.io';
 import { NetworkPolicyIngressRule, networkPolicy } from '../network/network-policy';
-import { tcpPorts } from '../network/peers';
+import { podsInNamespace, tcpPorts } from '../network/peers';
 import { ExceptionRegistry } from '../policy/exception-registry';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT } from '../policy/exception-registry-format';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
@@ -82,13 +83,28 @@ export interface MeshBaselineProps {
   readonly allowedRegistries?: string[];
 
   /**
-   * The namespace your Prometheus runs in. Only pods of this namespace may reach istiod's
-   * monitoring port 15014 (plaintext metrics).
+   * The namespace your Prometheus runs in (OPS-3). Only pods of this namespace may reach istiod's
+   * monitoring port 15014 (plaintext metrics), and every HardenedNamespace of the mesh lets them
+   * scrape its proxies: pilot-agent's merged metrics on 15020 and Envoy's on 15090, which the
+   * sidecar does not capture, so no AuthorizationPolicy can narrow them (see HardenedNamespace
+   * `metricsScrapingPorts`).
    *
-   * @default - none: 15014 is reachable from nowhere until you name the namespace that scrapes it,
-   * because the metrics endpoint is unauthenticated and describes the whole mesh.
+   * @default - none: 15014, 15020 and 15090 are reachable from nowhere until you name the namespace
+   * that scrapes them, because the metrics endpoints are unauthenticated and describe the mesh.
    */
   readonly monitoringNamespace?: string;
+
+  /**
+   * Labels of the Prometheus pods in `monitoringNamespace` (e.g.
+   * `{ 'app.kubernetes.io/name': 'prometheus' }`): only those pods may scrape istiod and the
+   * proxies. Recommended: 15020 also serves the app's own metrics (merged) and the rewritten
+   * health probes and lifecycle hooks (`/app-health/...`, `/app-lifecycle/...`, answered by calling
+   * the app, with no authentication), which no other pod of the monitoring namespace (dashboards,
+   * exporters, anything deployed there later) needs.
+   *
+   * @default - every pod of the monitoring namespace
+   */
+  readonly monitoringPodLabels?: { [key: string]: string };
 
   /**
    * The CIDR ranges (IPv4 or IPv6, e.g. `172.16.0.2/32`) the Kubernetes API server calls
@@ -146,7 +162,8 @@ export interface MeshBaselineProps {
  *   - 15012 (xDS + CA, mTLS) from namespaces carrying the mesh injection label and from pods of
  *     the control-plane namespace itself (gateways installed there),
  *   - 15017 (webhooks, TLS) from `apiServerCidrs`, or from any source when those are not given,
- *   - 15014 (metrics) from `monitoringNamespace` only, and from nowhere when it is not given;
+ *   - 15014 (metrics) from `monitoringNamespace` only (its pods with `monitoringPodLabels` when
+ *     given), and from nowhere when it is not given;
  *   15010 (plaintext xDS), 8080 (debug, readiness) and every other port stay closed. Every other
  *   pod of the control-plane namespace accepts nothing until a policy allows it
  *   (`default-deny-ingress`). Kubelet health probes come from the node, which common CNIs
@@ -207,7 +224,11 @@ export class MeshBaseline extends Construct implements IMesh {
     check('allowedRegistries', registryProblems(allowedRegistries), REGISTRY_FIX);
     const proxyImageRepositories = [...(attrs.proxyImageRepositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES)];
     check('proxyImageRepositories', proxyRepositoryProblems(proxyImageRepositories), PROXY_REPOSITORY_FIX);
-    return new ImportedMesh(rootNamespace, controlPlaneNamespace, trustDomain, attrs.revision, allowedRegistries, proxyImageRepositories);
+    if (attrs.monitoringNamespace !== undefined) check('monitoringNamespace', labelProblems(attrs.monitoringNamespace), DNS_LABEL_FIX);
+    const monitoringPodLabels = attrs.monitoringPodLabels === undefined ? undefined : { ...attrs.monitoringPodLabels };
+    check('monitoringPodLabels', monitoringProblems(attrs.monitoringNamespace, monitoringPodLabels), MONITORING_FIX);
+    return new ImportedMesh(rootNamespace, controlPlaneNamespace, trustDomain, attrs.revision, allowedRegistries, proxyImageRepositories,
+      attrs.monitoringNamespace, monitoringPodLabels);
   }
 
   /** The mesh root namespace: the mesh-wide policies are created here. */
@@ -220,8 +241,10 @@ export class MeshBaseline extends Construct implements IMesh {
   public readonly revision?: string;
   /** Registries images may come from (IMG-1); empty means any registry, still pinned by digest. */
   public readonly allowedRegistries: string[];
-  /** The monitoring namespace allowed to scrape istiod on 15014, if any. */
+  /** The monitoring namespace allowed to scrape istiod on 15014 and the proxies on 15020/15090, if any. */
   public readonly monitoringNamespace?: string;
+  /** Labels of the scraping pods in the monitoring namespace, or undefined for all its pods. */
+  public readonly monitoringPodLabels?: { [key: string]: string };
   /** The CIDRs allowed to reach istiod's webhooks on 15017, or undefined for any source. */
   public readonly apiServerCidrs?: string[];
   /** The longest a PolicyException may last, in days. */
@@ -259,6 +282,7 @@ export class MeshBaseline extends Construct implements IMesh {
     this.revision = props.revision;
     this.allowedRegistries = [...(props.allowedRegistries ?? [])];
     this.monitoringNamespace = props.monitoringNamespace;
+    this.monitoringPodLabels = props.monitoringPodLabels === undefined ? undefined : { ...props.monitoringPodLabels };
     this.apiServerCidrs = props.apiServerCidrs === undefined ? undefined : [...props.apiServerCidrs];
     this.accessLogProviders = [...(props.accessLogProviders ?? DEFAULT_ACCESS_LOG_PROVIDERS)];
     // OPS-1: the rule set runs over the app's final manifests; the baseline's presence rules apply.
@@ -279,6 +303,7 @@ export class MeshBaseline extends Construct implements IMesh {
     assertDnsLabel(this, 'controlPlaneNamespace', this.controlPlaneNamespace);
     if (this.revision !== undefined) assertDnsLabel(this, 'revision', this.revision);
     if (this.monitoringNamespace !== undefined) assertDnsLabel(this, 'monitoringNamespace', this.monitoringNamespace);
+    assertNoProblems(this, 'monitoringPodLabels', monitoringProblems(this.monitoringNamespace, this.monitoringPodLabels), MONITORING_FIX);
     assertNoProblems(this, 'trustDomain', trustDomainProblems(this.trustDomain), TRUST_DOMAIN_FIX);
     assertNoProblems(this, 'allowedRegistries', registryProblems(this.allowedRegistries), REGISTRY_FIX);
     if (this.apiServerCidrs !== undefined) {
@@ -347,10 +372,7 @@ export class MeshBaseline extends Construct implements IMesh {
         : { ports: tcp(WEBHOOK_PORT) },
     ];
     if (this.monitoringNamespace !== undefined) {
-      rules.push({
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': this.monitoringNamespace } } }],
-        ports: tcp(MONITORING_PORT),
-      });
+      rules.push({ from: [podsInNamespace(this.monitoringNamespace, this.monitoringPodLabels)], ports: tcp(MONITORING_PORT) });
     }
     return rules;
   }
@@ -392,6 +414,8 @@ class ImportedMesh implements IMesh {
     public readonly revision: string | undefined,
     public readonly allowedRegistries: string[],
     public readonly proxyImageRepositories: string[],
+    public readonly monitoringNamespace: string | undefined,
+    public readonly monitoringPodLabels: { [key: string]: string } | undefined,
   ) {
     this.injectionLabels = injectionLabelsFor(revision);
     this.istiodPodLabels = istiodPodLabelsFor(revision);

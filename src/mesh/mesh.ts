@@ -20,6 +20,16 @@ export interface IMesh {
   readonly istiodPodLabels: { [key: string]: string };
   /** The repositories the injected proxy comes from (no tag or digest): Istio's official hubs unless the mesh names others. */
   readonly proxyImageRepositories: string[];
+  /**
+   * The namespace Prometheus runs in: it may scrape istiod (15014) and the proxies of every
+   * HardenedNamespace (15020, 15090). Undefined: nothing is open to any scraper.
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * Labels of the Prometheus pods in `monitoringNamespace`: only those pods may scrape. Undefined:
+   * every pod of the monitoring namespace.
+   */
+  readonly monitoringPodLabels?: { [key: string]: string };
 }
 
 /** Attributes of a mesh whose baseline is managed elsewhere. */
@@ -36,6 +46,19 @@ export interface MeshAttributes {
   readonly allowedRegistries?: string[];
   /** @default ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'] - Istio's official hubs */
   readonly proxyImageRepositories?: string[];
+  /**
+   * The namespace Prometheus runs in, as MeshBaseline `monitoringNamespace`: HardenedNamespaces of
+   * this mesh let its pods scrape their proxies (15020, 15090).
+   *
+   * @default - none: no HardenedNamespace opens anything to a scraper
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * Labels of the Prometheus pods in `monitoringNamespace`, as MeshBaseline `monitoringPodLabels`.
+   *
+   * @default - every pod of the monitoring namespace
+   */
+  readonly monitoringPodLabels?: { [key: string]: string };
 }
 
 /** The injection labels for a revision: `istio.io/rev: <rev>` or `istio-injection: enabled`. */

@@ -8,6 +8,7 @@ import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networ
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
+import { ENVOY_PROMETHEUS_PORT, METRICS_PORTS, MONITORING_FIX, PROXY_STATUS_PORT, monitoringProblems } from '../mesh/proxy-ports';
 import { networkPolicy } from '../network/network-policy';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { ExceptionRegistry } from '../policy/exception-registry';
@@ -66,6 +67,27 @@ export interface HardenedNamespaceProps {
    * @default false
    */
   readonly sensitiveData?: boolean;
+  /**
+   * The proxy ports the mesh's monitoring namespace (MeshBaseline `monitoringNamespace`, narrowed
+   * to its `monitoringPodLabels` pods) may scrape on every pod of this namespace (OPS-3):
+   * - 15020, pilot-agent's status port: `/stats/prometheus` merges the agent's, Envoy's and, with
+   *   Istio's metrics merging (on by default: the injector points `prometheus.io/*` at it), the
+   *   app's own metrics; it also answers `/healthz/ready` and the rewritten app probes and
+   *   lifecycle hooks (`/app-health/...`, `/app-lifecycle/...`, by calling the app, with no
+   *   authentication). `/quitquitquit` and `/drain` answer only localhost.
+   * - 15090, Envoy's Prometheus listener: Envoy's own stats (the Istio standard metrics), nothing else.
+   *
+   * The sidecar does not capture these ports, so no AuthorizationPolicy or PeerAuthentication
+   * governs them: the `allow-metrics-scraping` NetworkPolicy written here is their only control.
+   * `[]` opens neither. Only 15020 and 15090 may be listed: app ports are granted with
+   * `SecureService.allowFrom`, and 15021 (health) is for the kubelet, which NetworkPolicy does not
+   * govern on common CNIs.
+   *
+   * @default - nothing when the mesh names no monitoring namespace; else [15020, 15090], or
+   * [15090] in a `sensitiveData` namespace (the app's merged metrics and probe endpoints on 15020
+   * stay in the namespace, SECRET-1; scrape Envoy's `http-envoy-prom` port with a PodMonitor)
+   */
+  readonly metricsScrapingPorts?: number[];
 }
 
 /** Label marking a namespace that holds sensitive data (SECRET-1). */
@@ -82,7 +104,9 @@ export const SENSITIVE_DATA_LABEL = 'secure-mesh.cdk8s.io/sensitive-data';
  *   authorized (namespace allow-nothing AuthorizationPolicy), even if the mesh baseline is
  *   managed elsewhere;
  * - no pod can receive any connection or open any connection (default-deny NetworkPolicy for
- *   ingress and egress) except DNS to kube-dns and xDS/CA (15012) to istiod;
+ *   ingress and egress) except DNS to kube-dns and xDS/CA (15012) to istiod, and, when the mesh
+ *   names a monitoring namespace, that namespace's (Prometheus) pods reaching the proxy's metrics
+ *   ports 15020 and 15090 (`allow-metrics-scraping`; `metricsScrapingPorts`) and nothing else;
  * - sidecars only see services of this namespace, the control plane, and hosts its services were
  *   granted (namespace `Sidecar`, outbound REGISTRY_ONLY);
  * - the `default` ServiceAccount mounts no token;
@@ -102,6 +126,8 @@ export class HardenedNamespace extends Construct {
   public readonly teamRoles: NamespaceTeamRoles;
   /** Whether the namespace holds sensitive data (SECRET-1). */
   public readonly sensitiveData: boolean;
+  /** The proxy ports the monitoring namespace may scrape here, sorted (empty: none). */
+  public readonly metricsScrapingPorts: number[];
 
   private readonly egressHosts = new Set<string>();
 
@@ -126,6 +152,7 @@ export class HardenedNamespace extends Construct {
       throw configError(this, 'viewers', 'a sensitive-data namespace has no viewer role (SECRET-1)',
         'Give read access only to the deployers who own the data, or drop sensitiveData');
     }
+    this.metricsScrapingPorts = this.checkMetricsScrapingPorts(props.metricsScrapingPorts);
     const version = props.podSecurityVersion ?? 'v1.30';
     const versionProblem = podSecurityVersionProblem(version);
     if (versionProblem) {
@@ -168,6 +195,16 @@ export class HardenedNamespace extends Construct {
         ports: tcpPorts([15012]),
       }],
     });
+    // OPS-3: Prometheus scrapes the proxies. The sidecar does not capture 15020/15090 (see
+    // mesh/proxy-ports.ts), so this policy is the only control: exactly the monitoring pods, exactly these ports.
+    const monitoring = this.mesh.monitoringNamespace;
+    if (monitoring !== undefined && this.metricsScrapingPorts.length > 0) {
+      networkPolicy(this, 'AllowMetricsScraping', 'allow-metrics-scraping', this.name, {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [podsInNamespace(monitoring, this.mesh.monitoringPodLabels)], ports: tcpPorts(this.metricsScrapingPorts) }],
+      });
+    }
 
     // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
     new Sidecar(this, 'Sidecar', {
@@ -211,6 +248,31 @@ export class HardenedNamespace extends Construct {
   private sidecarEgressHosts(): string[] {
     const base = ['./*', `${this.mesh.controlPlaneNamespace}/*`];
     return [...base, ...[...this.egressHosts].filter((h) => !base.includes(h)).sort()];
+  }
+
+  private checkMetricsScrapingPorts(given: number[] | undefined): number[] {
+    const monitoring = this.mesh.monitoringNamespace;
+    if (monitoring !== undefined) assertDnsLabel(this, 'mesh.monitoringNamespace', monitoring);
+    const problems = monitoringProblems(monitoring, this.mesh.monitoringPodLabels);
+    if (problems.length > 0) throw configError(this, 'mesh', problems.join('; '), MONITORING_FIX);
+    if (given === undefined) {
+      if (monitoring === undefined) return [];
+      return this.sensitiveData ? [ENVOY_PROMETHEUS_PORT] : [...METRICS_PORTS];
+    }
+    const wrong = given.filter((p) => !METRICS_PORTS.includes(p));
+    if (wrong.length > 0) {
+      throw configError(this, 'metricsScrapingPorts', `${wrong.join(', ')} ${wrong.length > 1 ? 'are not proxy metrics ports' : 'is not a proxy metrics port'} `
+        + `(only ${PROXY_STATUS_PORT}, pilot-agent's merged metrics, and ${ENVOY_PROMETHEUS_PORT}, Envoy's stats, can be opened to the monitoring namespace)`,
+      'An app\'s own metrics reach Prometheus merged into 15020 (the workload\'s metrics prop); grant app ports with allowFrom, where an AuthorizationPolicy governs them too');
+    }
+    if (new Set(given).size !== given.length) {
+      throw configError(this, 'metricsScrapingPorts', `${given.join(', ')} lists a port twice`, `List ${PROXY_STATUS_PORT} and/or ${ENVOY_PROMETHEUS_PORT} once each`);
+    }
+    if (given.length > 0 && monitoring === undefined) {
+      throw configError(this, 'metricsScrapingPorts', `${given.join(', ')} would be opened to the monitoring namespace, but the mesh names none`,
+        'Set monitoringNamespace (and monitoringPodLabels) on the MeshBaseline or MeshBaseline.fromAttributes, or leave metricsScrapingPorts unset');
+    }
+    return [...given].sort((a, b) => a - b);
   }
 
   private checkNotReserved(): void {

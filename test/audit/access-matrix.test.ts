@@ -142,10 +142,15 @@ describe('AccessMatrix', () => {
     expect(m.warnings()).toContain('other/client: sidecar assumed: namespace other is not in the input');
   });
 
-  test('workloads without a known port are reported; toJson carries everything; output is deterministic', () => {
-    const objects = [...SHOP, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cron', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'cron' } }, spec: { containers: [{ name: 'c' }] } } } }];
+  test('workloads without a known port are reported where a grant could admit a caller; toJson carries everything; output is deterministic', () => {
+    const cron = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cron', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'cron' } }, spec: { containers: [{ name: 'c' }] } } } };
+    const grant = ap('cron', { selector: { matchLabels: { app: 'cron' } }, rules: [{ from: [{ source: { principals: [principal('web')] } }], to: [{ operation: { methods: ['GET'] } }] }] });
+    const note = 'shop/cron: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix';
+    // Only allow-nothing applies: it only calls, and whatever port it listens on, nothing is admitted.
+    expect(AccessMatrix.fromManifests([...SHOP, cron]).warnings()).not.toContain(note);
+    const objects = [...SHOP, cron, grant];
     const m = AccessMatrix.fromManifests(objects, { trustDomain: 'example.org', rootNamespace: 'mesh-root' });
-    expect(m.warnings()).toContain('shop/cron: no port is known (no container port, Service or policy names one), so nothing can call it in the matrix');
+    expect(m.warnings()).toContain(note);
     const json = m.toJson();
     expect(Object.keys(json)).toEqual(['trustDomain', 'trustDomainAliases', 'rootNamespace', 'workloads', 'edges', 'warnings']);
     expect(json.workloads.find((w: any) => w.id === 'shop/web')).toEqual({

@@ -146,6 +146,18 @@ describe('MeshBaseline', () => {
       expect(rule.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
     });
 
+    test('15014 only from the Prometheus pods of the monitoring namespace with monitoringPodLabels', () => {
+      const rule = ruleFor(baseline({ ...CUSTOM, monitoringPodLabels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'k8s' } }), 15014, 'istio-cp');
+      expect(rule).toEqual({
+        from: [{
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+          // Sorted keys: stable YAML.
+          podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'k8s', 'app.kubernetes.io/name': 'prometheus' } },
+        }],
+        ports: [{ protocol: 'TCP', port: 15014 }],
+      });
+    });
+
     test('15014 is closed without a monitoring namespace', () => {
       const rules = istiodRules(baseline());
       expect(rules.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([15012, 15017]);
@@ -202,6 +214,15 @@ describe('MeshBaseline', () => {
       expect(mesh.allowedRegistries).toEqual(['us-docker.pkg.dev/my-project', 'gcr.io']);
       expect(mesh.injectionLabels).toEqual({ 'istio.io/rev': 'canary-1-30' });
       expect(mesh.istiodPodLabels).toEqual({ 'app': 'istiod', 'istio.io/rev': 'canary-1-30' });
+    });
+
+    test('monitoring: namespace and pod labels (copied), undefined by default', () => {
+      const labels = { app: 'prometheus' };
+      const mesh = new MeshBaseline(Testing.chart(), 'mesh', { monitoringNamespace: 'monitoring', monitoringPodLabels: labels });
+      labels.app = 'other';
+      expect(mesh.monitoringNamespace).toBe('monitoring');
+      expect(mesh.monitoringPodLabels).toEqual({ app: 'prometheus' });
+      expect(new MeshBaseline(Testing.chart(), 'mesh').monitoringPodLabels).toBeUndefined();
     });
 
     test('control-plane namespace defaults to a custom root namespace', () => {
@@ -265,7 +286,18 @@ describe('MeshBaseline', () => {
       expect(mesh.istiodPodLabels).toEqual({ 'app': 'istiod', 'istio.io/rev': 'canary' });
     });
 
+    test('monitoring namespace and pod labels, for the HardenedNamespaces of this mesh (OPS-3)', () => {
+      const mesh = MeshBaseline.fromAttributes({ monitoringNamespace: 'monitoring', monitoringPodLabels: { app: 'prometheus' } });
+      expect(mesh.monitoringNamespace).toBe('monitoring');
+      expect(mesh.monitoringPodLabels).toEqual({ app: 'prometheus' });
+      expect(MeshBaseline.fromAttributes({}).monitoringNamespace).toBeUndefined();
+    });
+
     test.each([
+      ['monitoringNamespace', { monitoringNamespace: 'Monitoring' }],
+      ['monitoringPodLabels', { monitoringPodLabels: { app: 'prometheus' } }],
+      ['monitoringPodLabels', { monitoringNamespace: 'monitoring', monitoringPodLabels: {} }],
+      ['monitoringPodLabels', { monitoringNamespace: 'monitoring', monitoringPodLabels: { 'bad key!': 'x' } }],
       ['rootNamespace', { rootNamespace: 'Istio_System' }],
       ['controlPlaneNamespace', { controlPlaneNamespace: 'a.b' }],
       ['revision', { revision: '1.30' }],
@@ -304,6 +336,10 @@ describe('MeshBaseline', () => {
       ['revision', { revision: '1-30.0' }, /RFC 1123 label/],
       ['revision', { revision: '-canary' }, /RFC 1123 label/],
       ['monitoringNamespace', { monitoringNamespace: 'Monitoring' }, /RFC 1123 label/],
+      ['monitoringPodLabels', { monitoringPodLabels: { app: 'prometheus' } }, /monitoringPodLabels is set but monitoringNamespace is not/],
+      ['monitoringPodLabels', { monitoringNamespace: 'monitoring', monitoringPodLabels: {} }, /is empty, which selects every pod of the monitoring namespace \(leave it unset/],
+      ['monitoringPodLabels', { monitoringNamespace: 'monitoring', monitoringPodLabels: { 'app/x/y': 'p' } }, /key "app\/x\/y" a qualified name/],
+      ['monitoringPodLabels', { monitoringNamespace: 'monitoring', monitoringPodLabels: { app: 'prom etheus' } }, /value "prom etheus" of "app" a valid label/],
       ['trustDomain', { trustDomain: '' }, /must not be empty/],
       ['trustDomain', { trustDomain: 'cluster.local/ns' }, /must not contain "\/"/],
       ['trustDomain', { trustDomain: 'Cluster.Local' }, /RFC 1123 subdomain/],
@@ -345,6 +381,7 @@ describe('MeshBaseline', () => {
       ['registry with port and path', { allowedRegistries: ['localhost:5000/team', 'REGISTRY.example.com'] }],
       ['revision with digits', { revision: '1-30-0' }],
       ['single-label trust domain', { trustDomain: 'mesh' }],
+      ['monitoring pod labels with a prefix and an empty value', { monitoringNamespace: 'monitoring', monitoringPodLabels: { 'app.kubernetes.io/name': 'prometheus', 'tier': '' } }],
     ])('accepts %s', (_name, props) => {
       expect(() => baseline(props)).not.toThrow();
     });

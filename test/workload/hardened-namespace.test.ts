@@ -120,6 +120,118 @@ describe('HardenedNamespace', () => {
     expect(() => setup({ sensitiveData: true, viewers: [RbacSubject.group('everyone-curious')] })).toThrow(/viewers: a sensitive-data namespace has no viewer role \(SECRET-1\)/);
   });
 
+  describe('OPS-3: metrics scraping of the proxies (15020, 15090) by the monitoring namespace', () => {
+    const MONITORING = { monitoringNamespace: 'monitoring', monitoringPodLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+    const scrapePolicy = (objects: any[]) => ofKind(objects, 'NetworkPolicy', 'team-a').filter((p) => p.metadata.name === 'allow-metrics-scraping');
+    /** Every (peer, port) the namespace's NetworkPolicies admit on ingress. */
+    const ingressPorts = (objects: any[]) => ofKind(objects, 'NetworkPolicy', 'team-a')
+      .flatMap((p) => (p.spec.ingress ?? []).flatMap((r: any) => (r.ports ?? [{ port: 'ALL' }]).map((x: any) => x.port)));
+
+    test('snapshot: the scrape policy next to the namespace\'s other NetworkPolicies', () => {
+      const { chart } = setup({}, MONITORING);
+      expect(ofKind(synthValidated(chart), 'NetworkPolicy', 'team-a')).toMatchSnapshot();
+    });
+
+    test('admits exactly the monitoring namespace\'s Prometheus pods, on exactly TCP 15020 and 15090, to every pod', () => {
+      const { chart, ns } = setup({}, MONITORING);
+      const objects = synthValidated(chart);
+      expect(scrapePolicy(objects)).toHaveLength(1);
+      expect(scrapePolicy(objects)[0].spec).toEqual({
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{
+          from: [{
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          }],
+          ports: [{ protocol: 'TCP', port: 15020 }, { protocol: 'TCP', port: 15090 }],
+        }],
+      });
+      expect(ns.metricsScrapingPorts).toEqual([15020, 15090]);
+      // No other port of the namespace is open to anyone: not 15021, not 15000, not an app port.
+      expect(ingressPorts(objects).sort()).toEqual([15020, 15090]);
+      // The scrape policy adds no egress: the default deny still holds for everything else.
+      expect(scrapePolicy(objects)[0].spec.egress).toBeUndefined();
+    });
+
+    test('without monitoringPodLabels, every pod of the monitoring namespace (as for istiod\'s 15014)', () => {
+      const { chart } = setup({}, { monitoringNamespace: 'monitoring' });
+      expect(scrapePolicy(synthValidated(chart))[0].spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+    });
+
+    test('nothing is opened when the mesh names no monitoring namespace', () => {
+      const { chart, ns } = setup();
+      const objects = synthValidated(chart);
+      expect(scrapePolicy(objects)).toEqual([]);
+      expect(ingressPorts(objects)).toEqual([]);
+      expect(ns.metricsScrapingPorts).toEqual([]);
+      // [] is also accepted without a monitoring namespace (nothing to open).
+      expect(setup({ metricsScrapingPorts: [] }).ns.metricsScrapingPorts).toEqual([]);
+    });
+
+    test('metricsScrapingPorts narrows: Envoy\'s stats only, or nothing', () => {
+      const envoyOnly = setup({ metricsScrapingPorts: [15090] }, MONITORING);
+      expect(scrapePolicy(synthValidated(envoyOnly.chart))[0].spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 15090 }]);
+      const none = setup({ metricsScrapingPorts: [] }, MONITORING);
+      const objects = synthValidated(none.chart);
+      expect(scrapePolicy(objects)).toEqual([]);
+      expect(ingressPorts(objects)).toEqual([]);
+      expect(none.ns.metricsScrapingPorts).toEqual([]);
+      expect(setup({ metricsScrapingPorts: [15090, 15020] }, MONITORING).ns.metricsScrapingPorts).toEqual([15020, 15090]);
+    });
+
+    test('SECRET-1: a sensitive-data namespace opens only Envoy\'s 15090 by default (no merged app metrics, no probe endpoints)', () => {
+      const { chart, ns } = setup({ sensitiveData: true }, MONITORING);
+      expect(ns.metricsScrapingPorts).toEqual([15090]);
+      expect(scrapePolicy(synthValidated(chart))[0].spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 15090 }]);
+      expect(setup({ sensitiveData: true, metricsScrapingPorts: [15020, 15090] }, MONITORING).ns.metricsScrapingPorts).toEqual([15020, 15090]);
+    });
+
+    test('a mesh managed elsewhere names its monitoring namespace with fromAttributes', () => {
+      const chart = Testing.chart();
+      new HardenedNamespace(chart, 'team', { name: 'team-a', mesh: MeshBaseline.fromAttributes(MONITORING) });
+      const from = scrapePolicy(synthValidated(chart))[0].spec.ingress[0].from;
+      expect(from).toEqual([{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+      }]);
+      const closed = Testing.chart();
+      new HardenedNamespace(closed, 'team', { name: 'team-a', mesh: MeshBaseline.fromAttributes({}) });
+      expect(scrapePolicy(synthValidated(closed))).toEqual([]);
+    });
+
+    test('a custom revision and control plane do not change the scrape policy', () => {
+      const { chart } = setup({}, { ...MONITORING, revision: 'canary', controlPlaneNamespace: 'istio-cp' });
+      expect(scrapePolicy(synthValidated(chart))[0].spec.ingress[0].ports.map((p: any) => p.port)).toEqual([15020, 15090]);
+    });
+
+    describe('guards', () => {
+      test.each([[[15021]], [[8080]], [[15000]], [[15020, 9090]]])('%j: only 15020 and 15090 can be opened', (ports) => {
+        expect(() => setup({ metricsScrapingPorts: ports }, MONITORING))
+          .toThrow(/\[test\/team\] metricsScrapingPorts: .* not (a )?proxy metrics ports? \(only 15020, pilot-agent's merged metrics, and 15090, Envoy's stats/);
+      });
+
+      test('a port listed twice', () => {
+        expect(() => setup({ metricsScrapingPorts: [15090, 15090] }, MONITORING)).toThrow(/metricsScrapingPorts: 15090, 15090 lists a port twice/);
+      });
+
+      test('ports to open, but no monitoring namespace', () => {
+        expect(() => setup({ metricsScrapingPorts: [15090] })).toThrow(/\[test\/team\] metricsScrapingPorts: 15090 would be opened to the monitoring namespace, but the mesh names none/);
+      });
+
+      test('a hand-written IMesh with invalid monitoring settings', () => {
+        const mesh = MeshBaseline.fromAttributes({});
+        const chart = () => Testing.chart();
+        expect(() => new HardenedNamespace(chart(), 'team', { name: 'team-a', mesh: { ...mesh, monitoringPodLabels: { app: 'prometheus' } } }))
+          .toThrow(/\[test\/team\] mesh: monitoringPodLabels is set but monitoringNamespace is not/);
+        expect(() => new HardenedNamespace(chart(), 'team', { name: 'team-a', mesh: { ...mesh, monitoringNamespace: 'monitoring', monitoringPodLabels: {} } }))
+          .toThrow(/mesh: monitoringPodLabels is empty, which selects every pod of the monitoring namespace/);
+        expect(() => new HardenedNamespace(chart(), 'team', { name: 'team-a', mesh: { ...mesh, monitoringNamespace: 'Monitoring' } }))
+          .toThrow(/\[test\/team\] mesh.monitoringNamespace: "Monitoring"/);
+      });
+    });
+  });
+
   describe('guards', () => {
     test('invalid names', () => {
       expect(() => setup({ name: 'Team_A' })).toThrow(/\[test\/team\] name: "Team_A" a lowercase RFC 1123 label/);
