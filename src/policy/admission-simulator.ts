@@ -3,7 +3,7 @@ import { toAdmissionValue } from './admission-cel';
 import { celModules } from '../validation/cel/cel-module';
 import { KUBERNETES_CEL_FUNCTIONS } from '../validation/cel/kubernetes-library';
 import { lookupCoreKind } from '../validation/core-catalog';
-import { pinnedCrdCatalog } from '../validation/crd-catalog';
+import { harnessCrdCatalog } from '../validation/manifest-validator';
 
 /*
  * An offline model of how a Kubernetes API server (1.30+) decides an admission request against
@@ -168,8 +168,9 @@ function splitApiVersion(apiVersion: string): { group: string; version: string }
 
 /**
  * The default kind → resource mapping: built-in kinds (plural from the table above, scope from
- * the core catalog, i.e. only versions Kubernetes serves) and the pinned Istio CRDs (plural and
- * scope from their CustomResourceDefinitions). Undefined for anything else.
+ * the core catalog, i.e. only versions Kubernetes serves) and the CRDs the validation harness
+ * serves (the pinned Istio CRDs and GKE's edge kinds; plural and scope from their definitions).
+ * Undefined for anything else.
  */
 export function defaultResourceOf(apiVersion: string, kind: string): ResourceInfo | undefined {
   const { group, version } = splitApiVersion(apiVersion);
@@ -178,7 +179,7 @@ export function defaultResourceOf(apiVersion: string, kind: string): ResourceInf
     const core = lookupCoreKind(apiVersion, kind);
     return core ? { resource: plural, namespaced: core.namespaced } : undefined;
   }
-  const crd = pinnedCrdCatalog().lookup(group, version, kind);
+  const crd = harnessCrdCatalog().lookup(group, version, kind);
   return crd?.plural ? { resource: crd.plural, namespaced: crd.namespaced } : undefined;
 }
 

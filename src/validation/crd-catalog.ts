@@ -32,7 +32,11 @@ function loadPinned(): { catalog: CrdCatalog; source: PinnedCrdSource } {
   return pinned;
 }
 
-/** The catalog of the pinned Istio CRDs (Istio 1.30.3), loaded once per process. */
+/**
+ * The catalog of the pinned Istio CRDs (Istio 1.30.3), loaded once per process: only what
+ * `pinnedCrdSource` names. The validation harness serves these and the hand-written GKE schemas
+ * (`harnessCrdCatalog` in manifest-validator.ts).
+ */
 export function pinnedCrdCatalog(): CrdCatalog {
   return loadPinned().catalog;
 }
@@ -62,6 +66,21 @@ export class CrdCatalog {
   /** Reads the CRDs in a multi-document YAML text (their served versions). */
   public static fromYaml(text: string): CrdCatalog {
     return new CrdCatalog(servedCrdVersions(text));
+  }
+
+  /**
+   * One catalog serving the versions of all of `catalogs`, in order. Two catalogs serving the
+   * same group, version and kind is an error: one of the schemas would be silently ignored.
+   */
+  public static combine(...catalogs: CrdCatalog[]): CrdCatalog {
+    const versions = catalogs.flatMap((c) => c.versions());
+    const seen = new Set<string>();
+    for (const v of versions) {
+      const key = `${v.group}/${v.version} ${v.kind}`;
+      if (seen.has(key)) throw new Error(`CrdCatalog.combine: ${key} is served by more than one catalog`);
+      seen.add(key);
+    }
+    return new CrdCatalog(versions);
   }
 
   private readonly byGvk = new Map<string, CrdVersion>();

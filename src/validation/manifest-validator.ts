@@ -1,6 +1,7 @@
 import { CoreKind, lookupCoreKind } from './core-catalog';
 import { CrdCatalog, CrdVersion, pinnedCrdCatalog } from './crd-catalog';
 import { ValidationFinding, ValidationLayer } from './finding';
+import { gkeCrdCatalog } from './gke-crds';
 import { formatPath } from './json-path';
 import { checkObjectMeta } from './object-meta';
 import { describeObject, parseApiVersion } from './object-ref';
@@ -8,12 +9,24 @@ import { RawFinding } from './raw-finding';
 import { fromSchemaError } from './schema-errors';
 import { webhookValidatorFor } from './webhook';
 
+let harness: CrdCatalog | undefined;
+
 /**
- * Validates each object as a cluster with the pinned Istio installed would at admission:
+ * The custom resources the harness serves by default: the pinned Istio CRDs (generated from the
+ * pinned release, `pinnedCrdSource`) and the hand-written schemas of the GKE kinds the library
+ * writes (BackendConfig, GCPBackendPolicy, HealthCheckPolicy; `gkeCrdProvenance`).
+ */
+export function harnessCrdCatalog(): CrdCatalog {
+  harness ??= CrdCatalog.combine(pinnedCrdCatalog(), gkeCrdCatalog());
+  return harness;
+}
+
+/**
+ * Validates each object as a GKE cluster with the pinned Istio installed would at admission:
  * API server rules (served kind, names, labels), OpenAPI schema with strict field validation,
  * the CRD's CEL rules, and istiod's validating webhook.
  */
-export function validateObjects(objects: readonly unknown[], crds: CrdCatalog = pinnedCrdCatalog()): ValidationFinding[] {
+export function validateObjects(objects: readonly unknown[], crds: CrdCatalog = harnessCrdCatalog()): ValidationFinding[] {
   const findings: ValidationFinding[] = [];
   objects.forEach((obj, documentIndex) => {
     const object = describeObject(obj);
@@ -40,14 +53,15 @@ function validateObject(obj: any, crds: CrdCatalog): RawFinding[] {
     const crd = crds.lookup(group, version, obj.kind);
     if (!crd) {
       return [apiServerError(['apiVersion'], 'served version',
-        `${obj.apiVersion} ${obj.kind} is not served by the pinned CRDs; use one of: ${crds.servedVersions(group, obj.kind).map((v) => `${group}/${v}`).join(', ')}`)];
+        `${obj.apiVersion} ${obj.kind} is not a served version (pinned Istio CRDs, GKE schemas); use one of: ${crds.servedVersions(group, obj.kind).map((v) => `${group}/${v}`).join(', ')}`)];
     }
     return [...checkScope(obj, crd), ...checkObjectMeta(obj, group, obj.kind), ...checkCustomResource(obj, crd, crds)];
   }
   const core = lookupCoreKind(obj.apiVersion, obj.kind);
   if (!core) {
     return [apiServerError(['apiVersion'], 'served kind',
-      `no API serves ${obj.apiVersion} ${obj.kind}: it is neither a Kubernetes built-in kind nor served by the pinned Istio CRDs`)];
+      `no API serves ${obj.apiVersion} ${obj.kind}: it is neither a Kubernetes built-in kind nor served by the pinned Istio CRDs `
+      + 'or the GKE schemas (BackendConfig, GCPBackendPolicy, HealthCheckPolicy)')];
   }
   return [...checkScope(obj, core), ...checkObjectMeta(obj, group, obj.kind), ...checkBuiltIn(obj, core)];
 }
@@ -60,7 +74,11 @@ function checkScope(obj: any, kind: CrdVersion | CoreKind): RawFinding[] {
 }
 
 function checkCustomResource(obj: any, crd: CrdVersion, crds: CrdCatalog): RawFinding[] {
-  const schemaName = `the ${crd.group}/${crd.version} ${crd.kind} CRD schema`;
+  // Unknown-field messages name the hand-written GKE schemas as such: a field GKE added since is
+  // missing there, not in the user's object.
+  const schemaName = gkeCrdCatalog().lookup(crd.group, crd.version, crd.kind) === crd
+    ? `the hand-written ${crd.group}/${crd.version} ${crd.kind} schema (schemas/gke-crds.json)`
+    : `the ${crd.group}/${crd.version} ${crd.kind} CRD schema`;
   const findings = crds.validate(crd, obj).map((e) => fromSchemaError(e, schemaName, obj));
   const webhook = webhookValidatorFor(crd.group, crd.kind);
   if (webhook) {

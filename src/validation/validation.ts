@@ -20,10 +20,13 @@ function parseAllDocuments(text: string): { errors: { message: string }[]; toJS(
  * pinned Istio 1.30.3 CRDs and istiod's validating webhook accept these objects?
  *
  * Each object is checked as the cluster would check it on create:
- * - the API server: the apiVersion/kind must be served (built-in, or by the pinned CRDs), names,
- *   namespaces, label and annotation keys/values must follow Kubernetes' syntax rules;
- * - the OpenAPI v3 schema (Kubernetes' own for built-in kinds, the CRD's for Istio kinds) with
- *   strict field validation, so unknown fields in Istio objects are errors;
+ * - the API server: the apiVersion/kind must be served (built-in, by the pinned Istio CRDs, or one
+ *   of the GKE kinds `IngressGateway.edgeProtection` writes: BackendConfig, GCPBackendPolicy and
+ *   HealthCheckPolicy), names, namespaces, label and annotation keys/values must follow
+ *   Kubernetes' syntax rules;
+ * - the OpenAPI v3 schema (Kubernetes' own for built-in kinds, the CRD's for Istio kinds, the
+ *   library's hand-written schemas for the GKE kinds, see schemas/gke-crds.json) with strict
+ *   field validation, so unknown fields in Istio and GKE objects are errors;
  * - every `x-kubernetes-validations` CEL rule of the CRD, with the Kubernetes CEL library;
  * - istiod's validating webhook rules for AuthorizationPolicy, PeerAuthentication,
  *   RequestAuthentication, Sidecar, ServiceEntry, DestinationRule, VirtualService, Gateway and Telemetry.

@@ -178,6 +178,14 @@ spec:
     ]);
   });
 
+  test('combine serves the versions of several catalogs, and refuses two schemas for one kind and version', () => {
+    const widgets = (version: string) => CrdCatalog.fromVersions([{ group: 'example.com', version, kind: 'Widget', namespaced: true, schema: { type: 'object' } }]);
+    const both = CrdCatalog.combine(widgets('v1'), widgets('v2'));
+    expect(both.servedVersions('example.com', 'Widget')).toEqual(['v1', 'v2']);
+    expect(CrdCatalog.combine(catalog, widgets('v1')).versions().length).toBe(catalog.versions().length + 1);
+    expect(() => CrdCatalog.combine(widgets('v1'), widgets('v1'))).toThrow(/CrdCatalog\.combine: example\.com\/v1 Widget is served by more than one catalog/);
+  });
+
   test('toStrictSchema closes declared objects and admits the type meta at the root', () => {
     const strict = toStrictSchema({ type: 'object', properties: { spec: { type: 'object', properties: { a: { type: 'string' } } } } }) as any;
     expect(strict.additionalProperties).toBe(false);

@@ -1,6 +1,8 @@
 import { readdirSync } from 'fs';
+import { pinnedCrdCatalog } from '../../src/validation/crd-catalog';
 import { ValidationFinding } from '../../src/validation/finding';
-import { validateObjects } from '../../src/validation/manifest-validator';
+import { gkeCrdCatalog } from '../../src/validation/gke-crds';
+import { harnessCrdCatalog, validateObjects } from '../../src/validation/manifest-validator';
 import { ISTIO_TESTDATA, describeWithShared, istioTestdata } from '../shared';
 
 interface IstioDocument { readonly file: string; readonly name: string; readonly err?: string; readonly obj: any }
@@ -80,8 +82,32 @@ describe('validateObjects', () => {
   });
 
   test('an unknown kind is an error', () => {
-    expect(validateObjects([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }])[0].message).toMatch(/no API serves example\.com\/v1 Widget/);
+    expect(validateObjects([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }])[0].message)
+      .toMatch(/^no API serves example\.com\/v1 Widget: it is neither a Kubernetes built-in kind nor served by the pinned Istio CRDs or the GKE schemas \(BackendConfig/);
     expect(validateObjects([{ apiVersion: 'v1', kind: 'ConfigMapp', metadata: { name: 'w' } }])[0].rule).toBe('served kind');
+  });
+
+  test('by default the harness serves the pinned Istio CRDs and the hand-written GKE schemas', () => {
+    expect(harnessCrdCatalog().versions()).toEqual([...pinnedCrdCatalog().versions(), ...gkeCrdCatalog().versions()]);
+    expect(harnessCrdCatalog()).toBe(harnessCrdCatalog());
+    const policy = { apiVersion: 'networking.gke.io/v1', kind: 'GCPBackendPolicy', metadata: { name: 'p', namespace: 'edge' }, spec: { targetRef: { group: '', kind: 'Service', name: 'gw' } } };
+    expect(validateObjects([policy])).toEqual([]);
+    // An explicit catalog replaces the default: with the Istio CRDs alone, GKE kinds are not served.
+    expect(validateObjects([policy], pinnedCrdCatalog())[0]).toMatchObject({ path: 'apiVersion', rule: 'served kind' });
+  });
+
+  test('unknown fields of a GKE kind name the hand-written schema; those of Istio kinds the CRD', () => {
+    const [gke] = validateObjects([{ apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'b', namespace: 'edge' }, spec: { securityPolicyy: {} } }]);
+    expect(gke).toMatchObject({ path: 'spec.securityPolicyy', rule: 'unknown field' });
+    expect(gke.message).toMatch(/the hand-written cloud\.google\.com\/v1 BackendConfig schema \(schemas\/gke-crds\.json\) does not declare it/);
+    const [istio] = validateObjects([ap({ actionn: 'DENY' })]);
+    expect(istio.message).toMatch(/the security\.istio\.io\/v1 AuthorizationPolicy CRD schema does not declare it/);
+  });
+
+  test('a GKE version the schemas do not cover lists the covered ones', () => {
+    const [f] = validateObjects([{ apiVersion: 'cloud.google.com/v2', kind: 'BackendConfig', metadata: { name: 'b' } }]);
+    expect(f).toMatchObject({ path: 'apiVersion', rule: 'served version' });
+    expect(f.message).toBe('cloud.google.com/v2 BackendConfig is not a served version (pinned Istio CRDs, GKE schemas); use one of: cloud.google.com/v1, cloud.google.com/v1beta1');
   });
 
   test('not an object, or no apiVersion/kind', () => {
