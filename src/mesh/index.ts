@@ -10,6 +10,8 @@ export { Principal } from './principal';
 export { GatewayTls, GatewayTlsMode, TlsVersion } from './gateway-tls';
 export { IngressGateway } from './ingress-gateway';
 export type { ClaimToHeader, ExternalJwtIssuer, IngressGatewayProps, RouteOptions, TokenExchange } from './ingress-gateway';
+export { EdgeProtection, EdgeProtectionKind } from './edge-protection';
+export type { GkeCloudArmorOptions } from './edge-protection';
 export { ExternalHost, ExternalHostMode } from './external-host';
 export type { HttpsOriginatedOptions } from './external-host';
 export { EgressGateway } from './egress-gateway';

@@ -2,9 +2,12 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { isHttpProtocol } from './app-protocol';
+import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
+import { EdgeProtection, edgeServiceProblems, renderEdgeProtection } from './edge-protection';
 import { GatewayTls, TlsVersion } from './gateway-tls';
 import { checkDnsHostname } from './hostname';
 import { checkHttpMethod, checkHttpPath } from './http-match';
+import { checkRedirectException, redirectAuthorizationPolicy } from './https-redirect';
 import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
 import { IMeshPeer } from './mesh-peer';
@@ -16,7 +19,8 @@ import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
 import { isProtectedHeader } from '../policy/rules/mesh-jwt-001';
-import { JwtRequirement, SecureService } from '../workload/secure-service';
+import { SecureService } from '../workload/secure-service';
+import { JwtRequirement } from '../workload/workload-props';
 
 
 /** Copies a verified JWT claim into a request header for the upstream service. */
@@ -67,11 +71,57 @@ export interface IngressGatewayProps {
    */
   readonly minProtocolVersion?: TlsVersion;
   /**
-   * Serve port 80 only to redirect clients to HTTPS.
+   * Serve port 80 only to redirect clients to HTTPS (a browser that types the bare host lands on
+   * HTTPS; nothing is served in plaintext).
    *
-   * @default true - browsers that type the bare host land on HTTPS; nothing is served in plaintext
+   * The redirect needs `httpsRedirectException`: the gateway's ALLOW policy is checked before
+   * Envoy's router sends the 301, so without its own rule a request without a token would be
+   * answered 403, not redirected. `true` without that exception is refused.
+   *
+   * @default - true when `httpsRedirectException` is given; otherwise false: port 80 is closed
    */
   readonly httpsRedirect?: boolean;
+  /**
+   * The PolicyException for MESH-AUTHZ-004 that lets requests without an end-user token reach
+   * port 80's redirect. It must cover `AuthorizationPolicy/<namespace>/<name>-https-redirect`, the
+   * ALLOW policy it adds: the HTTP target port and the gateway's hosts (also as `host:80`), nothing
+   * else. Without it, the gateway's ALLOW policy (checked before Envoy's router redirects) answers
+   * such requests with 403 instead of the 301. Safe because that server redirects every request
+   * and routes nothing.
+   *
+   * @default - no redirect: port 80 is closed (see `httpsRedirect`)
+   */
+  readonly httpsRedirectException?: PolicyException;
+  /**
+   * Source ranges of the load balancer's health checks: a NetworkPolicy admits them to the gateway
+   * pods on TCP `statusPort` (`/healthz/ready`), and to nothing else. CIDRs, none wider than a /8
+   * (IPv4) or /16 (IPv6). `[]` opens nothing.
+   *
+   * With container-native load balancing on GKE (NEGs: a GKE Ingress or Gateway), the checks reach
+   * the pod itself and need this. A `LoadBalancer` Service (passthrough Network Load Balancer,
+   * `externalTrafficPolicy` Cluster or Local) checks the nodes (kube-proxy, `healthCheckNodePort`)
+   * instead, so the opening is unused there but harmless.
+   *
+   * @default ['35.191.0.0/16', '130.211.0.0/22'] - Google Cloud's health-check ranges for
+   * Application Load Balancers (https://cloud.google.com/load-balancing/docs/firewall-rules)
+   */
+  readonly healthCheckSourceRanges?: string[];
+  /**
+   * The gateway pods' status port (Istio's `status.sidecar.istio.io/port`), where load balancers
+   * check `/healthz/ready`.
+   *
+   * @default 15021 - Istio's
+   */
+  readonly statusPort?: number;
+  /**
+   * WAF and DDoS protection at the edge (INGRESS-1): `EdgeProtection.gkeIngressBackendConfig(...)`,
+   * `EdgeProtection.gkeGatewayBackendPolicy(...)`, or `EdgeProtection.none(reason)`. The choice is
+   * recorded on the Gateway object (`secure-mesh.cdk8s.io/edge-protection`).
+   *
+   * @default - undeclared: nothing is written for the edge, and the Gateway is annotated
+   * `secure-mesh.cdk8s.io/edge-protection: undeclared`, so the gap shows in the YAML and the audit
+   */
+  readonly edgeProtection?: EdgeProtection;
   /**
    * Issuers of end-user tokens accepted at the gateway. Every route not declared public requires
    * a valid token of one of them.
@@ -174,7 +224,12 @@ interface Route {
  * The mesh's front door (INGRESS-1, TOKEN-1, USERAUTH-1).
  *
  * After construction the gateway accepts HTTPS (TLS 1.2+ with a certificate from a Secret) on
- * its hosts and, on port 80, only a redirect to HTTPS; it routes nothing and authorizes nothing.
+ * its hosts; it routes nothing and authorizes nothing. Its pods take connections on the HTTPS
+ * target port from anywhere, and on the status port (15021) from the load balancer's health
+ * checkers only. Port 80 is closed unless `httpsRedirectException` is given: then it serves only
+ * a redirect to HTTPS, which every request reaches (a narrow ALLOW rule on the HTTP port and the
+ * hosts). With `edgeProtection`, a Cloud Armor policy is attached at the GKE load balancer; the
+ * choice (or its absence) is recorded on the Gateway object.
  * Each `route(service, { host, paths, methods })` adds, from one call, the VirtualService route
  * AND the grant of the gateway's identity on the service with the same paths and methods
  * (`service.allowFrom(gateway)`), so routing and authorization cannot drift apart. Unless the
@@ -183,6 +238,12 @@ interface Route {
  * swaps them for internal ones, and services accept only the internal issuer.
  */
 export class IngressGateway extends Construct implements IMeshPeer {
+  /**
+   * Google Cloud's health-check source ranges for Application Load Balancers (IPv4), the default
+   * of `healthCheckSourceRanges` (https://cloud.google.com/load-balancing/docs/firewall-rules).
+   */
+  public static readonly GOOGLE_CLOUD_HEALTH_CHECK_RANGES: string[] = [...GOOGLE_CLOUD_HEALTH_CHECK_RANGES];
+
   /** The Gateway object name. */
   public readonly gatewayName: string;
   /** Namespace of the gateway pods and the Gateway object. */
@@ -193,6 +254,14 @@ export class IngressGateway extends Construct implements IMeshPeer {
   public readonly peerPrincipal: Principal;
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
+  /** The source ranges admitted to the status port for load-balancer health checks (empty: none). */
+  public readonly healthCheckSourceRanges: string[];
+  /**
+   * Annotations the gateway's Service must carry for the edge protection (the GKE Ingress needs
+   * NEGs and the BackendConfig reference); put them in the Istio gateway chart's
+   * `service.annotations`. Empty when nothing is needed.
+   */
+  public readonly edgeServiceAnnotations: { [key: string]: string };
 
   private readonly mesh: IMesh;
   private readonly externalIssuers: ExternalJwtIssuer[];
@@ -215,6 +284,19 @@ export class IngressGateway extends Construct implements IMeshPeer {
     const httpTargetPort = props.httpTargetPort ?? 8080;
     assertPort(this, 'httpsTargetPort', httpsTargetPort);
     assertPort(this, 'httpTargetPort', httpTargetPort);
+    const statusPort = props.statusPort ?? GATEWAY_STATUS_PORT;
+    assertPort(this, 'statusPort', statusPort);
+    if (new Set([httpsTargetPort, httpTargetPort, statusPort]).size !== 3) {
+      throw configError(this, 'statusPort', `the HTTPS (${httpsTargetPort}), HTTP (${httpTargetPort}) and status (${statusPort}) ports must differ`,
+        'Give each its own container port');
+    }
+    assertNoProblems(this, 'healthCheckSourceRanges', healthCheckRangeProblems(props.healthCheckSourceRanges ?? []),
+      'List the load balancer\'s health-check source ranges as CIDRs (e.g. "35.191.0.0/16"), or [] to open nothing');
+    this.healthCheckSourceRanges = [...(props.healthCheckSourceRanges ?? GOOGLE_CLOUD_HEALTH_CHECK_RANGES)];
+    if (props.edgeProtection !== undefined && !(props.edgeProtection instanceof EdgeProtection)) {
+      throw configError(this, 'edgeProtection', 'not an EdgeProtection',
+        'Use EdgeProtection.gkeIngressBackendConfig(...), EdgeProtection.gkeGatewayBackendPolicy(...) or EdgeProtection.none(reason)');
+    }
     this.hosts = [...props.hosts].sort();
     this.externalIssuers = (props.externalIssuers ?? []).map((iss, i) => this.checkIssuer(iss, `externalIssuers[${i}]`));
     if (props.tokenExchange) {
@@ -245,8 +327,20 @@ export class IngressGateway extends Construct implements IMeshPeer {
         minProtocolVersion: props.minProtocolVersion ?? TlsVersion.TLSV1_2,
       },
     };
-    const redirect = props.httpsRedirect ?? true;
-    new ApiObject(this, 'Gateway', {
+    const redirect = props.httpsRedirect ?? props.httpsRedirectException !== undefined;
+    const redirectPolicyName = objectName([this.gatewayName, 'https-redirect']);
+    if (props.httpsRedirectException !== undefined && !redirect) {
+      throw configError(this, 'httpsRedirectException', 'there is no redirect to open (httpsRedirect is false)', 'Remove the exception, or turn httpsRedirect on');
+    }
+    if (redirect && props.httpsRedirectException === undefined) {
+      throw configError(this, 'httpsRedirect', 'the redirect would answer 403 to every request without a token: the gateway\'s ALLOW policy runs before Envoy\'s router redirects',
+        `Give httpsRedirectException (a PolicyException for MESH-AUTHZ-004 covering AuthorizationPolicy/${this.namespace}/${redirectPolicyName}), or leave httpsRedirect unset to keep port 80 closed`);
+    }
+    const redirectException = props.httpsRedirectException === undefined ? undefined
+      : checkRedirectException(this, 'httpsRedirectException', props.httpsRedirectException, `AuthorizationPolicy/${this.namespace}/${redirectPolicyName}`);
+    const edge = renderEdgeProtection(this, props.edgeProtection, { gatewayName: this.gatewayName, namespace: this.namespace, statusPort });
+    this.edgeServiceAnnotations = edge.serviceAnnotations;
+    const gateway = new ApiObject(this, 'Gateway', {
       apiVersion: 'networking.istio.io/v1',
       kind: 'Gateway',
       metadata: meta(this.gatewayName),
@@ -257,6 +351,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
           : [httpsServer],
       },
     });
+    Object.entries(edge.gatewayAnnotations).forEach(([k, v]) => gateway.metadata.addAnnotation(k, v));
 
     // INGRESS-1: the gateway pods take connections from anywhere, on the gateway ports only.
     networkPolicy(this, 'IngressPolicy', objectName([this.gatewayName, 'ingress']), this.namespace, {
@@ -264,6 +359,12 @@ export class IngressGateway extends Construct implements IMeshPeer {
       policyTypes: ['Ingress'],
       ingress: [{ ports: tcpPorts(redirect ? [httpsTargetPort, httpTargetPort] : [httpsTargetPort]) }],
     });
+    // Load-balancer health checks reach the status port from their source ranges only.
+    healthCheckNetworkPolicy(this, objectName([this.gatewayName, 'lb-health-checks']), this.namespace, this.peerPodLabels,
+      this.healthCheckSourceRanges, statusPort);
+    if (redirectException) {
+      redirectAuthorizationPolicy(this, redirectPolicyName, this.namespace, this.peerPodLabels, httpTargetPort, this.hosts);
+    }
 
     if (this.externalIssuers.length > 0) {
       new ApiObject(this, 'RequestAuthentication', {
@@ -295,7 +396,8 @@ export class IngressGateway extends Construct implements IMeshPeer {
           selector,
           action: 'CUSTOM',
           provider: { name: this.tokenExchange.provider },
-          rules: [{ to: [{ operation: { hosts: this.hosts } }] }],
+          // With the redirect rule, port 80 only redirects: the exchange runs on the HTTPS port alone.
+          rules: [{ to: [{ operation: redirectException ? { hosts: this.hosts, ports: [String(httpsTargetPort)] } : { hosts: this.hosts } }] }],
         },
       });
     }
@@ -312,6 +414,10 @@ export class IngressGateway extends Construct implements IMeshPeer {
     });
 
     this.node.addValidation({ validate: () => this.externalIssuerInsideMesh() });
+    this.node.addValidation({
+      validate: () => edgeServiceProblems(this.node.root, props.edgeProtection, this.namespace, this.edgeServiceAnnotations)
+        .map((p) => `[${this.node.path}] edgeProtection: ${p}`),
+    });
   }
 
   /**

@@ -1,9 +1,11 @@
 import { Testing } from 'cdk8s';
 import { AppProtocol } from '../../src/mesh/app-protocol';
+import { EdgeProtection } from '../../src/mesh/edge-protection';
 import { GatewayTls, TlsVersion } from '../../src/mesh/gateway-tls';
 import { ExternalJwtIssuer, IngressGateway, IngressGatewayProps } from '../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { PolicyException } from '../../src/policy/policy-exception';
+import { Validation } from '../../src/validation/validation';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService } from '../../src/workload/secure-service';
 import { findObject, inDays, ofKind, synthValidated } from '../helpers';
@@ -39,13 +41,62 @@ describe('IngressGateway', () => {
     expect(synthValidated(chart).filter((o) => o.metadata.namespace === 'istio-system' && o.metadata.name.startsWith('edge'))).toMatchSnapshot();
   });
 
-  test('INGRESS-1: HTTPS with TLS 1.2+ from a Secret; port 80 only redirects; no other listener', () => {
+  test('shape at the edge: health checks, the redirect rule, Cloud Armor through a GKE Ingress', () => {
+    const chart = Testing.chart();
+    new MeshBaseline(chart, 'mesh');
+    const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
+    const web = new SecureService(chart, 'web', { namespace: ns, image: IMAGE, ports: HTTP });
+    const redirect = new PolicyException(chart, 'redirect', {
+      rules: ['MESH-AUTHZ-004'],
+      justification: 'Port 80 only answers with a redirect to HTTPS; it routes nothing, so anonymous clients reach no backend.',
+      owner: 'team-edge@acme.example',
+      expires: inDays(chart, 90),
+      objects: ['AuthorizationPolicy/istio-system/edge-https-redirect'],
+    });
+    const gw = new IngressGateway(chart, 'edge', {
+      hosts: ['shop.acme.example'],
+      tls: GatewayTls.simple('shop-tls'),
+      externalIssuers: [EXTERNAL],
+      httpsRedirectException: redirect,
+      edgeProtection: EdgeProtection.gkeIngressBackendConfig({ securityPolicy: 'shop-waf' }),
+    });
+    gw.route(web, { host: 'shop.acme.example', paths: ['/account/*'] });
+    const objects = Testing.synth(chart);
+    // The pinned CRDs do not serve GKE's BackendConfig; everything else passes the harness.
+    Validation.assertValid(objects.filter((o) => o.kind !== 'BackendConfig'));
+    const edge = objects.filter((o) => o.metadata.namespace === 'istio-system' && o.metadata.name.startsWith('edge'));
+    // The exception stamp carries a date relative to today: snapshot it without the date.
+    expect(JSON.parse(JSON.stringify(edge).replace(/MESH-AUTHZ-004@\d{4}-\d{2}-\d{2}/g, 'MESH-AUTHZ-004@<expires>'))).toMatchSnapshot();
+  });
+
+  test('INGRESS-1: HTTPS with TLS 1.2+ from a Secret; port 80 closed by default; no other listener', () => {
     const { chart } = world();
-    const servers = findObject(synthValidated(chart), 'Gateway', 'edge', 'istio-system').spec.servers;
-    expect(servers).toEqual([
+    const objects = synthValidated(chart);
+    expect(findObject(objects, 'Gateway', 'edge', 'istio-system').spec.servers).toEqual([
       { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.acme.example'], tls: { mode: 'SIMPLE', credentialName: 'shop-tls', minProtocolVersion: 'TLSV1_2' } },
-      { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.acme.example'], tls: { httpsRedirect: true } },
     ]);
+    expect(findObject(objects, 'NetworkPolicy', 'edge-ingress', 'istio-system').spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8443 }] }]);
+  });
+
+  test('with the redirect exception, port 80 only redirects', () => {
+    const chart0 = Testing.chart();
+    const httpsRedirectException = new PolicyException(chart0, 'redirect', {
+      rules: ['MESH-AUTHZ-004'],
+      justification: 'Port 80 only answers with a redirect to HTTPS; it routes nothing, so anonymous clients reach no backend.',
+      owner: 'team-edge@acme.example',
+      expires: inDays(chart0, 30),
+      objects: ['AuthorizationPolicy/istio-system/edge-https-redirect'],
+    });
+    new MeshBaseline(chart0, 'mesh');
+    new IngressGateway(chart0, 'edge', { hosts: ['shop.acme.example'], tls: GatewayTls.simple('shop-tls'), httpsRedirectException });
+    expect(findObject(synthValidated(chart0), 'Gateway', 'edge', 'istio-system').spec.servers[1])
+      .toEqual({ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.acme.example'], tls: { httpsRedirect: true } });
+  });
+
+  test('httpsRedirect without its exception is refused: the redirect would answer 403', () => {
+    const { chart } = world();
+    expect(() => new IngressGateway(chart, 'edge2', { hosts: ['b.acme.example'], tls: GatewayTls.simple('b-tls'), httpsRedirect: true }))
+      .toThrow(/\[test\/edge2\] httpsRedirect: the redirect would answer 403 to every request without a token.*Give httpsRedirectException .*AuthorizationPolicy\/istio-system\/edge2-https-redirect/);
   });
 
   test('TLS 1.3, mutual TLS, no redirect listener', () => {

@@ -68,7 +68,7 @@ const ROUTES: [string, string, Mutation, string][] = [
     new kplus.NetworkPolicy(chart, 'plus-egress', { metadata: meta('plus-egress'), egress: { default: kplus.NetworkPolicyTrafficDefault.ALLOW } });
   }, 'NET-DENY-001'],
   // INGRESS-1
-  ['INGRESS-1', 'JSON patch', patch('Gateway', 'bookinfo-gateway', 'istio-system', JsonPatch.remove('/spec/servers/1/tls')), 'MESH-INGRESS-001'],
+  ['INGRESS-1', 'JSON patch', patch('Gateway', 'bookinfo-gateway', 'istio-system', JsonPatch.add('/spec/servers/-', { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['bookinfo.example.com'] })), 'MESH-INGRESS-001'],
   ['INGRESS-1', 'JSON patch', patch('VirtualService', 'bookinfo-gateway', 'istio-system', JsonPatch.replace('/spec/hosts', ['*'])), 'MESH-INGRESS-002'],
   // JWT-1, TOKEN-1
   ['TOKEN-1', 'JSON patch', patch('RequestAuthentication', 'bookinfo-gateway-jwt', 'istio-system', JsonPatch.replace('/spec/jwtRules/0/forwardOriginalToken', true)), 'MESH-JWT-003'],

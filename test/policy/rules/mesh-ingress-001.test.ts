@@ -6,10 +6,11 @@ import { GatewayTls } from '../../../src/mesh/gateway-tls';
 import { IngressGateway } from '../../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../../src/mesh/mesh-baseline';
 import { admits } from '../../../src/policy/admission-cel';
+import { PolicyException } from '../../../src/policy/policy-exception';
 import { RuleObject } from '../../../src/policy/rule';
 import { ruleContext } from '../../../src/policy/rule-test-kit';
 import { MESH_INGRESS_001 as rule, isWildcardHost } from '../../../src/policy/rules/mesh-ingress-001';
-import { synthValidated } from '../../helpers';
+import { inDays, synthValidated } from '../../helpers';
 import { describeWithShared } from '../../shared';
 
 function gateway(servers: object[]): RuleObject {
@@ -87,7 +88,14 @@ describe('MESH-INGRESS-001 Gateway servers serve TLS 1.2+ for named hosts; plain
     function edge() {
       const chart = Testing.chart();
       new MeshBaseline(chart, 'mesh');
-      new IngressGateway(chart, 'edge', { hosts: ['shop.example.com'], tls: GatewayTls.simple('shop-tls') });
+      const httpsRedirectException = new PolicyException(chart, 'redirect', {
+        rules: ['MESH-AUTHZ-004'],
+        justification: 'Port 80 only answers with a redirect to HTTPS; it routes nothing, so anonymous clients reach no backend.',
+        owner: 'team-edge@acme.example',
+        expires: inDays(chart, 30),
+        objects: ['AuthorizationPolicy/istio-system/edge-https-redirect'],
+      });
+      new IngressGateway(chart, 'edge', { hosts: ['shop.example.com'], tls: GatewayTls.simple('shop-tls'), httpsRedirectException });
       return chart;
     }
 
