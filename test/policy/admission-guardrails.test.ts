@@ -138,14 +138,19 @@ describe('AdmissionGuardrails: emitted objects', () => {
     expect(() => world({ registryWriters: [WRITER], excludedNamespaces: ['Bad_Name'] })).toThrow(/excludedNamespaces\[0\]/);
   });
 
-  test('ERROR rules deny; on an older rule set, the rules of later sets warn and audit', () => {
+  test('ERROR rules deny, WARNING rules warn and audit; on an older rule set, the rules of later sets warn and audit', () => {
     const latest = synthValidated(world().chart);
-    for (const r of ADMISSION_RULES) for (const b of bindingsOf(latest, policyName(r.id))) expect([r.id, b.spec.validationActions]).toEqual([r.id, ['Deny']]);
+    const warnings = ADMISSION_RULES.filter((r) => r.severity === RuleSeverity.WARNING);
+    expect(warnings.map((r) => r.id)).toEqual(expect.arrayContaining(['MESH-AUTHZ-010', 'MESH-INGRESS-003']));
+    for (const r of ADMISSION_RULES) {
+      for (const b of bindingsOf(latest, policyName(r.id))) expect([r.id, b.spec.validationActions]).toEqual([r.id, warnings.includes(r) ? ['Warn', 'Audit'] : ['Deny']]);
+    }
     const older = synthValidated(world({ registryWriters: [WRITER], ruleSet: '1' }).chart);
     const newer = ADMISSION_RULES.filter((r) => r.since === '2');
     expect(newer.map((r) => r.id)).toEqual(expect.arrayContaining(['POD-CAP-002', 'POD-ESC-001', 'POD-PSS-001']));
     for (const r of ADMISSION_RULES) {
-      for (const b of bindingsOf(older, policyName(r.id))) expect([r.id, b.spec.validationActions]).toEqual([r.id, newer.includes(r) ? ['Warn', 'Audit'] : ['Deny']]);
+      const warns = newer.includes(r) || warnings.includes(r);
+      for (const b of bindingsOf(older, policyName(r.id))) expect([r.id, b.spec.validationActions]).toEqual([r.id, warns ? ['Warn', 'Audit'] : ['Deny']]);
     }
   });
 
@@ -407,6 +412,24 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[]; nam
   'MESH-AUTHZ-008': {
     good: [authz('enforced', {}), { ...authz('explicitly-enforced', {}), metadata: { name: 'explicitly-enforced', namespace: 'shop', annotations: { 'istio.io/dry-run': 'false' } } }],
     bad: [{ ...authz('dry-run', {}), metadata: { name: 'dry-run', namespace: 'shop', annotations: { 'istio.io/dry-run': 'true' } } }],
+  },
+  'MESH-AUTHZ-009': {
+    good: [authz('deny-app-port', { action: 'DENY', rules: [{ to: [{ operation: { ports: ['8080'] } }] }] }), authz('allow-metrics', { rules: [{ from: [CALLER], to: [{ operation: { ports: ['15090'] } }] }] })],
+    bad: [
+      authz('deny-metrics', { action: 'DENY', rules: [{ to: [{ operation: { ports: ['15090'] } }] }] }),
+      authz('ext-authz-status', { action: 'CUSTOM', provider: { name: 'authz' }, rules: [{ when: [{ key: 'destination.port', values: ['15020'] }] }] }),
+    ],
+  },
+  'MESH-AUTHZ-010': {
+    good: [authz('allow-app-port', { rules: [{ from: [CALLER], to: [{ operation: { ports: ['8080'] } }] }] }), authz('deny-metrics', { action: 'DENY', rules: [{ to: [{ operation: { ports: ['15090'] } }] }] })],
+    bad: [authz('allow-health', { rules: [{ from: [CALLER], to: [{ operation: { ports: ['15021'] } }] }] })],
+  },
+  'MESH-INGRESS-003': {
+    good: [
+      { ...istio('networking.istio.io', 'Gateway', 'waf', {}), metadata: { name: 'waf', namespace: 'istio-system', annotations: { 'secure-mesh.cdk8s.io/edge-protection': 'gke-ingress-backend-config', 'secure-mesh.cdk8s.io/cloud-armor-policy': 'edge-waf' } } },
+      istio('networking.istio.io', 'Gateway', 'unmarked', {}),
+    ],
+    bad: [{ ...istio('networking.istio.io', 'Gateway', 'open', {}), metadata: { name: 'open', namespace: 'istio-system', annotations: { 'secure-mesh.cdk8s.io/edge-protection': 'undeclared' } } }],
   },
   'MESH-EGRESS-001': {
     good: [istio('networking.istio.io', 'Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }), istio('networking.istio.io', 'Sidecar', 'default', {})],

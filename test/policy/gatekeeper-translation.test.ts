@@ -545,7 +545,9 @@ describe('what the library emits, translated', () => {
       const own = constraints.filter((c) => c.metadata.annotations['secure-mesh.cdk8s.io/translated-from'] === `ValidatingAdmissionPolicyBinding/${b.metadata.name}`);
       const perNamespace = b.spec.paramRef && b.spec.paramRef.namespace === undefined;
       expect([b.metadata.name, own.length]).toEqual([b.metadata.name, perNamespace ? registries.length + 1 : 1]);
-      for (const c of own) expect(c.spec.enforcementAction).toBe('deny');
+      // A Deny binding becomes deny; a Warn/Audit binding (a warning rule) becomes warn.
+      const action = b.spec.validationActions.includes('Deny') ? 'deny' : 'warn';
+      for (const c of own) expect(c.spec.enforcementAction).toBe(action);
     }
     expect(constraintsOf(documents, 'SecureMeshPodPriv001').map((c) => [c.metadata.name, c.spec.match.namespaces ?? c.spec.match.excludedNamespaces,
       c.spec.parameters?.metadata?.namespace ?? Object.keys(c.spec.parameters)])).toEqual([

@@ -222,6 +222,9 @@ const HAND_MADE: RuleObject[] = [
   sec('AuthorizationPolicy', 'scoped', { selector: { matchLabels: { app: 'x' } }, rules: [{ from: [CALLER], to: [{ operation: { ports: ['9080'], methods: ['GET'], paths: ['/api/*'] } }] }] }),
   sec('AuthorizationPolicy', 'jwt', { rules: [{ from: [{ source: { requestPrincipals: ['https://issuer.example.com/*'] } }] }] }),
   sec('AuthorizationPolicy', 'no-from', { rules: [{ to: [{ operation: { ports: ['9080'] } }] }] }),
+  // Policies on the proxy's own ports, which the sidecar does not capture.
+  sec('AuthorizationPolicy', 'deny-metrics', { action: 'DENY', rules: [{ to: [{ operation: { ports: ['15090'] } }] }] }),
+  sec('AuthorizationPolicy', 'allow-status', { rules: [{ from: [CALLER], to: [{ operation: { ports: ['15020'] } }] }] }),
   sec('AuthorizationPolicy', 'namespace-only', { rules: [{ from: [{ source: { namespaces: ['shop'] } }] }] }),
   sec('AuthorizationPolicy', 'not-paths', { rules: [{ from: [CALLER], to: [{ operation: { notPaths: ['/admin'] } }] }] }),
   sec('AuthorizationPolicy', 'not-values', { rules: [{ from: [CALLER], when: [{ key: 'request.headers[x-tenant]', notValues: ['evil'] }] }] }),
@@ -263,6 +266,10 @@ const HAND_MADE: RuleObject[] = [
       { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'], tls: { httpsRedirect: true } },
     ],
   }),
+  {
+    ...net('Gateway', 'no-waf', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['b.example.com'], tls: { mode: 'SIMPLE', credentialName: 'b', minProtocolVersion: 'TLSV1_2' } }] }),
+    metadata: meta('no-waf', { annotations: { 'secure-mesh.cdk8s.io/edge-protection': 'undeclared' } }),
+  },
   net('Gateway', 'plaintext', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
   net('Gateway', 'tls-1-0', { servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'c', minProtocolVersion: 'TLSV1_0' } }] }),
   net('VirtualService', 'edge-route', { hosts: ['shop.example.com'], gateways: ['istio-system/https'], http: [{ route: [{ destination: { host: 'web' } }] }] }),

@@ -6,6 +6,8 @@ import { MESH_AUTHZ_005 } from './mesh-authz-005';
 import { MESH_AUTHZ_006 } from './mesh-authz-006';
 import { MESH_AUTHZ_007 } from './mesh-authz-007';
 import { MESH_AUTHZ_008 } from './mesh-authz-008';
+import { MESH_AUTHZ_009 } from './mesh-authz-009';
+import { MESH_AUTHZ_010 } from './mesh-authz-010';
 import { MESH_DR_001 } from './mesh-dr-001';
 import { MESH_DR_002 } from './mesh-dr-002';
 import { MESH_DR_003 } from './mesh-dr-003';
@@ -16,6 +18,7 @@ import { MESH_EXC_001 } from './mesh-exc-001';
 import { MESH_EXT_001 } from './mesh-ext-001';
 import { MESH_INGRESS_001 } from './mesh-ingress-001';
 import { MESH_INGRESS_002 } from './mesh-ingress-002';
+import { MESH_INGRESS_003 } from './mesh-ingress-003';
 import { MESH_INJ_001 } from './mesh-inj-001';
 import { MESH_INJ_002 } from './mesh-inj-002';
 import { MESH_JWT_001 } from './mesh-jwt-001';
@@ -46,6 +49,8 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_AUTHZ_006,
   MESH_AUTHZ_007,
   MESH_AUTHZ_008,
+  MESH_AUTHZ_009,
+  MESH_AUTHZ_010,
   MESH_INJ_001,
   MESH_INJ_002,
   MESH_EXC_001,
@@ -58,6 +63,7 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_EGRESS_003,
   MESH_INGRESS_001,
   MESH_INGRESS_002,
+  MESH_INGRESS_003,
   MESH_EXT_001,
   MESH_TEL_001,
 ];

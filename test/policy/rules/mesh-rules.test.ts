@@ -23,13 +23,18 @@ describe('MESH_RULES table', () => {
   test('ids are the stable set, unique, in the table once', () => {
     expect(MESH_RULES.map((r) => r.id).sort()).toEqual([
       'MESH-AUTHZ-001', 'MESH-AUTHZ-002', 'MESH-AUTHZ-003', 'MESH-AUTHZ-004', 'MESH-AUTHZ-005', 'MESH-AUTHZ-006', 'MESH-AUTHZ-007', 'MESH-AUTHZ-008',
-      'MESH-DR-001', 'MESH-DR-002', 'MESH-DR-003', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EGRESS-003', 'MESH-EXC-001', 'MESH-EXT-001', 'MESH-INGRESS-001', 'MESH-INGRESS-002',
+      'MESH-AUTHZ-009', 'MESH-AUTHZ-010',
+      'MESH-DR-001', 'MESH-DR-002', 'MESH-DR-003', 'MESH-EGRESS-001', 'MESH-EGRESS-002', 'MESH-EGRESS-003', 'MESH-EXC-001', 'MESH-EXT-001',
+      'MESH-INGRESS-001', 'MESH-INGRESS-002', 'MESH-INGRESS-003',
       'MESH-INJ-001', 'MESH-INJ-002', 'MESH-JWT-001', 'MESH-JWT-002', 'MESH-JWT-003', 'MESH-MTLS-001', 'MESH-MTLS-002', 'MESH-TEL-001', 'MESH-TOKEN-001',
     ]);
   });
 
-  test.each(MESH_RULES.map((r) => [r.id, r] as const))('%s: metadata is complete and names catalog practices', (_id, r) => {
-    expect(r.severity).toBe(RuleSeverity.ERROR);
+  /** The rules that only warn: what they report protects nothing or is a visible gap, never an opening. */
+  const WARNINGS = ['MESH-AUTHZ-010', 'MESH-INGRESS-003'];
+
+  test.each(MESH_RULES.map((r) => [r.id, r] as const))('%s: metadata is complete and names catalog practices', (id, r) => {
+    expect(r.severity).toBe(WARNINGS.includes(id) ? RuleSeverity.WARNING : RuleSeverity.ERROR);
     expect(r.practices.length).toBeGreaterThan(0);
     for (const p of r.practices) expect(PRACTICES).toContain(p);
     expect(r.title.length).toBeGreaterThan(10);
@@ -237,7 +242,35 @@ const sniRule = manifest(fc.constant('networking.istio.io/v1'), 'DestinationRule
   trafficPolicy: optionalRecord({ tls: verifyingTls, portLevelSettings: list(fc.record({ port: fc.record({ number: fc.constantFrom(443) }), tls: verifyingTls }, { requiredKeys: ['port'] })) }),
 }, { requiredKeys: ['host'] }));
 
+const proxyPort = fc.constantFrom('8080', '15020', '15021', '15090', '015090', ' 15090');
+/** Policies naming the proxy's ports; `actions` weights the ones a rule judges (targetRefs, which both skip, stays rarer). */
+const proxyPortPolicy = (...actions: string[]) => manifest(fc.constant('security.istio.io/v1'), 'AuthorizationPolicy', { name: 'p', namespace: 'shop' }, optionalRecord({
+  action: fc.constantFrom(...actions, 'ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
+  targetRefs: fc.constantFrom([{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' }], []),
+  rules: list(optionalRecord({
+    to: list(optionalRecord({ operation: optionalRecord({ ports: list(proxyPort), notPorts: list(proxyPort) }) })),
+    when: list(fc.record({ key: fc.constantFrom('destination.port', 'source.ip'), values: list(proxyPort), notValues: list(proxyPort) }, { requiredKeys: ['key'] })),
+  })),
+}));
+
+const edgeAnnotation = fc.constantFrom('undeclared', 'none', 'gke-ingress-backend-config', 'gke-gateway-backend-policy', 'GKE', '', ' ');
+const edgeGateway = fc.record({
+  apiVersion: fc.constant('networking.istio.io/v1'),
+  kind: fc.constant('Gateway'),
+  metadata: fc.record({
+    name: fc.constant('g'),
+    namespace: fc.constant('istio-system'),
+    annotations: fc.dictionary(
+      fc.constantFrom('secure-mesh.cdk8s.io/edge-protection', 'secure-mesh.cdk8s.io/edge-protection-reason', 'secure-mesh.cdk8s.io/cloud-armor-policy', 'team'),
+      fc.oneof(edgeAnnotation, fc.constantFrom('Internal admin gateway reachable only over the VPN.', 'edge-waf')),
+    ),
+  }, { requiredKeys: ['name', 'namespace'] }),
+  spec: fc.constant({ servers: [] }),
+});
+
 const AGREEMENT: [string, fc.Arbitrary<unknown>][] = [
+  ['MESH-AUTHZ-009', proxyPortPolicy('DENY', 'CUSTOM')], ['MESH-AUTHZ-010', proxyPortPolicy('ALLOW', 'AUDIT')],
+  ['MESH-INGRESS-003', edgeGateway],
   ['MESH-DR-003', sniRule],
   ['MESH-MTLS-002', peerAuthentication],
   ['MESH-AUTHZ-002', authorizationPolicy], ['MESH-AUTHZ-003', authorizationPolicy], ['MESH-AUTHZ-004', authorizationPolicy],
