@@ -8,7 +8,7 @@ import { ruleContext } from '../../src/policy/rule-test-kit';
 
 const BLUEPRINT: RuleObject[] = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint'));
 /** The example's secure-mesh.yaml. */
-const SETTINGS = { meshAdminGroups: ['mesh-admins'], operatorGroups: ['auditors', 'security-admins'], allowedRegistries: ['docker.io/istio'] };
+const SETTINGS = { meshAdminGroups: ['mesh-admins'], operatorGroups: ['auditors', 'security-admins'], allowedRegistries: ['docker.io/istio', 'docker.io/library/mongo', 'docker.io/library/busybox'] };
 const OPTIONS = { rules: rulesFor(undefined), today: '2026-12-06', maxExceptionDays: 90 };
 const copy = (): RuleObject[] => JSON.parse(JSON.stringify(BLUEPRINT));
 const problems = (objects: RuleObject[], settings = SETTINGS) => guardrailProblems(ruleContext(objects, settings), OPTIONS).map((p) => `${p.object.metadata?.name} ${p.path}: ${p.message}`);

@@ -67,7 +67,7 @@ describe('cdk8s-secure-mesh access', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('bookinfo/reviews');
     expect(r.stdout).toContain('GET /ratings/*');
-    expect(r.stdout).toContain('5 edges');
+    expect(r.stdout).toContain('8 edges');
     expect(r.stderr).toBe('');
   });
 
@@ -138,7 +138,7 @@ describe('cdk8s-secure-mesh access', () => {
     fs.writeFileSync(broken, 'kind: [unclosed\n');
     const r = await cli([blueprint, broken, path.join(dir, 'missing.yaml'), ...GATEWAYS]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain('5 edges');
+    expect(r.stdout).toContain('8 edges');
     expect(r.stderr).toContain('broken.yaml');
     expect(r.stderr).toContain('missing.yaml: no such file or directory');
     expect(r.stderr).toContain('skipped 2 input(s)');

@@ -24,6 +24,9 @@ const INTENDED = [
   'bookinfo/productpage -> bookinfo/details:9080',
   'bookinfo/productpage -> bookinfo/reviews:9080',
   'bookinfo/reviews -> bookinfo/ratings:9080',
+  'bookinfo/loadgen -> bookinfo/details:9080',
+  'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
+  'bookinfo/mongodb-compact -> bookinfo/mongodb:27017',
   'bookinfo/details -> istio-system/istio-egressgateway:8443',
 ];
 
@@ -56,8 +59,10 @@ export function renderAccessDoc(matrix: AccessMatrix): string {
     '# Example blueprint: Istio Bookinfo, zero trust',
     '',
     'A mesh baseline, a hardened `bookinfo` namespace, the four Bookinfo services with exactly the calls they',
-    'need, an HTTPS ingress gateway with sign-in and token exchange, one egress grant, operator roles and',
-    'admission guardrails: see [blueprint.ts](blueprint.ts). Synthesize it with `npx cdk8s synth` here, or',
+    'need, a load generator that only calls, Bookinfo\'s MongoDB as a StatefulSet with its own volume (seeded',
+    'by a Job, compacted nightly by a CronJob), an HTTPS-only ingress gateway behind Cloud Armor with sign-in',
+    'and token exchange, one egress grant, operator roles and admission guardrails: see',
+    '[blueprint.ts](blueprint.ts). Synthesize it with `npx cdk8s synth` here, or',
     '`npm run synth:example` at the repository root (writes `examples/blueprint/dist/`).',
     '',
     '## Access matrix',
@@ -216,7 +221,10 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
     expect(inferred.edges()).toEqual(matrix.edges());
     expect(inferred.warnings()).toHaveLength(2);
     expect(blueprintMatrix({ declare: false, inferGateways: false }).edges().map((e) => `${e.from} -> ${e.to}:${e.port}`))
-      .toEqual(['bookinfo/productpage -> bookinfo/details:9080', 'bookinfo/productpage -> bookinfo/reviews:9080', 'bookinfo/reviews -> bookinfo/ratings:9080']);
+      .toEqual([
+        'bookinfo/loadgen -> bookinfo/details:9080', 'bookinfo/mongodb-compact -> bookinfo/mongodb:27017', 'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
+        'bookinfo/productpage -> bookinfo/details:9080', 'bookinfo/productpage -> bookinfo/reviews:9080', 'bookinfo/reviews -> bookinfo/ratings:9080',
+      ]);
   });
 
   test('the table fits 120 columns; maxWidth 0 (the CLI\'s --wide) keeps each cell line on one line', () => {
@@ -226,14 +234,14 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(120);
     // The widest line is the border: the table uses the width it has.
     expect(Math.max(...lines.map((l) => [...l].length))).toBe(120);
-    expect(table).toContain('5 edges');
+    expect(table).toContain('8 edges');
     const wide = matrix.toTable({ maxWidth: 0 });
     expect(wide).toContain('GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*');
     expect(wide).toContain('in: istio-system/istio-egressgateway-ingress');
     expect(Math.max(...wide.split('\n').map((l) => [...l].length))).toBeGreaterThan(120);
-    // The same rows: a separator under the heading and between the five rows.
+    // The same rows: a separator under the heading and between the eight rows.
     const separators = (t: string) => t.split('\n').filter((l) => l.startsWith('├')).length;
-    expect([separators(table), separators(wide)]).toEqual([5, 5]);
+    expect([separators(table), separators(wide)]).toEqual([8, 8]);
   });
 
   test('examples/blueprint/README.md is the generated matrix (regenerate with UPDATE_ACCESS_MD=1)', () => {

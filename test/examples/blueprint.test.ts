@@ -10,6 +10,13 @@ const CALL_GRAPH = [
   { from: 'reviews', to: 'ratings', path: '/ratings/*' },
 ];
 const SERVICES = ['productpage', 'details', 'reviews', 'ratings'];
+/** The workloads the example adds around Bookinfo: caller (ServiceAccount) -> target, port, GET path if HTTP. */
+const ADDED_GRAPH = [
+  { from: 'loadgen', to: 'details', port: 9080, path: '/details/*' },
+  { from: 'mongodb-seed', to: 'mongodb', port: 27017 },
+  { from: 'mongodb-compact', to: 'mongodb', port: 27017 },
+];
+const WORKLOADS = [...SERVICES, 'loadgen', 'mongodb', 'mongodb-seed', 'mongodb-compact'];
 
 function synthBlueprint(): any[] {
   return synthValidated(new BlueprintChart(Testing.app(), 'blueprint'));
@@ -23,26 +30,40 @@ describe('examples/blueprint (Bookinfo)', () => {
   test('MTLS-1: STRICT mesh-wide and in bookinfo, ISTIO_MUTUAL to every service, no PERMISSIVE anywhere', () => {
     const objects = synthBlueprint();
     expect(ofKind(objects, 'PeerAuthentication').map((p) => [p.metadata.namespace, p.spec.mtls.mode])).toEqual([['istio-system', 'STRICT'], ['bookinfo', 'STRICT']]);
-    expect(ofKind(objects, 'DestinationRule', 'bookinfo').map((d) => d.spec.trafficPolicy.tls.mode)).toEqual(SERVICES.map(() => 'ISTIO_MUTUAL'));
+    // One DestinationRule per Service (the four services and the database; loadgen and the jobs serve nothing).
+    expect(ofKind(objects, 'DestinationRule', 'bookinfo').map((d) => [d.metadata.name, d.spec.trafficPolicy.tls.mode]))
+      .toEqual(ofKind(objects, 'Service', 'bookinfo').map((svc) => [svc.metadata.name, 'ISTIO_MUTUAL']));
+    expect(ofKind(objects, 'Service', 'bookinfo').map((svc) => svc.metadata.name).sort()).toEqual([...SERVICES, 'mongodb'].sort());
     // The sidecar -> egress gateway hop is mTLS too.
     expect(findObject(objects, 'DestinationRule', 'istio-egressgateway', 'istio-system').spec.subsets.map((s: any) => s.trafficPolicy.tls.mode)).toEqual(['ISTIO_MUTUAL']);
     expect(JSON.stringify(objects)).not.toMatch(/PERMISSIVE|DISABLE/);
   });
 
-  test('AUTHZ-2/3: the ALLOW rules are exactly the call graph: caller principal, port 9080, GET, its path', () => {
+  test('AUTHZ-2/3: the ALLOW rules are exactly the call graph: caller principal, port, GET and its path on HTTP', () => {
     const objects = synthBlueprint();
     const allowed = ofKind(objects, 'AuthorizationPolicy', 'bookinfo')
       .flatMap((p) => (p.spec.rules ?? []).map((r: any) => ({ to: p.metadata.name, rule: r })))
       .filter(({ to }) => to !== 'productpage');
-    expect(allowed.map(({ to, rule }) => ({
-      from: rule.from[0].source.principals[0].replace('cluster.local/ns/bookinfo/sa/bookinfo-', ''),
+    const key = (e: { from: string; to: string; port: number; path?: string }) => `${e.from}->${e.to}:${e.port}${e.path ?? ''}`;
+    expect(allowed.map(({ to, rule }) => key({
+      from: rule.from[0].source.principals[0].replace(/^cluster\.local\/ns\/bookinfo\/sa\/(bookinfo-)?/, ''),
       to,
-      path: rule.to[0].operation.paths[0],
-    })).sort((a, b) => (a.to + a.from < b.to + b.from ? -1 : 1))).toEqual([...CALL_GRAPH].sort((a, b) => (a.to + a.from < b.to + b.from ? -1 : 1)));
+      port: Number(rule.to[0].operation.ports[0]),
+      path: rule.to[0].operation.paths?.[0],
+    })).sort()).toEqual([...CALL_GRAPH.map((e) => ({ ...e, port: 9080 })), ...ADDED_GRAPH].map(key).sort());
     for (const { rule } of allowed) {
       expect(rule.from).toHaveLength(1);
       expect(rule.from[0].source.principals).toHaveLength(1);
-      expect(rule.to[0].operation).toMatchObject({ ports: ['9080'], methods: ['GET'] });
+      expect(rule.to).toHaveLength(1);
+      expect(rule.to[0].operation.ports).toHaveLength(1);
+      // HTTP grants name GET; the database's TCP grants cannot name methods.
+      if (rule.to[0].operation.ports[0] === '9080') expect(rule.to[0].operation.methods).toEqual(['GET']);
+      else expect(rule.to[0].operation).toEqual({ ports: ['27017'] });
+    }
+    // Nothing may call the workloads that only call.
+    for (const name of ['loadgen', 'mongodb-seed', 'mongodb-compact']) {
+      expect(findObject(objects, 'AuthorizationPolicy', name, 'bookinfo').spec.rules).toBeUndefined();
+      expect(findObject(objects, 'NetworkPolicy', `${name}-ingress`, 'bookinfo').spec.ingress).toEqual([]);
     }
     // "the only ALLOW rule on ratings names reviews' principal on port 9080"
     expect(findObject(objects, 'AuthorizationPolicy', 'ratings', 'bookinfo').spec.rules).toEqual([{
@@ -59,12 +80,11 @@ describe('examples/blueprint (Bookinfo)', () => {
     }]));
   });
 
-  test('INGRESS-1/TOKEN-1: HTTPS only (80 redirects), sign-in at the edge, the external token never enters the mesh', () => {
+  test('INGRESS-1/TOKEN-1: HTTPS only (port 80 closed), sign-in at the edge, the external token never enters the mesh', () => {
     const objects = synthBlueprint();
     const servers = findObject(objects, 'Gateway', 'bookinfo-gateway', 'istio-system').spec.servers;
     expect(servers).toEqual([
       expect.objectContaining({ port: { number: 443, name: 'https', protocol: 'HTTPS' }, tls: { mode: 'SIMPLE', credentialName: 'bookinfo-example-com-tls', minProtocolVersion: 'TLSV1_2' } }),
-      expect.objectContaining({ port: { number: 80, name: 'http', protocol: 'HTTP' }, tls: { httpsRedirect: true } }),
     ]);
     const edgeRules = findObject(objects, 'AuthorizationPolicy', 'bookinfo-gateway', 'istio-system').spec.rules;
     for (const rule of edgeRules) expect(rule.from).toEqual([{ source: { requestPrincipals: ['https://login.example.com/*'] } }]);
@@ -79,21 +99,24 @@ describe('examples/blueprint (Bookinfo)', () => {
 
   test('AUTHZ-4: NetworkPolicy edges are exactly the call graph, both sides', () => {
     const objects = synthBlueprint();
-    const ingressEdges = SERVICES.flatMap((to) => findObject(objects, 'NetworkPolicy', `${to}-ingress`, 'bookinfo').spec.ingress
+    const ingressEdges = WORKLOADS.flatMap((to) => findObject(objects, 'NetworkPolicy', `${to}-ingress`, 'bookinfo').spec.ingress
       .map((r: any) => `${r.from[0].podSelector.matchLabels.app ?? r.from[0].podSelector.matchLabels.istio}->${to}:${r.ports.map((p: any) => p.port).join(',')}`));
     const egressEdges = ofKind(objects, 'NetworkPolicy', 'bookinfo').filter((p) => p.metadata.name.endsWith('-egress'))
       .flatMap((p) => p.spec.egress.map((r: any) => {
         const to = r.to[0].podSelector.matchLabels;
         return `${p.spec.podSelector.matchLabels.app}->${to.app ?? to.istio}:${r.ports.map((x: any) => x.port).join(',')}`;
       }));
-    const expected = CALL_GRAPH.map((e) => `${e.from}->${e.to}:9080`).sort();
+    const expected = [...CALL_GRAPH.map((e) => `${e.from}->${e.to}:9080`), ...ADDED_GRAPH.map((e) => `${e.from}->${e.to}:${e.port}`)].sort();
     expect(ingressEdges.sort()).toEqual([...expected, 'ingressgateway->productpage:9080'].sort());
     expect(egressEdges.sort()).toEqual([...expected, 'details->egressgateway:8443'].sort());
     // "no NetworkPolicy admits ratings traffic from anyone but reviews"
-    const ratingsIngress = ofKind(objects, 'NetworkPolicy', 'bookinfo')
-      .filter((p) => p.spec.ingress && (Object.keys(p.spec.podSelector).length === 0 || p.spec.podSelector.matchLabels?.app === 'ratings'))
-      .flatMap((p) => p.spec.ingress.flatMap((r: any) => r.from));
-    expect(ratingsIngress).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'bookinfo' } }, podSelector: { matchLabels: { app: 'reviews' } } }]);
+    // (apart from the monitoring namespace's scrape of the sidecar's own metrics ports, 15020 and 15090, which every pod allows)
+    const selectsRatings = (p: any) => p.spec.ingress && (Object.keys(p.spec.podSelector).length === 0 || p.spec.podSelector.matchLabels?.app === 'ratings');
+    const ratingsIngress = ofKind(objects, 'NetworkPolicy', 'bookinfo').filter(selectsRatings).flatMap((p) => p.spec.ingress);
+    expect(ratingsIngress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 15020 }, { protocol: 'TCP', port: 15090 }] },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'bookinfo' } }, podSelector: { matchLabels: { app: 'reviews' } } }], ports: [{ protocol: 'TCP', port: 9080 }] },
+    ]);
   });
 
   test('EGRESS-1: www.googleapis.com is reachable only by details, only through the egress gateway', () => {
@@ -123,7 +146,13 @@ describe('examples/blueprint (Bookinfo)', () => {
     // One policy per rule with an admission form (three of them invariants by name), plus the registries' guard.
     expect(policies.length).toBe(PolicyRules.list().filter((r) => r.admission).length + 1);
     const bindings = ofKind(objects, 'ValidatingAdmissionPolicyBinding');
-    for (const b of bindings) expect([b.metadata.name, b.spec.validationActions]).toEqual([b.metadata.name, ['Deny']]);
+    // Error rules deny; warning rules (and only they) warn and audit.
+    const warnings = PolicyRules.list().filter((r) => r.admission && r.severity === 'warning').map((r) => `secure-mesh-${r.id.toLowerCase()}`);
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const b of bindings) {
+      const warns = warnings.some((w) => b.metadata.name.startsWith(`${w}-`));
+      expect([b.metadata.name, b.spec.validationActions]).toEqual([b.metadata.name, warns ? ['Warn', 'Audit'] : ['Deny']]);
+    }
     // Every binding that reads a registry fails closed without it; only the registry guard reads none.
     expect(bindings.filter((b) => !b.spec.paramRef).map((b) => b.metadata.name)).toEqual(['secure-mesh-exception-registries']);
     for (const b of bindings.filter((x) => x.spec.paramRef)) expect(b.spec.paramRef.parameterNotFoundAction).toBe('Deny');
@@ -133,10 +162,17 @@ describe('examples/blueprint (Bookinfo)', () => {
     expect(findObject(objects, 'ConfigMap', 'secure-mesh-exceptions', 'istio-system').data).toBeUndefined();
   });
 
-  test('IMG-1: every image pinned by digest from the allowed registry', () => {
-    const images = ofKind(synthBlueprint(), 'Deployment').flatMap((d) => d.spec.template.spec.containers.map((c: any) => c.image));
-    expect(images).toHaveLength(4);
-    for (const image of images) expect(image).toMatch(/^docker\.io\/istio\/examples-bookinfo-[a-z]+-v1@sha256:[0-9a-f]{64}$/);
+  test('IMG-1: every image pinned by digest from the allowed registries', () => {
+    const objects = synthBlueprint();
+    const pods = [
+      ...['Deployment', 'StatefulSet', 'Job'].flatMap((kind) => ofKind(objects, kind).map((o) => o.spec.template.spec)),
+      ...ofKind(objects, 'CronJob').map((o) => o.spec.jobTemplate.spec.template.spec),
+    ];
+    const images = pods.flatMap((pod) => pod.containers.map((c: any) => c.image));
+    expect(images).toHaveLength(WORKLOADS.length);
+    for (const image of images) {
+      expect(image).toMatch(/^docker\.io\/(istio\/examples-bookinfo-[a-z]+-v1|library\/mongo|library\/busybox)@sha256:[0-9a-f]{64}$/);
+    }
   });
 
   test('OPS-2: synthesizing the same blueprint twice gives byte-identical YAML', () => {
