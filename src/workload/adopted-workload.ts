@@ -7,6 +7,9 @@ import { ServicePort } from './service-port';
 import { ISecureService } from './workload-props';
 import { configError } from '../core/errors';
 
+/** The pod label that selects an adopted Job's or CronJob's pods (cdk8s-plus selects those by no label of its own). */
+export const ADOPTED_WORKLOAD_LABEL = 'secure-mesh.cdk8s.io/workload';
+
 /** Props of an AdoptedWorkload. */
 export interface AdoptedWorkloadProps {
   /** The hardened namespace the workload runs in; the workload's `metadata.namespace` must name it. */
@@ -37,7 +40,8 @@ export interface AdoptedWorkloadProps {
  * policies as the library's own kinds (AUTHZ-1..4, MTLS-1): closed until granted, `allowFrom` to
  * grant callers, egress only to what it is granted.
  *
- * The policies select its pods by the labels cdk8s-plus selects them with (`matchLabels`), and
+ * The policies select its pods by the labels cdk8s-plus selects them with (`matchLabels`; a Job
+ * or CronJob has none, so its pods get the label `secure-mesh.cdk8s.io/workload: <name>`), and
  * its principal is its ServiceAccount. The construct does not rewrite the pod: the app's rules
  * judge it at synthesis like any object (POD-1: non-root, read-only root filesystem, no privilege
  * escalation, ALL capabilities dropped, RuntimeDefault seccomp, no API token, a digest-pinned image
@@ -64,19 +68,23 @@ export class AdoptedWorkload extends MeshWorkload implements ISecureService {
 
   constructor(scope: Construct, id: string, props: AdoptedWorkloadProps) {
     const workload = props.workload;
-    const labels = workload instanceof kplus.Workload ? workload.matchLabels : {};
-    const name = props.name ?? (workload instanceof kplus.Workload ? workload.name : id);
+    const isWorkload = workload instanceof kplus.Workload;
+    const name = props.name ?? (isWorkload ? workload.name : id);
+    // Deployments, StatefulSets and DaemonSets select their pods by a label cdk8s-plus writes; Jobs
+    // and CronJobs select none (the Job controller adds its own), so their pods get ours.
+    const selected = isWorkload ? { ...workload.matchLabels } : {};
+    const podSelector = Object.keys(selected).length > 0 ? selected : { [ADOPTED_WORKLOAD_LABEL]: name };
     super(scope, id, {
       namespace: props.namespace,
       name,
-      serviceAccountName: workload instanceof kplus.Workload ? workload.serviceAccount?.name ?? 'default' : 'default',
+      serviceAccountName: isWorkload ? workload.serviceAccount?.name ?? 'default' : 'default',
       ports: props.ports ?? [],
-      // A placeholder until the checks below refuse a workload without labels, with a clearer error than the core's.
-      podSelector: Object.keys(labels).length ? labels : { app: name },
+      podSelector,
     });
-    if (!(workload instanceof kplus.Workload)) {
+    if (!isWorkload) {
       throw configError(this, 'workload', 'not a cdk8s-plus workload', 'Pass a cdk8s-plus Deployment, StatefulSet, DaemonSet, Job or CronJob');
     }
+    if (Object.keys(selected).length === 0) workload.podMetadata.addLabel(ADOPTED_WORKLOAD_LABEL, name);
     const where = `${workload.kind}/${workload.name} (${workload.node.path})`;
     if (workload.metadata.namespace !== this.namespaceName) {
       throw configError(this, 'workload', `${where} is in namespace "${workload.metadata.namespace ?? '(none: the default namespace)'}", not ${this.namespaceName}`,
@@ -86,12 +94,9 @@ export class AdoptedWorkload extends MeshWorkload implements ISecureService {
       throw configError(this, 'workload', `${where} runs as the namespace's "default" ServiceAccount, the identity every pod without one shares, so a grant to it would admit them all (AUTHZ-2)`,
         'Give it its own: serviceAccount: new kplus.ServiceAccount(chart, \'sa\', { metadata: { namespace }, automountToken: false }), or use SecureService, which does');
     }
-    if (Object.keys(labels).length === 0) {
-      throw configError(this, 'workload', `${where} selects its pods by no label`, 'Adopt a workload that selects its pods (cdk8s-plus does so by default)');
-    }
     this.serviceName = this.workloadName;
     this.host = `${this.serviceName}.${this.namespaceName}.svc.${CLUSTER_DOMAIN}`;
-    if (!this.callsOnly) writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, false, labels);
+    if (!this.callsOnly) writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, false, podSelector);
   }
 
   /** @internal */

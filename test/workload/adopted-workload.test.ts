@@ -1,10 +1,10 @@
-import { ApiObject, Chart, JsonPatch, Size, Testing } from 'cdk8s';
+import { ApiObject, Chart, Cron, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { auditManifests } from '../../src/audit/audit';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
-import { AdoptedWorkload } from '../../src/workload/adopted-workload';
+import { ADOPTED_WORKLOAD_LABEL, AdoptedWorkload } from '../../src/workload/adopted-workload';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService } from '../../src/workload/secure-service';
 import { findObject, synthValidated } from '../helpers';
@@ -126,5 +126,51 @@ describe('AdoptedWorkload', () => {
       expect(() => new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: plusDeployment(chart), ports: [{ name: 'http', port: 0, protocol: AppProtocol.HTTP }] }))
         .toThrow(/ports: ports\[0\]\.port/);
     });
+  });
+});
+
+describe('AdoptedWorkload of each cdk8s-plus workload kind', () => {
+  const hardenedContainer = {
+    image: IMAGE,
+    securityContext: {
+      ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, user: 10001, group: 10001,
+    },
+    resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) } },
+  };
+  const podPatches = (pointer: string) => [
+    JsonPatch.add(`${pointer}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
+    JsonPatch.add(`${pointer}/containers/0/securityContext/capabilities`, { drop: ['ALL'] }),
+  ];
+  test.each<[string, (chart: Chart, sa: kplus.ServiceAccount) => kplus.Workload, string]>([
+    ['StatefulSet', (chart, sa) => new kplus.StatefulSet(chart, 'legacy', {
+      metadata: { name: 'legacy', namespace: 'shop' },
+      serviceAccount: sa,
+      automountServiceAccountToken: false,
+      replicas: 1,
+      containers: [{ ...hardenedContainer, portNumber: 8080 }],
+    }), '/spec/template/spec'],
+    ['Job', (chart, sa) => new kplus.Job(chart, 'legacy', {
+      metadata: { name: 'legacy', namespace: 'shop' }, serviceAccount: sa, automountServiceAccountToken: false, containers: [hardenedContainer],
+    }), '/spec/template/spec'],
+    ['CronJob', (chart, sa) => new kplus.CronJob(chart, 'legacy', {
+      metadata: { name: 'legacy', namespace: 'shop' }, serviceAccount: sa, automountServiceAccountToken: false, schedule: Cron.daily(), containers: [hardenedContainer],
+    }), '/spec/jobTemplate/spec/template/spec'],
+  ])('%s: its pods are selected by their labels and granted egress like any mesh workload', (_kind, make, pointer) => {
+    const { chart, ns, web } = world();
+    const sa = new kplus.ServiceAccount(chart, 'legacy-sa', { metadata: { name: 'legacy', namespace: 'shop' }, automountToken: false });
+    const workload = make(chart, sa);
+    ApiObject.of(workload).addJsonPatch(...podPatches(pointer));
+    const legacy = new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload });
+    web.allowFrom(legacy, { methods: ['GET'] });
+    const objects = synthValidated(chart);
+    // The policies select exactly the labels the pods carry: cdk8s-plus's selector, or for Jobs (which have none) ours.
+    const selector = findObject(objects, 'AuthorizationPolicy', 'legacy', 'shop').spec.selector.matchLabels;
+    expect(selector).toEqual(legacy.peerPodLabels);
+    if (Object.keys(workload.matchLabels).length > 0) expect(selector).toEqual(workload.matchLabels);
+    else expect(selector).toEqual({ [ADOPTED_WORKLOAD_LABEL]: 'legacy' });
+    const runner = objects.find((o) => o.kind === workload.kind && o.metadata.name === 'legacy');
+    const podLabels = pointer.split('/').slice(1, -1).reduce((o: any, k) => o[k], runner).metadata.labels;
+    expect(podLabels).toMatchObject(selector);
+    expect(AccessMatrix.fromManifests(objects).check({ from: 'shop/legacy', to: 'shop/web', port: 8080, method: 'GET', path: '/' }).allowed).toBe(true);
   });
 });
