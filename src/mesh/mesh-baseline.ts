@@ -1,12 +1,10 @@
 import * as net from 'net';
+import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { IMesh, MeshAttributes, injectionLabelsFor, istiodPodLabelsFor } from './mesh';
 import { MONITORING_FIX, monitoringProblems } from './proxy-ports';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
-import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
-import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
-import { Telemetry } from '../imports/telemetry.istio.io';
 import { NetworkPolicyIngressRule, networkPolicy } from '../network/network-policy';
 import { podsInNamespace, tcpPorts } from '../network/peers';
 import { ExceptionRegistry } from '../policy/exception-registry';
@@ -257,7 +255,7 @@ export class MeshBaseline extends Construct implements IMesh {
   public readonly injectionLabels: { [key: string]: string };
   /** Labels that select the istiod pods in the control-plane namespace. */
   public readonly istiodPodLabels: { [key: string]: string };
-  private readonly allowNothing: AuthorizationPolicy;
+  private readonly allowNothing: ApiObject;
 
   /**
    * Creates the mesh-wide baseline. Throws when the App already has a MeshBaseline or a prop is invalid.
@@ -317,26 +315,35 @@ export class MeshBaseline extends Construct implements IMesh {
     this.istiodPodLabels = istiodPodLabelsFor(this.revision);
 
     // MTLS-1: mesh-wide STRICT mTLS; no selector, so it applies to every workload of the mesh.
-    new PeerAuthentication(this, 'StrictMtls', {
+    // Plain manifests, not the generated bindings: importing those costs every app that loads the package.
+    new ApiObject(this, 'StrictMtls', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
       metadata: { name: 'default', namespace: this.rootNamespace },
-      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      spec: { mtls: { mode: 'STRICT' } },
     });
 
     // AUTHZ-1: an ALLOW policy without rules matches nothing, so every request is denied unless
     // another policy allows it.
-    this.allowNothing = new AuthorizationPolicy(this, 'AllowNothing', {
+    this.allowNothing = new ApiObject(this, 'AllowNothing', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
       metadata: { name: 'allow-nothing', namespace: this.rootNamespace },
       spec: {},
     });
 
     // EGRESS-1: the mesh-wide default Sidecar (root namespace, no workloadSelector).
-    new Sidecar(this, 'RegistryOnly', {
+    new ApiObject(this, 'RegistryOnly', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
       metadata: { name: 'default', namespace: this.rootNamespace },
-      spec: { outboundTrafficPolicy: { mode: SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY } },
+      spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
     });
 
     // OPS-3: access logs for every workload.
-    new Telemetry(this, 'AccessLogging', {
+    new ApiObject(this, 'AccessLogging', {
+      apiVersion: 'telemetry.istio.io/v1',
+      kind: 'Telemetry',
       metadata: { name: 'mesh-default', namespace: this.rootNamespace },
       spec: { accessLogging: [{ providers: this.accessLogProviders.map((name) => ({ name })) }] },
     });

@@ -4,8 +4,6 @@ import { Construct } from 'constructs';
 import { configError } from '../core/errors';
 import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel } from '../core/names';
 import { claimKey } from '../core/registry';
-import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/networking.istio.io';
-import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { ENVOY_PROMETHEUS_PORT, METRICS_PORTS, MONITORING_FIX, PROXY_STATUS_PORT, monitoringProblems } from '../mesh/proxy-ports';
@@ -178,11 +176,11 @@ export class HardenedNamespace extends Construct {
     const inNamespace = (name: string) => ({ name, namespace: this.name });
 
     // MTLS-1 and AUTHZ-1, repeated at namespace level as defence in depth.
-    new PeerAuthentication(this, 'StrictMtls', {
-      metadata: inNamespace('default'),
-      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    // Plain manifests, not the generated bindings: importing those costs every app that loads the package.
+    new ApiObject(this, 'StrictMtls', {
+      apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: inNamespace('default'), spec: { mtls: { mode: 'STRICT' } },
     });
-    new AuthorizationPolicy(this, 'AllowNothing', { metadata: inNamespace('allow-nothing'), spec: {} });
+    new ApiObject(this, 'AllowNothing', { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: inNamespace('allow-nothing'), spec: {} });
 
     // NETPOL-1: nothing in, nothing out, except what pods need to start in the mesh.
     networkPolicy(this, 'DefaultDeny', 'default-deny', this.name, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
@@ -207,11 +205,13 @@ export class HardenedNamespace extends Construct {
     }
 
     // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
-    new Sidecar(this, 'Sidecar', {
+    new ApiObject(this, 'Sidecar', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
       metadata: inNamespace('default'),
       spec: {
-        egress: [{ hosts: Lazy.any({ produce: () => this.sidecarEgressHosts() }) as unknown as string[] }],
-        outboundTrafficPolicy: { mode: SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY },
+        egress: [{ hosts: Lazy.any({ produce: () => this.sidecarEgressHosts() }) }],
+        outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
       },
     });
 
