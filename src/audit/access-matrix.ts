@@ -10,6 +10,7 @@ import {
 } from './authz-evaluator';
 import { renderMermaid } from './mermaid';
 import { NetPolicy, NetPolicyIndex, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
+import { DEFAULT_PATH_NORMALIZATION, PathNormalization, normalizeRequestPath } from './path-normalization';
 import { proxyPortNotes } from './proxy-port-notes';
 import { NamespaceInfo, PortProtocol, ScopeIndex, Workload, capturesInbound, capturesOutbound, compareStrings, discoverWorkloads } from './workloads';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
@@ -67,6 +68,7 @@ export class AccessMatrix {
 
   private readonly trustDomain: string;
   private readonly trustDomainAliases: string[];
+  private readonly pathNormalization: PathNormalization;
   private readonly rootNamespace: string;
   private readonly all: Workload[];
   private readonly namespaces: Map<string, NamespaceInfo>;
@@ -97,6 +99,10 @@ export class AccessMatrix {
     this.trustDomain = settings.trustDomain;
     this.trustDomainAliases = [...new Set(settings.trustDomainAliases)].filter((a) => a !== this.trustDomain);
     this.rootNamespace = settings.rootNamespace;
+    this.pathNormalization = options.pathNormalization ?? DEFAULT_PATH_NORMALIZATION;
+    if (!Object.values(PathNormalization).includes(this.pathNormalization)) {
+      throw new Error(`pathNormalization must be one of ${Object.values(PathNormalization).join(', ')}, got ${JSON.stringify(this.pathNormalization)}`);
+    }
     const discovery = discoverWorkloads(objects, {
       trustDomain: this.trustDomain,
       rootNamespace: this.rootNamespace,
@@ -244,9 +250,10 @@ export class AccessMatrix {
       throw new Error(`check: port must be an integer between 1 and 65535, got ${request.port}`);
     }
     const { port, note } = this.targetPort(target, request.port);
+    const path = this.normalizedPath(request.path);
     const fixed: RequestAttributes = {
       method: request.method,
-      path: request.path,
+      path: path?.normalized,
       host: request.host,
       jwtIssuer: request.jwtIssuer,
       jwtSubject: request.jwtSubject,
@@ -260,7 +267,7 @@ export class AccessMatrix {
       decision: decisionOf(ev.value),
       decidedBy: head.decidedBy,
       layer: head.layer,
-      reason: `${head.reason}${proxyNote}${note ? ` (${note})` : ''}`,
+      reason: `${head.reason}${proxyNote}${note ? ` (${note})` : ''}${path?.note ? ` (${path.note})` : ''}`,
       missingGrants: head.missingGrants,
       layers: ev.layers.map(publicVerdict),
       from: caller.id,
@@ -345,6 +352,18 @@ export class AccessMatrix {
       }
     }
     return [...found].sort((a, b) => a - b);
+  }
+
+  /**
+   * The request path as the proxy matches it: Envoy normalizes it (Istio's setting) before the
+   * RBAC filter runs, and forwards the normalized path (istio.io reference/config/security/normalization).
+   */
+  private normalizedPath(path: string | undefined): { normalized: string; note?: string } | undefined {
+    if (path === undefined) return undefined;
+    const result = normalizeRequestPath(path, this.pathNormalization);
+    if ('rejected' in result) throw new Error(`check: the proxy refuses path ${JSON.stringify(path)} before authorization: ${result.rejected}`);
+    return result.path === path ? { normalized: path }
+      : { normalized: result.path, note: `path ${path} is ${result.path} after Istio's ${this.pathNormalization} path normalization` };
   }
 
   private applicableAuthz(target: Workload): AuthzPolicy[] {

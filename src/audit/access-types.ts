@@ -1,3 +1,4 @@
+import { PathNormalization } from './path-normalization';
 /**
  * The public shapes of the access matrix ("who can call whom, and why"; AUTHZ-1..4, MTLS-1,
  * NETPOL-1, OPS-3): what a question looks like and what an answer says.
@@ -101,6 +102,13 @@ export interface AccessMatrixOptions {
    * @default true
    */
   readonly inferGateways?: boolean;
+  /**
+   * How Istio normalizes request paths before AuthorizationPolicy `paths` and `notPaths` are
+   * matched (`meshConfig.pathNormalization.normalization`): a request path given to `check()` is
+   * normalized this way first, as the proxy does, so `/public/../private` is judged as `/private`.
+   * @default PathNormalization.BASE - Istio's default (RFC 3986 dot segments, unreserved %XX decoded, `\` as `/`)
+   */
+  readonly pathNormalization?: PathNormalization;
 }
 
 /** One question: may `from` call `to` on `port` (with this request)? */

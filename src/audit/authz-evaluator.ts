@@ -283,18 +283,20 @@ function escapeRegex(s: string): string {
 const TEMPLATE = /\{\*\*?\}/;
 
 /**
- * Path match: Istio's string match, or a path template (`{*}` one segment, `{**}` one or more
- * segments; zero segments is reported unknown). The query string is not part of the path.
+ * Path match: Istio's string match, or a path template (`{*}` one segment, `{**}` any number of
+ * segments). Istio hands templates to Envoy's uri_template matcher, which turns `{**}` into a
+ * regex of path characters and `/` with `*`, so it also matches nothing: `/allow/admin/{**}`
+ * admits `/allow/admin/`, and `/store/{**}/cart` admits `/store//cart` (Envoy
+ * source/extensions/path/uri_template_lib; Istio's tests/integration/security path template
+ * cases), although Istio's reference says "one or more". The query string is not part of the path.
  */
 export function pathMatches(pattern: string, rawPath: string | undefined): Match {
   if (rawPath === undefined) return unknownBecause('the path is not known');
   const path = rawPath.replace(/[?#].*$/, '');
   if (!TEMPLATE.test(pattern)) return check(stringMatches(pattern, path), `path ${path} does not match ${pattern}`);
   const parts = pattern.split(/(\{\*\*\}|\{\*\})/);
-  const toRegex = (many: string) => new RegExp(`^${parts.map((x) => (x === '{**}' ? many : x === '{*}' ? '[^/]+' : escapeRegex(x))).join('')}$`);
-  if (toRegex('[^/]+(?:/[^/]+)*').test(path)) return TRUE;
-  if (toRegex('(?:[^/]+(?:/[^/]+)*)?').test(path)) return unknownBecause(`whether {**} in ${pattern} matches zero segments (${path}) is not evaluated`);
-  return falseBecause(`path ${path} does not match ${pattern}`);
+  const regex = new RegExp(`^${parts.map((x) => (x === '{**}' ? '[^?#]*' : x === '{*}' ? '[^/]+' : escapeRegex(x))).join('')}$`);
+  return check(regex.test(path), `path ${path} does not match ${pattern}`);
 }
 
 /** `source.namespace`/`namespaces`: Istio matches the regex `.*\/ns/<value, * as .*>/.*` on the peer principal. */
@@ -341,6 +343,17 @@ export function requestPrincipalMatches(pattern: string, jwt: { issuer: string; 
   return allOf([issCheck(jwt.issuer === iss), subjectCheck((s) => s === subP, subP)]);
 }
 
+/**
+ * The trust domain of a peer principal `<trustDomain>/ns/<ns>/sa/<sa>` (undefined for plaintext),
+ * which `source.trustDomains` and the `source.trustDomain` condition match: Istio builds both from
+ * the peer certificate's SPIFFE URI `spiffe://<trustDomain>/...` (istio/api security/v1beta1
+ * authorization.proto, Source.trust_domains; pilot/pkg/security/authz/model/generator.go).
+ */
+function trustDomainOf(principal: string | undefined): string | undefined {
+  const i = principal?.indexOf('/ns/') ?? -1;
+  return i > 0 ? principal!.slice(0, i) : undefined;
+}
+
 function ipMatch(values: string[]): Match {
   if (values.some((v) => v === '0.0.0.0/0' || v === '::/0')) return TRUE;
   return unknownBecause(`source IP addresses (${values.join(', ')}) are not known offline`);
@@ -371,7 +384,7 @@ function matchSource(source: { readonly [key: string]: any }, req: AuthzRequest,
     field(source.namespaces, source.notNamespaces, (v) => check(namespaceMatches(v, p), ''), p ? `namespace of ${p}` : who),
     field(source.serviceAccounts, source.notServiceAccounts, (v) => check(serviceAccountMatches(v, ctx.policyNamespace, p), ''), p ? `service account of ${p}` : who),
   ];
-  if (nonEmpty(source.trustDomains) || nonEmpty(source.notTrustDomains)) parts.push(unknownBecause('trustDomains are not evaluated'));
+  parts.push(field(source.trustDomains, source.notTrustDomains, (v) => check(stringMatches(v, trustDomainOf(p)), ''), p ? `trust domain of ${p}` : who));
   if (nonEmpty(source.ipBlocks)) parts.push(ipMatch(strings(source.ipBlocks)));
   if (nonEmpty(source.notIpBlocks)) parts.push(negate(ipMatch(strings(source.notIpBlocks)), 'the source IP is excluded by notIpBlocks'));
   if (nonEmpty(source.remoteIpBlocks)) parts.push(ipMatch(strings(source.remoteIpBlocks)));
@@ -425,6 +438,7 @@ function matchCondition(c: unknown, req: AuthzRequest, ctx: Ctx): Match {
   switch (true) {
     case key === 'source.principal': return f((v) => check(stringMatches(v, p), ''), `source.principal ${p ?? '(none: plaintext)'}`);
     case key === 'source.namespace': return f((v) => check(namespaceMatches(v, p), ''), `source.namespace of ${p ?? '(none: plaintext)'}`);
+    case key === 'source.trustDomain': return f((v) => check(stringMatches(v, trustDomainOf(p)), ''), `source.trustDomain of ${p ?? '(none: plaintext)'}`);
     case key === 'destination.port': return portField(c.values, c.notValues, req.port, 'destination.port');
     case key === 'connection.sni': return f((v) => check(stringMatches(v, req.sni), ''), `connection.sni ${req.sni ?? '(none)'}`);
     case key === 'request.auth.principal': {

@@ -3,3 +3,4 @@
 // manifest audit behind it stay internal: the CLI imports them directly.
 export * from './access-matrix';
 export * from './access-types';
+export { PathNormalization } from './path-normalization';

@@ -6,6 +6,7 @@ import { AccessMatrix } from '../audit/access-matrix';
 import { renderTable } from '../audit/access-report';
 import { AccessCheckResult, AccessDecision, DeclaredWorkload } from '../audit/access-types';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
+import { PathNormalization } from '../audit/path-normalization';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
 
 /** Width of the table when stdout is not a terminal (or a wider one): a code review without scrolling. */
@@ -41,6 +42,8 @@ interface AccessFlags {
   /** Undefined when not given: the config file's, else istio-system. */
   readonly rootNamespace?: string;
   readonly inferGateways: boolean;
+  /** Istio's meshConfig.pathNormalization (default BASE). */
+  readonly pathNormalization?: PathNormalization;
   /** Print the table unwrapped (each cell line on one line). */
   readonly wide?: boolean;
   readonly color?: boolean;
@@ -83,6 +86,8 @@ export function registerAccessCommand(program: Command, io?: CliIo, setExitCode?
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--root-namespace <namespace>', 'mesh root namespace (default: istio-system)')
     .option('--no-infer-gateways', 'do not infer gateway workloads from Istio Gateway selectors')
+    .addOption(new Option('--path-normalization <level>', 'how the mesh normalizes request paths before authorization (meshConfig.pathNormalization; default BASE)')
+      .choices(Object.values(PathNormalization)))
     .option('--wide', `table: do not wrap cells (default: wrap to ${TABLE_WIDTH} columns, or a narrower terminal)`)
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (default: colour on a TTY unless NO_COLOR is set)')
@@ -124,6 +129,7 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
       rootNamespace: flags.rootNamespace,
       workloads: flags.workload,
       inferGateways: flags.inferGateways,
+      pathNormalization: flags.pathNormalization,
     });
   } catch (e) {
     io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);

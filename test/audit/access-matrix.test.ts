@@ -4,6 +4,7 @@ import * as path from 'path';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { allowedByText, fitColumns, mtlsText, networkText, renderMarkdown, renderTable, wrapText } from '../../src/audit/access-report';
 import { AccessDecision, AccessEdge, AccessLayer } from '../../src/audit/access-types';
+import { PathNormalization } from '../../src/audit/path-normalization';
 
 const NS = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } };
 
@@ -431,5 +432,36 @@ describe('access reports', () => {
     expect(text).toMatch(/\n {6}x x/);
     const wide = renderTable([long], [], 0);
     expect(wide).toContain('GET /api/v1/products/* /logout /productpage /static/*; JWT https://sts.mesh.example.com/*');
+  });
+});
+
+describe('AccessMatrix: request paths are normalized as the proxy does before authorization', () => {
+  const policies = [
+    NS, deploy('web'), deploy('api'), svc('api', 80, 8080),
+    ap('api', { selector: { matchLabels: { app: 'api' } }, rules: [{ from: [{ source: { principals: [principal('web')] } }], to: [{ operation: { paths: ['/public/*'] } }] }] }),
+  ];
+
+  test('BASE (Istio\'s default): dot segments and encoded dots are resolved, so /public/../private is judged as /private', () => {
+    const m = AccessMatrix.fromManifests(policies);
+    const climb = m.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/public/%2E%2E/private' });
+    expect(climb.allowed).toBe(false);
+    expect(climb.reason).toContain('path /public/%2E%2E/private is /private after Istio\'s BASE path normalization');
+    expect(m.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/public/./a/../b' }).allowed).toBe(true);
+    expect(m.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/public/%61' }).allowed).toBe(true);
+  });
+
+  test('the level is an option: NONE matches the raw path, DECODE_AND_MERGE_SLASHES also decodes %2F', () => {
+    const none = AccessMatrix.fromManifests(policies, { pathNormalization: PathNormalization.NONE });
+    expect(none.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/public/../private' }).allowed).toBe(true);
+    const strict = AccessMatrix.fromManifests(policies, { pathNormalization: PathNormalization.DECODE_AND_MERGE_SLASHES });
+    expect(strict.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/public/..%2Fprivate' }).allowed).toBe(false);
+    const base = AccessMatrix.fromManifests(policies);
+    expect(base.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/public/..%2Fprivate' }).allowed).toBe(true);
+  });
+
+  test('a path the proxy refuses is an error, and so is an unknown level', () => {
+    const m = AccessMatrix.fromManifests(policies);
+    expect(() => m.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: 'public' })).toThrow(/check: the proxy refuses path "public" before authorization/);
+    expect(() => AccessMatrix.fromManifests(policies, { pathNormalization: 'SOME' as any })).toThrow(/pathNormalization must be one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES/);
   });
 });

@@ -239,14 +239,19 @@ describe('source fields', () => {
     expect(decide([not], target, { principal: 'cluster.local/ns/foo/sa/other' }).value).toBe(true);
   });
 
-  test('IP blocks and trust domains are unknown offline (0.0.0.0/0 is everyone)', () => {
+  test('IP blocks are unknown offline (0.0.0.0/0 is everyone); trust domains come from the principal', () => {
     const ip = ap('foo', 'a', { rules: [{ from: [{ source: { ipBlocks: ['10.0.0.0/8'] } }] }] });
     expect(decide([ip], target, { principal: SLEEP })).toMatchObject({ value: 'unknown', reason: expect.stringContaining('10.0.0.0/8') });
     expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { ipBlocks: ['0.0.0.0/0'] } }] }] })], target, {}).value).toBe(true);
     expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { notIpBlocks: ['0.0.0.0/0'] } }] }] })], target, {}).value).toBe(false);
     expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { remoteIpBlocks: ['1.2.3.4'] } }] }] })], target, {}).value).toBe('unknown');
     expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { notRemoteIpBlocks: ['1.2.3.4'] } }] }] })], target, {}).value).toBe('unknown');
-    expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { trustDomains: ['td'] } }] }] })], target, { principal: SLEEP }).value).toBe('unknown');
+    // Trust domains are read from the peer principal (<trustDomain>/ns/<ns>/sa/<sa>).
+    expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { trustDomains: ['td'] } }] }] })], target, { principal: SLEEP }).value).toBe(false);
+    expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { trustDomains: ['cluster.local'] } }] }] })], target, { principal: SLEEP }).value).toBe(true);
+    expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { notTrustDomains: ['cluster.local'] } }] }] })], target, { principal: SLEEP }).value).toBe(false);
+    expect(decide([ap('foo', 'a', { rules: [{ when: [{ key: 'source.trustDomain', values: ['cluster.*'] }] }] })], target, { principal: SLEEP }).value).toBe(true);
+    expect(decide([ap('foo', 'a', { rules: [{ from: [{ source: { trustDomains: ['cluster.local'] } }] }] })], target, {}).value).toBe(false);
     // An unknown DENY keeps an otherwise allowed request unknown; a definite ALLOW denial stays denied.
     const denyIp = ap('foo', 'd', { action: 'DENY', rules: [{ from: [{ source: { ipBlocks: ['10.0.0.0/8'] } }] }] });
     expect(decide([denyIp], target, { principal: SLEEP })).toMatchObject({ value: 'unknown', decidedBy: 'AuthorizationPolicy/foo/d' });
@@ -304,7 +309,10 @@ describe('operations and conditions', () => {
     expect(pathMatches('/users/{*}/orders', '/users/4/2/orders').value).toBe(false);
     expect(pathMatches('/files/{**}', '/files/a/b/c').value).toBe(true);
     expect(pathMatches('/files/{**}', '/other').value).toBe(false);
-    expect(pathMatches('/files/{**}', '/files/').value).toBe('unknown');
+    // Envoy's uri_template {**} also matches zero segments (Istio's integration tests: /store/{**}/cart admits /store//cart).
+    expect(pathMatches('/files/{**}', '/files/').value).toBe(true);
+    expect(pathMatches('/store/{**}/cart', '/store//cart').value).toBe(true);
+    expect(pathMatches('/store/{**}/cart', '/store/cart').value).toBe(false);
     expect(pathMatches('/a', undefined).value).toBe('unknown');
   });
 

@@ -241,6 +241,20 @@ describe('access: trust domain', () => {
   });
 });
 
+describe('access: request paths are normalized as the mesh does (--path-normalization)', () => {
+  test('BASE by default: a climbing path is judged where it lands, and the answer says so; NONE matches the raw path; a bad level is a usage error', async () => {
+    const q = ['--from', 'bookinfo/reviews', '--to', 'bookinfo/ratings', '--port', '9080', '--method', 'GET', '--path', '/ratings/../details/0'];
+    const base = await cli([blueprint, ...GATEWAYS, ...q]);
+    expect(base.code).toBe(AccessExitCode.DENIED);
+    expect(base.stdout).toContain("path /ratings/../details/0 is /details/0 after Istio's BASE path normalization");
+    const none = await cli([blueprint, ...GATEWAYS, ...q, '--path-normalization', 'NONE']);
+    expect(none.code).toBe(AccessExitCode.OK);
+    const bad = await cli([blueprint, ...GATEWAYS, ...q, '--path-normalization', 'SOME']);
+    expect(bad.code).not.toBe(AccessExitCode.OK);
+    expect(bad.stderr).toMatch(/--path-normalization.*Allowed choices are NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES/);
+  });
+});
+
 describe('access: the mesh settings file', () => {
   test('./secure-mesh.yaml (or --config) sets the trust domain without flags; a flag overrides it; a bad file is a usage error', async () => {
     const settingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-access-'));
