@@ -8,6 +8,7 @@ import {
   AuthzOutcome, AuthzPolicy, AuthzRequest, RequestAttributes, RequestAuthn, acceptedIssuers, allowRulePeerTests, candidateRequests, describeRule,
   evaluateAuthorization, indexPolicies, jwtHandling, parseAuthorizationPolicies, parseRequestAuthentications, policiesFor,
 } from './authz-evaluator';
+import { ClientTlsRule, clientTlsMode, parseDestinationRules } from './client-tls';
 import { renderMermaid } from './mermaid';
 import { NetPolicy, NetPolicyIndex, evaluateEgress, evaluateIngress, parseNetworkPolicies } from './network-evaluator';
 import { DEFAULT_PATH_NORMALIZATION, PathNormalization, normalizeRequestPath } from './path-normalization';
@@ -69,6 +70,7 @@ export class AccessMatrix {
   private readonly trustDomain: string;
   private readonly trustDomainAliases: string[];
   private readonly pathNormalization: PathNormalization;
+  private readonly destinationRules: ClientTlsRule[];
   private readonly rootNamespace: string;
   private readonly all: Workload[];
   private readonly namespaces: Map<string, NamespaceInfo>;
@@ -116,6 +118,7 @@ export class AccessMatrix {
     this.requestAuthns = parseRequestAuthentications(objects);
     this.peerAuthns = parsePeerAuthentications(objects);
     this.netPolicies = parseNetworkPolicies(objects);
+    this.destinationRules = parseDestinationRules(objects);
     this.authzIndex = indexPolicies(this.authz);
     this.requestAuthnIndex = indexPolicies(this.requestAuthns);
     this.peerAuthnIndex = indexPeerAuthentications(this.peerAuthns);
@@ -427,13 +430,31 @@ export class AccessMatrix {
       conditions = ['any request (mesh policy not enforced)'];
     } else {
       const eff = this.cached(`mtls:${target.id}:${port}`, () => effectiveMtls(this.peerAuthns, target, port, this.rootNamespace, this.peerAuthnIndex));
-      const callerSendsMtls = capturesOutbound(caller, port);
+      // The caller's DestinationRule can turn Istio mTLS off for this host (tls DISABLE): its sidecar then sends plaintext.
+      const clientTls = caller.sidecar ? this.cached(`ctls:${caller.id}:${target.id}:${port}`,
+        () => clientTlsMode(this.destinationRules, caller, target, port, this.rootNamespace)) : undefined;
+      const disabledByClient = clientTls?.mode === 'DISABLE' ? clientTls : undefined;
+      const callerSendsMtls = capturesOutbound(caller, port) && !disabledByClient;
       mtlsInfo = { mode: eff.mode, policy: eff.decidedBy, plaintext: eff.mode !== 'STRICT' };
       if (!callerSendsMtls) {
-        const why = caller.sidecar ? `port ${port} is excluded from ${caller.id}'s sidecar` : `${caller.id} has no sidecar (${caller.sidecarReason})`;
+        const why = disabledByClient ? `${disabledByClient.ref} sets tls DISABLE for ${disabledByClient.host} in ${caller.id}'s sidecar`
+          : caller.sidecar ? `port ${port} is excluded from ${caller.id}'s sidecar` : `${caller.id} has no sidecar (${caller.sidecarReason})`;
+        const clientPolicies = disabledByClient ? [disabledByClient.ref] : [];
         mtls = eff.mode === 'STRICT'
-          ? { layer: AccessLayer.MTLS, value: false, decidedBy: eff.decidedBy, reason: `${target.id} requires mTLS on port ${port} (${eff.reason}) and ${why}, so it sends plaintext`, policies: [eff.decidedBy] }
-          : { layer: AccessLayer.MTLS, value: true, decidedBy: eff.decidedBy, reason: `plaintext accepted (${eff.mode}: ${eff.reason}); ${why}, so the request has no peer identity`, policies: eff.decidedBy ? [eff.decidedBy] : [] };
+          ? {
+            layer: AccessLayer.MTLS,
+            value: false,
+            decidedBy: eff.decidedBy,
+            reason: `${target.id} requires mTLS on port ${port} (${eff.reason}) and ${why}, so it sends plaintext`,
+            policies: [eff.decidedBy, ...clientPolicies],
+          }
+          : {
+            layer: AccessLayer.MTLS,
+            value: true,
+            decidedBy: eff.decidedBy,
+            reason: `plaintext accepted (${eff.mode}: ${eff.reason}); ${why}, so the request has no peer identity`,
+            policies: [...(eff.decidedBy ? [eff.decidedBy] : []), ...clientPolicies],
+          };
       } else if (eff.mode === 'DISABLE') {
         mtls = { layer: AccessLayer.MTLS, value: true, decidedBy: eff.decidedBy, reason: `mTLS disabled (${eff.reason}): plaintext, the request has no peer identity`, policies: [eff.decidedBy] };
       } else if (caller.excludesOutboundIpRanges) {

@@ -346,7 +346,7 @@ export function discoverWorkloads(objects: readonly any[], options: DiscoverOpti
       origin: 'declared',
     });
   }
-  if (options.inferGateways) drafts.push(...inferredGateways(objects, drafts, warnings));
+  if (options.inferGateways) drafts.push(...inferredGateways(objects, drafts, warnings, options.rootNamespace));
 
   // Services: give ports their protocol and name the Services in front of them.
   for (const svc of servicesOf(objects)) {
@@ -407,13 +407,20 @@ export function discoverWorkloads(objects: readonly any[], options: DiscoverOpti
   return { workloads: withPolicyPorts(unique, objects, options.rootNamespace).sort((a, b) => compareStrings(a.id, b.id)), namespaces, warnings };
 }
 
+/** The gateways Istio's installation creates, by their `istio` label (the gateway Helm chart and istioctl profiles). */
+const STANDARD_GATEWAYS = ['ingressgateway', 'egressgateway'];
+
 /**
- * Gateways selected by Istio `Gateway` objects (networking.istio.io) that no workload carries:
- * Istio's installation defaults are assumed (`istio: X` gives `istio-X` with service account
- * `istio-X-service-account`; an `app: X` selector gives `X` with service account `X`), in the
- * Gateway's namespace.
+ * Gateways selected by Istio `Gateway` objects (networking.istio.io) that no workload carries.
+ * A Gateway's selector matches gateway pods in any namespace (Istio's default;
+ * PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off), so Istio's installation defaults are assumed:
+ * `istio: ingressgateway` (or `egressgateway`) is Istio's own gateway, `istio-ingressgateway` in
+ * the mesh's root namespace (istio-system) with labels `app: istio-ingressgateway` and
+ * `istio: ingressgateway` and service account `istio-ingressgateway-service-account`; any other
+ * `istio: X` gives `istio-X`, and `app: X` gives `X` with service account `X`, in the Gateway's
+ * namespace.
  */
-function inferredGateways(objects: readonly any[], drafts: readonly Draft[], warnings: string[]): Draft[] {
+function inferredGateways(objects: readonly any[], drafts: readonly Draft[], warnings: string[], rootNamespace: string): Draft[] {
   const out: Draft[] = [];
   const gateways = objects.filter((o) => isKindOf(o, 'networking.istio.io', 'Gateway'))
     .sort((a, b) => compareStrings(refOf(a), refOf(b)));
@@ -421,7 +428,8 @@ function inferredGateways(objects: readonly any[], drafts: readonly Draft[], war
     const selector = stringMap(g.spec?.selector);
     if (Object.keys(selector).length === 0) continue;
     if ([...drafts, ...out].some((d) => labelsSubset(selector, d.labels))) continue;
-    const ns = namespaceOf(g);
+    const standard = selector.app === undefined && STANDARD_GATEWAYS.includes(selector.istio ?? '');
+    const ns = standard ? rootNamespace : namespaceOf(g);
     const name = selector.app ?? (selector.istio ? `istio-${selector.istio}` : `${g.metadata?.name}-gateway`);
     const sa = selector.app ? selector.app : `${name}-service-account`;
     out.push({
@@ -429,7 +437,7 @@ function inferredGateways(objects: readonly any[], drafts: readonly Draft[], war
       name,
       namespace: ns,
       serviceAccount: sa,
-      labels: { ...selector },
+      labels: standard ? { app: name, ...selector } : { ...selector },
       annotations: {},
       ports: new Map(),
       sidecar: true,

@@ -17,12 +17,6 @@ const KNOWN_WRONG: { readonly [id: string]: string } = {
   'it-gwapi-targetref-03-deny-sub-2': 'targetRef: AuthorizationPolicy and RequestAuthentication attached to the gateway are ignored',
   'it-gwapi-targetref-05-any-principal-no-token': 'targetRef: AuthorizationPolicy and RequestAuthentication attached to the gateway are ignored',
   'it-gwapi-targetref-06-other-host-denied': 'targetRef: AuthorizationPolicy and RequestAuthentication attached to the gateway are ignored',
-  // Client-side DestinationRule: tls DISABLE makes the caller's sidecar send plaintext (no principal).
-  'it-deny-plaintext-01-plaintext-client-denied': 'client DR TLS: the caller\'s DestinationRule tls DISABLE sends plaintext, notPrincipals ["*"] denies it',
-  'it-deny-plaintext-02-plaintext-client-denied-tcp': 'client DR TLS: the caller\'s DestinationRule tls DISABLE sends plaintext, notPrincipals ["*"] denies it',
-  // Inferred ingress gateway: Istio's default gateway is istio-system/istio-ingressgateway with app and istio labels.
-  'authz-ingress-inferred-gw-01-ipBlocks-allow-list-excludes-client':
-    'inferred gateway: inferred in the Gateway\'s namespace (foo) with istio=ingressgateway only, so the istio-system policy on app=istio-ingressgateway misses it',
 };
 
 /** UNKNOWN answers on cases decidable offline, with what the evaluator does not evaluate. */

@@ -135,6 +135,13 @@ describe('workload discovery', () => {
       'inferred gateway workload istio-system/istio-ingressgateway (service account istio-ingressgateway-service-account) from the selector of Gateway/istio-system/edge; declare it to be exact',
     ]);
     expect(discoverWorkloads(objects, { ...OPTS, inferGateways: false }).workloads).toEqual([]);
+    // Istio's own gateway serves a Gateway of any namespace: it is inferred in the root namespace, with the chart's labels.
+    const elsewhere = discoverWorkloads([
+      { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'shop', namespace: 'foo' }, spec: { selector: { istio: 'ingressgateway' } } },
+    ], OPTS).workloads;
+    expect(elsewhere.map((w) => [w.id, w.serviceAccount, w.labels])).toEqual([
+      ['istio-system/istio-ingressgateway', 'istio-ingressgateway-service-account', { app: 'istio-ingressgateway', istio: 'ingressgateway' }],
+    ]);
     const noSidecar = discoverWorkloads([], { ...OPTS, declared: [{ name: 'vm', namespace: 'legacy', sidecar: false }] }).workloads[0];
     expect([noSidecar.serviceAccount, noSidecar.sidecar, noSidecar.sidecarReason]).toEqual(['default', false, 'declared without a proxy']);
   });
