@@ -1,7 +1,7 @@
 import { PeerAuthn, effectiveMtls, indexPeerAuthentications, parsePeerAuthentications, peerAuthnLevels } from './access-mtls';
 import { renderMarkdown, renderTable } from './access-report';
 import {
-  AccessCheckResult, AccessEdge, AccessExample, AccessLayer, AccessMatrixOptions, AccessRequest, AccessTableOptions, AccessWorkload,
+  AccessCheckResult, AccessEdge, AccessExample, AccessLayer, AccessMatrixOptions, AccessRequest, AccessTableOptions, AccessWorkload, TokenState,
 } from './access-types';
 import { Evaluation, Verdict, combine, decisionOf, headline, networkVerdict, publicVerdict } from './access-verdict';
 import {
@@ -254,7 +254,14 @@ export class AccessMatrix {
     }
     const { port, note } = this.targetPort(target, request.port);
     const path = this.normalizedPath(request.path);
+    if (request.token !== undefined && !Object.values(TokenState).includes(request.token)) {
+      throw new Error(`check: token must be one of ${Object.values(TokenState).join(', ')}, got ${JSON.stringify(request.token)}`);
+    }
+    if (request.token !== undefined && request.jwtIssuer !== undefined) {
+      throw new Error('check: token and jwtIssuer exclude each other (jwtIssuer states a valid token)');
+    }
     const fixed: RequestAttributes = {
+      token: request.token,
       method: request.method,
       path: path?.normalized,
       host: request.host,
@@ -480,7 +487,8 @@ export class AccessMatrix {
   /** Authorization at the target: tries the candidate requests, returns the first allowed (else unknown, else denied). */
   private authorize(target: Workload, port: number, portProtocol: PortProtocol, principal: string | undefined, fixed: RequestAttributes) {
     const applicable = this.applicableAuthz(target);
-    const httpGiven = fixed.method !== undefined || fixed.path !== undefined || fixed.host !== undefined || fixed.jwtIssuer !== undefined;
+    const httpGiven = fixed.method !== undefined || fixed.path !== undefined || fixed.host !== undefined || fixed.jwtIssuer !== undefined
+      || fixed.token !== undefined;
     // A sniffed port sees TCP or HTTP, whichever the client speaks; TCP first, so an example claims no HTTP it does not need.
     // A gRPC port sees HTTP/2 requests, every call a POST (unless a question fixes another method).
     const protocols: ('http' | 'grpc' | 'tcp')[] = portProtocol === 'tcp' || portProtocol === 'grpc' ? [portProtocol]
@@ -493,9 +501,31 @@ export class AccessMatrix {
     for (const protocol of protocols) {
       const http = protocol !== 'tcp';
       const asked = protocol === 'grpc' ? { ...fixed, method: fixed.method ?? 'POST' } : fixed;
-      const candidates = free
+      const all = free
         ? this.cached(`candidates:${target.id}:${port}:${protocol}`, () => candidateRequests(applicable, http, asked, { host, issuers }))
         : candidateRequests(applicable, http, asked, { host, issuers });
+      // Without a (valid) token, only the token-less requests are the question.
+      const tokenless = all.filter((c) => c.jwtIssuer === undefined);
+      const candidates = fixed.token === undefined ? all
+        : tokenless.length > 0 ? tokenless : [{ ...asked, host: asked.host ?? host, jwtIssuer: undefined }];
+      if (http && fixed.token === 'invalid') {
+        // jwt_authn runs before RBAC: a RequestAuthentication of the target answers 401 to a token it cannot validate.
+        const ras = [...new Set(policiesFor(this.requestAuthns, target, this.rootNamespace, this.requestAuthnIndex).map((r) => r.ref))];
+        if (ras.length > 0) {
+          const c = candidates[0];
+          tried.push({
+            outcome: {
+              value: false,
+              decidedBy: ras[0],
+              policies: ras,
+              allowingRules: [],
+              reason: `${ras.join(', ')} rejects a token that fails validation (401), before any AuthorizationPolicy is evaluated`,
+            },
+            example: { protocol, method: c.method, path: c.path, host: c.host, sni: c.sni, principal },
+          });
+          continue;
+        }
+      }
       for (const c of candidates) {
         let jwt: AuthzRequest['jwt'];
         let issuerUnknown: string | undefined;

@@ -111,6 +111,20 @@ export interface AccessMatrixOptions {
   readonly pathNormalization?: PathNormalization;
 }
 
+/** A request's token, when it is not a valid one (see `AccessRequest.token`). */
+export enum TokenState {
+  /**
+   * No token: no request principal. A RequestAuthentication lets such a request through (only an
+   * AuthorizationPolicy that requires a request principal refuses it).
+   */
+  NONE = 'none',
+  /**
+   * A token that fails validation: a RequestAuthentication of the target rejects the request with
+   * 401 before authorization; where none applies, the token is only a header (as NONE).
+   */
+  INVALID = 'invalid',
+}
+
 /** One question: may `from` call `to` on `port` (with this request)? */
 export interface AccessRequest {
   /** The caller: `namespace/name` of a workload (or its bare name when unique). */
@@ -139,6 +153,13 @@ export interface AccessRequest {
    * @default - with or without a token, whichever is allowed
    */
   readonly jwtIssuer?: string;
+  /**
+   * A request without a token (`TokenState.NONE`) or with one that fails validation
+   * (`TokenState.INVALID`: malformed, expired, wrong signature or audience). Not with `jwtIssuer`,
+   * which states a valid token.
+   * @default - with or without a token, whichever is allowed (or the valid token `jwtIssuer` names)
+   */
+  readonly token?: TokenState;
   /**
    * Subject (`sub`) of that JWT.
    * @default - any subject

@@ -8,7 +8,8 @@ import { isRecord } from '../policy/rules/workload-pod-specs';
  *
  * - scope: a policy applies to the workloads of its namespace (all of them without a selector,
  *   those carrying every `matchLabels` label with one); in the root namespace, to every namespace.
- *   Policies with `targetRef(s)` attach to gateways/waypoints and are not evaluated here.
+ *   Policies with `targetRef(s)` to a Gateway API gateway apply to the pods Istio deploys for it;
+ *   those attached to waypoints (Services) or gateway classes are not evaluated here.
  * - order: CUSTOM (the external authorizer decides: reported as unknown, never guessed), then DENY
  *   (any matching rule denies), then ALLOW (when any ALLOW policy applies, a request must match one
  *   of its rules; when none applies, it is allowed). AUDIT does not decide.
@@ -39,6 +40,8 @@ export interface AuthzPolicy {
   readonly selector?: Labels;
   /** `spec.rules` (raw). */
   readonly rules: readonly unknown[];
+  /** Attached with targetRef(s) to a gateway: applies in its own namespace only, even in the root namespace. */
+  readonly localOnly?: boolean;
 }
 
 /** A request as the target's sidecar sees it. Undefined HTTP attributes are unknown. */
@@ -82,6 +85,8 @@ export interface RequestAuthn {
   readonly namespace: string;
   readonly selector?: Labels;
   readonly issuers: string[];
+  /** Attached with targetRef(s) to a gateway: applies in its own namespace only. */
+  readonly localOnly?: boolean;
 }
 
 const HTTP_ONLY_SOURCE = ['requestPrincipals', 'notRequestPrincipals'];
@@ -159,6 +164,32 @@ function localizeRule(rule: unknown, bundle: TrustDomainBundle, foreign: Set<str
   return changed ? { ...rule, from, when } : rule;
 }
 
+/** The label Istio puts on the pods of a Gateway API gateway it deploys (kube-gateway.yaml). */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+/**
+ * The workloads a policy attaches to with `targetRef`/`targetRefs`: a Gateway API `Gateway`
+ * (gateway.networking.k8s.io) in the policy's namespace is served by the pods Istio deploys for
+ * it, labelled `gateway.networking.k8s.io/gateway-name: <name>`
+ * (manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml), and the policy applies
+ * to them as a selector would, in its own namespace only (a reference names a Gateway of the
+ * policy's namespace, even in the root namespace). Other targets (a Service or ServiceEntry
+ * served by a waypoint, a GatewayClass) are returned in `unsupported`.
+ */
+export function gatewayTargets(spec: { readonly [key: string]: any }): { selectors: Labels[]; unsupported: string[] } {
+  const refs = [...(spec.targetRef !== undefined ? [spec.targetRef] : []), ...list(spec.targetRefs)];
+  const selectors: Labels[] = [];
+  const unsupported: string[] = [];
+  for (const r of refs) {
+    if (isRecord(r) && r.kind === 'Gateway' && r.group === 'gateway.networking.k8s.io' && typeof r.name === 'string' && r.name) {
+      selectors.push({ [GATEWAY_NAME_LABEL]: r.name });
+    } else {
+      unsupported.push(isRecord(r) ? `${String(r.group ?? '')}/${String(r.kind ?? '?')} ${String(r.name ?? '')}`.replace(/^\//, '') : JSON.stringify(r));
+    }
+  }
+  return { selectors, unsupported };
+}
+
 /**
  * Parses AuthorizationPolicies; those Istio would not apply to sidecars are reported as warnings.
  * With `bundle`, principals are read as Istio applies them in that mesh ({@link localPrincipal}),
@@ -173,10 +204,12 @@ export function parseAuthorizationPolicies(objects: readonly any[], bundle?: Tru
     if (!isKindOf(o, 'security.istio.io', 'AuthorizationPolicy') || typeof o.metadata?.name !== 'string') continue;
     const spec = isRecord(o.spec) ? o.spec : {};
     const ref = refOf(o);
-    if (spec.targetRef !== undefined || spec.targetRefs !== undefined) {
-      warnings.push(`${ref} attaches with targetRef(s) (a gateway or waypoint), not evaluated`);
-      continue;
+    const targeted = spec.targetRef !== undefined || spec.targetRefs !== undefined;
+    const targets = targeted ? gatewayTargets(spec) : undefined;
+    if (targets && targets.unsupported.length > 0) {
+      warnings.push(`${ref} attaches with targetRef(s) to ${targets.unsupported.join(', ')} (a waypoint or a gateway class), not evaluated`);
     }
+    if (targets && targets.selectors.length === 0) continue;
     if (o.metadata?.annotations?.['istio.io/dry-run'] === 'true') {
       warnings.push(`${ref} is a dry run (istio.io/dry-run), not enforced`);
       continue;
@@ -189,15 +222,16 @@ export function parseAuthorizationPolicies(objects: readonly any[], bundle?: Tru
     const foreign = new Set<string>();
     const rules = bundle ? list(spec.rules).map((r) => localizeRule(r, bundle, foreign)) : list(spec.rules);
     if (bundle && foreign.size > 0) trustDomainWarnings.push(trustDomainWarning(ref, [...foreign].sort(compareStrings), bundle));
-    policies.push({
+    const base = {
       ref,
       namespace: namespaceOf(o),
       name: o.metadata.name,
       action,
       provider: typeof spec.provider?.name === 'string' ? spec.provider.name : undefined,
-      selector: matchLabelsOf(o),
       rules,
-    });
+    };
+    if (targets) for (const selector of targets.selectors) policies.push({ ...base, selector, localOnly: true });
+    else policies.push({ ...base, selector: matchLabelsOf(o) });
   }
   return { policies, warnings, trustDomainWarnings };
 }
@@ -217,13 +251,13 @@ function trustDomainWarning(ref: string, foreign: readonly string[], bundle: Tru
  * The policies applying to a workload, most specific first: selector in its namespace, its
  * namespace, selector in the root namespace, the root namespace (then by name).
  */
-export function policiesFor<T extends { namespace: string; selector?: Labels; ref: string }>(
+export function policiesFor<T extends { namespace: string; selector?: Labels; ref: string; localOnly?: boolean }>(
   all: readonly T[], w: Workload, rootNamespace: string, index?: ScopeIndex<T>): T[] {
   const rank = (p: T) => (p.namespace === w.namespace ? 0 : 2) + (p.selector === undefined || Object.keys(p.selector).length === 0 ? 1 : 0);
   // With an index, only the policies of the workload's namespace and the root namespace filed under its labels are tested.
   const pool = !index ? all : w.namespace === rootNamespace ? index.candidates(w.namespace, w.labels)
     : [...index.candidates(w.namespace, w.labels), ...index.candidates(rootNamespace, w.labels)];
-  return pool.filter((p) => selectsWorkload(p.namespace, p.selector, w, rootNamespace))
+  return pool.filter((p) => selectsWorkload(p.namespace, p.selector, w, rootNamespace) && (!p.localOnly || p.namespace === w.namespace))
     .sort((a, b) => rank(a) - rank(b) || compareStrings(a.ref, b.ref));
 }
 
@@ -625,13 +659,16 @@ export function parseRequestAuthentications(objects: readonly any[]): RequestAut
   for (const o of objects) {
     if (!isKindOf(o, 'security.istio.io', 'RequestAuthentication') || typeof o.metadata?.name !== 'string') continue;
     const spec = isRecord(o.spec) ? o.spec : {};
-    if (spec.targetRef !== undefined || spec.targetRefs !== undefined) continue;
-    out.push({
+    const base = {
       ref: refOf(o),
       namespace: namespaceOf(o),
-      selector: matchLabelsOf(o),
       issuers: list(spec.jwtRules).flatMap((r) => (isRecord(r) && typeof r.issuer === 'string' ? [r.issuer] : [])),
-    });
+    };
+    if (spec.targetRef !== undefined || spec.targetRefs !== undefined) {
+      for (const selector of gatewayTargets(spec).selectors) out.push({ ...base, selector, localOnly: true });
+    } else {
+      out.push({ ...base, selector: matchLabelsOf(o) });
+    }
   }
   return out;
 }
@@ -670,6 +707,8 @@ export interface RequestAttributes {
   readonly jwtIssuer?: string;
   readonly jwtSubject?: string;
   readonly sni?: string;
+  /** A request without a token, or with an invalid one (only asked questions fix it). */
+  readonly token?: 'none' | 'invalid';
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];

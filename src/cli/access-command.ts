@@ -4,7 +4,7 @@ import { createColors } from 'picocolors';
 import type { CliIo } from './main';
 import { AccessMatrix } from '../audit/access-matrix';
 import { renderTable } from '../audit/access-report';
-import { AccessCheckResult, AccessDecision, DeclaredWorkload } from '../audit/access-types';
+import { AccessCheckResult, AccessDecision, DeclaredWorkload, TokenState } from '../audit/access-types';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
 import { PathNormalization } from '../audit/path-normalization';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
@@ -30,6 +30,8 @@ interface AccessFlags {
   readonly host?: string;
   readonly jwtIssuer?: string;
   readonly jwtSubject?: string;
+  /** `none` or `invalid` (a valid token is --jwt-issuer). */
+  readonly token?: TokenState;
   readonly sni?: string;
   readonly format: 'table' | 'json' | 'mermaid' | 'markdown';
   readonly output?: string;
@@ -74,6 +76,8 @@ export function registerAccessCommand(program: Command, io?: CliIo, setExitCode?
     .option('--host <host>', 'HTTP host (default: any)')
     .option('--jwt-issuer <issuer>', 'issuer of a valid JWT the request carries (default: with or without one)')
     .option('--jwt-subject <subject>', 'subject of that JWT (default: any)')
+    .addOption(new Option('--token <state>', 'a request without a token (none) or with one that fails validation (invalid); default: whichever is allowed')
+      .choices(Object.values(TokenState)))
     .option('--sni <name>', 'TLS server name of the connection (default: any)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'mermaid', 'markdown']).default('table'))
     .option('-o, --output <file>', 'write the output to a file instead of stdout')
@@ -154,6 +158,7 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
         host: flags.host,
         jwtIssuer: flags.jwtIssuer,
         jwtSubject: flags.jwtSubject,
+        token: flags.token,
         sni: flags.sni,
       });
     } catch (e) {

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { allowedByText, fitColumns, mtlsText, networkText, renderMarkdown, renderTable, wrapText } from '../../src/audit/access-report';
-import { AccessDecision, AccessEdge, AccessLayer } from '../../src/audit/access-types';
+import { AccessDecision, AccessEdge, AccessLayer, TokenState } from '../../src/audit/access-types';
 import { PathNormalization } from '../../src/audit/path-normalization';
 
 const NS = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } };
@@ -463,5 +463,45 @@ describe('AccessMatrix: request paths are normalized as the proxy does before au
     const m = AccessMatrix.fromManifests(policies);
     expect(() => m.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: 'public' })).toThrow(/check: the proxy refuses path "public" before authorization/);
     expect(() => AccessMatrix.fromManifests(policies, { pathNormalization: 'SOME' as any })).toThrow(/pathNormalization must be one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES/);
+  });
+});
+
+describe('AccessMatrix: token states (TokenState)', () => {
+  const ra = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'RequestAuthentication',
+    metadata: { name: 'api-jwt', namespace: 'shop' },
+    spec: { selector: { matchLabels: { app: 'api' } }, jwtRules: [{ issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks' }] },
+  };
+  const requireJwt = ap('api', {
+    selector: { matchLabels: { app: 'api' } },
+    rules: [
+      { from: [{ source: { principals: [principal('web')], requestPrincipals: ['https://id.example.com/*'] } }] },
+      { from: [{ source: { principals: [principal('web')] } }], to: [{ operation: { paths: ['/healthz'] } }] },
+    ],
+  });
+  const objects = [NS, deploy('web'), deploy('api'), svc('api', 80, 8080), requireJwt, ra];
+  const ask = (extra: object) => AccessMatrix.fromManifests(objects).check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/x', ...extra });
+
+  test('no token: refused where a request principal is required, admitted where none is; with a valid token, admitted', () => {
+    expect(ask({ token: TokenState.NONE })).toMatchObject({ allowed: false, decidedBy: 'AuthorizationPolicy/shop/api' });
+    expect(ask({ token: TokenState.NONE, path: '/healthz' }).allowed).toBe(true);
+    expect(ask({ jwtIssuer: 'https://id.example.com' }).allowed).toBe(true);
+    // Without a token state the question is "with or without a token, whichever is allowed".
+    expect(ask({}).allowed).toBe(true);
+  });
+
+  test('an invalid token: the RequestAuthentication answers 401 before authorization, even on a path open without a token', () => {
+    const r = ask({ token: TokenState.INVALID, path: '/healthz' });
+    expect(r).toMatchObject({ allowed: false, decidedBy: 'RequestAuthentication/shop/api-jwt' });
+    expect(r.reason).toContain('rejects a token that fails validation (401)');
+    // Where no RequestAuthentication applies, the token is only a header: as no token.
+    const bare = AccessMatrix.fromManifests(objects.filter((o) => o !== ra));
+    expect(bare.check({ from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/healthz', token: TokenState.INVALID }).allowed).toBe(true);
+  });
+
+  test('guards: a token state with a valid token\'s issuer, or an unknown state', () => {
+    expect(() => ask({ token: TokenState.NONE, jwtIssuer: 'https://id.example.com' })).toThrow(/check: token and jwtIssuer exclude each other/);
+    expect(() => ask({ token: 'expired' })).toThrow(/check: token must be one of none, invalid, got "expired"/);
   });
 });

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { AccessMatrix } from '../../src/audit/access-matrix';
-import { AccessCheckResult, AccessDecision, AccessMatrixOptions, AccessRequest, DeclaredWorkload } from '../../src/audit/access-types';
+import { AccessCheckResult, AccessDecision, AccessMatrixOptions, AccessRequest, DeclaredWorkload, TokenState } from '../../src/audit/access-types';
 import { AccessExitCode, registerAccessCommand } from '../../src/cli/access-command';
 import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 
@@ -20,7 +20,6 @@ import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
  *   provider decides: documented `external`);
  * - `unknown`: the evaluator answers UNKNOWN (right where the case needs what manifests cannot
  *   say; a gap where it is decidable offline, see {@link DECIDABLE_OFFLINE});
- * - `cannot-ask`: the request carries a token state `AccessRequest` cannot express (below);
  * - `error`: `check()` (or the CLI) rejected the question (an unknown workload, ...).
  *
  * The request is mapped onto what `AccessRequest` supports today:
@@ -31,13 +30,8 @@ import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
  *   it from the Services in front of the port);
  * - `jwt: {iss, sub, claims}` becomes `jwtIssuer`/`jwtSubject` (a valid token); its claims cannot
  *   be given (conditions on them are unknown to the evaluator, `offline: jwt-claims`);
- * - `jwt: null` (no token) cannot be stated: the question is asked without a token attribute,
- *   which means "with or without a token, whichever is allowed". Its answer holds for a request
- *   without a token when it does not rest on one: a denial (every request tried is denied, the
- *   token-less one among them), or an allowed / unknown example that carries no request
- *   principal. Otherwise the case is `cannot-ask`;
- * - `jwt: "invalid"` (a malformed token, or one failing validation) cannot be stated: `cannot-ask`
- *   (asked without a token all the same, to compare the CLI with the API);
+ * - `jwt: null` (no token) becomes `token: TokenState.NONE`, `jwt: "invalid"` (a malformed token, or
+ *   one failing validation) `token: TokenState.INVALID`;
  * - `headers`, `sourceIp`, `destinationIp` cannot be given: the question is asked without them,
  *   and the evaluator should answer UNKNOWN where they matter (`offline: headers | ip | custom`);
  * - `options.trustDomain`/`trustDomainAliases` become the matrix options (`--trust-domain`,
@@ -64,7 +58,7 @@ export interface ConformanceCase {
   readonly expect: { readonly decidedBy?: readonly string[]; readonly layer?: string };
 }
 
-export type Outcome = 'right' | 'wrong' | 'unknown' | 'cannot-ask' | 'error';
+export type Outcome = 'right' | 'wrong' | 'unknown' | 'error';
 
 /** What the `access` command answered on the same inputs. */
 export interface CliAnswer {
@@ -84,7 +78,7 @@ export interface CaseResult {
   /** The policies `expect.decidedBy` names (any of them is a good explanation). */
   readonly expectedDecidedBy: readonly string[];
   readonly outcome: Outcome;
-  /** Why the case is `cannot-ask` or `error`. */
+  /** Why the case is `error`. */
   readonly why?: string;
   /** The question asked (the last one tried, with `to` after any fallback). */
   readonly asked?: AccessRequest;
@@ -180,12 +174,8 @@ function workloadSpec(w: DeclaredWorkload): string {
   return parts.join(',');
 }
 
-/**
- * The question of a case (without its target, with the targets to try in order), and why it cannot
- * be asked as documented when `AccessRequest` cannot state its token (it is then asked without one,
- * so that the CLI and the API are still compared).
- */
-export function questionOf(c: ConformanceCase): { request: Omit<AccessRequest, 'to'>; targets: string[]; cannotAsk?: string } {
+/** The question of a case (without its target), with the targets to try in order. */
+export function questionOf(c: ConformanceCase): { request: Omit<AccessRequest, 'to'>; targets: string[] } {
   const r = c.request;
   const targets = [r.to, ...(Array.isArray(r.toFallback) ? r.toFallback : [])];
   const jwt = r.jwt !== null && typeof r.jwt === 'object' ? r.jwt : undefined;
@@ -198,11 +188,11 @@ export function questionOf(c: ConformanceCase): { request: Omit<AccessRequest, '
     sni: r.sni,
     jwtIssuer: jwt?.iss,
     jwtSubject: jwt?.iss !== undefined ? jwt.sub : undefined,
+    token: r.jwt === null ? TokenState.NONE : r.jwt === 'invalid' ? TokenState.INVALID : undefined,
   };
   return {
     request: Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) as Omit<AccessRequest, 'to'>,
     targets,
-    cannotAsk: r.jwt === 'invalid' ? 'an invalid token: AccessRequest can only state a valid one (jwtIssuer, jwtSubject)' : undefined,
   };
 }
 
@@ -261,7 +251,7 @@ async function askCli(c: ConformanceCase, config: string, request: Omit<AccessRe
   for (const w of declaredWorkloads(c)) base.push('--workload', workloadSpec(w));
   const flags: [string, string | number | undefined][] = [
     ['--from', request.from], ['--port', request.port], ['--method', request.method], ['--path', request.path], ['--host', request.host],
-    ['--sni', request.sni], ['--jwt-issuer', request.jwtIssuer], ['--jwt-subject', request.jwtSubject],
+    ['--sni', request.sni], ['--jwt-issuer', request.jwtIssuer], ['--jwt-subject', request.jwtSubject], ['--token', request.token],
   ];
   // `--path=/x` keeps a value that starts with a dash (or is empty) a value.
   const question = flags.filter(([, v]) => v !== undefined).map(([f, v]) => `${f}=${v}`);
@@ -294,14 +284,6 @@ const DECISION_OF: { [result: string]: AccessDecision | undefined } = { allow: A
 
 /** Classifies an API answer against the documented result. */
 export function classify(c: ConformanceCase, result: AccessCheckResult): { outcome: Outcome; why?: string } {
-  const noToken = c.request.jwt === null;
-  // An answer for "any token state" holds for "no token" only when it does not rest on a token.
-  if (noToken && result.decision !== AccessDecision.DENIED && result.example.requestPrincipal !== undefined) {
-    return {
-      outcome: 'cannot-ask',
-      why: `no token: AccessRequest cannot state it, and the answer (${result.decision}) rests on a request with token ${result.example.requestPrincipal}`,
-    };
-  }
   if (result.decision === AccessDecision.UNKNOWN) return { outcome: 'unknown' };
   return { outcome: result.decision === DECISION_OF[c.documented.result] ? 'right' : 'wrong' };
 }
@@ -329,7 +311,7 @@ export async function evaluateCase(c: ConformanceCase, config: string): Promise<
   const disagreement = compare(result, error, cli);
   const agreement = { cli, agrees: disagreement === undefined, disagreement };
   if (!result) return { ...base, outcome: 'error', why: error, asked, ...agreement };
-  const { outcome, why } = q.cannotAsk ? { outcome: 'cannot-ask' as Outcome, why: q.cannotAsk } : classify(c, result);
+  const { outcome, why } = classify(c, result);
   const definite = outcome === 'right' || outcome === 'wrong';
   const expected = base.expectedDecidedBy;
   return {
@@ -374,7 +356,7 @@ export function scoreboard(results: readonly CaseResult[]): string {
   const unknownDecidable = idsWith(results, 'unknown', (r) => r.decidable);
   const lines = [
     `authz conformance: ${results.length} cases: right ${n('right')}, wrong ${n('wrong')}, unknown ${n('unknown')} `
-      + `(${unknownDecidable.length} decidable offline), cannot ask ${n('cannot-ask')}, error ${n('error')}; `
+      + `(${unknownDecidable.length} decidable offline), error ${n('error')}; `
       + `decidedBy names the documented policy in ${matches} of ${decided.length} definite verdicts with one `
       + `(${rightDecided.filter((r) => r.decidedByMatches).length} of ${rightDecided.length} right ones); `
       + `layer as documented in ${layered.filter((r) => r.layerMatches).length} of ${layered.length}; `
@@ -388,7 +370,6 @@ export function scoreboard(results: readonly CaseResult[]): string {
   show('wrong', results.filter((r) => r.outcome === 'wrong'), verdict);
   show('unknown although decidable offline', results.filter((r) => r.outcome === 'unknown' && r.decidable), verdict);
   show('unknown, needs what manifests cannot say', results.filter((r) => r.outcome === 'unknown' && !r.decidable), (r) => `${r.offline}: ${verdict(r)}`);
-  show('cannot ask', results.filter((r) => r.outcome === 'cannot-ask'), (r) => r.why ?? '');
   show('error', results.filter((r) => r.outcome === 'error'), (r) => r.why ?? '');
   show('decidedBy not the documented policy', results.filter((r) => r.decidedByMatches === false),
     (r) => `${r.result?.decidedBy || '(default)'}, documented ${r.expectedDecidedBy.map((d) => d || '(default)').join(' or ')}`);

@@ -125,19 +125,40 @@ describe('Istio AuthorizationPolicy reference examples (AUTHZ-1/2/3)', () => {
     expect(decide([audit], httpbin, { method: 'GET', path: '/' })).toMatchObject({ value: true, policies: [] });
   });
 
-  test('dry-run and targetRef policies are left out, with warnings; an unknown action too', () => {
+  test('dry-run policies, waypoint targetRefs and unknown actions are left out, with warnings', () => {
     const { policies, warnings } = parseAuthorizationPolicies([
       ap('foo', 'dry', { action: 'DENY', rules: [{}] }, { 'istio.io/dry-run': 'true' }),
-      ap('foo', 'gw', { targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'g' }], rules: [{}] }),
+      ap('foo', 'waypoint', { targetRefs: [{ kind: 'Service', group: '', name: 'reviews' }], rules: [{}] }),
       ap('foo', 'odd', { action: 'MAYBE' }),
       { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x' } },
     ]);
     expect(policies).toEqual([]);
     expect(warnings).toEqual([
       'AuthorizationPolicy/foo/dry is a dry run (istio.io/dry-run), not enforced',
-      'AuthorizationPolicy/foo/gw attaches with targetRef(s) (a gateway or waypoint), not evaluated',
+      'AuthorizationPolicy/foo/waypoint attaches with targetRef(s) to Service reviews (a waypoint or a gateway class), not evaluated',
       'AuthorizationPolicy/foo/odd has an unknown action "MAYBE", not evaluated',
     ]);
+  });
+
+  test('a targetRef to a Gateway API gateway applies to the pods Istio deploys for it, in the policy\'s namespace only', () => {
+    const gatewayPods = (namespace: string) => wl(namespace, 'g-istio', { 'gateway.networking.k8s.io/gateway-name': 'g' });
+    const gw = ap('foo', 'gw', {
+      targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'g' }, { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'h' }],
+      rules: [{ to: [{ operation: { paths: ['/open'] } }] }],
+    });
+    const { policies, warnings } = parseAuthorizationPolicies([
+      gw, ap('istio-system', 'root-gw', { targetRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'g' }, rules: [{}] }),
+    ]);
+    expect(warnings).toEqual([]);
+    expect(policies.map((p) => [p.ref, p.selector, p.localOnly])).toEqual([
+      ['AuthorizationPolicy/foo/gw', { 'gateway.networking.k8s.io/gateway-name': 'g' }, true],
+      ['AuthorizationPolicy/foo/gw', { 'gateway.networking.k8s.io/gateway-name': 'h' }, true],
+      ['AuthorizationPolicy/istio-system/root-gw', { 'gateway.networking.k8s.io/gateway-name': 'g' }, true],
+    ]);
+    expect(policiesFor(policies, gatewayPods('foo'), 'istio-system').map((p) => p.ref)).toEqual(['AuthorizationPolicy/foo/gw']);
+    expect(policiesFor(policies, gatewayPods('bar'), 'istio-system')).toEqual([]);
+    expect(decide([gw], gatewayPods('foo'), { method: 'GET', path: '/closed' }).value).toBe(false);
+    expect(decide([gw], gatewayPods('foo'), { method: 'GET', path: '/open' }).value).toBe(true);
   });
 });
 

@@ -255,6 +255,20 @@ describe('access: request paths are normalized as the mesh does (--path-normaliz
   });
 });
 
+describe('access: token states (--token)', () => {
+  test('none: productpage, which requires the exchanged token, refuses the gateway\'s request; a bad state is a usage error', async () => {
+    const q = ['--from', 'istio-system/istio-ingressgateway', '--to', 'bookinfo/productpage', '--port', '9080', '--method', 'GET', '--path', '/productpage'];
+    expect((await cli([blueprint, ...GATEWAYS, ...q])).code).toBe(AccessExitCode.OK);
+    const none = await cli([blueprint, ...GATEWAYS, ...q, '--token', 'none']);
+    expect(none.code).toBe(AccessExitCode.DENIED);
+    const invalid = await cli([blueprint, ...GATEWAYS, ...q, '--token', 'invalid']);
+    expect(invalid.code).toBe(AccessExitCode.DENIED);
+    expect(invalid.stdout).toContain('rejects a token that fails validation (401)');
+    const bad = await cli([blueprint, ...GATEWAYS, ...q, '--token', 'expired']);
+    expect(bad.stderr).toMatch(/--token.*Allowed choices are none, invalid/);
+  });
+});
+
 describe('access: the mesh settings file', () => {
   test('./secure-mesh.yaml (or --config) sets the trust domain without flags; a flag overrides it; a bad file is a usage error', async () => {
     const settingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'secure-mesh-access-'));
