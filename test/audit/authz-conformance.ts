@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Command, CommanderError } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { AccessCheckResult, AccessDecision, AccessMatrixOptions, AccessRequest, DeclaredWorkload, TokenState } from '../../src/audit/access-types';
-import { AccessExitCode, registerAccessCommand } from '../../src/cli/access-command';
+import { AccessExitCode } from '../../src/cli/access-command';
 import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
+import { runAccessCli } from '../cli/access-cli-runner';
 
 /**
  * Istio's documented authorization results (../shared/authz-conformance, one folder per case; its
@@ -227,21 +227,6 @@ function askApi(matrix: AccessMatrix, request: Omit<AccessRequest, 'to'>, target
 }
 
 /** Runs `cdk8s-secure-mesh access` in-process (as test/cli/access-command.test.ts does) and returns its exit code and output. */
-export async function runAccessCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, readStdin: () => '', env: {} };
-  const program = new Command('cdk8s-secure-mesh').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-  registerAccessCommand(program, io, (c) => { code = c; });
-  try {
-    await program.parseAsync(['access', ...args], { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode === 0 ? 0 : AccessExitCode.USAGE;
-  }
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 /** Asks the CLI the same question on the case's files, trying the target's fallbacks like the API. */
 async function askCli(c: ConformanceCase, config: string, request: Omit<AccessRequest, 'to'>, targets: string[]): Promise<CliAnswer> {

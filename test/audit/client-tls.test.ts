@@ -1,3 +1,4 @@
+import { testWorkload } from './workload-fixture';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { clientTlsMode, parseDestinationRules } from '../../src/audit/client-tls';
 import { Workload } from '../../src/audit/workloads';
@@ -47,22 +48,8 @@ describe('client-side TLS from DestinationRules', () => {
   });
 
   const parsed = (objects: any[]) => parseDestinationRules(objects);
-  const workload = (namespace: string, name: string, services: string[] = []): Workload => ({
-    id: `${namespace}/${name}`,
-    kind: 'Deployment',
-    name,
-    namespace,
-    serviceAccount: name,
-    principal: `cluster.local/ns/${namespace}/sa/${name}`,
-    labels: { app: name },
-    ports: [{ port: 8080, protocol: 'http', services }],
-    sidecar: true,
-    sidecarReason: 'injected',
-    origin: 'manifest',
-    excludeInboundPorts: [],
-    excludeOutboundPorts: [],
-    excludesOutboundIpRanges: false,
-  });
+  const workload = (namespace: string, name: string, services: string[] = []): Workload =>
+    ({ ...testWorkload(namespace, name), ports: [{ port: 8080, protocol: 'http', services }] });
   const a2 = workload('ns2', 'a');
   const b = workload('ns1', 'b', ['ns1/b:80']);
 

@@ -2,8 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { stringify } from 'yaml';
+import { runAccessCli } from './access-cli-runner';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
 import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
 import { AccessMatrix } from '../../src/audit/access-matrix';
@@ -44,22 +45,7 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[], stdin?: string, terminal: { isTTY?: boolean; columns?: number } = {}):
-Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const io = { stdout: { ...terminal, write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, readStdin: () => stdin ?? '', env: {} };
-  const program = new Command('cdk8s-secure-mesh').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-  registerAccessCommand(program, io, (c) => { code = c; });
-  try {
-    await program.parseAsync(['access', ...args], { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode === 0 ? 0 : AccessExitCode.USAGE;
-  }
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = runAccessCli;
 
 describe('cdk8s-secure-mesh access', () => {
   test('the matrix as a table, exit 0', async () => {
