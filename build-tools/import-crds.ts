@@ -6,6 +6,8 @@
  * - schemas/istio-crds.json: every served CRD version (group, version, kind, plural, scope,
  *   OpenAPI v3 schema with its CEL rules) and the release and checksum it came from: what the
  *   validation harness checks Istio objects against. Shipped in the package.
+ * - schemas/gateway-api-crds.json: the same for the pinned Gateway API release (the version
+ *   Istio uses), so the harness validates Gateway, HTTPRoute and the other standard kinds.
  *
  * Both are committed; the CRD file itself is only written to a temporary directory. A test
  * (test/validation/crd-catalog.test.ts) checks the committed schemas against the pinned file.
@@ -38,6 +40,14 @@ async function main(): Promise<void> {
     versions,
   }, null, 1)}\n`);
   console.log(`schemas/istio-crds.json: ${versions.length} served CRD versions of Istio ${pin.version}`);
+
+  const gatewayApi = await readPinned('gateway-api-crds');
+  const gatewayVersions = servedCrdVersions(gatewayApi.text);
+  writeFileSync(join(ROOT, 'schemas', 'gateway-api-crds.json'), `${JSON.stringify({
+    generatedFrom: { project: gatewayApi.pin.project, version: gatewayApi.pin.version, url: gatewayApi.pin.url, sha256: gatewayApi.pin.sha256 },
+    versions: gatewayVersions,
+  }, null, 1)}\n`);
+  console.log(`schemas/gateway-api-crds.json: ${gatewayVersions.length} served CRD versions of Gateway API ${gatewayApi.pin.version} (from ${gatewayApi.source})`);
 }
 
 main().catch((e) => {

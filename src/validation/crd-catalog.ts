@@ -1,4 +1,5 @@
 import { readFileSync } from 'fs';
+import { isIPv4, isIPv6 } from 'net';
 import { join } from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { CelValidationRule, evaluateCelRule } from './cel/cel-rule';
@@ -13,6 +14,12 @@ export type { CrdVersion } from './crd-versions';
  * upstream file (committed, shipped in the package; the same path from src/ and lib/).
  */
 export const PINNED_ISTIO_SCHEMAS = join(__dirname, '..', '..', 'schemas', 'istio-crds.json');
+
+/**
+ * The pinned Gateway API CRDs' served versions (the standard channel of the release Istio uses),
+ * extracted by `npx projen import` like the Istio ones.
+ */
+export const PINNED_GATEWAY_API_SCHEMAS = join(__dirname, '..', '..', 'schemas', 'gateway-api-crds.json');
 
 /** What the build records about the pinned CRDs it extracted the schemas from. */
 export interface PinnedCrdSource {
@@ -44,6 +51,26 @@ export function pinnedCrdCatalog(): CrdCatalog {
 /** Which upstream release (and file checksum) the pinned catalog was built from. */
 export function pinnedCrdSource(): PinnedCrdSource {
   return loadPinned().source;
+}
+
+let gatewayApi: { catalog: CrdCatalog; source: PinnedCrdSource } | undefined;
+
+function loadGatewayApi(): { catalog: CrdCatalog; source: PinnedCrdSource } {
+  if (!gatewayApi) {
+    const json = JSON.parse(readFileSync(PINNED_GATEWAY_API_SCHEMAS, 'utf8')) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
+    gatewayApi = { catalog: CrdCatalog.fromVersions(json.versions), source: json.generatedFrom };
+  }
+  return gatewayApi;
+}
+
+/** The catalog of the pinned Gateway API CRDs (v1.5.1 standard channel), loaded once per process. */
+export function pinnedGatewayApiCatalog(): CrdCatalog {
+  return loadGatewayApi().catalog;
+}
+
+/** Which Gateway API release (and file checksum) its catalog was built from. */
+export function pinnedGatewayApiSource(): PinnedCrdSource {
+  return loadGatewayApi().source;
 }
 
 /**
@@ -85,6 +112,8 @@ export class CrdCatalog {
 
   private readonly byGvk = new Map<string, CrdVersion>();
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly defaulters = new Map<string, ValidateFunction>();
+  private defaultingAjv?: Ajv;
   private ajv?: Ajv;
 
   private constructor(versions: readonly CrdVersion[]) {
@@ -114,31 +143,62 @@ export class CrdCatalog {
   /** Validates an object of a served kind; returns Ajv's errors (CEL and list-type errors included). */
   public validate(crd: CrdVersion, obj: unknown): ErrorObject[] {
     const key = `${crd.group}/${crd.version}/${crd.kind}`;
+    // The API server applies a schema's defaults before it validates (structural defaulting), and
+    // CEL rules read defaulted fields (Gateway API's `group`, `matches`): apply them to a copy.
     let validator = this.validators.get(key);
     if (!validator) {
-      validator = this.compiler().compile(toStrictSchema(crd.schema));
+      validator = this.compiler(false).compile(toStrictSchema(crd.schema));
       this.validators.set(key, validator);
     }
-    return validator(obj) ? [] : [...(validator.errors ?? [])];
+    if (!hasDefaults(crd.schema)) return validator(obj) ? [] : [...(validator.errors ?? [])];
+    let defaulter = this.defaulters.get(key);
+    if (!defaulter) {
+      defaulter = this.compiler(true).compile(toStrictSchema(crd.schema));
+      this.defaulters.set(key, defaulter);
+    }
+    const defaulted = JSON.parse(JSON.stringify(obj ?? null));
+    defaulter(defaulted);
+    return validator(defaulted) ? [] : [...(validator.errors ?? [])];
   }
 
-  private compiler(): Ajv {
-    if (this.ajv) return this.ajv;
-    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
-    for (const annotation of ['x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource']) {
+  /** Ajv that validates, or (`defaults`) one that only fills in a schema's defaults (its CEL and list-type keywords inert). */
+  private compiler(defaults: boolean): Ajv {
+    if (defaults) return (this.defaultingAjv ??= this.newAjv(true));
+    return (this.ajv ??= this.newAjv(false));
+  }
+
+  private newAjv(useDefaults: boolean): Ajv {
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, useDefaults });
+    for (const annotation of [
+      'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource', 'x-kubernetes-map-type',
+    ]) {
       ajv.addKeyword({ keyword: annotation });
     }
-    ajv.addKeyword({ keyword: 'x-kubernetes-validations', schemaType: 'array', errors: true, validate: celKeyword });
-    ajv.addKeyword({ keyword: 'x-kubernetes-list-type', schemaType: 'string', errors: true, validate: listTypeKeyword });
+    if (useDefaults) {
+      ajv.addKeyword({ keyword: 'x-kubernetes-validations' });
+      ajv.addKeyword({ keyword: 'x-kubernetes-list-type' });
+    } else {
+      ajv.addKeyword({ keyword: 'x-kubernetes-validations', schemaType: 'array', errors: true, validate: celKeyword });
+      ajv.addKeyword({ keyword: 'x-kubernetes-list-type', schemaType: 'string', errors: true, validate: listTypeKeyword });
+    }
     ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
     ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
     ajv.addFormat('double', { type: 'number', validate: () => true });
     ajv.addFormat('float', { type: 'number', validate: () => true });
     ajv.addFormat('byte', /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
     ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/);
-    this.ajv = ajv;
+    // kube-openapi's formats: an address that Go's net.ParseIP reads as IPv4 / IPv6.
+    ajv.addFormat('ipv4', { type: 'string', validate: (v: string) => isIPv4(v) });
+    ajv.addFormat('ipv6', { type: 'string', validate: (v: string) => isIPv6(v) });
     return ajv;
   }
+}
+
+/** Whether a schema declares a default anywhere. */
+function hasDefaults(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(hasDefaults);
+  if (schema === null || typeof schema !== 'object') return false;
+  return Object.entries(schema).some(([k, v]) => k === 'default' || hasDefaults(v));
 }
 
 type KeywordValidate = ((schema: any, data: any, parentSchema?: any) => boolean) & { errors?: Partial<ErrorObject>[] };

@@ -1,5 +1,5 @@
 import { CoreKind, lookupCoreKind } from './core-catalog';
-import { CrdCatalog, CrdVersion, pinnedCrdCatalog } from './crd-catalog';
+import { CrdCatalog, CrdVersion, pinnedCrdCatalog, pinnedGatewayApiCatalog } from './crd-catalog';
 import { ValidationFinding, ValidationLayer } from './finding';
 import { gkeCrdCatalog } from './gke-crds';
 import { formatPath } from './json-path';
@@ -12,12 +12,13 @@ import { webhookValidatorFor } from './webhook';
 let harness: CrdCatalog | undefined;
 
 /**
- * The custom resources the harness serves by default: the pinned Istio CRDs (generated from the
- * pinned release, `pinnedCrdSource`) and the hand-written schemas of the GKE kinds the library
- * writes (BackendConfig, GCPBackendPolicy, HealthCheckPolicy; `gkeCrdProvenance`).
+ * The custom resources the harness serves by default: the pinned Istio CRDs and the pinned Gateway
+ * API CRDs (generated from the pinned releases, `pinnedCrdSource`, `pinnedGatewayApiSource`), and
+ * the hand-written schemas of the GKE kinds the library writes (BackendConfig, GCPBackendPolicy,
+ * HealthCheckPolicy; `gkeCrdProvenance`).
  */
 export function harnessCrdCatalog(): CrdCatalog {
-  harness ??= CrdCatalog.combine(pinnedCrdCatalog(), gkeCrdCatalog());
+  harness ??= CrdCatalog.combine(pinnedCrdCatalog(), pinnedGatewayApiCatalog(), gkeCrdCatalog());
   return harness;
 }
 
@@ -60,7 +61,7 @@ function validateObject(obj: any, crds: CrdCatalog): RawFinding[] {
   const core = lookupCoreKind(obj.apiVersion, obj.kind);
   if (!core) {
     return [apiServerError(['apiVersion'], 'served kind',
-      `no API serves ${obj.apiVersion} ${obj.kind}: it is neither a Kubernetes built-in kind nor served by the pinned Istio CRDs `
+      `no API serves ${obj.apiVersion} ${obj.kind}: it is neither a Kubernetes built-in kind nor served by the pinned Istio or Gateway API CRDs `
       + 'or the GKE schemas (BackendConfig, GCPBackendPolicy, HealthCheckPolicy)')];
   }
   return [...checkScope(obj, core), ...checkObjectMeta(obj, group, obj.kind), ...checkBuiltIn(obj, core)];

@@ -1,5 +1,5 @@
 import { ErrorObject } from 'ajv';
-import { CrdCatalog, pinnedCrdCatalog, pinnedCrdSource, toStrictSchema } from '../../src/validation/crd-catalog';
+import { CrdCatalog, pinnedCrdCatalog, pinnedCrdSource, pinnedGatewayApiCatalog, pinnedGatewayApiSource, toStrictSchema } from '../../src/validation/crd-catalog';
 import { describeWithShared } from '../shared';
 
 const catalog = pinnedCrdCatalog();
@@ -193,5 +193,45 @@ spec:
     expect(Object.keys(strict.properties)).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
     expect((toStrictSchema({ type: 'object', properties: { p: { 'x-kubernetes-int-or-string': true } } }) as any).properties.p.anyOf)
       .toEqual([{ type: 'integer' }, { type: 'string' }]);
+  });
+});
+
+describeWithShared('crds/gateway-api/gateway-api-v1.5.1-standard-crds.yaml', 'the generated Gateway API catalog is the pinned upstream file', (file) => {
+  test('same served versions and schemas as parsing the upstream YAML; it records the release and checksum', () => {
+    expect(pinnedGatewayApiCatalog().versions()).toEqual(CrdCatalog.fromFile(file).versions());
+    expect(pinnedGatewayApiSource()).toMatchObject({ project: 'kubernetes-sigs/gateway-api', version: 'v1.5.1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+});
+
+describe('CrdCatalog of the pinned Gateway API v1.5.1 CRDs (standard channel)', () => {
+  const gw = pinnedGatewayApiCatalog();
+  const errors = (apiVersion: string, kind: string, spec: unknown) => {
+    const [group, version] = apiVersion.split('/');
+    return gw.validate(gw.lookup(group, version, kind)!, { apiVersion, kind, metadata: { name: 'x', namespace: 'ns' }, spec });
+  };
+
+  test('serves Gateway, HTTPRoute, GRPCRoute, ReferenceGrant and GatewayClass in their served versions', () => {
+    expect(gw.lookup('gateway.networking.k8s.io', 'v1', 'Gateway')?.namespaced).toBe(true);
+    expect(gw.lookup('gateway.networking.k8s.io', 'v1', 'HTTPRoute')?.plural).toBe('httproutes');
+    expect(gw.lookup('gateway.networking.k8s.io', 'v1', 'GatewayClass')?.namespaced).toBe(false);
+    expect(gw.hasKind('gateway.networking.k8s.io', 'GRPCRoute')).toBe(true);
+    expect(gw.hasKind('gateway.networking.k8s.io', 'ReferenceGrant')).toBe(true);
+    expect(gw.hasKind('networking.istio.io', 'Gateway')).toBe(false);
+  });
+
+  test('a valid Gateway passes; the CRD\'s CEL rules refuse TLS on an HTTP listener and a TCP listener with a hostname', () => {
+    const https = { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'shop.example.com', tls: { mode: 'Terminate', certificateRefs: [{ name: 'shop-tls' }] } };
+    expect(errors('gateway.networking.k8s.io/v1', 'Gateway', { gatewayClassName: 'istio', listeners: [https] })).toEqual([]);
+    const httpWithTls = errors('gateway.networking.k8s.io/v1', 'Gateway', { gatewayClassName: 'istio', listeners: [{ ...https, protocol: 'HTTP', port: 80 }] });
+    expect(celMessages(httpWithTls)).toEqual(["/spec/listeners: tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']"]);
+    const tcpWithHost = errors('gateway.networking.k8s.io/v1', 'Gateway', {
+      gatewayClassName: 'istio', listeners: [{ name: 'db', port: 5432, protocol: 'TCP', hostname: 'db.example.com' }],
+    });
+    expect(celMessages(tcpWithHost)).toEqual(["/spec/listeners: hostname must not be specified for protocols ['TCP', 'UDP']"]);
+  });
+
+  test('an HTTPRoute with an unknown field is refused (strict schema)', () => {
+    expect(errors('gateway.networking.k8s.io/v1', 'HTTPRoute', { parentRefs: [{ name: 'edge' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] })).toEqual([]);
+    expect(errors('gateway.networking.k8s.io/v1', 'HTTPRoute', { parentRefs: [{ name: 'edge' }], hostnamez: ['x'] }).length).toBeGreaterThan(0);
   });
 });

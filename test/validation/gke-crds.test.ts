@@ -4,7 +4,7 @@ import { EdgeProtection } from '../../src/mesh/edge-protection';
 import { GatewayTls } from '../../src/mesh/gateway-tls';
 import { IngressGateway } from '../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
-import { pinnedCrdCatalog } from '../../src/validation/crd-catalog';
+import { pinnedCrdCatalog, pinnedGatewayApiCatalog } from '../../src/validation/crd-catalog';
 import { GKE_SCHEMAS, gkeCrdCatalog, gkeCrdProvenance } from '../../src/validation/gke-crds';
 import { harnessCrdCatalog, validateObjects } from '../../src/validation/manifest-validator';
 
@@ -85,7 +85,8 @@ describe('the hand-written GKE schemas (schemas/gke-crds.json)', () => {
   test('no overlap with the pinned Istio CRDs; the harness serves both, the pinned catalog stays Istio only', () => {
     const istio = new Set(pinnedCrdCatalog().versions().map((v) => v.group));
     expect(catalog.versions().filter((v) => istio.has(v.group))).toEqual([]);
-    expect(harnessCrdCatalog().versions().length).toBe(pinnedCrdCatalog().versions().length + catalog.versions().length);
+    const pinned = pinnedCrdCatalog().versions().length + pinnedGatewayApiCatalog().versions().length;
+    expect(harnessCrdCatalog().versions().length).toBe(pinned + catalog.versions().length);
     expect(pinnedCrdCatalog().hasKind('networking.gke.io', 'GCPBackendPolicy')).toBe(false);
     expect(harnessCrdCatalog().hasKind('networking.gke.io', 'GCPBackendPolicy')).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { readdirSync } from 'fs';
-import { pinnedCrdCatalog } from '../../src/validation/crd-catalog';
+import { pinnedCrdCatalog, pinnedGatewayApiCatalog } from '../../src/validation/crd-catalog';
 import { ValidationFinding } from '../../src/validation/finding';
 import { gkeCrdCatalog } from '../../src/validation/gke-crds';
 import { harnessCrdCatalog, validateObjects } from '../../src/validation/manifest-validator';
@@ -83,17 +83,32 @@ describe('validateObjects', () => {
 
   test('an unknown kind is an error', () => {
     expect(validateObjects([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }])[0].message)
-      .toMatch(/^no API serves example\.com\/v1 Widget: it is neither a Kubernetes built-in kind nor served by the pinned Istio CRDs or the GKE schemas \(BackendConfig/);
+      .toMatch(/^no API serves example\.com\/v1 Widget: it is neither a Kubernetes built-in kind nor served by the pinned Istio or Gateway API CRDs or the GKE schemas \(BackendConfig/);
     expect(validateObjects([{ apiVersion: 'v1', kind: 'ConfigMapp', metadata: { name: 'w' } }])[0].rule).toBe('served kind');
   });
 
-  test('by default the harness serves the pinned Istio CRDs and the hand-written GKE schemas', () => {
-    expect(harnessCrdCatalog().versions()).toEqual([...pinnedCrdCatalog().versions(), ...gkeCrdCatalog().versions()]);
+  test('by default the harness serves the pinned Istio and Gateway API CRDs and the hand-written GKE schemas', () => {
+    expect(harnessCrdCatalog().versions())
+      .toEqual([...pinnedCrdCatalog().versions(), ...pinnedGatewayApiCatalog().versions(), ...gkeCrdCatalog().versions()]);
     expect(harnessCrdCatalog()).toBe(harnessCrdCatalog());
     const policy = { apiVersion: 'networking.gke.io/v1', kind: 'GCPBackendPolicy', metadata: { name: 'p', namespace: 'edge' }, spec: { targetRef: { group: '', kind: 'Service', name: 'gw' } } };
     expect(validateObjects([policy])).toEqual([]);
     // An explicit catalog replaces the default: with the Istio CRDs alone, GKE kinds are not served.
     expect(validateObjects([policy], pinnedCrdCatalog())[0]).toMatchObject({ path: 'apiVersion', rule: 'served kind' });
+  });
+
+  test('Gateway API objects are validated after the schema\'s defaults are applied, as the API server does, without changing the input', () => {
+    const route = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { parentRefs: [{ name: 'edge' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+    };
+    const before = JSON.stringify(route);
+    expect(validateObjects([route])).toEqual([]);
+    expect(JSON.stringify(route)).toBe(before);
+    const bad = { ...route, spec: { ...route.spec, rules: [{ backendRefs: [{ name: 'web' }] }] } };
+    expect(validateObjects([bad]).map((f) => f.message).join('\n')).toMatch(/Must have port for Service reference/);
   });
 
   test('unknown fields of a GKE kind name the hand-written schema; those of Istio kinds the CRD', () => {
