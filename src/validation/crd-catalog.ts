@@ -29,48 +29,41 @@ export interface PinnedCrdSource {
   readonly sha256: string;
 }
 
-let pinned: { catalog: CrdCatalog; source: PinnedCrdSource } | undefined;
+/** The extracted schemas of each pinned CRD file, parsed once per process. */
+const loaded = new Map<string, { catalog: CrdCatalog; source: PinnedCrdSource }>();
 
-function loadPinned(): { catalog: CrdCatalog; source: PinnedCrdSource } {
-  if (!pinned) {
-    const json = JSON.parse(readFileSync(PINNED_ISTIO_SCHEMAS, 'utf8')) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
-    pinned = { catalog: CrdCatalog.fromVersions(json.versions), source: json.generatedFrom };
+function loadPinned(file: string): { catalog: CrdCatalog; source: PinnedCrdSource } {
+  let pin = loaded.get(file);
+  if (!pin) {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
+    pin = { catalog: CrdCatalog.fromVersions(json.versions), source: json.generatedFrom };
+    loaded.set(file, pin);
   }
-  return pinned;
+  return pin;
 }
 
 /**
  * The catalog of the pinned Istio CRDs (Istio 1.30.3), loaded once per process: only what
- * `pinnedCrdSource` names. The validation harness serves these and the hand-written GKE schemas
- * (`harnessCrdCatalog` in manifest-validator.ts).
+ * `pinnedCrdSource` names. The validation harness serves these, the pinned Gateway API CRDs and
+ * the hand-written GKE schemas (`harnessCrdCatalog` in manifest-validator.ts).
  */
 export function pinnedCrdCatalog(): CrdCatalog {
-  return loadPinned().catalog;
+  return loadPinned(PINNED_ISTIO_SCHEMAS).catalog;
 }
 
 /** Which upstream release (and file checksum) the pinned catalog was built from. */
 export function pinnedCrdSource(): PinnedCrdSource {
-  return loadPinned().source;
-}
-
-let gatewayApi: { catalog: CrdCatalog; source: PinnedCrdSource } | undefined;
-
-function loadGatewayApi(): { catalog: CrdCatalog; source: PinnedCrdSource } {
-  if (!gatewayApi) {
-    const json = JSON.parse(readFileSync(PINNED_GATEWAY_API_SCHEMAS, 'utf8')) as { generatedFrom: PinnedCrdSource; versions: CrdVersion[] };
-    gatewayApi = { catalog: CrdCatalog.fromVersions(json.versions), source: json.generatedFrom };
-  }
-  return gatewayApi;
+  return loadPinned(PINNED_ISTIO_SCHEMAS).source;
 }
 
 /** The catalog of the pinned Gateway API CRDs (v1.5.1 standard channel), loaded once per process. */
 export function pinnedGatewayApiCatalog(): CrdCatalog {
-  return loadGatewayApi().catalog;
+  return loadPinned(PINNED_GATEWAY_API_SCHEMAS).catalog;
 }
 
 /** Which Gateway API release (and file checksum) its catalog was built from. */
 export function pinnedGatewayApiSource(): PinnedCrdSource {
-  return loadGatewayApi().source;
+  return loadPinned(PINNED_GATEWAY_API_SCHEMAS).source;
 }
 
 /**
