@@ -2,7 +2,8 @@
  * `npx projen import`: regenerates what the project derives from the pinned Istio CRDs
  * (imports/pins.json), read from ../shared or the pinned release and checksum-verified:
  *
- * - src/imports/*.ts: the typed bindings, with `cdk8s import`;
+ * - src/imports/*.ts: the typed bindings, with `cdk8s import` (Istio's groups, and
+ *   gateway.networking.k8s.io from the pinned Gateway API release);
  * - schemas/istio-crds.json: every served CRD version (group, version, kind, plural, scope,
  *   OpenAPI v3 schema with its CEL rules) and the release and checksum it came from: what the
  *   validation harness checks Istio objects against. Shipped in the package.
@@ -21,17 +22,7 @@ import { servedCrdVersions } from '../src/validation/crd-versions';
 
 async function main(): Promise<void> {
   const { text, source, pin } = await readPinned('istio-crds');
-  const dir = mkdtempSync(join(tmpdir(), 'istio-crds-'));
-  try {
-    const file = join(dir, `istio-${pin.version}-crds.yaml`);
-    writeFileSync(file, text);
-    console.log(`cdk8s import of Istio ${pin.version} CRDs (from ${source})`);
-    const cdk8s = join(ROOT, 'node_modules', '.bin', 'cdk8s');
-    const result = spawnSync(cdk8s, ['import', '--language', 'typescript', '--output', 'src/imports', file], { cwd: ROOT, stdio: 'inherit' });
-    if (result.status !== 0) throw new Error(`cdk8s import exited with ${result.status ?? result.signal}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  cdk8sImport(text, `istio-${pin.version}-crds.yaml`, `Istio ${pin.version}`, source);
   const versions = servedCrdVersions(text);
   mkdirSync(join(ROOT, 'schemas'), { recursive: true });
   // One key per line: reviewable diffs when the pin moves.
@@ -42,12 +33,28 @@ async function main(): Promise<void> {
   console.log(`schemas/istio-crds.json: ${versions.length} served CRD versions of Istio ${pin.version}`);
 
   const gatewayApi = await readPinned('gateway-api-crds');
+  cdk8sImport(gatewayApi.text, `gateway-api-${gatewayApi.pin.version}-crds.yaml`, `Gateway API ${gatewayApi.pin.version}`, gatewayApi.source);
   const gatewayVersions = servedCrdVersions(gatewayApi.text);
   writeFileSync(join(ROOT, 'schemas', 'gateway-api-crds.json'), `${JSON.stringify({
     generatedFrom: { project: gatewayApi.pin.project, version: gatewayApi.pin.version, url: gatewayApi.pin.url, sha256: gatewayApi.pin.sha256 },
     versions: gatewayVersions,
   }, null, 1)}\n`);
   console.log(`schemas/gateway-api-crds.json: ${gatewayVersions.length} served CRD versions of Gateway API ${gatewayApi.pin.version} (from ${gatewayApi.source})`);
+}
+
+/** `cdk8s import` of a CRD file into src/imports (one module per API group), from a temporary copy. */
+function cdk8sImport(text: string, fileName: string, what: string, source: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'crds-'));
+  try {
+    const file = join(dir, fileName);
+    writeFileSync(file, text);
+    console.log(`cdk8s import of ${what} CRDs (from ${source})`);
+    const cdk8s = join(ROOT, 'node_modules', '.bin', 'cdk8s');
+    const result = spawnSync(cdk8s, ['import', '--language', 'typescript', '--output', 'src/imports', file], { cwd: ROOT, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`cdk8s import exited with ${result.status ?? result.signal}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e) => {
