@@ -1,6 +1,7 @@
 import * as net from 'net';
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, DataPlane } from './data-plane';
 import { IMesh, MeshAttributes, injectionLabelsFor, istiodPodLabelsFor } from './mesh';
 import { MONITORING_FIX, monitoringProblems } from './proxy-ports';
 import { assertNoProblems, configError } from '../core/errors';
@@ -124,6 +125,25 @@ export interface MeshBaselineProps {
   readonly accessLogProviders?: string[];
 
   /**
+   * Whether the cluster runs Istio's ambient components (ztunnel and the Istio CNI in ambient
+   * mode: the `ambient` profile), so HardenedNamespaces may choose `DataPlane.AMBIENT`. With it,
+   * istiod also accepts xDS/CA (15012) from namespaces labelled `istio.io/dataplane-mode: ambient`
+   * (their waypoints are Envoy proxies that need it).
+   *
+   * @default - true when `defaultDataPlane` is AMBIENT, else false: a namespace asking for ambient
+   * on a mesh without ztunnel would run with no mTLS and no authorization at all
+   */
+  readonly ambient?: boolean;
+
+  /**
+   * The data plane HardenedNamespaces of this mesh use unless they choose one
+   * (`HardenedNamespaceProps.dataPlane`). See `DataPlane` for who enforces what in each.
+   *
+   * @default DataPlane.SIDECAR
+   */
+  readonly defaultDataPlane?: DataPlane;
+
+  /**
    * The longest a PolicyException may last, in days from the day synthesis checks it (EXC-1):
    * an exception whose `expires` lies further out fails synthesis, so every exception is
    * reviewed again at least this often. At most 365.
@@ -157,8 +177,10 @@ export interface MeshBaselineProps {
  *   `ServiceEntry` hosts), never arbitrary external hosts (`Sidecar` `default`, REGISTRY_ONLY).
  * - OPS-3: every workload writes access logs (`Telemetry` `mesh-default`).
  * - CP-1: in the control-plane namespace, istiod accepts only
- *   - 15012 (xDS + CA, mTLS) from namespaces carrying the mesh injection label and from pods of
- *     the control-plane namespace itself (gateways installed there),
+ *   - 15012 (xDS + CA, mTLS) from namespaces carrying the mesh injection label, from namespaces
+ *     labelled `istio.io/dataplane-mode: ambient` when the mesh runs ambient (`ambient`: their
+ *     waypoints are Envoy proxies), and from pods of the control-plane namespace itself (gateways
+ *     and ztunnel installed there),
  *   - 15017 (webhooks, TLS) from `apiServerCidrs`, or from any source when those are not given,
  *   - 15014 (metrics) from `monitoringNamespace` only (its pods with `monitoringPodLabels` when
  *     given), and from nowhere when it is not given;
@@ -168,7 +190,9 @@ export interface MeshBaselineProps {
  *   (Calico, Cilium, GKE Dataplane V2) exempt from NetworkPolicy.
  *
  * Namespaces join the mesh (and may reach istiod) only through the injection label
- * (`injectionLabels`); a namespace that relies on pod-level injection cannot reach istiod.
+ * (`injectionLabels`) or, on a mesh that runs ambient, the ambient label; a namespace that relies
+ * on pod-level injection cannot reach istiod. `defaultDataPlane` picks which of the two
+ * HardenedNamespaces use unless they choose (see `DataPlane`).
  *
  * Egress from the control-plane namespace is not restricted: istiod must reach the Kubernetes
  * API server, whose address is cluster-specific and unknown here. Restrict it in the cluster's
@@ -225,8 +249,9 @@ export class MeshBaseline extends Construct implements IMesh {
     if (attrs.monitoringNamespace !== undefined) check('monitoringNamespace', labelProblems(attrs.monitoringNamespace), DNS_LABEL_FIX);
     const monitoringPodLabels = attrs.monitoringPodLabels === undefined ? undefined : { ...attrs.monitoringPodLabels };
     check('monitoringPodLabels', monitoringProblems(attrs.monitoringNamespace, monitoringPodLabels), MONITORING_FIX);
+    const [defaultDataPlane, ambientEnabled] = dataPlaneSettings(undefined, attrs.defaultDataPlane, attrs.ambient);
     return new ImportedMesh(rootNamespace, controlPlaneNamespace, trustDomain, attrs.revision, allowedRegistries, proxyImageRepositories,
-      attrs.monitoringNamespace, monitoringPodLabels);
+      attrs.monitoringNamespace, monitoringPodLabels, defaultDataPlane, ambientEnabled);
   }
 
   /** The mesh root namespace: the mesh-wide policies are created here. */
@@ -255,6 +280,10 @@ export class MeshBaseline extends Construct implements IMesh {
   public readonly injectionLabels: { [key: string]: string };
   /** Labels that select the istiod pods in the control-plane namespace. */
   public readonly istiodPodLabels: { [key: string]: string };
+  /** The data plane namespaces use unless they choose one. */
+  public readonly defaultDataPlane: DataPlane;
+  /** Whether the cluster runs ambient (ztunnel), so namespaces may choose it. */
+  public readonly ambientEnabled: boolean;
   private readonly allowNothing: ApiObject;
 
   /**
@@ -313,6 +342,7 @@ export class MeshBaseline extends Construct implements IMesh {
 
     this.injectionLabels = injectionLabelsFor(this.revision);
     this.istiodPodLabels = istiodPodLabelsFor(this.revision);
+    [this.defaultDataPlane, this.ambientEnabled] = dataPlaneSettings(this, props.defaultDataPlane, props.ambient);
 
     // MTLS-1: mesh-wide STRICT mTLS; no selector, so it applies to every workload of the mesh.
     // Plain manifests, not the generated bindings: importing those costs every app that loads the package.
@@ -370,6 +400,8 @@ export class MeshBaseline extends Construct implements IMesh {
         // Sidecars of mesh namespaces, and gateways in the control-plane namespace itself.
         from: [
           { namespaceSelector: { matchLabels: { ...this.injectionLabels } } },
+          // Ambient namespaces' waypoints (Envoy) take xDS and certificates from istiod too.
+          ...(this.ambientEnabled ? [{ namespaceSelector: { matchLabels: { [DATAPLANE_MODE_LABEL]: AMBIENT_MODE } } }] : []),
           { podSelector: {} },
         ],
         ports: tcp(XDS_CA_PORT),
@@ -423,10 +455,29 @@ class ImportedMesh implements IMesh {
     public readonly proxyImageRepositories: string[],
     public readonly monitoringNamespace: string | undefined,
     public readonly monitoringPodLabels: { [key: string]: string } | undefined,
+    public readonly defaultDataPlane: DataPlane,
+    public readonly ambientEnabled: boolean,
   ) {
     this.injectionLabels = injectionLabelsFor(revision);
     this.istiodPodLabels = istiodPodLabelsFor(revision);
   }
+}
+
+/** The default data plane and whether ambient runs, checked: an ambient default needs ambient. */
+function dataPlaneSettings(scope: IConstruct | undefined, defaultDataPlane: DataPlane | undefined,
+  ambient: boolean | undefined): [DataPlane, boolean] {
+  const plane = defaultDataPlane ?? DataPlane.SIDECAR;
+  if (!Object.values(DataPlane).includes(plane)) {
+    const message = `"${plane}" is not a data plane`;
+    if (scope) throw configError(scope, 'defaultDataPlane', message, 'Use DataPlane.SIDECAR or DataPlane.AMBIENT');
+    throw new Error(`[MeshBaseline.fromAttributes] defaultDataPlane: ${message}. Use DataPlane.SIDECAR or DataPlane.AMBIENT`);
+  }
+  if (plane === DataPlane.AMBIENT && ambient === false) {
+    const message = 'is AMBIENT but ambient is false: namespaces would rely on a ztunnel the cluster does not run';
+    if (scope) throw configError(scope, 'defaultDataPlane', message, 'Set ambient: true (the cluster runs Istio\'s ambient profile), or keep the sidecar default');
+    throw new Error(`[MeshBaseline.fromAttributes] defaultDataPlane ${message}. Set ambient: true, or keep the sidecar default`);
+  }
+  return [plane, ambient ?? plane === DataPlane.AMBIENT];
 }
 
 function findBaselines(root: IConstruct): MeshBaseline[] {

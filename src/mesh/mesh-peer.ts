@@ -1,3 +1,4 @@
+import { DataPlane } from './data-plane';
 import { Principal } from './principal';
 
 /**
@@ -15,4 +16,11 @@ export interface IMeshPeer {
    * @default - any pod of the peer's namespace (the identity check still applies at L7)
    */
   readonly peerPodLabels?: { [key: string]: string };
+  /**
+   * The data plane of the peer's pods: ambient callers reach their targets on HBONE (15008), so
+   * the targets' NetworkPolicies admit them there rather than on the app port.
+   *
+   * @default DataPlane.SIDECAR - a sidecar (or an Istio gateway, which is an Envoy of its own)
+   */
+  readonly peerDataPlane?: DataPlane;
 }

@@ -1,3 +1,5 @@
+import { DataPlane } from './data-plane';
+
 /**
  * What namespaces and services need to know about the mesh they join (MTLS-1, AUTHZ-1, CP-1,
  * IMG-1). Implemented by `MeshBaseline`, and by `MeshBaseline.fromAttributes(...)` for a mesh
@@ -30,6 +32,10 @@ export interface IMesh {
    * every pod of the monitoring namespace.
    */
   readonly monitoringPodLabels?: { [key: string]: string };
+  /** The data plane HardenedNamespaces use unless they choose one. */
+  readonly defaultDataPlane: DataPlane;
+  /** Whether the cluster runs Istio's ambient components (ztunnel), so namespaces may choose `DataPlane.AMBIENT`. */
+  readonly ambientEnabled: boolean;
 }
 
 /** Attributes of a mesh whose baseline is managed elsewhere. */
@@ -59,6 +65,18 @@ export interface MeshAttributes {
    * @default - every pod of the monitoring namespace
    */
   readonly monitoringPodLabels?: { [key: string]: string };
+  /**
+   * Whether the cluster runs Istio's ambient components, as MeshBaseline `ambient`.
+   *
+   * @default - true when `defaultDataPlane` is AMBIENT, else false
+   */
+  readonly ambient?: boolean;
+  /**
+   * The data plane HardenedNamespaces use unless they choose one, as MeshBaseline `defaultDataPlane`.
+   *
+   * @default DataPlane.SIDECAR
+   */
+  readonly defaultDataPlane?: DataPlane;
 }
 
 /** The injection labels for a revision: `istio.io/rev: <rev>` or `istio-injection: enabled`. */

@@ -65,6 +65,7 @@ export class AdoptedWorkload extends MeshWorkload implements ISecureService {
   public readonly serviceName: string;
   /** The Service FQDN, `<name>.<namespace>.svc.cluster.local`. */
   public readonly host: string;
+  private readonly workload: kplus.Workload;
 
   constructor(scope: Construct, id: string, props: AdoptedWorkloadProps) {
     const workload = props.workload;
@@ -94,13 +95,35 @@ export class AdoptedWorkload extends MeshWorkload implements ISecureService {
       throw configError(this, 'workload', `${where} runs as the namespace's "default" ServiceAccount, the identity every pod without one shares, so a grant to it would admit them all (AUTHZ-2)`,
         'Give it its own: serviceAccount: new kplus.ServiceAccount(chart, \'sa\', { metadata: { namespace }, automountToken: false }), or use SecureService, which does');
     }
+    this.workload = workload;
     this.serviceName = this.workloadName;
     this.host = `${this.serviceName}.${this.namespaceName}.svc.${CLUSTER_DOMAIN}`;
-    if (!this.callsOnly) writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, false, podSelector);
+    if (!this.callsOnly) this._service = writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, false, podSelector);
   }
 
   /** @internal */
   protected _asTarget(): ISecureService {
     return this;
+  }
+
+  /**
+   * The ports the containers' probes name, read at synthesis (containers may be added after
+   * adoption); named ports resolve through the containers' ports.
+   *
+   * @internal
+   */
+  protected _kubeletProbePorts(): number[] {
+    const ports = new Set<number>();
+    for (const container of this.workload.containers) {
+      const kube = container._toKube();
+      const named = new Map((kube.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
+      for (const probe of [kube.readinessProbe, kube.livenessProbe, kube.startupProbe]) {
+        const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? (probe?.grpc ? { value: probe.grpc.port } : undefined);
+        const value = port?.value;
+        const number = typeof value === 'number' ? value : typeof value === 'string' ? named.get(value) ?? Number(value) : undefined;
+        if (number !== undefined && Number.isInteger(number)) ports.add(number);
+      }
+    }
+    return [...ports].sort((a, b) => a - b);
   }
 }

@@ -2,12 +2,16 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';
-import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel } from '../core/names';
+import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel, objectName } from '../core/names';
 import { claimKey } from '../core/registry';
+import {
+  AMBIENT_MODE, DATAPLANE_MODE_LABEL, DataPlane, GATEWAY_NAME_LABEL, HBONE_PORT, WAYPOINT_FOR_LABEL, WAYPOINT_GATEWAY_CLASS, WAYPOINT_NAME,
+} from '../mesh/data-plane';
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
+import { Principal } from '../mesh/principal';
 import { ENVOY_PROMETHEUS_PORT, METRICS_PORTS, MONITORING_FIX, PROXY_STATUS_PORT, monitoringProblems } from '../mesh/proxy-ports';
-import { networkPolicy } from '../network/network-policy';
+import { NetworkPolicyEgressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
 import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { ExceptionRegistry } from '../policy/exception-registry';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
@@ -86,6 +90,44 @@ export interface HardenedNamespaceProps {
    * stay in the namespace, SECRET-1; scrape Envoy's `http-envoy-prom` port with a PodMonitor)
    */
   readonly metricsScrapingPorts?: number[];
+  /**
+   * The data plane of the namespace's pods (see `DataPlane` for who enforces what):
+   * - SIDECAR: the injection label; every pod gets an Envoy sidecar that enforces mTLS, L4 and L7
+   *   authorization and JWTs, and a namespace `Sidecar` limits what its proxies see.
+   * - AMBIENT: `istio.io/dataplane-mode: ambient`; ztunnel enforces mTLS and L4 authorization, and
+   *   the namespace deploys a waypoint (`Gateway` `waypoint`, class `istio-waypoint`) as soon as
+   *   one of its services is granted paths or methods or requires a JWT, with its own default
+   *   deny (`waypoint-allow-nothing`). NetworkPolicies admit HBONE (15008) instead of app ports,
+   *   and kubelet probes from 169.254.7.127. The mesh must run ambient (MeshBaseline `ambient`).
+   *
+   * @default - the mesh's defaultDataPlane (SIDECAR unless the MeshBaseline says otherwise)
+   */
+  readonly dataPlane?: DataPlane;
+}
+
+/** A destination a waypoint serves: the callers' pods it admits, and where it forwards to. */
+export interface WaypointServed {
+  /** The pods of the callers granted the destination (admitted on HBONE). */
+  callerPods(): NetworkPolicyPeer[];
+  /** Where the waypoint forwards: the destination's pods on HBONE, or an external host's addresses and ports. */
+  forwardsTo(): NetworkPolicyEgressRule;
+}
+
+/** The namespace's waypoint, as services use it. */
+export interface Waypoint {
+  /** The Gateway's name (the value of `istio.io/use-waypoint`). */
+  readonly name: string;
+  /** The waypoint's identity, as the destination ztunnel sees it. */
+  readonly principal: Principal;
+  /** The labels of its pods. */
+  readonly podLabels: { [key: string]: string };
+  /** Registers a service it serves, for its NetworkPolicy. */
+  serve(served: WaypointServed): void;
+}
+
+function uniquePeers(peers: NetworkPolicyPeer[]): NetworkPolicyPeer[] {
+  const byKey = new Map(peers.map((p) => [JSON.stringify(p), p]));
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, p]) => p);
 }
 
 /** Label marking a namespace that holds sensitive data (SECRET-1). */
@@ -109,6 +151,13 @@ export const SENSITIVE_DATA_LABEL = 'secure-mesh.cdk8s.io/sensitive-data';
  *   granted (namespace `Sidecar`, outbound REGISTRY_ONLY);
  * - the `default` ServiceAccount mounts no token;
  * - the app team gets namespace-bound roles only, never a ClusterRoleBinding.
+ *
+ * With `dataPlane: DataPlane.AMBIENT` the same holds with ztunnel in place of the sidecars: the
+ * namespace is labelled `istio.io/dataplane-mode: ambient` instead of the injection label; the
+ * STRICT PeerAuthentication and the allow-nothing policy bind to ztunnel; there is no `Sidecar`
+ * (ztunnel has no registry filter: the default-deny egress NetworkPolicy is what keeps pods in);
+ * no pod may reach istiod (only the waypoint, when there is one, may); and L7 grants are enforced
+ * by the namespace's waypoint (see `_waypoint`), which is itself closed until granted.
  */
 export class HardenedNamespace extends Construct {
   /** The namespace label that marks the sensitive-data profile (SECRET-1). */
@@ -127,7 +176,12 @@ export class HardenedNamespace extends Construct {
   /** The proxy ports the monitoring namespace may scrape here, sorted (empty: none). */
   public readonly metricsScrapingPorts: number[];
 
+  /** The namespace's data plane. */
+  public readonly dataPlane: DataPlane;
+
   private readonly egressHosts = new Set<string>();
+  private readonly namespaceObject: ApiObject;
+  private waypoint?: Waypoint;
 
   constructor(scope: Construct, id: string, props: HardenedNamespaceProps) {
     super(scope, id);
@@ -158,11 +212,14 @@ export class HardenedNamespace extends Construct {
         `Use "latest" or ${MIN_POD_SECURITY_VERSION} or later, e.g. "v1.30" (older restricted profiles lack checks POD-1 relies on)`);
     }
 
+    this.dataPlane = this.checkDataPlane(props.dataPlane ?? this.mesh.defaultDataPlane);
+    const ambient = this.dataPlane === DataPlane.AMBIENT;
+
     const namespace = new k8s.KubeNamespace(this, 'Resource', {
       metadata: {
         name: this.name,
         labels: sortedLabels({
-          ...this.mesh.injectionLabels,
+          ...(ambient ? { [DATAPLANE_MODE_LABEL]: AMBIENT_MODE } : this.mesh.injectionLabels),
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': version,
           'pod-security.kubernetes.io/audit': 'restricted',
@@ -173,9 +230,11 @@ export class HardenedNamespace extends Construct {
         }),
       },
     });
+    this.namespaceObject = namespace;
     const inNamespace = (name: string) => ({ name, namespace: this.name });
 
-    // MTLS-1 and AUTHZ-1, repeated at namespace level as defence in depth.
+    // MTLS-1 and AUTHZ-1, repeated at namespace level as defence in depth. In ambient both bind
+    // to ztunnel (no selector, no targetRefs): STRICT HBONE, and nothing admitted at L4.
     // Plain manifests, not the generated bindings: importing those costs every app that loads the package.
     new ApiObject(this, 'StrictMtls', {
       apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: inNamespace('default'), spec: { mtls: { mode: 'STRICT' } },
@@ -185,35 +244,23 @@ export class HardenedNamespace extends Construct {
     // NETPOL-1: nothing in, nothing out, except what pods need to start in the mesh.
     networkPolicy(this, 'DefaultDeny', 'default-deny', this.name, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     networkPolicy(this, 'AllowDns', 'allow-dns', this.name, { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] });
-    networkPolicy(this, 'AllowIstiod', 'allow-istiod', this.name, {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)],
-        ports: tcpPorts([15012]),
-      }],
-    });
-    // OPS-3: Prometheus scrapes the proxies. The sidecar does not capture 15020/15090 (see
-    // mesh/proxy-ports.ts), so this policy is the only control: exactly the monitoring pods, exactly these ports.
-    const monitoring = this.mesh.monitoringNamespace;
-    if (monitoring !== undefined && this.metricsScrapingPorts.length > 0) {
-      networkPolicy(this, 'AllowMetricsScraping', 'allow-metrics-scraping', this.name, {
-        podSelector: {},
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [podsInNamespace(monitoring, this.mesh.monitoringPodLabels)], ports: tcpPorts(this.metricsScrapingPorts) }],
+    // Sidecars reach istiod and are scraped. Ambient pods have no proxy of their own: istiod and
+    // the metrics ports concern only the waypoint (see _waypoint), and each workload admits
+    // kubelet probes on the ports it probes (see renderAccess).
+    if (!ambient) {
+      this.allowIstiod('AllowIstiod', 'allow-istiod', {});
+      this.allowMetricsScraping('AllowMetricsScraping', 'allow-metrics-scraping', {});
+      // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
+      new ApiObject(this, 'Sidecar', {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Sidecar',
+        metadata: inNamespace('default'),
+        spec: {
+          egress: [{ hosts: Lazy.any({ produce: () => this.sidecarEgressHosts() }) }],
+          outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+        },
       });
     }
-
-    // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
-    new ApiObject(this, 'Sidecar', {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'Sidecar',
-      metadata: inNamespace('default'),
-      spec: {
-        egress: [{ hosts: Lazy.any({ produce: () => this.sidecarEgressHosts() }) }],
-        outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
-      },
-    });
 
     new k8s.KubeServiceAccount(this, 'DefaultServiceAccount', {
       metadata: inNamespace('default'),
@@ -241,8 +288,106 @@ export class HardenedNamespace extends Construct {
    *
    * @internal
    */
-  public _addEgressHost(host: string): void {
+  public _addEgressHost(host: string): string | undefined {
+    if (this.dataPlane === DataPlane.AMBIENT) return undefined;
     this.egressHosts.add(host);
+    return `Sidecar/${this.name}/default`;
+  }
+
+  /**
+   * The namespace's waypoint (AUTHZ-2..3 in ambient), deployed on first use: the Gateway Istio
+   * turns into the waypoint's Deployment, Service and ServiceAccount, its own default deny
+   * (`waypoint-allow-nothing`: an ALLOW policy without rules attached to the Gateway, so traffic
+   * through the waypoint is denied unless a Service's policy allows it), and NetworkPolicies that
+   * let its pods reach istiod, be scraped, take HBONE from the callers of the services it serves
+   * and reach those services' pods on HBONE, and nothing else.
+   *
+   * @internal
+   */
+  public _waypoint(): Waypoint {
+    if (this.dataPlane !== DataPlane.AMBIENT) throw new Error(`namespace ${this.name} is not ambient: it has no waypoint`);
+    if (this.waypoint) return this.waypoint;
+    const podLabels = { [GATEWAY_NAME_LABEL]: WAYPOINT_NAME };
+    const before = new Set(this.node.children);
+    new ApiObject(this, 'Waypoint', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: WAYPOINT_NAME, namespace: this.name, labels: { [WAYPOINT_FOR_LABEL]: 'service' } },
+      spec: {
+        gatewayClassName: WAYPOINT_GATEWAY_CLASS,
+        listeners: [{ name: 'mesh', port: HBONE_PORT, protocol: 'HBONE' }],
+      },
+    });
+    new ApiObject(this, 'WaypointAllowNothing', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: objectName([WAYPOINT_NAME, 'allow-nothing']), namespace: this.name },
+      spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: WAYPOINT_NAME }] },
+    });
+    const served: WaypointServed[] = [];
+    networkPolicy(this, 'WaypointPolicy', WAYPOINT_NAME, this.name, {
+      podSelector: { matchLabels: { ...podLabels } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: () => {
+        const from = uniquePeers(served.flatMap((s) => s.callerPods()));
+        return from.length ? [{ from, ports: tcpPorts([HBONE_PORT]) }] : [];
+      },
+      egress: () => {
+        const rules = new Map(served.map((s) => s.forwardsTo()).map((r) => [JSON.stringify(r), r]));
+        return [...rules.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+      },
+    });
+    this.allowIstiod('WaypointAllowIstiod', objectName([WAYPOINT_NAME, 'allow-istiod']), podLabels);
+    this.allowMetricsScraping('WaypointAllowMetricsScraping', objectName([WAYPOINT_NAME, 'allow-metrics-scraping']), podLabels);
+    // Applied after the namespace, as everything else in it.
+    for (const child of this.node.children) {
+      if (!before.has(child) && child instanceof ApiObject) child.addDependency(this.namespaceObject);
+    }
+    this.waypoint = {
+      name: WAYPOINT_NAME,
+      principal: Principal.serviceAccount(this.name, WAYPOINT_NAME, this.mesh.trustDomain),
+      podLabels,
+      serve: (s: WaypointServed) => served.push(s),
+    };
+    return this.waypoint;
+  }
+
+  private allowIstiod(id: string, name: string, podLabels: { [key: string]: string }): void {
+    networkPolicy(this, id, name, this.name, {
+      podSelector: Object.keys(podLabels).length ? { matchLabels: { ...podLabels } } : {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)], ports: tcpPorts([15012]) }],
+    });
+  }
+
+  /**
+   * OPS-3: Prometheus scrapes the proxies. Istio's proxies do not capture 15020/15090 (see
+   * mesh/proxy-ports.ts), so this policy is the only control: exactly the monitoring pods, exactly these ports.
+   */
+  private allowMetricsScraping(id: string, name: string, podLabels: { [key: string]: string }): void {
+    const monitoring = this.mesh.monitoringNamespace;
+    if (monitoring === undefined || this.metricsScrapingPorts.length === 0) return;
+    networkPolicy(this, id, name, this.name, {
+      podSelector: Object.keys(podLabels).length ? { matchLabels: { ...podLabels } } : {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [podsInNamespace(monitoring, this.mesh.monitoringPodLabels)], ports: tcpPorts(this.metricsScrapingPorts) }],
+    });
+  }
+
+  private checkDataPlane(plane: DataPlane): DataPlane {
+    if (!Object.values(DataPlane).includes(plane)) {
+      throw configError(this, 'dataPlane', `"${plane}" is not a data plane`, 'Use DataPlane.SIDECAR or DataPlane.AMBIENT');
+    }
+    if (plane !== DataPlane.AMBIENT) return plane;
+    if (!this.mesh.ambientEnabled) {
+      throw configError(this, 'dataPlane', 'AMBIENT on a mesh that does not run ambient: without ztunnel the pods would have no mTLS and no authorization',
+        'Set ambient: true on the MeshBaseline (or MeshBaseline.fromAttributes) once the cluster runs Istio\'s ambient profile, or use DataPlane.SIDECAR');
+    }
+    if (this.mesh.revision !== undefined) {
+      throw configError(this, 'dataPlane', `AMBIENT with control-plane revision "${this.mesh.revision}": istio.io/rev on the namespace would also turn on sidecar injection`,
+        'Use ambient with the default revision, or DataPlane.SIDECAR for a revisioned control plane');
+    }
+    return plane;
   }
 
   private sidecarEgressHosts(): string[] {

@@ -1,8 +1,9 @@
 import { ApiObject, Lazy, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { GrantIntent, RenderedAccess, carriedOnHbone, renderAccess } from './access-rendering';
 import { requireException, resolveGrant } from './grant-resolution';
-import { HardenedNamespace, SENSITIVE_DATA_LABEL } from './hardened-namespace';
+import { HardenedNamespace, SENSITIVE_DATA_LABEL, Waypoint } from './hardened-namespace';
 import { checkImage } from './image-policy';
 import { ISTIO_RESERVED_PORTS, ProbeRole, checkHealthPorts, checkHealthProbe, checkPodId, checkWritablePaths, renderProbe } from './pod-settings';
 import { HardenedPodSpec } from './pod-template';
@@ -14,19 +15,14 @@ import { assertNoProblems, configError } from '../core/errors';
 import { objectName } from '../core/names';
 import { claimKey } from '../core/registry';
 import { AccessGrant } from '../mesh/access-grant';
+import { DataPlane, HBONE_PORT, INGRESS_USE_WAYPOINT_LABEL, USE_WAYPOINT_LABEL } from '../mesh/data-plane';
 import { IMeshPeer } from '../mesh/mesh-peer';
 import { Principal } from '../mesh/principal';
-import { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
+import { NetworkPolicyEgressRule, networkPolicy } from '../network/network-policy';
 import { podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { checkDns1035Label, checkDns1123Subdomain } from '../validation/kubernetes-names';
 
-interface GrantRecord {
-  readonly key: string;
-  readonly caller: IMeshPeer;
-  readonly principal: string;
-  readonly targetPorts: number[];
-  readonly paths: string[];
-  readonly methods: string[];
+interface GrantRecord extends GrantIntent {
   readonly grant: AccessGrant;
 }
 
@@ -42,6 +38,26 @@ export interface MeshWorkloadIdentity {
   readonly ports: ServicePort[];
   /** Labels that select exactly the workload's pods (its policies' selector). */
   readonly podSelector: { [key: string]: string };
+}
+
+/** The pods of the waypoint serving `target`, while one does (ours, or an imported service's). */
+function waypointPodsOf(target: ISecureService): EgressPeer | undefined {
+  if (target instanceof MeshWorkload) return target._waypointPods();
+  const imported = (target as { readonly importedWaypoint?: EgressPeer }).importedWaypoint;
+  return imported;
+}
+
+/**
+ * The first hop of a call from a caller of `callerPlane` to `target` on `targetPorts`, as the
+ * caller's egress NetworkPolicy must open it: HBONE (15008) to the target's waypoint when it has
+ * one, else to its pods, when either side is ambient; the container ports of its pods otherwise.
+ * Read at synthesis: a later L7 grant can still put the target behind its waypoint.
+ */
+export function egressHop(callerPlane: DataPlane | undefined, target: ISecureService,
+  targetPorts: Iterable<number>): { to: EgressPeer; ports: number[] } {
+  const pods = { namespace: target.peerNamespace, podLabels: target.peerPodLabels };
+  if (!carriedOnHbone(callerPlane, target.peerDataPlane)) return { to: pods, ports: [...targetPorts] };
+  return { to: waypointPodsOf(target) ?? pods, ports: [HBONE_PORT] };
 }
 
 /** The identity of a kind the library writes: named by `name` or the construct id, pods labelled `app: <name>`. */
@@ -78,6 +94,8 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
   public readonly peerPrincipal: Principal;
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
+  /** The workload's data plane (its namespace's; always set). */
+  public readonly peerDataPlane?: DataPlane;
 
   /**
    * The hardened pod, for the kind to wrap in its Deployment, StatefulSet or Job (set by `_hardenPod`).
@@ -88,8 +106,23 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
   private readonly podAnnotations: { [key: string]: string } = {};
   private readonly grants: GrantRecord[] = [];
   private readonly egress = new Map<string, { to: EgressPeer; ports: Set<number> }>();
+  private readonly egressTargets = new Map<ISecureService, Set<number>>();
   private readonly jwtRules: JwtRequirement[] = [];
   private requestAuthentication?: ApiObject;
+  private waypoint?: Waypoint;
+  /**
+   * The workload's Service, set by kinds that serve (the waypoint labels go on it in ambient).
+   *
+   * @internal
+   */
+  protected _service?: ApiObject;
+  /**
+   * Whether the Service is headless (no VIP, so no waypoint can serve it).
+   *
+   * @internal
+   */
+  protected _headless = false;
+  private probePorts: number[] = [];
 
   protected constructor(scope: Construct, id: string, identity: MeshWorkloadIdentity) {
     super(scope, id);
@@ -119,8 +152,10 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
     this.peerNamespace = this.namespaceName;
     this.peerPodLabels = sortedLabels(identity.podSelector);
     this.peerPrincipal = Principal.serviceAccount(this.namespaceName, this.serviceAccountName, identity.namespace.mesh.trustDomain);
+    this.peerDataPlane = identity.namespace.dataPlane;
 
-    // AUTHZ-1..3: ALLOW only what was granted; with no grant (always, for a workload that only calls) the policy matches nothing.
+    // AUTHZ-1..3: ALLOW only what was granted; with no grant (always, for a workload that only
+    // calls) the policy matches nothing. In ambient it binds to ztunnel (L4 only; see renderAccess).
     new ApiObject(this, 'AuthorizationPolicy', {
       apiVersion: 'security.istio.io/v1',
       kind: 'AuthorizationPolicy',
@@ -128,16 +163,21 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
       spec: {
         selector: { matchLabels: this.podSelector() },
         action: 'ALLOW',
-        rules: Lazy.any({ produce: () => this.renderRules() }),
+        rules: Lazy.any({ produce: () => this.rendered().podPolicyRules }),
       },
     });
 
-    // AUTHZ-4: the same callers, on the same container ports, at L3/L4 (none for a workload that only calls).
+    // AUTHZ-4: the same callers, on the same container ports (HBONE in ambient), at L3/L4 (none for a workload that only calls).
     networkPolicy(this, 'IngressPolicy', objectName([this.workloadName, 'ingress']), this.namespaceName, {
       podSelector: { matchLabels: this.podSelector() },
       policyTypes: ['Ingress'],
-      ingress: () => this.renderIngress(),
+      ingress: () => this.rendered().ingress,
     });
+  }
+
+  /** Whether the workload's Service is served by its namespace's waypoint (ambient, after an L7 grant or a JWT requirement). */
+  public get usesWaypoint(): boolean {
+    return this.waypoint !== undefined;
   }
 
   /** Whether the workload only calls (no ports): it accepts no traffic. */
@@ -160,6 +200,14 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
    * exactly that caller's identity on those container ports, paths and methods (L7,
    * AuthorizationPolicy), and exactly that caller's pods on those ports (L3/L4, NetworkPolicy on
    * both sides). Idempotent: the same call twice creates one grant.
+   *
+   * In an ambient namespace the same grant is enforced where ambient can enforce it: a grant of
+   * whole ports binds to ztunnel (the caller's principal on the ports; NetworkPolicy admits the
+   * caller's pods on HBONE, 15008). The first grant with paths or methods (or `requireJwt`) puts
+   * the workload's Service behind its namespace's waypoint for good: from then on every grant is
+   * enforced there (AuthorizationPolicy `<name>-waypoint`, attached to the Service), ztunnel
+   * admits only the waypoint's identity, and NetworkPolicy only the waypoint's pods, so no caller
+   * can bypass the L7 check. A headless Service (StatefulSet) cannot take such a grant.
    */
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
     if (this.callsOnly) {
@@ -176,9 +224,12 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
     const existing = this.grants.find((g) => g.key === key);
     if (existing) return existing.grant;
 
+    // Ambient: ztunnel cannot see paths or methods, so an L7 grant puts the Service behind the waypoint.
+    if (this.namespace.dataPlane === DataPlane.AMBIENT && (paths.length > 0 || methods.length > 0)) this.useWaypoint('allowFrom');
     const objects = [
       `AuthorizationPolicy/${this.namespaceName}/${this.workloadName}`,
       `NetworkPolicy/${this.namespaceName}/${objectName([this.workloadName, 'ingress'])}`,
+      ...this.waypointObjects(),
     ];
     if (caller instanceof MeshWorkload) objects.push(...caller._allowEgressTo(this._asTarget(), targetPorts));
     const grant = new AccessGrant({ callerPrincipal: principal, target: `${this.namespaceName}/${this.workloadName}`, targetPorts, paths, methods, objects });
@@ -189,7 +240,9 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
   /**
    * Requires a valid JWT of `issuer` on every request this workload allows (JWT-1). Emits the
    * RequestAuthentication that validates tokens, and makes each ALLOW rule also require a
-   * request principal of a required issuer, so a request without a token is denied.
+   * request principal of a required issuer, so a request without a token is denied. In an
+   * ambient namespace both are attached to the Service at its waypoint (ztunnel cannot read a
+   * token), as for an L7 grant.
    */
   public requireJwt(requirement: JwtRequirement): void {
     if (this.callsOnly) {
@@ -200,6 +253,8 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
     if (this.jwtRules.some((r) => r.issuer === requirement.issuer)) {
       throw configError(this, 'requireJwt.issuer', `issuer "${requirement.issuer}" is already required`, 'Require each issuer once');
     }
+    // Ambient: only a waypoint validates tokens, attached to the Service (ztunnel would ignore a selector).
+    if (this.namespace.dataPlane === DataPlane.AMBIENT) this.useWaypoint('requireJwt');
     this.jwtRules.push({ issuer: requirement.issuer, jwksUri: requirement.jwksUri, audiences: [...requirement.audiences] });
     // A plain ApiObject: the generated binding renders jwksUri as the deprecated jwks_uri alias.
     this.requestAuthentication ??= new ApiObject(this, 'RequestAuthentication', {
@@ -207,7 +262,7 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
       kind: 'RequestAuthentication',
       metadata: { name: objectName([this.workloadName, 'jwt']), namespace: this.namespaceName },
       spec: {
-        selector: { matchLabels: this.podSelector() },
+        ...this.policyAttachment(),
         jwtRules: Lazy.any({
           produce: () => this.jwtRules.map((r) => ({ issuer: r.issuer, jwksUri: r.jwksUri, audiences: r.audiences, forwardOriginalToken: false })),
         }),
@@ -255,6 +310,7 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
    * Compensating control: a NetworkPolicy lets only the workload's namespace (or `from`) reach them.
    */
   public excludeInboundPorts(containerPorts: number[], options: BypassOptions): void {
+    this.sidecarOnly('excludeInboundPorts', 'the traffic.sidecar.istio.io annotations it writes');
     requireException(this, 'excludeInboundPorts.exception', options.exception, 'MESH-EXC-001');
     if (containerPorts.length === 0) throw configError(this, 'excludeInboundPorts', 'no port', 'Name the container ports to exclude');
     containerPorts.forEach((p) => this.checkContainerPort('excludeInboundPorts', p));
@@ -269,6 +325,7 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
    * lets the pods reach only those ranges on `ports`; the app must encrypt and authenticate itself.
    */
   public excludeOutboundIpRanges(cidrs: string[], options: OutboundBypassOptions): void {
+    this.sidecarOnly('excludeOutboundIpRanges', 'the traffic.sidecar.istio.io annotations it writes');
     requireException(this, 'excludeOutboundIpRanges.exception', options.exception, 'MESH-EXC-001');
     if (cidrs.length === 0) throw configError(this, 'excludeOutboundIpRanges', 'no range', 'Name the CIDRs to exclude');
     for (const cidr of cidrs) {
@@ -298,8 +355,17 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
    * @internal
    */
   public _allowEgressTo(target: ISecureService, targetPorts: number[]): string[] {
-    const sidecarHost = target.namespaceName !== this.namespaceName ? `${target.namespaceName}/${target.host}` : undefined;
-    return this._allowEgress({ namespace: target.peerNamespace, podLabels: target.peerPodLabels }, targetPorts, sidecarHost);
+    // The hop (target pods on the app port, target pods on HBONE, or its waypoint on HBONE) is
+    // decided at synthesis: a later L7 grant can still put the target behind its waypoint.
+    const ports = this.egressTargets.get(target) ?? new Set<number>();
+    targetPorts.forEach((p) => ports.add(p));
+    this.egressTargets.set(target, ports);
+    const objects = [`NetworkPolicy/${this.namespaceName}/${this.ensureEgressPolicy()}`];
+    if (target.namespaceName !== this.namespaceName) {
+      const sidecar = this.namespace._addEgressHost(`${target.namespaceName}/${target.host}`);
+      if (sidecar) objects.push(sidecar);
+    }
+    return objects;
   }
 
   /**
@@ -314,20 +380,21 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
     const entry = this.egress.get(key) ?? { to, ports: new Set<number>() };
     ports.forEach((p) => entry.ports.add(p));
     this.egress.set(key, entry);
-    const policyName = objectName([this.workloadName, 'egress']);
-    if (!this.node.tryFindChild('EgressPolicy')) {
-      networkPolicy(this, 'EgressPolicy', policyName, this.namespaceName, {
-        podSelector: { matchLabels: this.podSelector() },
-        policyTypes: ['Egress'],
-        egress: () => this.renderEgress(),
-      });
-    }
-    const objects = [`NetworkPolicy/${this.namespaceName}/${policyName}`];
+    const objects = [`NetworkPolicy/${this.namespaceName}/${this.ensureEgressPolicy()}`];
     if (sidecarHost) {
-      this.namespace._addEgressHost(sidecarHost);
-      objects.push(`Sidecar/${this.namespaceName}/default`);
+      const sidecar = this.namespace._addEgressHost(sidecarHost);
+      if (sidecar) objects.push(sidecar);
     }
     return objects;
+  }
+
+  /**
+   * The waypoint serving this workload's Service, while one does (for callers' egress).
+   *
+   * @internal
+   */
+  public _waypointPods(): EgressPeer | undefined {
+    return this.waypoint ? { namespace: this.namespaceName, podLabels: this.waypoint.podLabels } : undefined;
   }
 
   /**
@@ -407,6 +474,15 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
   }
 
   /**
+   * The container ports kubelet probes, read at synthesis (those of the probes `_hardenPod` rendered).
+   *
+   * @internal
+   */
+  protected _kubeletProbePorts(): number[] {
+    return this.probePorts;
+  }
+
+  /**
    * Adds a pod template annotation (read at synthesis).
    *
    * @internal
@@ -415,41 +491,109 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
     this.podAnnotations[key] = value;
   }
 
-  /** The ALLOW rules, one per grant; undefined (no rules: allow nothing) before the first grant. */
-  private renderRules(): any[] | undefined {
-    if (this.grants.length === 0) return undefined;
-    const requestPrincipals = this.jwtRules.map((r) => `${r.issuer}/*`).sort();
-    return [...this.grants]
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((g) => ({
-        from: [{ source: { principals: [g.principal], ...(requestPrincipals.length ? { requestPrincipals } : {}) } }],
-        to: [{
-          operation: {
-            ports: g.targetPorts.map(String),
-            ...(g.methods.length ? { methods: g.methods } : {}),
-            ...(g.paths.length ? { paths: g.paths } : {}),
-          },
-        }],
-      }));
-  }
-
-  private renderIngress(): NetworkPolicyIngressRule[] {
-    const byPeer = new Map<string, { peer: NetworkPolicyPeer; ports: Set<number> }>();
-    for (const g of this.grants) {
-      const peer = podsInNamespace(g.caller.peerNamespace, g.caller.peerPodLabels);
-      const key = JSON.stringify(peer);
-      const entry = byPeer.get(key) ?? { peer, ports: new Set<number>() };
-      g.targetPorts.forEach((p) => entry.ports.add(p));
-      byPeer.set(key, entry);
-    }
-    return [...byPeer.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({ from: [e.peer], ports: tcpPorts([...e.ports]) }));
+  /** The workload's grants rendered for its data plane. */
+  private rendered(): RenderedAccess {
+    return renderAccess({
+      namespace: this.namespaceName,
+      dataPlane: this.namespace.dataPlane,
+      grants: this.grants,
+      requestPrincipals: this.jwtRules.map((r) => `${r.issuer}/*`).sort(),
+      waypoint: this.waypoint,
+      probePorts: this._kubeletProbePorts(),
+    });
   }
 
   private renderEgress(): NetworkPolicyEgressRule[] {
-    return [...this.egress.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({
+    const entries = new Map<string, { to: EgressPeer; ports: Set<number> }>();
+    const add = (to: EgressPeer, ports: Iterable<number>) => {
+      const key = JSON.stringify(podsInNamespace(to.namespace, to.podLabels));
+      const entry = entries.get(key) ?? { to, ports: new Set<number>() };
+      for (const p of ports) entry.ports.add(p);
+      entries.set(key, entry);
+    };
+    for (const e of this.egress.values()) add(e.to, e.ports);
+    for (const [target, ports] of this.egressTargets) {
+      const hop = egressHop(this.peerDataPlane, target, ports);
+      add(hop.to, hop.ports);
+    }
+    return [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => ({
       to: [podsInNamespace(e.to.namespace, e.to.podLabels)],
       ports: tcpPorts([...e.ports]),
     }));
+  }
+
+  private ensureEgressPolicy(): string {
+    const policyName = objectName([this.workloadName, 'egress']);
+    if (!this.node.tryFindChild('EgressPolicy')) {
+      networkPolicy(this, 'EgressPolicy', policyName, this.namespaceName, {
+        podSelector: { matchLabels: this.podSelector() },
+        policyTypes: ['Egress'],
+        egress: () => this.renderEgress(),
+      });
+    }
+    return policyName;
+  }
+
+  /**
+   * Puts the workload's Service behind its namespace's waypoint (ambient L7, once): the Service
+   * labels that send every in-mesh caller and Istio gateway through it, and the policy attached to
+   * the Service there. The pod policy then admits only the waypoint (see renderAccess).
+   */
+  private useWaypoint(field: string): void {
+    if (this.waypoint) return;
+    if (!this._service || this._headless) {
+      throw configError(this, field, `${this.namespaceName}/${this.workloadName} is in an ambient namespace and has ${this._headless ? 'a headless Service (no virtual IP)' : 'no Service'}, `
+        + 'so no waypoint can serve it, and ztunnel cannot enforce paths, methods or tokens (it would deny everything)',
+      'Grant whole ports (no paths or methods) and require tokens on the services in front of it, or run it in a sidecar namespace');
+    }
+    const remapped = this.ports.filter((p) => p.targetPort !== undefined && p.targetPort !== p.port);
+    if (remapped.length > 0) {
+      throw configError(this, field, `port ${remapped.map((p) => `${p.port} → ${p.targetPort}`).join(', ')} differs from its container port, and the waypoint's `
+        + 'policy and ztunnel\'s must name the same port for the grant to mean one thing',
+      'Serve the Service port on the same container port (drop targetPort) for workloads that take L7 grants in ambient');
+    }
+    const waypoint = this.namespace._waypoint();
+    this.waypoint = waypoint;
+    waypoint.serve({
+      callerPods: () => this.grants.map((g) => podsInNamespace(g.caller.peerNamespace, g.caller.peerPodLabels)),
+      forwardsTo: () => ({ to: [podsInNamespace(this.namespaceName, this.podSelector())], ports: tcpPorts([HBONE_PORT]) }),
+    });
+    this._service.metadata.addLabel(USE_WAYPOINT_LABEL, waypoint.name);
+    // Istio gateways skip a Service's waypoint unless the Service opts in: without this the edge
+    // would reach the pods directly and ztunnel (admitting only the waypoint) would refuse it.
+    this._service.metadata.addLabel(INGRESS_USE_WAYPOINT_LABEL, 'true');
+    new ApiObject(this, 'WaypointAuthorizationPolicy', {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: objectName([this.workloadName, 'waypoint']), namespace: this.namespaceName },
+      spec: {
+        targetRefs: [{ group: '', kind: 'Service', name: this.workloadName }],
+        action: 'ALLOW',
+        rules: Lazy.any({ produce: () => this.rendered().waypointPolicyRules }),
+      },
+    });
+  }
+
+  private waypointObjects(): string[] {
+    if (!this.waypoint) return [];
+    return [
+      `AuthorizationPolicy/${this.namespaceName}/${objectName([this.workloadName, 'waypoint'])}`,
+      `Service/${this.namespaceName}/${this.workloadName}`,
+    ];
+  }
+
+  /** How a policy of the workload attaches: to its Service at the waypoint in ambient, else to its pods. */
+  private policyAttachment(): object {
+    return this.waypoint
+      ? { targetRefs: [{ group: '', kind: 'Service', name: this.workloadName }] }
+      : { selector: { matchLabels: this.podSelector() } };
+  }
+
+  private sidecarOnly(field: string, what: string): void {
+    if (this.namespace.dataPlane !== DataPlane.SIDECAR) {
+      throw configError(this, field, `${this.namespaceName} is an ambient namespace: its pods have no sidecar, so ${what} would do nothing`,
+        'Run the workload in a sidecar namespace (HardenedNamespace dataPlane: DataPlane.SIDECAR) if it needs this bypass');
+    }
   }
 
   /** A fresh copy of the labels that select the workload's pods. */
@@ -478,6 +622,7 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
       assertNoProblems(this, role, checkHealthProbe(role, probe, [...containerPorts, ...healthPorts]),
         'Probe one of the service\'s container ports (or list a dedicated port in healthPorts), with a path for HTTP probes and positive timings');
       out[role] = renderProbe(role, probe);
+      if (!this.probePorts.includes(probe.port)) this.probePorts = [...this.probePorts, probe.port].sort((a, b) => a - b);
     }
     if (props.metrics !== undefined) this.useMetrics(props.metrics.port, props.metrics.path ?? '/metrics');
     for (const field of ['runAsUser', 'runAsGroup', 'fsGroup'] as const) {
@@ -505,6 +650,10 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
 
   /** The app's metrics, merged by the sidecar agent into port 15020 (see ServingWorkloadProps.metrics). */
   private useMetrics(port: number, path: string): void {
+    if (this.namespace.dataPlane === DataPlane.AMBIENT) {
+      throw configError(this, 'metrics', `${this.namespaceName} is an ambient namespace: no sidecar merges the app's metrics into 15020`,
+        'Grant the monitoring workload the app\'s metrics port with allowFrom (it must be in the mesh to pass STRICT mTLS), or run the workload in a sidecar namespace');
+    }
     if (!Number.isInteger(port) || port < 1 || port > 65535 || ISTIO_RESERVED_PORTS.includes(port)) {
       throw configError(this, 'metrics.port', `${port} is not a port the app can serve metrics on (1-65535, none of Istio's own listeners)`,
         'Name the container port the app serves /metrics on, e.g. 9090');

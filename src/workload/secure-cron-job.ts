@@ -6,6 +6,7 @@ import { MeshWorkload, nativeIdentity } from './mesh-workload';
 import { JobRunProps, NATIVE_SIDECAR_ANNOTATION, jobSpec } from './secure-job';
 import { MeshWorkloadProps } from './workload-props';
 import { configError } from '../core/errors';
+import { DataPlane } from '../mesh/data-plane';
 
 /** Props of a SecureCronJob. */
 export interface SecureCronJobProps extends MeshWorkloadProps, JobRunProps {
@@ -61,7 +62,8 @@ export class SecureCronJob extends MeshWorkload {
   constructor(scope: Construct, id: string, props: SecureCronJobProps) {
     super(scope, id, nativeIdentity(id, { ...props, ports: [] }));
     this._hardenPod({ ...props, ports: [] });
-    this._annotatePods(NATIVE_SIDECAR_ANNOTATION, 'true');
+    // Ambient pods have no sidecar to order (ztunnel carries their traffic from the first packet).
+    if (this.namespace.dataPlane === DataPlane.SIDECAR) this._annotatePods(NATIVE_SIDECAR_ANNOTATION, 'true');
     const schedule = this.checkSchedule(props.schedule);
     if (props.timeZone !== undefined && !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(props.timeZone)) {
       throw configError(this, 'timeZone', `"${props.timeZone}" is not an IANA time zone name`, 'Use e.g. "Etc/UTC" or "Europe/Berlin"');

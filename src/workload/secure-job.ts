@@ -6,6 +6,7 @@ import { MeshWorkload, nativeIdentity } from './mesh-workload';
 import { HardenedPodSpec, hardenedPodTemplate } from './pod-template';
 import { MeshWorkloadProps } from './workload-props';
 import { configError } from '../core/errors';
+import { DataPlane } from '../mesh/data-plane';
 
 /**
  * The pod annotation that makes Istio inject its proxy as a Kubernetes native sidecar (an init
@@ -74,7 +75,8 @@ export class SecureJob extends MeshWorkload {
   constructor(scope: Construct, id: string, props: SecureJobProps) {
     super(scope, id, nativeIdentity(id, { ...props, ports: [] }));
     this._hardenPod({ ...props, ports: [] });
-    this._annotatePods(NATIVE_SIDECAR_ANNOTATION, 'true');
+    // Ambient pods have no sidecar to order (ztunnel carries their traffic from the first packet).
+    if (this.namespace.dataPlane === DataPlane.SIDECAR) this._annotatePods(NATIVE_SIDECAR_ANNOTATION, 'true');
     const spec = jobSpec(this, '', props, this._pod);
     const manifest: IJob = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: this.workloadName, namespace: this.namespaceName }, spec };
     this.job = new ApiObject(this, 'Job', manifest);

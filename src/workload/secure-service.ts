@@ -5,9 +5,10 @@ import { resolveGrant } from './grant-resolution';
 import { hardenedDeployment, podDisruptionBudget } from './hardened-deployment';
 import { MeshWorkload, nativeIdentity } from './mesh-workload';
 import { ServicePort, checkServicePorts } from './service-port';
-import { AllowFromOptions, ISecureService, ServingWorkloadProps } from './workload-props';
+import { AllowFromOptions, EgressPeer, ISecureService, ServingWorkloadProps } from './workload-props';
 import { assertNoProblems, configError } from '../core/errors';
 import { AccessGrant } from '../mesh/access-grant';
+import { DataPlane, GATEWAY_NAME_LABEL, WAYPOINT_NAME } from '../mesh/data-plane';
 import { IMeshPeer } from '../mesh/mesh-peer';
 import { Principal } from '../mesh/principal';
 import { checkDns1035Label } from '../validation/kubernetes-names';
@@ -59,6 +60,21 @@ export interface SecureServiceAttributes {
    * @default 'cluster.local'
    */
   readonly trustDomain?: string;
+  /**
+   * The data plane of its namespace: callers reach an ambient service on HBONE (15008), so their
+   * egress NetworkPolicy opens that port instead of the app's.
+   *
+   * @default DataPlane.SIDECAR
+   */
+  readonly dataPlane?: DataPlane;
+  /**
+   * Whether its Service is served by its namespace's waypoint (`istio.io/use-waypoint: waypoint`,
+   * as the library does for an ambient service with L7 grants): callers' egress then goes to the
+   * waypoint's pods. Only for an AMBIENT `dataPlane`.
+   *
+   * @default false
+   */
+  readonly usesWaypoint?: boolean;
 }
 
 /**
@@ -103,7 +119,7 @@ export class SecureService extends MeshWorkload implements ISecureService {
     // Beside the Deployment: at most one pod evicted at a time by a drain (none for one replica).
     if (replicas > 1) podDisruptionBudget(this, 'PodDisruptionBudget', this.serviceName, this.namespaceName, this.serviceName);
     // A workload that only calls (ports: []) has no Service to reach it and no host for clients' DestinationRules.
-    if (!this.callsOnly) writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, false);
+    if (!this.callsOnly) this._service = writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, false);
   }
 
   /** @internal */
@@ -117,8 +133,8 @@ export class SecureService extends MeshWorkload implements ISecureService {
  * mTLS (MTLS-1). Headless (`clusterIP: None`) for a StatefulSet: each pod keeps a stable DNS name.
  */
 export function writeService(scope: Construct, name: string, namespace: string, host: string, ports: readonly ServicePort[], headless: boolean,
-  selector: { [key: string]: string } = { app: name }): void {
-  new ApiObject(scope, 'Service', {
+  selector: { [key: string]: string } = { app: name }): ApiObject {
+  const service = new ApiObject(scope, 'Service', {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace, labels: { app: name } },
@@ -140,6 +156,7 @@ export function writeService(scope: Construct, name: string, namespace: string, 
     metadata: { name, namespace },
     spec: { host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
   });
+  return service;
 }
 
 /**
@@ -156,6 +173,9 @@ class ImportedSecureService extends Construct implements ISecureService {
   public readonly peerPrincipal: Principal;
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
+  public readonly peerDataPlane?: DataPlane;
+  /** The pods of its waypoint, when it uses one (read by callers' egress). */
+  public readonly importedWaypoint?: EgressPeer;
 
   constructor(scope: Construct, id: string, attrs: SecureServiceAttributes) {
     super(scope, id);
@@ -169,6 +189,17 @@ class ImportedSecureService extends Construct implements ISecureService {
     this.peerPrincipal = Principal.serviceAccount(attrs.namespace, attrs.serviceAccountName ?? attrs.name, attrs.trustDomain ?? 'cluster.local');
     this.peerNamespace = attrs.namespace;
     this.peerPodLabels = { ...(attrs.podLabels ?? { app: attrs.name }) };
+    const plane = attrs.dataPlane ?? DataPlane.SIDECAR;
+    this.peerDataPlane = plane;
+    if (!Object.values(DataPlane).includes(plane)) {
+      throw configError(this, 'dataPlane', `"${attrs.dataPlane}" is not a data plane`, 'Use DataPlane.SIDECAR or DataPlane.AMBIENT');
+    }
+    if (attrs.usesWaypoint) {
+      if (plane !== DataPlane.AMBIENT) {
+        throw configError(this, 'usesWaypoint', 'only an ambient service is served by a waypoint', 'Set dataPlane: DataPlane.AMBIENT, or drop usesWaypoint');
+      }
+      this.importedWaypoint = { namespace: attrs.namespace, podLabels: { [GATEWAY_NAME_LABEL]: WAYPOINT_NAME } };
+    }
   }
 
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {

@@ -107,7 +107,8 @@ export class SecureStatefulSet extends MeshWorkload implements ISecureService {
     }
     this.statefulSet = hardenedStatefulSet(this, 'StatefulSet', { ...this._pod, namespace: this.namespaceName, replicas, volumes });
     if (replicas > 1) podDisruptionBudget(this, 'PodDisruptionBudget', this.serviceName, this.namespaceName, this.serviceName);
-    writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, true);
+    this._service = writeService(this, this.serviceName, this.namespaceName, this.host, this.ports, true);
+    this._headless = true;
   }
 
   /** @internal */

@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
+import { DataPlane } from '../../src/mesh/data-plane';
 import { MeshBaseline, MeshBaselineProps } from '../../src/mesh/mesh-baseline';
 import { PolicyException, PolicyExceptionProps } from '../../src/policy/policy-exception';
 import { findObject, ofKind, synthValidated } from '../helpers';
@@ -274,6 +275,8 @@ describe('MeshBaseline', () => {
         proxyImageRepositories: ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2'],
         injectionLabels: { 'istio-injection': 'enabled' },
         istiodPodLabels: { app: 'istiod' },
+        defaultDataPlane: DataPlane.SIDECAR,
+        ambientEnabled: false,
       });
     });
 
@@ -429,5 +432,35 @@ describe('MeshBaseline.dryRunAllowNothing: default deny rolled out as a declared
     expect(() => mesh.dryRunAllowNothing(rollout(mesh, { rules: ['MESH-EXC-001'] })))
       .toThrow(/\[test\/mesh\] dryRunAllowNothing\.exception: the exception at test\/mesh\/default-deny-rollout does not relax MESH-AUTHZ-008 .*Add MESH-AUTHZ-008/);
     expect(() => mesh.dryRunAllowNothing(undefined as any)).toThrow(/dryRunAllowNothing\.exception: a PolicyException is required/);
+  });
+});
+
+describe('MeshBaseline on ambient: the data planes namespaces may use', () => {
+  test('sidecar by default: ambient is off, and istiod admits only injection-labelled namespaces', () => {
+    const chart = Testing.chart();
+    const mesh = new MeshBaseline(chart, 'mesh');
+    expect([mesh.defaultDataPlane, mesh.ambientEnabled]).toEqual([DataPlane.SIDECAR, false]);
+    expect(JSON.stringify(ruleFor(synthValidated(chart), 15012))).not.toContain('istio.io/dataplane-mode');
+  });
+
+  test('ambient: istiod also serves xDS and certificates to ambient namespaces (their waypoints), on 15012 only', () => {
+    const objects = baseline({ ambient: true });
+    expect(ruleFor(objects, 15012).from).toContainEqual({ namespaceSelector: { matchLabels: { 'istio.io/dataplane-mode': 'ambient' } } });
+    expect(JSON.stringify(istiodRules(objects).filter((r: any) => !r.ports.some((p: any) => p.port === 15012)))).not.toContain('dataplane-mode');
+  });
+
+  test('an ambient default turns ambient on; an ambient default without ambient is refused', () => {
+    const chart = Testing.chart();
+    expect(new MeshBaseline(chart, 'mesh', { defaultDataPlane: DataPlane.AMBIENT }).ambientEnabled).toBe(true);
+    expect(() => new MeshBaseline(Testing.chart(), 'mesh', { defaultDataPlane: DataPlane.AMBIENT, ambient: false }))
+      .toThrow(/\[test\/mesh\] defaultDataPlane: is AMBIENT but ambient is false/);
+    expect(() => new MeshBaseline(Testing.chart(), 'mesh', { defaultDataPlane: 'x' as any })).toThrow(/defaultDataPlane: "x" is not a data plane/);
+  });
+
+  test('fromAttributes carries the same settings and checks', () => {
+    expect(MeshBaseline.fromAttributes({ defaultDataPlane: DataPlane.AMBIENT }))
+      .toMatchObject({ defaultDataPlane: DataPlane.AMBIENT, ambientEnabled: true });
+    expect(MeshBaseline.fromAttributes({ ambient: true }).defaultDataPlane).toBe(DataPlane.SIDECAR);
+    expect(() => MeshBaseline.fromAttributes({ defaultDataPlane: DataPlane.AMBIENT, ambient: false })).toThrow(/\[MeshBaseline.fromAttributes\] defaultDataPlane is AMBIENT/);
   });
 });

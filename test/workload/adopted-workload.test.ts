@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { auditManifests } from '../../src/audit/audit';
 import { AppProtocol } from '../../src/mesh/app-protocol';
+import { DataPlane } from '../../src/mesh/data-plane';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { ADOPTED_WORKLOAD_LABEL, AdoptedWorkload } from '../../src/workload/adopted-workload';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
@@ -77,6 +78,26 @@ describe('AdoptedWorkload', () => {
     expect(matrix.check({ from: 'shop/legacy', to: 'shop/web', port: 8080, method: 'GET', path: '/' }).allowed).toBe(true);
     const result = auditManifests(objects.map((object, i) => ({ object, file: 'app.k8s.yaml', line: i + 1, documentIndex: i })));
     expect(result.findings.map((f) => `${f.ruleId} ${f.message}`)).toEqual([]);
+  });
+
+  test('ambient: the containers\' probe ports, named or numbered and added after adoption, are admitted from the kubelet SNAT address', () => {
+    const chart = Testing.chart();
+    new MeshBaseline(chart, 'mesh', { ambient: true });
+    const ns = new HardenedNamespace(chart, 'shop', { name: 'shop', dataPlane: DataPlane.AMBIENT });
+    const deployment = plusDeployment(chart);
+    const legacy = new AdoptedWorkload(chart, 'adopt', { namespace: ns, workload: deployment, ports: HTTP });
+    deployment.containers[0].addPort({ number: 9901, name: 'admin' });
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/readinessProbe', { tcpSocket: { port: 8080 } }));
+    expect(legacy.usesWaypoint).toBe(false);
+    // Probes declared through cdk8s-plus are what the library can read; one added by a JSON patch is not (see the doc).
+    const probed = new kplus.Deployment(chart, 'probed', {
+      metadata: { name: 'probed', namespace: 'shop' },
+      serviceAccount: new kplus.ServiceAccount(chart, 'probed-sa', { metadata: { name: 'probed', namespace: 'shop' }, automountToken: false }),
+      containers: [{ image: IMAGE, portNumber: 8080, readiness: kplus.Probe.fromTcpSocket({ port: 8080 }), liveness: kplus.Probe.fromHttpGet('/live', { port: 9901 }) }],
+    });
+    const adopted = new AdoptedWorkload(chart, 'adopt-probed', { namespace: ns, workload: probed, ports: HTTP });
+    const ingress = (adopted as any).rendered().ingress;
+    expect(ingress).toEqual([{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }], ports: [{ port: 8080, protocol: 'TCP' }, { port: 9901, protocol: 'TCP' }] }]);
   });
 
   test('a workload that only calls: no Service; nothing admitted', () => {

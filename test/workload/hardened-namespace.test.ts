@@ -1,4 +1,6 @@
 import { Testing } from 'cdk8s';
+import { Gateway } from '../../src/imports/gateway.networking.k8s.io';
+import { DataPlane } from '../../src/mesh/data-plane';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { RbacSubject } from '../../src/rbac/rbac-subject';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
@@ -271,5 +273,83 @@ describe('HardenedNamespace', () => {
       // A mesh without a list allows any registry: any namespace list narrows it.
       expect(setup({ allowedRegistries: ['quay.io'] }).ns.allowedRegistries).toEqual(['quay.io']);
     });
+  });
+});
+
+describe('HardenedNamespace on ambient (dataPlane: AMBIENT)', () => {
+  const ambient = (props = {}, baseline: object = { ambient: true }) => setup({ dataPlane: DataPlane.AMBIENT, ...props }, baseline);
+
+  test('shape', () => {
+    const { chart } = ambient();
+    expect(synthValidated(chart).filter((o) => o.metadata.namespace === 'team-a' || o.kind === 'Namespace')).toMatchSnapshot();
+  });
+
+  test('the ambient label instead of injection; STRICT and allow-nothing still written (both bind to ztunnel)', () => {
+    const objects = synthValidated(ambient().chart);
+    const labels = findObject(objects, 'Namespace', 'team-a').metadata.labels;
+    expect(labels['istio.io/dataplane-mode']).toBe('ambient');
+    expect(labels['istio-injection']).toBeUndefined();
+    expect(findObject(objects, 'PeerAuthentication', 'default', 'team-a').spec).toEqual({ mtls: { mode: 'STRICT' } });
+    expect(findObject(objects, 'AuthorizationPolicy', 'allow-nothing', 'team-a').spec).toEqual({});
+  });
+
+  test('NetworkPolicies: default deny and DNS, nothing else (kubelet probes are admitted per workload); no Sidecar, no istiod or scraping for proxy-less pods', () => {
+    const { chart } = ambient({}, { ambient: true, monitoringNamespace: 'monitoring' });
+    const objects = synthValidated(chart);
+    expect(ofKind(objects, 'NetworkPolicy', 'team-a').map((o) => o.metadata.name).sort()).toEqual(['allow-dns', 'default-deny']);
+    expect(ofKind(objects, 'Sidecar', 'team-a')).toEqual([]);
+  });
+
+  test('the waypoint, deployed on first use: a Gateway of class istio-waypoint, its own default deny, and its pods\' NetworkPolicies', () => {
+    const { chart, ns } = ambient({}, { ambient: true, monitoringNamespace: 'monitoring' });
+    const waypoint = ns._waypoint();
+    expect(ns._waypoint()).toBe(waypoint);
+    expect(waypoint.principal.principalIn('cluster.local')).toBe('cluster.local/ns/team-a/sa/waypoint');
+    const objects = synthValidated(chart);
+    expect(findObject(objects, 'Gateway', 'waypoint', 'team-a')).toMatchObject({
+      metadata: { labels: { 'istio.io/waypoint-for': 'service' } },
+      spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    });
+    expect(findObject(objects, 'AuthorizationPolicy', 'waypoint-allow-nothing', 'team-a').spec).toEqual({
+      targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+    });
+    const waypointPods = { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } };
+    expect(findObject(objects, 'NetworkPolicy', 'waypoint-allow-istiod', 'team-a').spec.podSelector).toEqual(waypointPods);
+    expect(findObject(objects, 'NetworkPolicy', 'waypoint-allow-metrics-scraping', 'team-a').spec.podSelector).toEqual(waypointPods);
+    // Nothing served yet: the waypoint admits nothing and reaches nothing.
+    expect(findObject(objects, 'NetworkPolicy', 'waypoint', 'team-a').spec).toMatchObject({ podSelector: waypointPods, ingress: [], egress: [] });
+  });
+
+  test('the waypoint Gateway is exactly what the typed Gateway API v1.5.1 binding renders for it', () => {
+    const { chart, ns } = ambient();
+    ns._waypoint();
+    const written = findObject(synthValidated(chart), 'Gateway', 'waypoint', 'team-a');
+    const typed = new Gateway(Testing.chart(), 'typed', {
+      metadata: { name: 'waypoint', namespace: 'team-a', labels: { 'istio.io/waypoint-for': 'service' } },
+      spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    });
+    expect(written).toEqual(typed.toJson());
+  });
+
+  test('a sidecar namespace has no waypoint to give', () => {
+    expect(() => setup().ns._waypoint()).toThrow(/namespace team-a is not ambient/);
+  });
+
+  test.each<[string, object, object, RegExp]>([
+    ['a mesh that does not run ambient', { dataPlane: DataPlane.AMBIENT }, {},
+      /\[test\/team\] dataPlane: AMBIENT on a mesh that does not run ambient: without ztunnel the pods would have no mTLS and no authorization/],
+    ['a revisioned control plane', { dataPlane: DataPlane.AMBIENT }, { ambient: true, revision: 'canary' },
+      /\[test\/team\] dataPlane: AMBIENT with control-plane revision "canary"/],
+    ['an unknown data plane', { dataPlane: 'istio' as any }, { ambient: true }, /\[test\/team\] dataPlane: "istio" is not a data plane/],
+  ])('refuses %s', (_name, props, baseline, error) => {
+    expect(() => setup(props, baseline)).toThrow(error);
+  });
+
+  test('the mesh default applies unless the namespace chooses', () => {
+    const chart = Testing.chart();
+    new MeshBaseline(chart, 'mesh', { defaultDataPlane: DataPlane.AMBIENT });
+    const amb = new HardenedNamespace(chart, 'a', { name: 'a' });
+    const side = new HardenedNamespace(chart, 'b', { name: 'b', dataPlane: DataPlane.SIDECAR });
+    expect([amb.dataPlane, side.dataPlane]).toEqual([DataPlane.AMBIENT, DataPlane.SIDECAR]);
   });
 });
