@@ -60,7 +60,8 @@ export interface AdmissionGuardrailsProps {
  *
  * For every rule CEL can express over one object, a ValidatingAdmissionPolicy
  * (admissionregistration.k8s.io/v1), bound where the mesh is:
- * - in the mesh's namespaces only (`istio-injection: enabled`, or an `istio.io/rev` label),
+ * - in the mesh's namespaces only (`istio-injection: enabled`, an `istio.io/rev` label, or
+ *   `istio.io/dataplane-mode: ambient`; one binding per selector: `-injected`, `-revision`, `-ambient`),
  *   never in kube-system, kube-public, kube-node-lease or `excludedNamespaces`, so CoreDNS,
  *   istio-cni and the rest of the platform are left alone; cluster-scoped objects (Namespaces of
  *   the mesh, ClusterRoles, ClusterRoleBindings) are checked everywhere;

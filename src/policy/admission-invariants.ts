@@ -46,8 +46,13 @@ const ALL_OPS = ['CREATE', 'UPDATE', 'DELETE'];
  *   STRICT, every port too; the mesh-wide ones the baseline writes cannot be deleted.
  * - MESH-AUTHZ-001: the allow-nothing policy keeps its shape (ALLOW, no rules, no selector or
  *   target, no provider) and cannot be deleted; a dry run of it takes MESH-AUTHZ-008's exception.
- * - MESH-INJ-002: a namespace of the mesh stays in it (its injection or revision label cannot be
- *   removed), so no one takes a namespace out of the guardrails' scope by relabelling it.
+ * - MESH-INJ-002: a namespace of the mesh stays in it, so no one takes a namespace out of the mesh
+ *   and of the guardrails' scope by relabelling it: a sidecar namespace keeps `istio-injection:
+ *   enabled` (or its `istio.io/rev` label), an ambient one `istio.io/dataplane-mode: ambient`.
+ *   Moving between the data planes is allowed as long as the namespace stays in the mesh (ambient
+ *   to sidecar by putting the injection label in place of the ambient one, or the reverse); dropping
+ *   out of both (removing the labels, `istio.io/dataplane-mode: none`, `istio-injection: disabled`)
+ *   takes an exception. The invariant is celMeshNamespace before and after the update.
  * - NS-SENS-001: a namespace labelled sensitive-data keeps the label (which switches SECRET-K8S-001
  *   on at admission). Stricter than synth, which asks it only where workloads rely on it:
  *   admission cannot see the workloads, and declassifying a namespace is an exception.
@@ -100,8 +105,9 @@ export function invariantPolicies(s: InvariantSettings): InvariantPolicy[] {
       resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['UPDATE'] }],
       expression: `oldObject == null || !${celMeshNamespace('oldObject', s.excludedNamespaces)} || `
         + `${celMeshNamespace('object', s.excludedNamespaces)} || ${celExcepted(['MESH-INJ-002'])}`,
-      message: 'MESH-INJ-002: a namespace of the mesh keeps its istio-injection: enabled (or istio.io/rev) label; removing it takes the '
-        + 'namespace out of the mesh and of these guardrails, and takes a PolicyException',
+      message: 'MESH-INJ-002: a namespace of the mesh stays in it: it keeps istio-injection: enabled (or istio.io/rev), or '
+        + 'istio.io/dataplane-mode: ambient, or moves from one to the other; dropping out of both takes the namespace out of the mesh '
+        + 'and of these guardrails, and takes a PolicyException',
       registryNamespace: s.controlPlaneNamespace,
     },
     {

@@ -1,10 +1,14 @@
 import { REGISTRY_NAME } from './exception-registry-format';
 import { celString, celStrings } from './rules/workload-pod-specs';
 import { KUBERNETES_SYSTEM_NAMESPACES } from '../core/names';
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL } from '../mesh/data-plane';
 
 /**
  * Where and to whom the admission guardrails apply (OPS-1, EXC-1): the CEL and selectors every
- * guardrail policy shares. Upstream semantics relied on (Kubernetes 1.30+,
+ * guardrail policy shares. The mesh's namespaces are those whose pods get a sidecar
+ * (`istio-injection: enabled`, or an `istio.io/rev` label) and those in ambient mode
+ * (`istio.io/dataplane-mode: ambient`: ztunnel carries their traffic, istio/istio
+ * cni/pkg/util/podutil.go `PodRedirectionEnabled`). Upstream semantics relied on (Kubernetes 1.30+,
  * staging/src/k8s.io/apiserver/pkg/admission/plugin/policy):
  * - a binding's `namespaceSelector` is matched against the labels of the request's namespace; for
  *   a Namespace object, against its own labels; other cluster-scoped objects are never skipped
@@ -74,27 +78,36 @@ export interface MeshNamespaceSelector {
 
 /**
  * The namespace selectors of the mesh's namespaces, disjoint so no request is checked twice:
- * `istio-injection: enabled`, or no `istio-injection` label and an `istio.io/rev` label (the
- * label that wins when both are set is `istio-injection`, as the injector decides). `excluded`
- * namespaces (the Kubernetes system namespaces and the configured ones) are never matched.
+ * - `injected`: `istio-injection: enabled`;
+ * - `revision`: no `istio-injection` label and an `istio.io/rev` label (the label that wins when
+ *   both are set is `istio-injection`, as the injector decides);
+ * - `ambient`: `istio.io/dataplane-mode: ambient`, whatever the injection labels (the first two
+ *   exclude it, since a selector cannot say "or"). A namespace with both is checked once, here:
+ *   its pods that get no sidecar are ambient, the others sidecar pods, and the guardrails are the same.
+ * `excluded` namespaces (the Kubernetes system namespaces and the configured ones) are never matched.
  */
 export function meshNamespaceSelectors(excluded: readonly string[]): MeshNamespaceSelector[] {
   const notExcluded: Requirement = { key: NAMESPACE_NAME_LABEL, operator: 'NotIn', values: [...new Set(excluded)].sort() };
+  const notAmbient: Requirement = { key: DATAPLANE_MODE_LABEL, operator: 'NotIn', values: [AMBIENT_MODE] };
   return [
-    { suffix: 'injected', selector: { matchExpressions: [{ key: INJECTION_LABEL, operator: 'In', values: ['enabled'] }, notExcluded] } },
+    { suffix: 'injected', selector: { matchExpressions: [{ key: INJECTION_LABEL, operator: 'In', values: ['enabled'] }, notExcluded, notAmbient] } },
     {
       suffix: 'revision',
-      selector: { matchExpressions: [{ key: INJECTION_LABEL, operator: 'DoesNotExist' }, { key: REVISION_LABEL, operator: 'Exists' }, notExcluded] },
+      selector: {
+        matchExpressions: [{ key: INJECTION_LABEL, operator: 'DoesNotExist' }, { key: REVISION_LABEL, operator: 'Exists' }, notExcluded, notAmbient],
+      },
     },
+    { suffix: 'ambient', selector: { matchExpressions: [{ key: DATAPLANE_MODE_LABEL, operator: 'In', values: [AMBIENT_MODE] }, notExcluded] } },
   ];
 }
 
-/** CEL: the Namespace object `ns` is one of the mesh's (the selectors above, as CEL). */
+/** CEL: the Namespace object `ns` is one of the mesh's (the union of the selectors above, as CEL). */
 export function celMeshNamespace(ns: string, excluded: readonly string[]): string {
   const labels = `${ns}.metadata.labels`;
   return `(has(${labels}) && !(${ns}.metadata.name in ${celStrings([...new Set(excluded)].sort())}) && `
     + `((${celString(INJECTION_LABEL)} in ${labels} && ${labels}[${celString(INJECTION_LABEL)}] == 'enabled') || `
-    + `(!(${celString(INJECTION_LABEL)} in ${labels}) && ${celString(REVISION_LABEL)} in ${labels})))`;
+    + `(!(${celString(INJECTION_LABEL)} in ${labels}) && ${celString(REVISION_LABEL)} in ${labels}) || `
+    + `(${celString(DATAPLANE_MODE_LABEL)} in ${labels} && ${labels}[${celString(DATAPLANE_MODE_LABEL)}] == ${celString(AMBIENT_MODE)})))`;
 }
 
 /** CEL: the request creates what a built-in controller derives from an admitted template (see {@link CONTROLLER_CREATES}). */

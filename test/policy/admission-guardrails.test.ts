@@ -351,6 +351,9 @@ const role = (kind: 'Role' | 'ClusterRole', name: string, rules: object[]): Rule
 });
 
 /** For each rule with an admission form: objects it admits and objects it refuses. */
+/** An ambient namespace: the MESH-AMBIENT rules judge objects by it (`namespaceObject`). */
+const AMBIENT_NAMESPACE: RuleObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio.io/dataplane-mode': 'ambient' } } };
+
 const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[]; namespaceObject?: RuleObject } } = {
   'MESH-MTLS-002': {
     good: [istio('security.istio.io', 'PeerAuthentication', 'strict', { mtls: { mode: 'STRICT' } }), istio('security.istio.io', 'PeerAuthentication', 'inherit', {})],
@@ -430,6 +433,27 @@ const FIXTURES: { [ruleId: string]: { good: RuleObject[]; bad: RuleObject[]; nam
       istio('networking.istio.io', 'Gateway', 'unmarked', {}),
     ],
     bad: [{ ...istio('networking.istio.io', 'Gateway', 'open', {}), metadata: { name: 'open', namespace: 'istio-system', annotations: { 'secure-mesh.cdk8s.io/edge-protection': 'undeclared' } } }],
+  },
+  'MESH-AMBIENT-001': {
+    good: [istio('security.istio.io', 'AuthorizationPolicy', 'l4', { selector: { matchLabels: { app: 'x' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }] }] }),
+      istio('security.istio.io', 'AuthorizationPolicy', 'at-waypoint', { targetRefs: [{ group: '', kind: 'Service', name: 'x' }], rules: [{ to: [{ operation: { paths: ['/x'] } }] }] })],
+    bad: [istio('security.istio.io', 'AuthorizationPolicy', 'l7', { selector: { matchLabels: { app: 'x' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] })],
+    namespaceObject: AMBIENT_NAMESPACE,
+  },
+  'MESH-AMBIENT-002': {
+    good: [istio('security.istio.io', 'RequestAuthentication', 'at-waypoint', { targetRefs: [{ group: '', kind: 'Service', name: 'x' }], jwtRules: [{ issuer: 'https://i.example.com' }] })],
+    bad: [istio('security.istio.io', 'RequestAuthentication', 'at-ztunnel', { selector: { matchLabels: { app: 'x' } }, jwtRules: [{ issuer: 'https://i.example.com' }] })],
+    namespaceObject: AMBIENT_NAMESPACE,
+  },
+  'MESH-AMBIENT-003': {
+    good: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: IMAGE }] } }],
+    bad: [istio('networking.istio.io', 'Sidecar', 'default', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })],
+    namespaceObject: AMBIENT_NAMESPACE,
+  },
+  'MESH-AMBIENT-004': {
+    good: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'in', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: IMAGE }] } }],
+    bad: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'out', namespace: 'shop', labels: { 'istio.io/dataplane-mode': 'none' } }, spec: { containers: [{ name: 'app', image: IMAGE }] } }],
+    namespaceObject: AMBIENT_NAMESPACE,
   },
   'MESH-EGRESS-001': {
     good: [istio('networking.istio.io', 'Sidecar', 'registry-only', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }), istio('networking.istio.io', 'Sidecar', 'default', {})],
@@ -586,7 +610,8 @@ describe('every admission rule, through its emitted expression (exception wrappe
 
     test('fixtures agree with check(): bad objects violate the rule, good objects do not', () => {
       // A rule decided by the namespace (checkAll) is judged with its Namespace among the objects.
-      const violates = (o: RuleObject) => rule.check(o, ctx).length > 0
+      // A rule decided by the object's Namespace (MESH-AMBIENT-*) sees it among the objects too.
+      const violates = (o: RuleObject) => rule.check(o, namespaceObject ? ruleContext([namespaceObject, o]) : ctx).length > 0
         || (rule.checkAll?.(ruleContext([...(namespaceObject ? [namespaceObject] : []), o])) ?? []).some((v) => v.object === o);
       for (const o of bad) expect([keyOf(o), violates(o)]).toEqual([keyOf(o), true]);
       for (const o of good) expect([keyOf(o), violates(o)]).toEqual([keyOf(o), false]);

@@ -50,6 +50,47 @@ describe('admission invariants', () => {
     expect(admitsExpression(e, ns({}), { data: { 'Namespace.vault': 'NS-SENS-001@2027-01-01' } }, update(ns(sensitive)))).toBe(true);
   });
 
+  describe('MESH-INJ-002: a namespace of the mesh stays in it, sidecar or ambient', () => {
+    const e = () => byName()['secure-mesh-mesh-inj-002'].expression;
+    const ns = (labels: { [key: string]: string }, name = 'mall') => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    const update = (old: object) => ({ oldObject: old, request: { operation: 'UPDATE', namespace: 'mall', userInfo: { username: 'alice', groups: [] } } });
+    const AMBIENT = { 'istio.io/dataplane-mode': 'ambient' };
+    const admitted = (before: { [key: string]: string }, after: { [key: string]: string }, params: object | null = null) =>
+      admitsExpression(e(), ns(after), params, update(ns(before)));
+
+    test.each([
+      ['removing the ambient label', AMBIENT, {}],
+      ['ambient to none', AMBIENT, { 'istio.io/dataplane-mode': 'none' }],
+      ['ambient to another value', AMBIENT, { 'istio.io/dataplane-mode': 'Ambient' }],
+      ['ambient to an injection label that injects nothing', AMBIENT, { 'istio-injection': 'disabled' }],
+      ['removing the injection label', { 'istio-injection': 'enabled' }, {}],
+      ['sidecar to dataplane-mode none', { 'istio-injection': 'enabled' }, { 'istio.io/dataplane-mode': 'none' }],
+    ])('refused: %s', (_name, before, after) => {
+      expect(admitted(before, after)).toBe(false);
+    });
+
+    test.each([
+      ['ambient kept, other labels changed', AMBIENT, { ...AMBIENT, team: 'web' }],
+      ['ambient to sidecar (the injection label in place of the ambient one)', AMBIENT, { 'istio-injection': 'enabled' }],
+      ['ambient to a revision', AMBIENT, { 'istio.io/rev': 'canary' }],
+      ['sidecar to ambient', { 'istio-injection': 'enabled' }, AMBIENT],
+      ['ambient with a disabled injection label kept', { ...AMBIENT, 'istio-injection': 'disabled' }, { ...AMBIENT, 'istio-injection': 'disabled', 'team': 'web' }],
+      ['a namespace outside the mesh joining ambient', {}, AMBIENT],
+      ['a namespace outside the mesh staying outside', { 'istio.io/dataplane-mode': 'none' }, {}],
+    ])('admitted: %s', (_name, before, after) => {
+      expect(admitted(before, after)).toBe(true);
+    });
+
+    test('leaving ambient takes an exception (from the registry bound as params); an excluded namespace is not guarded', () => {
+      expect(admitted(AMBIENT, {}, { data: { 'Namespace.mall': 'MESH-INJ-002@2030-01-01' } })).toBe(true);
+      expect(admitsExpression(e(), ns({}, 'kube-system'), null, update(ns(AMBIENT, 'kube-system')))).toBe(true);
+    });
+
+    test('the message names both data planes', () => {
+      expect(byName()['secure-mesh-mesh-inj-002'].message).toMatch(/istio-injection: enabled \(or istio.io\/rev\), or istio.io\/dataplane-mode: ambient/);
+    });
+  });
+
   test('a targetRef makes a PeerAuthentication or policy not mesh-wide', () => {
     const e = byName()['secure-mesh-mesh-mtls-001'].expression;
     expect(admitsExpression(e, inRoot('PeerAuthentication', 'gw', { targetRefs: [{ kind: 'Gateway', name: 'gw' }], mtls: { mode: 'PERMISSIVE' } }))).toBe(true);

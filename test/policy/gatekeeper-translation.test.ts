@@ -551,6 +551,9 @@ describe('what the library emits, translated', () => {
     }
     expect(constraintsOf(documents, 'SecureMeshPodPriv001').map((c) => [c.metadata.name, c.spec.match.namespaces ?? c.spec.match.excludedNamespaces,
       c.spec.parameters?.metadata?.namespace ?? Object.keys(c.spec.parameters)])).toEqual([
+      ['secure-mesh-pod-priv-001-ambient-istio-system', ['istio-system'], 'istio-system'],
+      ['secure-mesh-pod-priv-001-ambient-shop', ['shop'], 'shop'],
+      ['secure-mesh-pod-priv-001-ambient-unregistered', ['istio-system', 'shop'], [DENY_ALL_PARAMETER]],
       ['secure-mesh-pod-priv-001-injected-istio-system', ['istio-system'], 'istio-system'],
       ['secure-mesh-pod-priv-001-injected-shop', ['shop'], 'shop'],
       ['secure-mesh-pod-priv-001-injected-unregistered', ['istio-system', 'shop'], [DENY_ALL_PARAMETER]],
@@ -577,7 +580,7 @@ describe('what the library emits, translated', () => {
   });
 
   test('constraints match the binding\'s kinds (plural → Kind, pods/ephemeralcontainers as Pod), namespace selector and scope', () => {
-    const [priv] = constraintsOf(documents, 'SecureMeshPodPriv001');
+    const priv = constraintsOf(documents, 'SecureMeshPodPriv001').find((c) => c.metadata.name === 'secure-mesh-pod-priv-001-injected-istio-system')!;
     const binding = findObject(docs, 'ValidatingAdmissionPolicyBinding', 'secure-mesh-pod-priv-001-injected');
     expect(priv.spec.match).toEqual({
       kinds: [
@@ -606,6 +609,8 @@ describe('what the library emits, translated', () => {
     expect(problems).toEqual([
       expect.stringMatching(/^Gatekeeper matches kinds, not subresources: pods\/ephemeralcontainers is matched as the kind of pods/),
       expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-exception-registries: matches DELETE: Gatekeeper's validating webhook receives those only/),
+      // The ambient rules judge an object by its Namespace: where Gatekeeper binds no namespaceObject they admit everything.
+      ...[1, 2, 3, 4].map((n) => `ValidatingAdmissionPolicy/secure-mesh-mesh-ambient-00${n}: reads namespaceObject, which only recent Gatekeeper versions bind (null elsewhere)`),
       expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-mesh-authz-001: matches DELETE/),
       expect.stringMatching(/^ValidatingAdmissionPolicy\/secure-mesh-mesh-mtls-001: matches DELETE/),
       // SECRET-K8S-001 reads the request's Namespace: Gatekeeper binds it only in recent versions.

@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { AppProtocol } from '../../src/mesh/app-protocol';
+import { DataPlane } from '../../src/mesh/data-plane';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { admitsExpression } from '../../src/policy/admission-cel';
 import { AdmissionCheck, CUSTOM_POD_TEMPLATE_KIND, PolicyRule, RuleObject, RuleSeverity, groupOf, hasPodTemplate, kindKeyOf } from '../../src/policy/rule';
@@ -288,16 +289,38 @@ const HAND_MADE: RuleObject[] = [
   { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: meta('plugin'), spec: { url: 'oci://ghcr.io/acme/plugin:1.0' } },
   // Kinds no admission rule matches.
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('cm'), data: { k: 'v' } },
+  // An ambient namespace and its foot-guns (MESH-AMBIENT-*): L7 and tokens bound to ztunnel, sidecar-only config, an opted-out pod.
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'amb', labels: { 'istio.io/dataplane-mode': 'ambient' } } },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'l7-at-ztunnel', namespace: 'amb' },
+    spec: { selector: { matchLabels: { app: 'x' } }, rules: [{ to: [{ operation: { paths: ['/x'] } }] }] },
+  },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'RequestAuthentication',
+    metadata: { name: 'jwt-at-ztunnel', namespace: 'amb' },
+    spec: { selector: { matchLabels: { app: 'x' } }, jwtRules: [{ issuer: 'https://i', jwksUri: 'https://i/jwks' }] },
+  },
+  { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'amb' }, spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } },
+  { ...podOf('opted-out', {}, { labels: { 'istio.io/dataplane-mode': 'none' } }), metadata: { name: 'opted-out', namespace: 'amb', labels: { 'istio.io/dataplane-mode': 'none' } } },
 ];
 
 /** Objects a real app synthesizes (all compliant): mesh baseline, hardened namespace, services, role sets. */
 function synthesized(): RuleObject[] {
   const chart = new Chart(Testing.app(), 'test');
-  new MeshBaseline(chart, 'mesh');
+  new MeshBaseline(chart, 'mesh', { ambient: true });
   const ns = new HardenedNamespace(chart, 'shop', { name: 'shop' });
   const web = new SecureService(chart, 'web', { namespace: ns, image: IMAGE, ports: HTTP });
   const cart = new SecureService(chart, 'cart', { namespace: ns, image: IMAGE, ports: HTTP });
   cart.allowFrom(web, { ports: [9080], methods: ['GET'], paths: ['/cart/*'] });
+  // The same grants on ambient: ztunnel and waypoint policies, attached as ambient wants them.
+  const amb = new HardenedNamespace(chart, 'ambient-shop', { name: 'ambient-shop', dataPlane: DataPlane.AMBIENT });
+  const ambWeb = new SecureService(chart, 'amb-web', { namespace: amb, name: 'web', image: IMAGE, ports: HTTP });
+  const ambCart = new SecureService(chart, 'amb-cart', { namespace: amb, name: 'cart', image: IMAGE, ports: HTTP });
+  ambCart.allowFrom(ambWeb, { ports: [9080], methods: ['GET'], paths: ['/cart/*'] });
+  ambCart.requireJwt({ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks.json', audiences: ['cart'] });
   new MeshRoleSets(chart, 'roles', { meshAdmins: [RbacSubject.group('mesh-admins')], securityAdmins: [RbacSubject.group('security')], auditors: [RbacSubject.group('auditors')] });
   return synthValidated(chart);
 }

@@ -1,6 +1,8 @@
 import { PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, isKind, objectRef } from '../rule';
 import { ORIGINATING_TLS_MODES } from './mesh-dr-003';
+import { GATEWAY_API_GROUP } from './mesh-gateway-scope';
 import { JsonMap, NETWORKING_GROUP, asList, asMap, asString, specOf, stringItems } from './mesh-shared';
+import { GATEWAY_NAME_LABEL, USE_WAYPOINT_LABEL, WAYPOINT_FOR_LABEL, WAYPOINT_GATEWAY_CLASS } from '../../mesh/data-plane';
 
 /** ServiceEntry port protocols whose traffic is TLS from the application (Istio routes it by SNI). */
 export const APP_TLS_PROTOCOLS = ['HTTPS', 'TLS'];
@@ -190,10 +192,34 @@ class EgressModel {
   private readonly destinationRules: RuleObject[];
   private readonly exitCache = new Map<string, EgressExit[]>();
 
+  private readonly waypoints: RuleObject[];
+  private readonly namespaces: RuleObject[];
+
   constructor(context: RuleContext) {
     this.gateways = context.objects.filter((o) => isKind(o, NETWORKING_GROUP, 'Gateway'));
+    this.waypoints = context.objects.filter((o) => isKind(o, GATEWAY_API_GROUP, 'Gateway') && specOf(o).gatewayClassName === WAYPOINT_GATEWAY_CLASS);
+    this.namespaces = context.objects.filter((o) => isKind(o, '', 'Namespace'));
     this.virtualServices = context.objects.filter((o) => isKind(o, NETWORKING_GROUP, 'VirtualService'));
     this.destinationRules = context.objects.filter((o) => isKind(o, NETWORKING_GROUP, 'DestinationRule'));
+  }
+
+  /**
+   * The ambient egress waypoint serving a ServiceEntry: the entry (or, failing that, its
+   * namespace) names with `istio.io/use-waypoint` a Gateway of class `istio-waypoint` in the
+   * entry's namespace that serves services (`istio.io/waypoint-for` unset, `service` or `all`).
+   * ztunnel then sends every in-mesh connection to the host through that waypoint, whatever
+   * VirtualServices say, as Istio's ambient egress gateway does. Returned as a stand-in Istio
+   * Gateway (its namespace and the waypoint's pod labels) for `originatesTls`.
+   */
+  public egressWaypoint(entry: RuleObject): RuleObject | undefined {
+    const namespace = entry.metadata?.namespace;
+    const nsLabels = asMap(asMap(this.namespaces.find((n) => n.metadata?.name === namespace)?.metadata)?.labels);
+    const name = asString(asMap(entry.metadata?.labels)?.[USE_WAYPOINT_LABEL]) ?? asString(nsLabels?.[USE_WAYPOINT_LABEL]);
+    if (name === undefined || name === 'none') return undefined;
+    const waypoint = this.waypoints.find((w) => w.metadata?.namespace === namespace && w.metadata?.name === name);
+    const serves = asString(asMap(waypoint?.metadata?.labels)?.[WAYPOINT_FOR_LABEL]) ?? 'service';
+    if (!waypoint || !['service', 'all'].includes(serves)) return undefined;
+    return { apiVersion: `${NETWORKING_GROUP}/v1`, kind: 'Gateway', metadata: { name, namespace }, spec: { selector: { [GATEWAY_NAME_LABEL]: name } } };
   }
 
   /** VirtualServices whose hosts cover `host`. */
@@ -355,6 +381,11 @@ export const MESH_EGRESS_003: PolicyRule = {
       if (!seen.all && seen.namespaces.size === 0) continue;
       const ports = asList(spec.ports).map((p, i) => ({ port: asMap(p), index: i }))
         .filter((p): p is { port: JsonMap; index: number } => p.port !== undefined && typeof p.port.number === 'number' && Number.isInteger(p.port.number));
+      const waypoint = model.egressWaypoint(entry);
+      if (waypoint) {
+        findings.push(...waypointPlaintext(model, entry, waypoint, ports));
+        continue;
+      }
       for (const { value: rawHost, index: hostIndex } of stringItems(spec.hosts)) {
         const host = rawHost.toLowerCase();
         let gatewayNamespaceCache: Set<string> | undefined;
@@ -433,6 +464,37 @@ export const MESH_EGRESS_003: PolicyRule = {
     return findings;
   },
 };
+
+/**
+ * (a) for a ServiceEntry behind an ambient egress waypoint (every in-mesh connection goes through
+ * it, so (b) holds): a port that is not TLS or HTTPS leaves only if a DestinationRule visible at the
+ * waypoint originates TLS for the host on that port (or its targetPort).
+ */
+function waypointPlaintext(model: EgressModel, entry: RuleObject, waypoint: RuleObject,
+  ports: readonly { port: JsonMap; index: number }[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const { value: rawHost } of stringItems(specOf(entry).hosts)) {
+    const host = rawHost.toLowerCase();
+    for (const { port: servicePort, index } of ports) {
+      const protocol = (asString(servicePort.protocol) ?? '').toUpperCase();
+      if (APP_TLS_PROTOCOLS.includes(protocol)) continue;
+      const port = servicePort.number as number;
+      const target = typeof servicePort.targetPort === 'number' ? servicePort.targetPort : port;
+      if (model.originatesTls(waypoint, host, port, undefined) || model.originatesTls(waypoint, host, target, undefined)) continue;
+      findings.push({
+        object: entry,
+        violation: {
+          path: asString(servicePort.protocol) !== undefined ? `spec.ports[${index}].protocol` : `spec.ports[${index}]`,
+          message: `port ${port} of ${host} is ${protocol || 'of unset protocol'}, not TLS or HTTPS, and the egress waypoint `
+            + `${waypoint.metadata?.namespace}/${waypoint.metadata?.name} forwards it without originating TLS (no DestinationRule with tls mode `
+            + 'SIMPLE or MUTUAL for the host, visible at the waypoint): the application\'s plaintext would leave the mesh',
+          port,
+        },
+      });
+    }
+  }
+  return findings;
+}
 
 function sectionOf(rule: RouteRule): Section {
   return rule.path.slice('spec.'.length, rule.path.indexOf('[')) as Section;

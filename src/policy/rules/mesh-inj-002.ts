@@ -37,8 +37,8 @@ export const MESH_INJ_002: PolicyRule = {
     const injection = asString(labels?.['istio-injection']);
     const revision = asString(labels?.['istio.io/rev']);
     const dataplane = asString(labels?.['istio.io/dataplane-mode']);
-    // An explicit opt-out (disabled injection, empty revision) is MESH-INJ-001's finding.
-    if (injection !== undefined || revision !== undefined || dataplane === 'ambient') return [];
+    // An explicit opt-out (disabled injection, empty revision, a data-plane mode other than ambient) is MESH-INJ-001's finding.
+    if (injection !== undefined || revision !== undefined || dataplane !== undefined) return [];
     return [{
       path: 'metadata.labels',
       message: `namespace ${name} has no istio-injection, istio.io/rev or istio.io/dataplane-mode: ambient label: its pods run without a proxy`,

@@ -1,3 +1,7 @@
+import { MESH_AMBIENT_001 } from './mesh-ambient-001';
+import { MESH_AMBIENT_002 } from './mesh-ambient-002';
+import { MESH_AMBIENT_003 } from './mesh-ambient-003';
+import { MESH_AMBIENT_004 } from './mesh-ambient-004';
 import { MESH_AUTHZ_001 } from './mesh-authz-001';
 import { MESH_AUTHZ_002 } from './mesh-authz-002';
 import { MESH_AUTHZ_003 } from './mesh-authz-003';
@@ -32,7 +36,8 @@ import { MESH_TOKEN_001 } from './mesh-token-001';
 
 /**
  * The mesh rules (MTLS-1, AUTHZ-1/2/3, EXC-1, OPS-1, OPS-3, JWT-1, TOKEN-1, EGRESS-1, INGRESS-1): Istio security
- * resources, sidecar injection/bypass on workloads, Sidecar egress, gateways and their routes. One
+ * resources, sidecar injection/bypass on workloads, Sidecar egress, gateways and their routes, and
+ * the ambient data plane's foot-guns (L7 at ztunnel, tokens without a waypoint). One
  * rule per file; ids are stable.
  */
 export const MESH_RULES: PolicyRule[] = [
@@ -66,4 +71,8 @@ export const MESH_RULES: PolicyRule[] = [
   MESH_INGRESS_003,
   MESH_EXT_001,
   MESH_TEL_001,
+  MESH_AMBIENT_001,
+  MESH_AMBIENT_002,
+  MESH_AMBIENT_003,
+  MESH_AMBIENT_004,
 ];

@@ -183,6 +183,13 @@ const MISSING_TEXT: { readonly [direction: string]: string } = {
  * The gateway exception trusts the Gateway object: a Gateway written for app pods would open
  * them on the listed ports (MESH-INGRESS rules still judge the Gateway).
  *
+ * Ambient namespaces (`istio.io/dataplane-mode: ambient`) are mesh namespaces like the others and
+ * need the same default deny. What an ambient namespace must open besides is judged elsewhere:
+ * HBONE (TCP 15008) from the callers' pods and through the waypoint by NET-L4-001, the kubelet's
+ * probes, which arrive from 169.254.7.127 (an ipBlock /32, not an opening to everyone), by
+ * NET-AMBIENT-001. A bare `ports: [15008]` rule without `from` is an opening to
+ * everyone like any other: ztunnel still authorizes what arrives, but the L4 layer is gone.
+ *
  * No `admission` on the rule itself (the exceptions depend on the control-plane namespace and
  * the output's Gateways); `defaultDenyAdmission(ctx)` renders the per-object part with them
  * inlined. Presence cannot be checked on one object.
@@ -203,7 +210,7 @@ export const NET_DENY_001: PolicyRule = {
   fix:
     'Create namespaces with HardenedNamespace (default deny for ingress and egress, DNS and istiod egress) and open traffic '
     + 'with SecureService.allowFrom, which names the caller\'s namespace and pods and the ports. Do not remove or add rules to '
-    + 'default-deny. An edge that must accept the internet belongs on an IngressGateway. A PolicyException is right only for '
+    + 'default-deny. An edge that must accept the internet belongs on an IngressGateway or a GatewayApiIngress. A PolicyException is right only for '
     + 'a namespace whose isolation is enforced by another layer the manifests do not show, with the reason recorded.',
   admissionFor: (ctx) => defaultDenyAdmission(ctx),
   check(object, ctx) {

@@ -1,12 +1,25 @@
-import { NAMESPACE_NAME_LABEL } from '../../network/peers';
-import { RuleContext, RuleObject, isKind } from '../rule';
+import { isAmbientNamespace, outsideZtunnel } from './ambient-namespaces';
+import { GATEWAY_API_GROUP } from './mesh-gateway-scope';
 import { Labels, selectorMatches, selectorSelectsAllWith } from './network-label-selector';
 import { isRecord } from './workload-pod-specs';
+import {
+  AMBIENT_MODE, DATAPLANE_MODE_LABEL, GATEWAY_NAME_LABEL, HBONE_PORT, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, WAYPOINT_FOR_LABEL,
+  WAYPOINT_GATEWAY_CLASS,
+  isAmbientNamespaceLabels,
+} from '../../mesh/data-plane';
+import { NAMESPACE_NAME_LABEL } from '../../network/peers';
+import { RuleContext, RuleObject, isKind } from '../rule';
 
 /**
  * How mesh ALLOW policies and NetworkPolicies are read for the L4-counterpart rules (AUTHZ-4,
  * NETPOL-1): which pods an ALLOW policy selects, which callers and ports it allows, and whether a
  * NetworkPolicy admits a caller namespace on a port.
+ *
+ * Ambient (istio.io docs/ambient/usage/networkpolicy; the semantics are in src/mesh/data-plane.ts):
+ * every in-mesh connection to an ambient pod, and from an ambient client to a sidecar pod, is
+ * HBONE, so the NetworkPolicy sees TCP 15008 from the client pod, not the app port; through a
+ * waypoint it sees client → waypoint pods on 15008 and waypoint pods → destination on 15008.
+ * {@link l4PortOf}, {@link serviceWaypoint} and {@link targetedAllowPolicies} read that.
  */
 
 /** An ALLOW AuthorizationPolicy (action ALLOW or absent) in a namespace. */
@@ -48,19 +61,64 @@ function listOf(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** Per object set: its ALLOW policies, in object order and by namespace (built once). */
-const allowIndexes = new WeakMap<readonly RuleObject[], { readonly all: AllowPolicy[]; readonly byNamespace: Map<string, AllowPolicy[]> }>();
+/** A policy target: a `targetRefs` entry (or the deprecated `targetRef`), with its path. */
+export interface PolicyTarget {
+  /** API group; `''` for the core group (a Service). */
+  readonly group: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Path of the reference, e.g. `spec.targetRefs[0]`. */
+  readonly path: string;
+}
 
-function allowIndexOf(ctx: RuleContext): { readonly all: AllowPolicy[]; readonly byNamespace: Map<string, AllowPolicy[]> } {
+/** An ALLOW AuthorizationPolicy attached with `targetRefs`/`targetRef` (to a Service or a Gateway, enforced by a waypoint or gateway). */
+export interface TargetedAllowPolicy {
+  readonly object: RuleObject;
+  readonly namespace: string;
+  /** Its targets in the policy's own namespace (references naming another namespace are left out: Istio ignores them). */
+  readonly targets: readonly PolicyTarget[];
+}
+
+interface AllowIndex {
+  readonly all: AllowPolicy[];
+  readonly byNamespace: Map<string, AllowPolicy[]>;
+  readonly targeted: TargetedAllowPolicy[];
+}
+
+/** Per object set: its ALLOW policies, in object order and by namespace (built once). */
+const allowIndexes = new WeakMap<readonly RuleObject[], AllowIndex>();
+
+/**
+ * The targets of a policy spec, as pilot reads them (`GetTargetRefs`): a non-empty `targetRefs`,
+ * else `targetRef`. Entries that are not objects, lack a kind or name, or name another namespace
+ * are left out.
+ */
+function targetsOf(spec: { readonly [key: string]: any }, namespace: string): PolicyTarget[] {
+  const refs: { ref: unknown; path: string }[] = Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0
+    ? spec.targetRefs.map((ref: unknown, i: number) => ({ ref, path: `spec.targetRefs[${i}]` }))
+    : [{ ref: spec.targetRef, path: 'spec.targetRef' }];
+  const out: PolicyTarget[] = [];
+  for (const { ref, path } of refs) {
+    if (!isRecord(ref) || typeof ref.kind !== 'string' || typeof ref.name !== 'string') continue;
+    if (ref.namespace !== undefined && ref.namespace !== namespace) continue;
+    out.push({ group: typeof ref.group === 'string' ? ref.group : '', kind: ref.kind, name: ref.name, path });
+  }
+  return out;
+}
+
+function allowIndexOf(ctx: RuleContext): AllowIndex {
   let index = allowIndexes.get(ctx.objects);
   if (!index) {
-    index = { all: [], byNamespace: new Map() };
+    index = { all: [], byNamespace: new Map(), targeted: [] };
     for (const o of ctx.objects) {
       if (!isKind(o, 'security.istio.io', 'AuthorizationPolicy')) continue;
       const ns = o.metadata?.namespace;
       const spec = isRecord(o.spec) ? o.spec : {};
       if (typeof ns !== 'string' || (spec.action !== undefined && spec.action !== 'ALLOW')) continue;
-      if (spec.targetRefs !== undefined || spec.targetRef !== undefined) continue;
+      if (spec.targetRefs !== undefined || spec.targetRef !== undefined) {
+        index.targeted.push({ object: o, namespace: ns, targets: targetsOf(spec, ns) });
+        continue;
+      }
       const matchLabels = isRecord(spec.selector) ? stringLabels(spec.selector.matchLabels) : undefined;
       const policy = { object: o, namespace: ns, matchLabels };
       index.all.push(policy);
@@ -89,6 +147,47 @@ export function allowPolicies(ctx: RuleContext): readonly AllowPolicy[] {
 /** The ALLOW policies of {@link allowPolicies} in one namespace, in object order. */
 export function allowPoliciesIn(ctx: RuleContext, namespace: string): readonly AllowPolicy[] {
   return allowIndexOf(ctx).byNamespace.get(namespace) ?? [];
+}
+
+/**
+ * ALLOW AuthorizationPolicies attached with `targetRefs`/`targetRef` (the ones {@link allowPolicies}
+ * leaves out), in object order. The list is shared: do not modify it.
+ */
+export function targetedAllowPolicies(ctx: RuleContext): readonly TargetedAllowPolicy[] {
+  return allowIndexOf(ctx).targeted;
+}
+
+/** A caller a policy names by principal, with where it says so. */
+export interface AllowedCaller {
+  readonly callerNamespace: string;
+  readonly principal: string;
+  /** Path of the principal entry, e.g. `spec.rules[0].from[1].source.principals[0]`. */
+  readonly path: string;
+}
+
+/**
+ * Every caller a policy names by a `from.source.principals` entry of a rule, whatever the rule's
+ * ports, paths or methods (the L4 path to a waypoint does not depend on them). Principals whose
+ * namespace is a wildcard give none.
+ */
+export function allowedCallers(policy: RuleObject): AllowedCaller[] {
+  const spec = isRecord(policy.spec) ? policy.spec : {};
+  const out: AllowedCaller[] = [];
+  const rules = listOf(spec.rules);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    const froms = listOf(isRecord(rule) ? rule.from : undefined);
+    for (let j = 0; j < froms.length; j++) {
+      const from = froms[j];
+      const principals = listOf(isRecord(from) && isRecord(from.source) ? from.source.principals : undefined);
+      for (let k = 0; k < principals.length; k++) {
+        const p = principals[k];
+        const ns = typeof p === 'string' ? principalNamespace(p) : undefined;
+        if (ns !== undefined) out.push({ callerNamespace: ns, principal: p as string, path: `spec.rules[${i}].from[${j}].source.principals[${k}]` });
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -139,6 +238,8 @@ interface NetworkIndex {
   readonly ingress: Map<string, RuleObject[]>;
   /** Namespace objects by name (the first of each name). */
   readonly namespaces: Map<string, RuleObject>;
+  /** Services and Gateway API Gateways by `Kind/namespace/name` (the first of each). */
+  readonly named: Map<string, RuleObject>;
   /** Labels of each namespace asked about so far. */
   readonly namespaceLabels: Map<string, Labels>;
 }
@@ -149,13 +250,16 @@ const indexes = new WeakMap<readonly RuleObject[], NetworkIndex>();
 function indexOf(ctx: RuleContext): NetworkIndex {
   let index = indexes.get(ctx.objects);
   if (!index) {
-    index = { ingress: new Map(), namespaces: new Map(), namespaceLabels: new Map() };
+    index = { ingress: new Map(), namespaces: new Map(), named: new Map(), namespaceLabels: new Map() };
     for (const o of ctx.objects) {
       const ns = o.metadata?.namespace;
       if (isKind(o, 'networking.k8s.io', 'NetworkPolicy') && typeof ns === 'string' && restrictsIngress(o)) {
         pushTo(index.ingress, ns, o);
       } else if (isKind(o, '', 'Namespace') && typeof o.metadata?.name === 'string' && !index.namespaces.has(o.metadata.name)) {
         index.namespaces.set(o.metadata.name, o);
+      } else if ((isKind(o, '', 'Service') || isKind(o, GATEWAY_API_GROUP, 'Gateway')) && typeof ns === 'string' && typeof o.metadata?.name === 'string') {
+        const key = `${o.kind}/${ns}/${o.metadata.name}`;
+        if (!index.named.has(key)) index.named.set(key, o);
       }
     }
     indexes.set(ctx.objects, index);
@@ -222,6 +326,22 @@ export function admitsNamespace(ctx: RuleContext, rule: { readonly [key: string]
   });
 }
 
+/**
+ * {@link admitsNamespace} for callers whose pods are known by labels (a waypoint's): a peer must
+ * also select every pod carrying `callerPodLabels` (its podSelector, when it has one).
+ */
+export function admitsPods(
+  ctx: RuleContext, rule: { readonly [key: string]: any }, policyNamespace: string, callerNamespace: string, callerPodLabels: Labels,
+): boolean {
+  if (rule.from === undefined || (Array.isArray(rule.from) && rule.from.length === 0)) return true;
+  return listOf(rule.from).some((peer) => {
+    if (!isRecord(peer) || peer.ipBlock !== undefined) return false;
+    const pods = peer.podSelector === undefined || selectorSelectsAllWith(peer.podSelector, callerPodLabels);
+    if (peer.namespaceSelector !== undefined) return pods && selectorMatches(peer.namespaceSelector, namespaceLabels(ctx, callerNamespace));
+    return peer.podSelector !== undefined && callerNamespace === policyNamespace && pods;
+  });
+}
+
 /** Whether a NetworkPolicy selects every pod that carries `labels`. */
 export function selectsAllPodsWith(np: RuleObject, labels: Labels): boolean {
   return selectorSelectsAllWith(podSelectorOf(np), labels);
@@ -277,4 +397,130 @@ export function ingressPoliciesSelectingAll(ctx: RuleContext, namespace: string,
   // Keep the policies' original order.
   const order = ingressPolicies(ctx, namespace);
   return found.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}
+
+// ---- Ambient: data planes, HBONE, waypoints -----------------------------------------------------
+
+
+/** The data plane of a namespace's pods: sidecars, ambient (ztunnel), or neither (or unknown). */
+export type NamespaceDataPlane = 'sidecar' | 'ambient' | undefined;
+
+/**
+ * The data plane of a namespace, from the labels of its Namespace object in the set: `sidecar`
+ * when they turn injection on (`istio-injection: enabled`, or no `istio-injection` and a
+ * non-empty `istio.io/rev`: the injector's webhook selectors), `ambient` when they put it in
+ * ambient mode without injection (see ambient-namespaces.ts), undefined otherwise, and for a
+ * namespace whose Namespace object is not in the set.
+ */
+export function namespaceDataPlane(ctx: RuleContext, namespace: string): NamespaceDataPlane {
+  const ns = indexOf(ctx).namespaces.get(namespace);
+  if (!ns) return undefined;
+  const labels = stringLabels(ns.metadata?.labels);
+  if (injectsSidecars(labels)) return 'sidecar';
+  return isAmbientNamespace(labels) ? 'ambient' : undefined;
+}
+
+/** Whether namespace labels turn sidecar injection on (the injector's webhook namespace selectors). */
+function injectsSidecars(labels: Labels): boolean {
+  const injection = labels['istio-injection'];
+  const revision = labels['istio.io/rev'];
+  return injection === 'enabled' || (injection === undefined && revision !== undefined && revision !== '');
+}
+
+/**
+ * The data plane of the pods with this pod metadata in `namespace` (its Namespace object in the
+ * set): `sidecar` when the injector gives them a sidecar (their namespace injects and they do not
+ * refuse with `sidecar.istio.io/inject: "false"`, or they ask for one: see ambient-namespaces.ts);
+ * otherwise `ambient` when ztunnel captures them: their namespace or the pod is labelled
+ * `istio.io/dataplane-mode: ambient`, the pod is not labelled `none` and is not a pod Istio deploys
+ * for a Gateway (istio/istio cni/pkg/util/podutil.go, `PodRedirectionEnabled`); else undefined.
+ */
+export function podDataPlane(ctx: RuleContext, namespace: string, metadata: { readonly [key: string]: unknown } | undefined): NamespaceDataPlane {
+  const nsLabels = stringLabels(indexOf(ctx).namespaces.get(namespace)?.metadata?.labels);
+  const labels = stringLabels(metadata?.labels);
+  const outside = outsideZtunnel(metadata);
+  if ((injectsSidecars(nsLabels) && labels['sidecar.istio.io/inject'] !== 'false') || outside === 'sidecar') return 'sidecar';
+  if (outside !== undefined || labels[DATAPLANE_MODE_LABEL] === 'none') return undefined;
+  return isAmbientNamespaceLabels(nsLabels) || labels[DATAPLANE_MODE_LABEL] === AMBIENT_MODE ? 'ambient' : undefined;
+}
+
+/**
+ * The TCP port on which a connection from a pod of `callerNamespace`, authorized on `port`,
+ * reaches the pods of `targetNamespace` at L3/L4: 15008 (HBONE) when the target is ambient, or
+ * when the target runs sidecars and the caller is ambient; else the port itself (sidecar to
+ * sidecar, or a namespace whose data plane the set does not show).
+ */
+export function l4PortOf(ctx: RuleContext, callerNamespace: string, targetNamespace: string, port: number): number {
+  const target = namespaceDataPlane(ctx, targetNamespace);
+  if (target === 'ambient') return HBONE_PORT;
+  if (target === 'sidecar' && namespaceDataPlane(ctx, callerNamespace) === 'ambient') return HBONE_PORT;
+  return port;
+}
+
+/** A waypoint: its Gateway's name and namespace (its pods carry `gateway.networking.k8s.io/gateway-name: <name>`). */
+export interface WaypointRef {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/** The Service (or Gateway API Gateway) `name` of `namespace` in the set. */
+export function findNamed(ctx: RuleContext, kind: 'Service' | 'Gateway', namespace: string, name: string): RuleObject | undefined {
+  return indexOf(ctx).named.get(`${kind}/${namespace}/${name}`);
+}
+
+/** The waypoint a `istio.io/use-waypoint` label (with its namespace label) on these labels names; `null` for an explicit `none`. */
+function waypointOfLabels(labels: Labels, defaultNamespace: string): WaypointRef | null | undefined {
+  const name = labels[USE_WAYPOINT_LABEL];
+  if (name === undefined) return undefined;
+  if (name === 'none' || name === '') return null;
+  return { name, namespace: labels[USE_WAYPOINT_NAMESPACE_LABEL] || defaultNamespace };
+}
+
+/**
+ * The waypoint a Service's traffic goes through (istio.io docs/ambient/usage/waypoint): its
+ * `istio.io/use-waypoint` label, else its namespace's (`none` opts out), in the namespace named by
+ * `istio.io/use-waypoint-namespace` next to it, else the Service's. None for a headless Service
+ * (no VIP to capture), nor when the waypoint's Gateway is in the set and its `istio.io/waypoint-for`
+ * leaves services out (`workload`, `none`).
+ */
+export function serviceWaypoint(ctx: RuleContext, service: RuleObject): WaypointRef | undefined {
+  const namespace = service.metadata?.namespace;
+  if (typeof namespace !== 'string') return undefined;
+  const spec = isRecord(service.spec) ? service.spec : {};
+  if (spec.clusterIP === 'None') return undefined;
+  let waypoint = waypointOfLabels(stringLabels(service.metadata?.labels), namespace);
+  if (waypoint === undefined) waypoint = waypointOfLabels(namespaceLabels(ctx, namespace), namespace);
+  if (!waypoint) return undefined;
+  const gateway = findNamed(ctx, 'Gateway', waypoint.namespace, waypoint.name);
+  const servesFor = gateway ? stringLabels(gateway.metadata?.labels)[WAYPOINT_FOR_LABEL] : undefined;
+  if (servesFor === 'workload' || servesFor === 'none') return undefined;
+  return waypoint;
+}
+
+/** The waypoint a Gateway API Gateway of the set is (class `istio-waypoint`), else undefined. */
+export function gatewayWaypoint(ctx: RuleContext, namespace: string, name: string): WaypointRef | undefined {
+  const gateway = findNamed(ctx, 'Gateway', namespace, name);
+  const spec = gateway && isRecord(gateway.spec) ? gateway.spec : {};
+  return spec.gatewayClassName === WAYPOINT_GATEWAY_CLASS ? { name, namespace } : undefined;
+}
+
+/** The pod labels of a waypoint's pods that select them (`gateway.networking.k8s.io/gateway-name`). */
+export function waypointPodLabels(waypoint: WaypointRef): Labels {
+  return { [GATEWAY_NAME_LABEL]: waypoint.name };
+}
+
+/**
+ * Whether `principal` is the waypoint's identity: its ServiceAccount is named after the Gateway
+ * in the Gateway's namespace (`<td>/ns/<namespace>/sa/<name>`, any trust domain).
+ */
+export function isWaypointPrincipal(principal: string, waypoint: WaypointRef): boolean {
+  const m = /^[^/]+\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(principal);
+  return m !== null && m[1] === waypoint.namespace && m[2] === waypoint.name;
+}
+
+/** The labels a Service selects its pods by (`spec.selector`, string values only); undefined when it selects none. */
+export function serviceSelector(service: RuleObject): Labels | undefined {
+  const spec = isRecord(service.spec) ? service.spec : {};
+  const labels = stringLabels(spec.selector);
+  return Object.keys(labels).length > 0 ? labels : undefined;
 }

@@ -1,10 +1,12 @@
 import { AdmissionCheck, PolicyRule, RuleContext, RuleObject, RuleSeverity, RuleViolation, isKind, kindKey } from '../rule';
+import { GATEWAY_API_GROUP } from './mesh-gateway-scope';
 import { NETWORKING_GROUP, asList, isSet } from './mesh-shared';
 import {
   GatewayPods, NETWORK_POLICY_GROUP, WIDEST_PREFIX, celGoverns, celInNamespace, celPodSelectorRequires, celSingleTcpPort, celWideCidr,
   governs, isNetworkPolicy, isWideCidr, istioGateways, npSpec, parseCidr, podSelectorRequires, portsText, tcpPortNumber,
 } from './network-policy-shape';
 import { celIsKind, isRecord } from './workload-pod-specs';
+import { GATEWAY_NAME_LABEL, USE_WAYPOINT_LABEL, WAYPOINT_GATEWAY_CLASS } from '../../mesh/data-plane';
 
 /** An egress gateway of the output: an Istio Gateway's pods, and the external ports of the hosts it serves. */
 export interface EgressGatewayPods extends GatewayPods {
@@ -50,7 +52,42 @@ export function egressGateways(ctx: RuleContext): readonly EgressGatewayPods[] {
       }
       if (ports.size > 0) found.push({ ...gateway, externalPorts: [...ports].sort((a, b) => a - b) });
     }
+    found.push(...egressWaypoints(ctx));
     egressIndexes.set(ctx.objects, found);
+  }
+  return found;
+}
+
+/**
+ * Ambient egress gateways: waypoints (Gateway API Gateways of class `istio-waypoint`) serving
+ * MESH_EXTERNAL ServiceEntries of their namespace (the entry, or failing that the namespace,
+ * names the waypoint with `istio.io/use-waypoint`), with those entries' ports and target ports
+ * (the waypoint connects out on the target port: TLS origination maps 80 to 443). Their pods
+ * carry `gateway.networking.k8s.io/gateway-name: <name>`. AmbientEgressGateway writes exactly this.
+ */
+function egressWaypoints(ctx: RuleContext): EgressGatewayPods[] {
+  const found: EgressGatewayPods[] = [];
+  const namespaceLabels = (name: string) => {
+    const ns = ctx.objects.find((o) => isKind(o, '', 'Namespace') && o.metadata?.name === name);
+    return ns?.metadata?.labels ?? {};
+  };
+  for (const waypoint of ctx.objects) {
+    const ns = waypoint.metadata?.namespace;
+    const name = waypoint.metadata?.name;
+    if (!isKind(waypoint, GATEWAY_API_GROUP, 'Gateway') || typeof ns !== 'string' || typeof name !== 'string') continue;
+    if (!isRecord(waypoint.spec) || waypoint.spec.gatewayClassName !== WAYPOINT_GATEWAY_CLASS) continue;
+    const ports = new Set<number>();
+    for (const o of ctx.objects) {
+      if (!isKind(o, NETWORKING_GROUP, 'ServiceEntry') || o.metadata?.namespace !== ns || !isRecord(o.spec)) continue;
+      if (isSet(o.spec.location) && o.spec.location !== 'MESH_EXTERNAL') continue;
+      if ((o.metadata?.labels?.[USE_WAYPOINT_LABEL] ?? namespaceLabels(ns)[USE_WAYPOINT_LABEL]) !== name) continue;
+      for (const p of asList(o.spec.ports)) {
+        if (!isRecord(p)) continue;
+        for (const n of [p.number, p.targetPort]) if (typeof n === 'number' && Number.isInteger(n)) ports.add(n);
+      }
+    }
+    if (ports.size === 0) continue;
+    found.push({ object: waypoint, namespace: ns, selector: { [GATEWAY_NAME_LABEL]: name }, externalPorts: [...ports].sort((a, b) => a - b) });
   }
   return found;
 }
@@ -84,7 +121,8 @@ const EVERYWHERE = 'any address, the internet included, past the egress gateway'
  * accepted when its policy selects only the pods of an Istio Gateway of the same namespace (the
  * podSelector requires every label of the Gateway's selector) that serves hosts registered by
  * MESH_EXTERNAL ServiceEntries of that namespace, and the rule lists single TCP ports, each a port
- * of those ServiceEntries (EgressGateway writes exactly this). A rule without `to` is never
+ * of those ServiceEntries (EgressGateway writes exactly this); or the pods of an ambient egress
+ * waypoint serving such ServiceEntries (see `egressWaypoints`; AmbientEgressGateway). A rule without `to` is never
  * accepted: it also opens every pod of the cluster.
  *
  * Limits: the exception trusts the Gateway and ServiceEntry objects (writing them takes write

@@ -1,6 +1,7 @@
 import * as net from 'net';
 import { NAMESPACE_NAME_LABEL } from '../../network/peers';
 import { RuleContext, RuleObject, isKind } from '../rule';
+import { GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, IN_MESH_GATEWAY_CLASSES } from './mesh-gateway-scope';
 import { NETWORKING_GROUP, asList, isSet } from './mesh-shared';
 import { Labels } from './network-label-selector';
 import { celString, isRecord } from './workload-pod-specs';
@@ -215,9 +216,11 @@ export interface GatewayPods {
 const gatewayIndexes = new WeakMap<readonly RuleObject[], GatewayPods[]>();
 
 /**
- * The Istio Gateways (networking.istio.io) of the object set with a non-empty `spec.selector` of
- * string labels, in object order. Writing one takes write access to networking.istio.io, which
- * no app team role has (RBAC-1), and the INGRESS rules check what it serves.
+ * The edge gateways of the object set, in object order: Istio Gateways (networking.istio.io) with
+ * a non-empty `spec.selector` of string labels, and Gateway API Gateways of an edge class (not a
+ * waypoint or east-west class), whose pods Istio labels `gateway.networking.k8s.io/gateway-name`.
+ * Writing either takes write access to networking.istio.io or gateway.networking.k8s.io, which no
+ * app team role has (RBAC-1), and the INGRESS rules check what they serve.
  */
 export function istioGateways(ctx: RuleContext): readonly GatewayPods[] {
   let found = gatewayIndexes.get(ctx.objects);
@@ -225,6 +228,11 @@ export function istioGateways(ctx: RuleContext): readonly GatewayPods[] {
     found = [];
     for (const o of ctx.objects) {
       const ns = o.metadata?.namespace;
+      if (isKind(o, GATEWAY_API_GROUP, 'Gateway') && typeof ns === 'string' && typeof o.metadata?.name === 'string' && isRecord(o.spec)
+        && !IN_MESH_GATEWAY_CLASSES.includes(String(o.spec.gatewayClassName))) {
+        found.push({ object: o, namespace: ns, selector: { [GATEWAY_NAME_LABEL]: o.metadata.name } });
+        continue;
+      }
       if (!isKind(o, NETWORKING_GROUP, 'Gateway') || typeof ns !== 'string' || !isRecord(o.spec) || !isRecord(o.spec.selector)) continue;
       const entries = Object.entries(o.spec.selector);
       if (entries.length === 0 || !entries.every(([, v]) => typeof v === 'string')) continue;

@@ -127,7 +127,7 @@ describe('MESH-AUTHZ-009 DENY and CUSTOM AuthorizationPolicies do not match the 
     });
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     test('a raw DENY policy "only Prometheus may scrape" fails, naming both ports', () => {
       const { chart } = shopApp();
       new ApiObject(chart, 'scrape-deny', policy('DENY', [{ from: [{ source: { notNamespaces: ['monitoring'] } }], to: [{ operation: { ports: ['15020', '15090'] } }] }], {}, 'scrape-deny') as any);

@@ -101,7 +101,7 @@ describe('MESH-AUTHZ-010 ALLOW and AUDIT AuthorizationPolicies do not match the 
     expect(app.objects.flatMap((o) => rule.check(o, app.ctx).map((v) => `${o.kind}/${o.metadata?.name} ${v.path}`))).toEqual([]);
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     const warnings = (chart: ReturnType<typeof shopApp>['chart']) => PolicyEnforcement.of(chart).report.findings
       .filter((f) => f.ruleId === 'MESH-AUTHZ-010').map((f) => [f.severity, f.object, f.path]);
 

@@ -123,7 +123,7 @@ describe('MESH-DR-003 TLS originated by a proxy checks the server name (EGRESS-1
     for (const app of libraryApps()) expect(app.objects.flatMap((o) => rule.check(o, app.ctx))).toEqual([]);
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     test('a JSON patch removing the subjectAltNames of EgressGateway\'s origination fails', () => {
       const chart = egressChart();
       const originate = chart.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'DestinationRule'

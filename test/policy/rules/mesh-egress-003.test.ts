@@ -292,7 +292,7 @@ describe('MESH-EGRESS-003 external hosts go through the egress gateway, plaintex
     });
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     test('a JSON patch sending EgressGateway\'s mesh route straight to the host fails', () => {
       const chart = egressChart(false);
       const route = chart.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'VirtualService' && c.metadata.name === 'egress-api-example-com') as ApiObject;

@@ -158,7 +158,7 @@ describe('MESH-INGRESS-003 ingress gateways declare their WAF/DDoS protection at
     });
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     const warnings = (chart: Chart) => PolicyEnforcement.of(chart).report.findings
       .filter((f) => f.ruleId === 'MESH-INGRESS-003').map((f) => [f.severity, f.object, f.path]);
 

@@ -5,6 +5,7 @@ import { MESH_INJ_001 as rule } from '../../../src/policy/rules/mesh-inj-001';
 
 const ctx = ruleContext([]);
 const KEY = 'sidecar.istio.io/inject';
+const MODE = 'istio.io/dataplane-mode';
 
 type Meta = { labels?: Record<string, string>; annotations?: Record<string, string> };
 
@@ -39,6 +40,13 @@ const GOOD: [string, RuleObject][] = [
   ['namespace revision', namespace({ 'istio.io/rev': 'stable' })],
   ['namespace without labels', namespace()],
   ['namespace with other labels', namespace({ 'kubernetes.io/metadata.name': 'shop' })],
+  ['namespace ambient', namespace({ [MODE]: 'ambient' })],
+  ['namespace ambient, injection disabled (explicitly sidecar-free)', namespace({ [MODE]: 'ambient', 'istio-injection': 'disabled' })],
+  ['namespace ambient, empty revision', namespace({ [MODE]: 'ambient', 'istio.io/rev': '' })],
+  ['namespace injected, dataplane-mode none (sidecars, not ambient)', namespace({ 'istio-injection': 'enabled', [MODE]: 'none' })],
+  ['namespace revision, dataplane-mode none', namespace({ 'istio.io/rev': 'stable', [MODE]: 'none' })],
+  ['pod dataplane-mode none is MESH-AMBIENT-004\'s', pod({ labels: { [MODE]: 'none' } })],
+  ['Deployment template dataplane-mode none is MESH-AMBIENT-004\'s', workload('apps/v1', 'Deployment', { labels: { [MODE]: 'none' } })],
   ['Service is out of scope', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', labels: { [KEY]: 'false' } } }],
 ];
 const BAD: [string, RuleObject][] = [
@@ -56,9 +64,14 @@ const BAD: [string, RuleObject][] = [
   ['namespace disabled', namespace({ 'istio-injection': 'disabled' })],
   ['namespace false', namespace({ 'istio-injection': 'false' })],
   ['namespace empty revision', namespace({ 'istio.io/rev': '' })],
+  ['namespace dataplane-mode none', namespace({ [MODE]: 'none' })],
+  ['namespace dataplane-mode typo', namespace({ [MODE]: 'ambeint' })],
+  ['namespace dataplane-mode in capitals (Istio matches "ambient" exactly)', namespace({ [MODE]: 'Ambient' })],
+  ['namespace dataplane-mode empty', namespace({ [MODE]: '' })],
+  ['namespace dataplane-mode none among other labels', namespace({ [MODE]: 'none', team: 'web' })],
 ];
 
-describe('MESH-INJ-001 sidecar injection never disabled (EXC-1, OPS-1)', () => {
+describe('MESH-INJ-001 the mesh is never turned off: sidecar injection, ambient mode (EXC-1, OPS-1)', () => {
   test.each(GOOD)('passes: %s', (_name, object) => {
     expect(rule.check(object, ctx)).toEqual([]);
   });
@@ -92,6 +105,24 @@ describe('MESH-INJ-001 sidecar injection never disabled (EXC-1, OPS-1)', () => {
       { path: 'metadata.labels["istio-injection"]', message: expect.stringContaining('"disabled" turns sidecar injection off for every pod') },
       { path: 'metadata.labels["istio.io/rev"]', message: expect.stringContaining('is empty') },
     ]);
+  });
+
+  test('namespace: ambient mode counts as the mesh being on; dataplane-mode other than ambient is reported only without sidecars', () => {
+    expect(rule.check(namespace({ [MODE]: 'none' }), ctx)).toEqual([{
+      path: 'metadata.labels["istio.io/dataplane-mode"]',
+      message: 'Namespace label istio.io/dataplane-mode: "none" keeps the namespace out of ambient mode (only "ambient" enrols it), '
+        + 'and no injection label gives its pods a sidecar: they run outside the mesh',
+    }]);
+    expect(rule.check(namespace({ [MODE]: 'none', 'istio-injection': 'disabled', 'istio.io/rev': '' }), ctx).map((v) => v.path)).toEqual([
+      'metadata.labels["istio-injection"]', 'metadata.labels["istio.io/rev"]', 'metadata.labels["istio.io/dataplane-mode"]',
+    ]);
+    // istio-injection wins over istio.io/rev: a disabled injection label with a revision injects nothing.
+    expect(rule.check(namespace({ [MODE]: 'none', 'istio-injection': 'disabled', 'istio.io/rev': 'stable' }), ctx)).toHaveLength(2);
+    expect(rule.check(namespace({ 'istio-injection': 'disabled' }), ctx)[0].message).toMatch(/and the namespace is not in ambient mode \(istio.io\/dataplane-mode: ambient\)$/);
+    // A non-string value (YAML true) fails closed.
+    const yamlTrue = namespace({ [MODE]: true as unknown as string });
+    expect(rule.check(yamlTrue, ctx)).toHaveLength(1);
+    expect(admits(rule.admission!, yamlTrue)).toBe(false);
   });
 
   test.each([

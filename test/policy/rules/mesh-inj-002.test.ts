@@ -25,11 +25,11 @@ const GOOD: [string, RuleObject][] = [
   // Explicit opt-outs are MESH-INJ-001's, not reported twice.
   ['injection disabled (MESH-INJ-001)', ns('legacy', { 'istio-injection': 'disabled' })],
   ['an empty revision (MESH-INJ-001)', ns('legacy', { 'istio.io/rev': '' })],
+  ['a dataplane mode other than ambient (MESH-INJ-001)', ns('legacy', { 'istio.io/dataplane-mode': 'none' })],
 ];
 const BAD: [string, RuleObject][] = [
   ['no labels', ns('shop')],
   ['other labels only', ns('shop', { team: 'payments', foo: 'enabled' })],
-  ['a dataplane mode other than ambient', ns('shop', { 'istio.io/dataplane-mode': 'none' })],
 ];
 
 describe('MESH-INJ-002 every namespace enables the mesh (EXC-1, OPS-1)', () => {

@@ -154,7 +154,7 @@ describe('MESH-JWT-003 the edge does not forward the external token into the mes
     for (const app of libraryApps()) expect(rule.checkAll!(app.ctx)).toEqual([]);
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     test('a JSON patch forwarding the token at IngressGateway fails', () => {
       const chart = tokenChart();
       const authn = chart.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'RequestAuthentication' && c.metadata.name === 'edge-jwt') as ApiObject;

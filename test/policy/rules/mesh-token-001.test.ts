@@ -131,7 +131,7 @@ describe('MESH-TOKEN-001 an in-mesh service never accepts an external issuer (TO
     for (const app of libraryApps()) expect(rule.checkAll!(app.ctx)).toEqual([]);
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     test('a JSON patch making a service accept the external issuer fails', () => {
       const chart = tokenChart();
       const authn = chart.node.findAll().find((c) => c instanceof ApiObject && c.kind === 'RequestAuthentication' && c.metadata.name === 'orders-jwt') as ApiObject;

@@ -138,7 +138,7 @@ describe('NS-PSA-001 mesh namespaces enforce the restricted Pod Security profile
     }
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     function app() {
       const chart = new Chart(Testing.app(), 'test');
       new MeshBaseline(chart, 'mesh');

@@ -132,7 +132,7 @@ describe('NS-SENS-001 a namespace whose workloads rely on the sensitive-data pro
     }
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     /** A sensitive-data namespace whose service declares that it relies on the profile (a JSON patch until SecureService writes it). */
     function app(sensitiveData = true) {
       const chart = new Chart(Testing.app(), 'test');

@@ -50,6 +50,17 @@ const GOOD: [string, RuleObject][] = [
   ['ingress rules of a policy that governs egress only (inert)', all({ policyTypes: ['Egress'], ingress: [{}], egress: [{ to: [fromNs('x')] }] })],
   ['egress rules of a policy that governs ingress only (inert)', all({ policyTypes: ['Ingress'], egress: [{}] })],
   ['no spec', netpol('p', undefined)],
+  ['ambient: the kubelet probe address on every port',
+    all({ policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }] }, 'mall')],
+  ['ambient: HBONE from the callers\' pods (SecureService ingress in ambient)', netpol('cart-ingress', {
+    podSelector: { matchLabels: { app: 'cart' } }, policyTypes: ['Ingress'], ingress: [{ from: [fromNs('front', { app: 'web' })], ports: tcp(15008) }],
+  }, 'mall')],
+  ['ambient: the waypoint\'s pods admit the callers on 15008, and reach the services\' pods on 15008', netpol('waypoint', {
+    podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
+    policyTypes: ['Ingress', 'Egress'],
+    ingress: [{ from: [fromNs('front', { app: 'web' })], ports: tcp(15008) }],
+    egress: [{ to: [fromNs('mall', { app: 'cart' })], ports: tcp(15008) }],
+  }, 'mall')],
 ];
 
 const BAD: [string, RuleObject, string[]][] = [
@@ -92,6 +103,10 @@ const BAD: [string, RuleObject, string[]][] = [
   ['every pod of the gateway\'s namespace', all({ ingress: [{ ports: tcp(8443) }] }, 'istio-system'), ['spec.ingress[0]']],
   ['part of the Gateway\'s labels only', netpol('s', { podSelector: { matchLabels: { tier: 'edge' } }, ingress: [{ ports: tcp(8443) }] }, 'edge-ns'), ['spec.ingress[0]']],
   ['a gateway policy with an empty peer', netpol('edge-ingress', { podSelector: GW, ingress: [{ from: [{}], ports: tcp(8443) }] }, 'istio-system'), ['spec.ingress[0].from[0]']],
+  ['ambient: HBONE from everyone (a bare 15008 rule: ztunnel still authorizes, but the L4 layer is gone)',
+    all({ ingress: [{ ports: tcp(15008) }] }, 'mall'), ['spec.ingress[0]']],
+  ['ambient: the probe allowance widened to all of link-local and beyond', all({ ingress: [{ from: [{ ipBlock: { cidr: '128.0.0.0/1' } }] }] }, 'mall'),
+    ['spec.ingress[0].from[0].ipBlock.cidr']],
 ];
 
 describe('NET-DENY-001 default deny in every mesh namespace, no NetworkPolicy open to everyone (NETPOL-1, CP-1)', () => {

@@ -157,3 +157,189 @@ describe('NET-L4-001', () => {
     )).toEqual([]);
   });
 });
+
+describe('NET-L4-001 in ambient: HBONE on 15008, and through the waypoint', () => {
+  const ns = (name: string, labels: { [key: string]: string }): RuleObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  const MALL = ns('mall', { 'istio.io/dataplane-mode': 'ambient' });
+  const FRONT = ns('front', { 'istio-injection': 'enabled' });
+  const EDGE = ns('edge', { 'istio.io/dataplane-mode': 'ambient' });
+  const WP = { 'gateway.networking.k8s.io/gateway-name': 'waypoint' };
+  const fromPods = (namespace: string, labels: { [key: string]: string }) => ({
+    namespaceSelector: { matchLabels: { [NS_LABEL]: namespace } }, podSelector: { matchLabels: labels },
+  });
+  const cartPolicy = (principals: string[], ports = ['9080']) => authz('cart', {
+    selector: { matchLabels: { app: 'cart' } }, action: 'ALLOW', rules: [{ from: [{ source: { principals } }], to: [{ operation: { ports } }] }],
+  }, 'mall');
+  const cartIngress = (...rules: object[]) => netpol('cart-ingress', { podSelector: { matchLabels: { app: 'cart' } }, policyTypes: ['Ingress'], ingress: rules }, 'mall');
+  const DENY = netpol('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }, 'mall');
+  const runAll = (...objects: RuleObject[]) => RULE.checkAll!(ruleContext(objects)).map((r) => ({
+    object: r.object?.metadata?.name, path: r.violation.path, port: r.violation.port, message: r.violation.message,
+  }));
+
+  describe('ztunnel (selector) policies', () => {
+    const DIRECT = cartPolicy([principal('front', 'web')]);
+
+    test('GOOD: the callers\' namespace admitted on 15008', () => {
+      expect(runAll(MALL, FRONT, DENY, DIRECT, cartIngress({ from: [fromNs('front')], ports: tcp(15008) }))).toEqual([]);
+      expect(runAll(MALL, FRONT, DENY, DIRECT, cartIngress({ from: [fromPods('front', { app: 'web' })], ports: tcp(15008, 9080) }))).toEqual([]);
+    });
+
+    test('BAD: an app-port NetworkPolicy that misses 15008 (the outage Istio\'s docs warn about)', () => {
+      expect(runAll(MALL, FRONT, DENY, DIRECT, cartIngress({ from: [fromNs('front')], ports: tcp(9080) }))).toEqual([{
+        object: 'cart',
+        path: 'spec.rules[0].to[0].operation.ports[0]',
+        port: 15008,
+        message: 'allows cluster.local/ns/front/sa/web (namespace "front") on port 9080; "mall" is ambient, so the connection reaches its pods as HBONE on TCP 15008, '
+          + 'but no NetworkPolicy in "mall" selecting app=cart admits namespace "front" on TCP 15008 (one admits it on TCP 9080, the app port, which HBONE traffic never uses)',
+      }]);
+    });
+
+    test('BAD: nothing admits the caller; 15008 for another namespace only', () => {
+      expect(runAll(MALL, FRONT, DENY, DIRECT).map((f) => [f.port, f.message.endsWith('on TCP 15008')])).toEqual([[15008, true]]);
+      expect(runAll(MALL, FRONT, DENY, DIRECT, cartIngress({ from: [fromNs('other')], ports: tcp(15008) }))).toHaveLength(1);
+    });
+
+    test('one finding per caller namespace however many app ports map to 15008', () => {
+      expect(runAll(MALL, FRONT, DENY, cartPolicy([principal('front', 'web'), principal('front', 'api')], ['9080', '9443']))).toHaveLength(1);
+    });
+
+    test('an ambient caller reaches a sidecar pod on 15008 too; sidecar to sidecar stays on the app port', () => {
+      const shopPolicy = (caller: string) => authz('reviews', {
+        selector: { matchLabels: { app: 'reviews' } }, rules: [{ from: [{ source: { principals: [principal(caller, 'web')] } }], to: [{ operation: { ports: ['9080'] } }] }],
+      }, 'front');
+      const reviewsIngress = (port: number, from: string) => netpol('reviews', { podSelector: { matchLabels: { app: 'reviews' } }, ingress: [{ from: [fromNs(from)], ports: tcp(port) }] }, 'front');
+      expect(runAll(FRONT, EDGE, shopPolicy('edge'), reviewsIngress(9080, 'edge')).map((f) => f.message)).toEqual([
+        'allows cluster.local/ns/edge/sa/web (namespace "edge") on port 9080; "edge" is ambient, so its pods reach the sidecar pods of "front" as HBONE on TCP 15008, '
+          + 'but no NetworkPolicy in "front" selecting app=reviews admits namespace "edge" on TCP 15008 (one admits it on TCP 9080, the app port, which HBONE traffic never uses)',
+      ]);
+      expect(runAll(FRONT, EDGE, shopPolicy('edge'), reviewsIngress(15008, 'edge'))).toEqual([]);
+      const sidecarCaller = ns('other', { 'istio.io/rev': 'canary' });
+      expect(runAll(FRONT, sidecarCaller, shopPolicy('other'), reviewsIngress(9080, 'other'))).toEqual([]);
+      expect(runAll(FRONT, sidecarCaller, shopPolicy('other'), reviewsIngress(15008, 'other'))).toHaveLength(1);
+    });
+
+    test('an ambient namespace with no ingress NetworkPolicy at all is NET-DENY-001\'s, not one finding per edge', () => {
+      expect(runAll(MALL, FRONT, DIRECT)).toEqual([]);
+    });
+  });
+
+  describe('through the waypoint (targetRefs to the Service)', () => {
+    const gatewayObj = (name = 'waypoint', namespace = 'mall', labels: { [key: string]: string } = { 'istio.io/waypoint-for': 'service' }): RuleObject => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name, namespace, labels },
+      spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    });
+    const service = (labels: { [key: string]: string } = { 'istio.io/use-waypoint': 'waypoint' }, spec: object = {}): RuleObject => ({
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: 'mall', labels }, spec: { selector: { app: 'cart' }, ports: [{ port: 80, targetPort: 9080 }], ...spec },
+    });
+    const L7 = authz('cart-waypoint', {
+      targetRefs: [{ group: '', kind: 'Service', name: 'cart' }],
+      rules: [{ from: [{ source: { principals: [principal('front', 'web')] } }], to: [{ operation: { ports: ['9080'], paths: ['/api/*'], methods: ['GET'] } }] }],
+    }, 'mall');
+    const HOP = cartPolicy([principal('mall', 'waypoint')]);
+    const WAYPOINT_NP = netpol('waypoint', { podSelector: { matchLabels: WP }, policyTypes: ['Ingress'], ingress: [{ from: [fromPods('front', { app: 'web' })], ports: tcp(15008) }] }, 'mall');
+    const CART_NP = cartIngress({ from: [fromPods('mall', WP)], ports: tcp(15008) });
+    const WORLD = [MALL, FRONT, DENY, gatewayObj(), service(), L7, HOP, WAYPOINT_NP, CART_NP];
+    const without = (...names: string[]) => WORLD.filter((o) => !(o.kind === 'NetworkPolicy' || o.kind === 'AuthorizationPolicy') || !names.includes(o.metadata!.name!));
+
+    test('GOOD: callers to the waypoint pods on 15008, the waypoint pods to the Service\'s pods on 15008', () => {
+      expect(runAll(...WORLD)).toEqual([]);
+    });
+
+    test('BAD: the waypoint\'s NetworkPolicy missing: the caller cannot reach the waypoint', () => {
+      expect(runAll(...without('waypoint'))).toEqual([{
+        object: 'cart-waypoint',
+        path: 'spec.rules[0].from[0].source.principals[0]',
+        port: 15008,
+        message: 'allows cluster.local/ns/front/sa/web (namespace "front") through Service "mall/cart", which goes through waypoint "mall/waypoint"; '
+          + 'the caller reaches the waypoint\'s pods as HBONE on TCP 15008, but no NetworkPolicy in "mall" selecting gateway.networking.k8s.io/gateway-name=waypoint '
+          + 'admits namespace "front" on TCP 15008',
+      }]);
+    });
+
+    test('BAD: the Service\'s pods admit the callers instead of the waypoint (reported once, on the policy that names the waypoint)', () => {
+      const callersInstead = cartIngress({ from: [fromNs('front'), { podSelector: { matchLabels: { app: 'web' } } }], ports: tcp(15008) });
+      expect(runAll(...without('cart-ingress'), callersInstead)).toEqual([{
+        object: 'cart',
+        path: 'spec.rules[0].to[0].operation.ports[0]',
+        port: 15008,
+        message: 'allows cluster.local/ns/mall/sa/waypoint (namespace "mall") on port 9080; the waypoint reaches the pods of "mall" as HBONE on TCP 15008, '
+          + 'but no NetworkPolicy in "mall" selecting app=cart admits the pods of waypoint "mall/waypoint" (gateway.networking.k8s.io/gateway-name=waypoint) on TCP 15008',
+      }]);
+    });
+
+    test('BAD: the waypoint admitted on the app port only', () => {
+      const appPort = cartIngress({ from: [fromPods('mall', WP)], ports: tcp(9080) });
+      expect(runAll(...without('cart-ingress'), appPort).map((f) => [f.object, f.message.endsWith('the app port, which HBONE traffic never uses)')])).toEqual([['cart', true]]);
+    });
+
+    test('a waypoint reaches sidecar pods on 15008 too (a waypoint principal in a sidecar namespace\'s policy)', () => {
+      const ledger = ns('ledger', { 'istio-injection': 'enabled' });
+      const books = authz('books', {
+        selector: { matchLabels: { app: 'books' } }, rules: [{ from: [{ source: { principals: [principal('mall', 'waypoint')] } }], to: [{ operation: { ports: ['9080'] } }] }],
+      }, 'ledger');
+      const booksNp = (port: number) => netpol('books', { podSelector: { matchLabels: { app: 'books' } }, ingress: [{ from: [fromPods('mall', WP)], ports: tcp(port) }] }, 'ledger');
+      expect(runAll(ledger, MALL, gatewayObj(), books, booksNp(15008))).toEqual([]);
+      expect(runAll(ledger, MALL, gatewayObj(), books, booksNp(9080)).map((f) => f.port)).toEqual([15008]);
+    });
+
+    test('without a selector policy naming the waypoint, the hop to the pods is the targetRefs policy\'s', () => {
+      expect(runAll(...without('cart'))).toEqual([]);
+      expect(runAll(...without('cart', 'cart-ingress'))).toEqual([{
+        object: 'cart-waypoint',
+        path: 'spec.targetRefs[0]',
+        port: 15008,
+        message: 'allows callers of Service "mall/cart", which goes through waypoint "mall/waypoint"; the waypoint\'s pods reach the Service\'s pods as HBONE on TCP 15008, '
+          + 'but no NetworkPolicy in "mall" selecting app=cart admits the waypoint\'s pods (gateway.networking.k8s.io/gateway-name=waypoint in namespace "mall") on TCP 15008',
+      }]);
+    });
+
+    test('a policy without ports still needs the waypoint path (ports, paths and methods do not matter at L4)', () => {
+      const pathsOnly = authz('cart-waypoint', {
+        targetRefs: [{ group: '', kind: 'Service', name: 'cart' }], rules: [{ from: [{ source: { principals: [principal('front', 'web')] } }], to: [{ operation: { paths: ['/api/*'] } }] }],
+      }, 'mall');
+      expect(runAll(...without('cart-waypoint', 'waypoint'), pathsOnly).map((f) => f.path)).toEqual(['spec.rules[0].from[0].source.principals[0]']);
+    });
+
+    test('the waypoint named by the namespace label, in another namespace', () => {
+      const mall = ns('mall', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'shared', 'istio.io/use-waypoint-namespace': 'infra' });
+      const infraNp = (from: string) => netpol('waypoint', { podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'shared' } }, ingress: [{ from: [fromNs(from)], ports: tcp(15008) }] }, 'infra');
+      const cartNp = cartIngress({ from: [fromPods('infra', { 'gateway.networking.k8s.io/gateway-name': 'shared' })], ports: tcp(15008) });
+      const objects = [mall, FRONT, DENY, gatewayObj('shared', 'infra'), service({}), L7, cartNp];
+      expect(runAll(...objects, infraNp('front'))).toEqual([]);
+      expect(runAll(...objects, infraNp('other')).map((f) => f.message)).toEqual([expect.stringContaining('no NetworkPolicy in "infra" selecting gateway.networking.k8s.io/gateway-name=shared admits namespace "front"')]);
+      expect(runAll(...objects.filter((o) => o !== cartNp), infraNp('front')).map((f) => f.path)).toEqual(['spec.targetRefs[0]']);
+    });
+
+    test('targetRefs to the waypoint Gateway: the callers must reach the waypoint', () => {
+      const atGateway = authz('gw-allow', {
+        targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }], rules: [{ from: [{ source: { principals: [principal('edge', 'job')] } }] }],
+      }, 'mall');
+      expect(runAll(...WORLD, EDGE, atGateway).map((f) => [f.object, f.path])).toEqual([['gw-allow', 'spec.rules[0].from[0].source.principals[0]']]);
+      const edgeToo = netpol('waypoint-edge', { podSelector: { matchLabels: WP }, ingress: [{ from: [fromNs('edge')], ports: tcp(15008) }] }, 'mall');
+      expect(runAll(...WORLD, EDGE, atGateway, edgeToo)).toEqual([]);
+    });
+
+    test('not checked: no waypoint (no label, none, headless, waypoint-for workload), an unknown Service, a non-waypoint Gateway, an unisolated namespace', () => {
+      const bare = [MALL, FRONT, DENY, L7];
+      expect(runAll(...bare, gatewayObj(), service({}))).toEqual([]);
+      expect(runAll(...bare, gatewayObj(), service({ 'istio.io/use-waypoint': 'none' }))).toEqual([]);
+      expect(runAll(...bare, gatewayObj(), service(undefined, { clusterIP: 'None' }))).toEqual([]);
+      expect(runAll(...bare, gatewayObj('waypoint', 'mall', { 'istio.io/waypoint-for': 'workload' }), service())).toEqual([]);
+      expect(runAll(...bare, gatewayObj())).toEqual([]);
+      const ingressGateway = { ...gatewayObj('public'), spec: { gatewayClassName: 'istio', listeners: [] } };
+      expect(runAll(...bare, ingressGateway, authz('gw', { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }], rules: L7.spec.rules }, 'mall'))).toEqual([]);
+      expect(runAll(MALL, FRONT, L7, gatewayObj(), service())).toEqual([]);
+      expect(runAll(...bare, gatewayObj(), service(), authz('deny', { ...L7.spec, action: 'DENY' }, 'mall'))).toHaveLength(2);
+    });
+
+    test('odd shapes do not throw', () => {
+      expect(() => runAll(MALL, DENY, gatewayObj(), service(), { ...service(), spec: null } as RuleObject,
+        authz('odd', { targetRefs: 'x', rules: [{ from: [{ source: { principals: 'x' } }] }] }, 'mall'),
+        authz('odd2', { targetRefs: [{ kind: 'Service', name: 'cart' }], rules: 'x' }, 'mall'),
+        authz('odd3', { targetRef: [], rules: [{ from: [{ source: { principals: [principal('front', 'web')] } }] }] }, 'mall'),
+        { kind: 'Gateway', apiVersion: 'gateway.networking.k8s.io/v1', metadata: { name: 'waypoint', namespace: 'mall' }, spec: 'x' })).not.toThrow();
+    });
+  });
+});

@@ -77,16 +77,24 @@ describe('NetworkPolicy readers shared by NET-DENY-001, NET-EGRESS-001 and NET-C
       .toBe('on TCP 80, UDP 53, TCP 8000-8100, every SCTP port, ?');
   });
 
-  test('istioGateways: Istio Gateways with a non-empty selector of string labels', () => {
+  test('istioGateways: Istio Gateways with a non-empty selector of string labels, and Gateway API edge Gateways by the label Istio gives their pods', () => {
+    const k8s = (name: string, gatewayClassName: string) => ({ ...gateway(name, {}), apiVersion: 'gateway.networking.k8s.io/v1', spec: { gatewayClassName } });
     const found = istioGateways(ruleContext([
       gateway('a', { istio: 'ingressgateway' }),
       gateway('empty', {}),
       { ...gateway('number', { istio: 'x' }), spec: { selector: { istio: 1 } } },
-      { ...gateway('k8s', { istio: 'x' }), apiVersion: 'gateway.networking.k8s.io/v1' },
+      k8s('edge', 'istio'),
+      // In-mesh classes are not edges: a waypoint or east-west gateway never accepts the internet.
+      k8s('waypoint', 'istio-waypoint'),
+      k8s('east-west', 'istio-east-west'),
+      { ...k8s('no-spec', 'istio'), spec: null },
       { ...gateway('no-ns', { istio: 'x' }), metadata: { name: 'no-ns' } },
       { ...gateway('no-spec', { istio: 'x' }), spec: null },
     ]));
-    expect(found.map((g) => [g.object.metadata?.name, g.namespace, g.selector])).toEqual([['a', 'istio-system', { istio: 'ingressgateway' }]]);
+    expect(found.map((g) => [g.object.metadata?.name, g.namespace, g.selector])).toEqual([
+      ['a', 'istio-system', { istio: 'ingressgateway' }],
+      ['edge', 'istio-system', { 'gateway.networking.k8s.io/gateway-name': 'edge' }],
+    ]);
   });
 
   test('the three rules never throw on arbitrary shapes, and their admission forms build (property)', () => {

@@ -239,7 +239,7 @@ describe('RBAC-ADMISSION-001 only mesh administrators are bound to roles that ca
       /^lets Group "auditors", which is not a mesh administrator, change admission control, .*: ClusterRole "mesh-auditor" rule \d+ grants update, patch on /)]]);
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     test('a JSON patch that gives the library\'s auditor role ValidatingAdmissionPolicy writes is found', () => {
       const chart = new BlueprintChart(Testing.app(), 'blueprint');
       const auditor = chart.node.findAll()

@@ -143,7 +143,7 @@ describe('SECRET-DATA-001 no Secret with data in an app namespace (WI-1, SECRET-
     }
   });
 
-  describe('in synthesis (needs the rule registered)', () => {
+  describe('in synthesis', () => {
     function app() {
       const chart = new Chart(Testing.app(), 'test');
       new MeshBaseline(chart, 'mesh');
