@@ -103,3 +103,18 @@ export function effectiveMtls(all: readonly PeerAuthn[], w: Workload, port: numb
 export function indexPeerAuthentications(all: readonly PeerAuthn[]): ScopeIndex<PeerAuthn> {
   return new ScopeIndex(all, (p) => p.namespace, (p) => labelPairs(p.selector));
 }
+
+/**
+ * The mTLS mode the ztunnel of an ambient workload applies on `port`: the same precedence, but
+ * `DISABLE` is ignored, since HBONE is always mTLS (istio.io docs/ambient/usage/l4-policy, "Peer
+ * authentication"): istiod sends ztunnel its STRICT policy only where the effective mode is STRICT
+ * (istio/istio pilot/pkg/serviceregistry/kube/controller/ambient/authorization.go,
+ * `convertedSelectorPeerAuthentications`, where DISABLE counts as not STRICT), so a DISABLE
+ * acts as PERMISSIVE: plaintext is accepted, and mesh callers still arrive over mTLS.
+ */
+export function ztunnelMtls(all: readonly PeerAuthn[], w: Workload, port: number, rootNamespace: string,
+  index?: ScopeIndex<PeerAuthn>): MtlsOutcome {
+  const eff = effectiveMtls(all, w, port, rootNamespace, index);
+  if (eff.mode !== 'DISABLE') return eff;
+  return { mode: 'PERMISSIVE', decidedBy: eff.decidedBy, reason: `${eff.reason}, which ztunnel ignores (HBONE is always mTLS): as PERMISSIVE, plaintext is accepted` };
+}

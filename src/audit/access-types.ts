@@ -19,12 +19,29 @@ export enum AccessDecision {
 
 /** Where the traffic is decided, in the order it meets the layers. */
 export enum AccessLayer {
-  /** Kubernetes NetworkPolicy (L3/L4): egress of the caller, then ingress of the target. */
+  /**
+   * Kubernetes NetworkPolicy (L3/L4): egress of the caller, then ingress of the target (for an
+   * external host: the egress of whoever connects to it, the waypoint or the caller).
+   */
   NETWORK = 'network',
   /** Istio PeerAuthentication: whether the target's sidecar accepts the connection (plaintext or mTLS). */
   MTLS = 'mtls',
   /** Istio RequestAuthentication and AuthorizationPolicy (CUSTOM, DENY, ALLOW) at the target's sidecar. */
   AUTHORIZATION = 'authorization',
+  /**
+   * Ambient: the waypoint a Service or a ServiceEntry uses (hop 1 of a request through it), which
+   * enforces the AuthorizationPolicies and RequestAuthentications attached to the Service or
+   * ServiceEntry or to the waypoint with `targetRefs`, L4 and L7, with the caller's identity. For
+   * an external host, also whether the caller's proxy sends the request there at all (a sidecar
+   * or an Istio gateway that does not know the host).
+   */
+  WAYPOINT = 'waypoint',
+  /**
+   * Ambient: the ztunnel of the target's node, which enforces the selector, namespace-wide and
+   * mesh-wide AuthorizationPolicies at L4 (ALLOW and DENY; HTTP attributes fail closed) with the
+   * identity that reaches it: the caller's, or the waypoint's when the request went through one.
+   */
+  ZTUNNEL = 'ztunnel',
 }
 
 /**
@@ -52,7 +69,8 @@ export interface DeclaredWorkload {
    */
   readonly ports?: number[];
   /**
-   * Whether it runs an Istio proxy (gateways do).
+   * Whether it runs an Istio proxy (gateways do). Without one, it is in ambient mode when its
+   * namespace (a Namespace object of the input) or its labels say `istio.io/dataplane-mode: ambient`.
    * @default true
    */
   readonly sidecar?: boolean;
@@ -129,9 +147,15 @@ export enum TokenState {
 export interface AccessRequest {
   /** The caller: `namespace/name` of a workload (or its bare name when unique). */
   readonly from: string;
-  /** The target: `namespace/name` of a workload (or its bare name when unique). */
+  /**
+   * The target: `namespace/name` of a workload (or its bare name when unique), or an external host
+   * that a MESH_EXTERNAL ServiceEntry served by a waypoint registers (`www.googleapis.com`).
+   */
   readonly to: string;
-  /** Port on the target: a container port, or a port of a Service in front of it (mapped to its targetPort). */
+  /**
+   * Port on the target: a container port, or a port of a Service in front of it (mapped to its
+   * targetPort). For an external host: a port of its ServiceEntry, the one the caller addresses.
+   */
   readonly port: number;
   /**
    * HTTP method.
@@ -276,13 +300,20 @@ export interface AccessCheckResult {
    * plaintext), which no grant overrides.
    */
   readonly missingGrants: string[];
-  /** Every layer's verdict, in traffic order: network egress, network ingress, mTLS, authorization. */
+  /**
+   * Every layer's verdict, in traffic order: network egress, network ingress, mTLS, authorization
+   * (a sidecar target). An ambient target: network egress and ingress (on 15008 for HBONE), mTLS,
+   * ztunnel; through a waypoint: hop 1 (network egress to the waypoint, the waypoint's ingress,
+   * waypoint), then hop 2 (network egress of the waypoint, the target's ingress, mTLS, ztunnel).
+   * An external host through its waypoint: hop 1 (network egress to the waypoint, the waypoint's
+   * ingress, mTLS, waypoint), then hop 2 (network egress of the waypoint to the host).
+   */
   readonly layers: AccessLayerVerdict[];
   /** Workload id of the caller (`namespace/name`). */
   readonly from: string;
-  /** Workload id of the target. */
+  /** Workload id of the target, or the external host. */
   readonly to: string;
-  /** Target (container) port evaluated. */
+  /** Target (container) port evaluated; for an external host, its ServiceEntry port. */
   readonly port: number;
   /** The request behind the answer (the allowed one, or the last one tried). */
   readonly example: AccessExample;
@@ -294,9 +325,9 @@ export interface AccessCheckResult {
 export interface AccessEdge {
   /** Workload id of the caller (`namespace/name`). */
   readonly from: string;
-  /** Workload id of the target. */
+  /** Workload id of the target, or an external host behind an egress waypoint (`www.googleapis.com`). */
   readonly to: string;
-  /** Target (container) port. */
+  /** Target (container) port; for an external host, the ServiceEntry port the caller addresses. */
   readonly port: number;
   /**
    * How Istio reads the port, from the Services in front of it (`appProtocol`, else the port
@@ -314,11 +345,19 @@ export interface AccessEdge {
   readonly allowedBy: string[];
   /** What those rules require of a request, one entry per rule. */
   readonly conditions: string[];
-  /** NetworkPolicies admitting it at the target (empty: the target is not isolated for ingress). */
+  /**
+   * NetworkPolicies admitting it at the target (empty: the target is not isolated for ingress).
+   * For an external host: the waypoint's, admitting the caller (hop 1) and letting it out to the
+   * host (hop 2).
+   */
   readonly networkIngress: string[];
   /** NetworkPolicies letting it out of the caller (empty: the caller is not isolated for egress). */
   readonly networkEgress: string[];
-  /** Effective mTLS mode at the target port: STRICT, PERMISSIVE, DISABLE, or NONE (no sidecar / port bypasses it). */
+  /**
+   * Effective mTLS mode at the target port: STRICT, PERMISSIVE, DISABLE, or NONE (no sidecar / port
+   * bypasses it). An ambient target's is its ztunnel's: STRICT or PERMISSIVE (ztunnel ignores DISABLE).
+   * An external host's: STRICT through its waypoint (HBONE, always mTLS), NONE for a direct connection.
+   */
   readonly mtlsMode: string;
   /** The PeerAuthentication that sets it (empty: Istio's default, PERMISSIVE). */
   readonly mtlsPolicy: string;
@@ -350,6 +389,11 @@ export interface AccessWorkload {
   readonly ports: number[];
   /** Whether it runs an Istio sidecar (proxy). */
   readonly sidecar: boolean;
+  /**
+   * Its data plane: `sidecar`, `ambient` (ztunnel at L4, a waypoint for L7: the namespace or pod
+   * has `istio.io/dataplane-mode: ambient` and the pod no sidecar) or `none` (not in the mesh).
+   */
+  readonly dataPlane: string;
   /** `manifest`, `declared` or `inferred`. */
   readonly origin: string;
 }

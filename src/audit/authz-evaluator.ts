@@ -9,7 +9,9 @@ import { isRecord } from '../policy/rules/workload-pod-specs';
  * - scope: a policy applies to the workloads of its namespace (all of them without a selector,
  *   those carrying every `matchLabels` label with one); in the root namespace, to every namespace.
  *   Policies with `targetRef(s)` to a Gateway API gateway apply to the pods Istio deploys for it;
- *   those attached to waypoints (Services) or gateway classes are not evaluated here.
+ *   those attached to a Service or to a waypoint (`attached`) are evaluated at the waypoint (see
+ *   ambient.ts), and ztunnel reads selector and namespace-wide policies its own way
+ *   (ztunnel-authz.ts).
  * - order: CUSTOM (the external authorizer decides: reported as unknown, never guessed), then DENY
  *   (any matching rule denies), then ALLOW (when any ALLOW policy applies, a request must match one
  *   of its rules; when none applies, it is allowed). AUDIT does not decide.
@@ -42,6 +44,23 @@ export interface AuthzPolicy {
   readonly rules: readonly unknown[];
   /** Attached with targetRef(s) to a gateway: applies in its own namespace only, even in the root namespace. */
   readonly localOnly?: boolean;
+  /** `targetRef`/`targetRefs`, when the policy attaches with them (the policies of `attached`). */
+  readonly targetRefs?: readonly TargetRef[];
+  /**
+   * Rules the enforcing proxy never matches, by index, with why (ztunnel drops ALLOW rules that
+   * use HTTP attributes: see ztunnel-authz.ts).
+   */
+  readonly droppedRules?: { readonly [index: number]: string };
+}
+
+/** A `targetRef` of a policy (Gateway API policy attachment). */
+export interface TargetRef {
+  /** API group (`''` for the core group). */
+  readonly group: string;
+  readonly kind: string;
+  readonly name: string;
+  /** The namespace named by the reference (Istio supports only the policy's own). */
+  readonly namespace?: string;
 }
 
 /** A request as the target's sidecar sees it. Undefined HTTP attributes are unknown. */
@@ -87,6 +106,8 @@ export interface RequestAuthn {
   readonly issuers: string[];
   /** Attached with targetRef(s) to a gateway: applies in its own namespace only. */
   readonly localOnly?: boolean;
+  /** `targetRef`/`targetRefs`, when it attaches with them (see {@link parseAttachedRequestAuthentications}). */
+  readonly targetRefs?: readonly TargetRef[];
 }
 
 const HTTP_ONLY_SOURCE = ['requestPrincipals', 'notRequestPrincipals'];
@@ -173,31 +194,74 @@ export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
  * it, labelled `gateway.networking.k8s.io/gateway-name: <name>`
  * (manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml), and the policy applies
  * to them as a selector would, in its own namespace only (a reference names a Gateway of the
- * policy's namespace, even in the root namespace). Other targets (a Service or ServiceEntry
- * served by a waypoint, a GatewayClass) are returned in `unsupported`.
+ * policy's namespace, even in the root namespace). References to a Service or a GatewayClass
+ * (for a waypoint) are returned in `refs` only; so are references to a ServiceEntry of the
+ * policy's namespace for which `servedServiceEntry(name)` is true (an external host behind an
+ * egress waypoint, evaluated by the access matrix). Other targets are also returned in `unsupported`.
  */
-export function gatewayTargets(spec: { readonly [key: string]: any }): { selectors: Labels[]; unsupported: string[] } {
-  const refs = [...(spec.targetRef !== undefined ? [spec.targetRef] : []), ...list(spec.targetRefs)];
+export function gatewayTargets(spec: { readonly [key: string]: any }, servedServiceEntry?: (name: string) => boolean):
+{ selectors: Labels[]; unsupported: string[]; refs: TargetRef[] } {
+  const raw = [...(spec.targetRef !== undefined ? [spec.targetRef] : []), ...list(spec.targetRefs)];
   const selectors: Labels[] = [];
   const unsupported: string[] = [];
-  for (const r of refs) {
-    if (isRecord(r) && r.kind === 'Gateway' && r.group === 'gateway.networking.k8s.io' && typeof r.name === 'string' && r.name) {
+  const refs: TargetRef[] = [];
+  for (const r of raw) {
+    if (isRecord(r) && typeof r.kind === 'string' && typeof r.name === 'string' && r.name) {
+      refs.push({
+        group: typeof r.group === 'string' ? r.group : '',
+        kind: r.kind,
+        name: r.name,
+        ...(typeof r.namespace === 'string' && r.namespace ? { namespace: r.namespace } : {}),
+      });
+    }
+    if (isGatewayRef(r)) {
       selectors.push({ [GATEWAY_NAME_LABEL]: r.name });
-    } else {
+    } else if (!isServiceRef(r) && !isGatewayClassRef(r) && !(isServiceEntryRef(r) && servedServiceEntry?.(r.name))) {
       unsupported.push(isRecord(r) ? `${String(r.group ?? '')}/${String(r.kind ?? '?')} ${String(r.name ?? '')}`.replace(/^\//, '') : JSON.stringify(r));
     }
   }
-  return { selectors, unsupported };
+  return { selectors, unsupported, refs };
+}
+
+const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
+/** A reference to a Gateway API `Gateway` (an ingress gateway or a waypoint). */
+export function isGatewayRef(r: unknown): r is TargetRef {
+  return isRecord(r) && r.kind === 'Gateway' && r.group === GATEWAY_API_GROUP && typeof r.name === 'string' && r.name.length > 0;
+}
+
+/** A reference to a Kubernetes `Service` (group `''` or `core`, as Istio's `CanonicalGroup` reads it). */
+export function isServiceRef(r: unknown): boolean {
+  return isRecord(r) && r.kind === 'Service' && (r.group === undefined || r.group === '' || r.group === 'core')
+    && typeof r.name === 'string' && r.name.length > 0;
+}
+
+/** A reference to an Istio `ServiceEntry` (networking.istio.io). */
+export function isServiceEntryRef(r: unknown): r is TargetRef {
+  return isRecord(r) && r.kind === 'ServiceEntry' && r.group === 'networking.istio.io' && typeof r.name === 'string' && r.name.length > 0;
+}
+
+/** A reference to a Gateway API `GatewayClass`. */
+export function isGatewayClassRef(r: unknown): boolean {
+  return isRecord(r) && r.kind === 'GatewayClass' && r.group === GATEWAY_API_GROUP && typeof r.name === 'string' && r.name.length > 0;
 }
 
 /**
  * Parses AuthorizationPolicies; those Istio would not apply to sidecars are reported as warnings.
  * With `bundle`, principals are read as Istio applies them in that mesh ({@link localPrincipal}),
  * and policies naming principals of another trust domain are reported in `trustDomainWarnings`.
+ *
+ * `policies` are those that select pods (by selector, or by a `targetRef` to a Gateway API
+ * gateway, whose pods Istio labels with the gateway's name); `attached` are all the policies with
+ * `targetRef(s)`, with their references, for the waypoint (a Service, a Gateway, the
+ * `istio-waypoint` GatewayClass, a ServiceEntry for which `servedServiceEntry(namespace, name)`
+ * is true). References to other kinds (other ServiceEntries, ...) are warned about.
  */
-export function parseAuthorizationPolicies(objects: readonly any[], bundle?: TrustDomainBundle):
-{ policies: AuthzPolicy[]; warnings: string[]; trustDomainWarnings: string[] } {
+export function parseAuthorizationPolicies(objects: readonly any[], bundle?: TrustDomainBundle,
+  servedServiceEntry?: (namespace: string, name: string) => boolean):
+  { policies: AuthzPolicy[]; attached: AuthzPolicy[]; warnings: string[]; trustDomainWarnings: string[] } {
   const policies: AuthzPolicy[] = [];
+  const attached: AuthzPolicy[] = [];
   const warnings: string[] = [];
   const trustDomainWarnings: string[] = [];
   for (const o of objects) {
@@ -205,11 +269,12 @@ export function parseAuthorizationPolicies(objects: readonly any[], bundle?: Tru
     const spec = isRecord(o.spec) ? o.spec : {};
     const ref = refOf(o);
     const targeted = spec.targetRef !== undefined || spec.targetRefs !== undefined;
-    const targets = targeted ? gatewayTargets(spec) : undefined;
+    const served = servedServiceEntry ? (name: string) => servedServiceEntry(namespaceOf(o), name) : undefined;
+    const targets = targeted ? gatewayTargets(spec, served) : undefined;
     if (targets && targets.unsupported.length > 0) {
-      warnings.push(`${ref} attaches with targetRef(s) to ${targets.unsupported.join(', ')} (a waypoint or a gateway class), not evaluated`);
+      warnings.push(`${ref} attaches with targetRef(s) to ${targets.unsupported.join(', ')}, not evaluated`);
     }
-    if (targets && targets.selectors.length === 0) continue;
+    if (targets && targets.refs.length === 0) continue;
     if (o.metadata?.annotations?.['istio.io/dry-run'] === 'true') {
       warnings.push(`${ref} is a dry run (istio.io/dry-run), not enforced`);
       continue;
@@ -230,10 +295,14 @@ export function parseAuthorizationPolicies(objects: readonly any[], bundle?: Tru
       provider: typeof spec.provider?.name === 'string' ? spec.provider.name : undefined,
       rules,
     };
-    if (targets) for (const selector of targets.selectors) policies.push({ ...base, selector, localOnly: true });
-    else policies.push({ ...base, selector: matchLabelsOf(o) });
+    if (targets) {
+      for (const selector of targets.selectors) policies.push({ ...base, selector, localOnly: true });
+      attached.push({ ...base, targetRefs: targets.refs });
+    } else {
+      policies.push({ ...base, selector: matchLabelsOf(o) });
+    }
   }
-  return { policies, warnings, trustDomainWarnings };
+  return { policies, attached, warnings, trustDomainWarnings };
 }
 
 /** The note for a policy whose principals name another trust domain than the mesh's: which, and where to set it. */
@@ -552,7 +621,12 @@ export function evaluateAuthorization(applicable: readonly AuthzPolicy[], req: A
   const policies = applicable.filter((p) => p.action !== 'AUDIT').map((p) => p.ref);
   const memo = new Map<AuthzPolicy, { i: number; m: Match }[]>();
   const ruleMatches = (p: AuthzPolicy) => {
-    if (!memo.has(p)) memo.set(p, p.rules.map((r, i) => ({ i, m: matchRule(r, req, p) })));
+    if (!memo.has(p)) {
+      memo.set(p, p.rules.map((r, i) => {
+        const dropped = p.droppedRules?.[i];
+        return { i, m: dropped !== undefined ? falseBecause(dropped) : matchRule(r, req, p) };
+      }));
+    }
     return memo.get(p)!;
   };
 
@@ -673,6 +747,29 @@ export function parseRequestAuthentications(objects: readonly any[]): RequestAut
   return out;
 }
 
+/**
+ * RequestAuthentications attached with `targetRef(s)` (to a Service, a Gateway, a GatewayClass),
+ * with their references: what a waypoint validates (istio.io docs/ambient/usage/waypoint,
+ * "Attach L7 policies to waypoint proxies").
+ */
+export function parseAttachedRequestAuthentications(objects: readonly any[]): RequestAuthn[] {
+  const out: RequestAuthn[] = [];
+  for (const o of objects) {
+    if (!isKindOf(o, 'security.istio.io', 'RequestAuthentication') || typeof o.metadata?.name !== 'string') continue;
+    const spec = isRecord(o.spec) ? o.spec : {};
+    if (spec.targetRef === undefined && spec.targetRefs === undefined) continue;
+    const refs = gatewayTargets(spec).refs;
+    if (refs.length === 0) continue;
+    out.push({
+      ref: refOf(o),
+      namespace: namespaceOf(o),
+      issuers: list(spec.jwtRules).flatMap((r) => (isRecord(r) && typeof r.issuer === 'string' ? [r.issuer] : [])),
+      targetRefs: refs,
+    });
+  }
+  return out;
+}
+
 /** What the target's sidecar does with a JWT of `issuer`. */
 export interface JwtHandling {
   /**
@@ -688,7 +785,11 @@ export interface JwtHandling {
 /** How a workload's RequestAuthentications treat a token of `issuer`. */
 export function jwtHandling(ras: readonly RequestAuthn[], w: Workload, rootNamespace: string, issuer: string,
   index?: ScopeIndex<RequestAuthn>): JwtHandling {
-  const applicable = policiesFor(ras, w, rootNamespace, index);
+  return jwtHandlingOf(policiesFor(ras, w, rootNamespace, index), issuer);
+}
+
+/** How the RequestAuthentications that apply at a proxy (`applicable`) treat a token of `issuer`. */
+export function jwtHandlingOf(applicable: readonly RequestAuthn[], issuer: string): JwtHandling {
   if (applicable.length === 0) return { state: 'ignored', by: [] };
   const by = applicable.filter((r) => r.issuers.includes(issuer)).map((r) => r.ref);
   return by.length > 0 ? { state: 'validated', by } : { state: 'unknown-issuer', by: applicable.map((r) => r.ref) };
@@ -696,7 +797,12 @@ export function jwtHandling(ras: readonly RequestAuthn[], w: Workload, rootNames
 
 /** Issuers the RequestAuthentications of a workload validate, sorted. */
 export function acceptedIssuers(ras: readonly RequestAuthn[], w: Workload, rootNamespace: string, index?: ScopeIndex<RequestAuthn>): string[] {
-  return [...new Set(policiesFor(ras, w, rootNamespace, index).flatMap((r) => r.issuers))].sort(compareStrings);
+  return issuersOf(policiesFor(ras, w, rootNamespace, index));
+}
+
+/** Issuers that the RequestAuthentications applying at a proxy validate, sorted. */
+export function issuersOf(applicable: readonly RequestAuthn[]): string[] {
+  return [...new Set(applicable.flatMap((r) => r.issuers))].sort(compareStrings);
 }
 
 /** The attributes of a request the caller chooses (undefined: not fixed). */

@@ -5,7 +5,7 @@ import { unclosedConstructBefore } from './yaml-problem-start';
 import { CONSTRUCT_PATHS_FILE } from '../policy/construct-paths';
 import { RuleObject, groupOf } from '../policy/rule';
 import { lookupCoreKind } from '../validation/core-catalog';
-import { pinnedCrdCatalog } from '../validation/crd-catalog';
+import { pinnedCrdCatalog, pinnedGatewayApiCatalog } from '../validation/crd-catalog';
 
 /** The name the loader gives standard input (`-`). */
 export const STDIN_NAME = '<stdin>';
@@ -162,10 +162,12 @@ export function loadManifests(inputs: readonly string[], options: LoadOptions = 
   return { manifests, issues, files: files.map((f) => (f === '-' ? STDIN_NAME : f)) };
 }
 
+const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
 /**
  * Warnings for objects in a Kubernetes group (core, `apps`, `*.k8s.io`, ...) or an Istio group
- * (`*.istio.io`) whose apiVersion and kind neither Kubernetes nor the pinned Istio 1.30 CRDs
- * serve: a typo in a kind hides the object from every rule. Other groups (third-party CRDs) are
+ * (`*.istio.io`) whose apiVersion and kind neither Kubernetes, the pinned Istio 1.30 CRDs nor the
+ * Gateway API v1.5.1 CRDs Istio uses serve: a typo in a kind hides the object from every rule. Other groups (third-party CRDs) are
  * not judged. The object is still audited.
  */
 export function unknownKindIssues(manifests: readonly LoadedManifest[]): LoadIssue[] {
@@ -176,14 +178,15 @@ export function unknownKindIssues(manifests: readonly LoadedManifest[]): LoadIss
     const istio = group.endsWith('.istio.io');
     if (!istio && group.includes('.') && !group.endsWith('.k8s.io')) continue;
     const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
-    const served = istio ? pinnedCrdCatalog().lookup(group, version, kind) : lookupCoreKind(apiVersion, kind);
+    const served = istio ? pinnedCrdCatalog().lookup(group, version, kind)
+      : group === GATEWAY_API_GROUP ? pinnedGatewayApiCatalog().lookup(group, version, kind) : lookupCoreKind(apiVersion, kind);
     if (served) continue;
     issues.push({
       severity: 'warning',
       file: m.file,
       line: m.line,
       documentIndex: m.documentIndex,
-      message: `unknown kind: ${apiVersion} ${kind} is not served by ${istio ? 'Istio 1.30' : 'Kubernetes'}: a cluster would reject it, and a misspelt kind escapes every rule`,
+      message: `unknown kind: ${apiVersion} ${kind} is not served by ${istio ? 'Istio 1.30' : group === GATEWAY_API_GROUP ? 'Gateway API v1.5.1' : 'Kubernetes'}: a cluster would reject it, and a misspelt kind escapes every rule`,
     });
   }
   return issues;

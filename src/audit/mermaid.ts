@@ -5,7 +5,9 @@ import { compareStrings } from './workloads';
  * The access matrix as a Mermaid flowchart (`graph LR`) for pull requests and docs: one subgraph
  * per namespace, one node per workload (ids derived from `namespace/name`, so they stay the same
  * when other workloads come and go), one arrow per caller -> target with its ports. Edges that may
- * be allowed (`unknown`) are dotted and marked `?`.
+ * be allowed (`unknown`) are dotted and marked `?`. External hosts (targets that are not
+ * workloads: hosts behind an egress waypoint) are nodes of a subgraph `external hosts`, after the
+ * namespaces; without them the graph is what it always was.
  */
 
 /** A Mermaid id for `s`: letters, digits and `_` (`/` becomes `__`, other characters `_`). */
@@ -44,6 +46,23 @@ export function renderMermaid(workloads: readonly AccessWorkload[], edges: reado
     lines.push(`  subgraph ${sub}["${label(ns)}"]`);
     for (const w of workloads.filter((x) => x.namespace === ns).sort((a, b) => compareStrings(a.id, b.id))) {
       lines.push(`    ${ids.get(w.id)}["${label(w.id.slice(ns.length + 1))}"]`);
+    }
+    lines.push('  end');
+  }
+  // Targets that are not workloads: external hosts, one node each (ids that clash get `_2`, ...).
+  const hosts = [...new Set(edges.map((e) => e.to).filter((to) => !ids.has(to)))].sort(compareStrings);
+  if (hosts.length > 0) {
+    let sub = 'external_hosts';
+    while (usedIds.has(sub)) sub = `${sub}_`;
+    usedIds.add(sub);
+    lines.push(`  subgraph ${sub}["external hosts"]`);
+    for (const h of hosts) {
+      const base = `host_${mermaidId(h)}`;
+      let id = base;
+      for (let n = 2; usedIds.has(id); n++) id = `${base}_${n}`;
+      usedIds.add(id);
+      ids.set(h, id);
+      lines.push(`    ${id}["${label(h)}"]`);
     }
     lines.push('  end');
   }

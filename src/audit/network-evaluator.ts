@@ -105,8 +105,8 @@ function peerMatches(peer: { readonly [key: string]: any }, policyNamespace: str
   return falseBecause('an empty peer');
 }
 
-/** Whether a rule's port list admits `port` on the destination pod `dest`. */
-function portMatches(ports: unknown, port: number, dest: Workload): Match {
+/** Whether a rule's port list admits `port` on the destination pod `dest` (named ports are the destination pod's). */
+function portMatches(ports: unknown, port: number, dest: Pick<Workload, 'ports'>): Match {
   if (!Array.isArray(ports) || ports.length === 0) return TRUE;
   return anyOf(ports.map((p): Match => {
     if (!isRecord(p) || (p.protocol !== undefined && p.protocol !== 'TCP')) return falseBecause('');
@@ -205,4 +205,56 @@ export function evaluateIngress(all: readonly NetPolicy[], caller: Workload, tar
 export function evaluateEgress(all: readonly NetPolicy[], caller: Workload, target: Workload, port: number,
   namespaces: Map<string, NamespaceInfo>, index?: NetPolicyIndex): NetworkOutcome {
   return evaluate('egress', all, caller, target, port, target, namespaces, index);
+}
+
+/** A destination outside the cluster: it has no pods, so no named port resolves on it. */
+const EXTERNAL_DESTINATION: Pick<Workload, 'ports'> = { ports: [] };
+
+/**
+ * Whether `self`'s NetworkPolicies let it connect to the external host `host` on `port` (an
+ * address outside the cluster, whatever the name resolves to). Only an `ipBlock` peer can name
+ * such an address: an Egress rule without peers, or with the peer `0.0.0.0/0` or `::/0` (no
+ * `except`), admits it; a narrower block (or one with `except`) may or may not contain the
+ * host's addresses, which DNS gives at run time (unknown); pod and namespace selectors never
+ * match it. Named ports name ports of destination pods, so they admit nothing here.
+ */
+export function evaluateEgressToExternal(all: readonly NetPolicy[], self: Workload, host: string, port: number,
+  index?: NetPolicyIndex): NetworkOutcome {
+  const selecting = index ? index.selecting('egress', self) : selectingPolicies('egress', all, self);
+  const what = `${self.id} -> ${host}:${port}`;
+  if (selecting.length === 0) return { value: true, decidedBy: '', reason: `no NetworkPolicy selects ${self.id} for Egress`, policies: [] };
+  const allowing: string[] = [];
+  const unknown: { ref: string; why: string }[] = [];
+  for (const p of selecting) {
+    const matches = p.egressRules.map((r) => {
+      const peers = Array.isArray(r.to) ? r.to.filter(isRecord) : [];
+      const peer = !Array.isArray(r.to) || r.to.length === 0 ? TRUE
+        : anyOf(peers.map((x): Match => {
+          if (x.ipBlock === undefined) return falseBecause(`a pod or namespace selector does not name ${host}`);
+          const cidr = x.ipBlock?.cidr;
+          const except = Array.isArray(x.ipBlock?.except) ? x.ipBlock.except : [];
+          if ((cidr === '0.0.0.0/0' || cidr === '::/0') && except.length === 0) return TRUE;
+          return unknownBecause(`ipBlock ${cidr}${except.length > 0 ? ` except ${except.join(', ')}` : ''} may or may not contain the addresses `
+            + `${host} resolves to, which are not known offline`);
+        }), `${host} is not a peer`);
+      return allOf([peer, portMatches(r.ports, port, EXTERNAL_DESTINATION)]);
+    });
+    if (matches.some((m) => m.value === true)) {allowing.push(p.ref);} else {
+      const u = matches.find((m) => m.value === 'unknown');
+      if (u) unknown.push({ ref: p.ref, why: u.why });
+    }
+  }
+  if (allowing.length > 0) {
+    return { value: true, decidedBy: allowing[0], reason: `${allowing.join(', ')} ${allowing.length > 1 ? 'admit' : 'admits'} ${what} (any address)`, policies: allowing };
+  }
+  if (unknown.length > 0) return { value: 'unknown', decidedBy: unknown[0].ref, reason: `${unknown[0].ref} may admit ${what}: ${unknown[0].why}`, policies: unknown.map((u) => u.ref) };
+  const isolating = selecting.find((p) => p.egressRules.length === 0) ?? selecting[0];
+  const others = selecting.filter((p) => p !== isolating).map((p) => p.ref);
+  return {
+    value: false,
+    decidedBy: isolating.ref,
+    policies: selecting.map((p) => p.ref),
+    reason: `no Egress rule admits ${what}: ${isolating.ref} isolates ${self.id} for Egress`
+      + (others.length > 0 ? ` and ${others.join(', ')} ${others.length > 1 ? 'admit' : 'admits'} other traffic only` : ''),
+  };
 }

@@ -1,4 +1,5 @@
 import { DeclaredWorkload } from './access-types';
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, HBONE_PORT, isAmbientNamespaceLabels } from '../mesh/data-plane';
 import { UNCAPTURED_PROXY_PORTS } from '../mesh/proxy-ports';
 import { NAMESPACE_NAME_LABEL } from '../network/peers';
 import { isRecord } from '../policy/rules/workload-pod-specs';
@@ -29,6 +30,13 @@ export interface WorkloadPort {
   readonly services: string[];
 }
 
+/**
+ * Which data plane carries a workload's traffic and enforces mesh policy on it: its own Envoy
+ * `sidecar`, `ambient` (the node's ztunnel at L4 over HBONE, a waypoint for L7), or `none` (not in
+ * the mesh: plaintext, nothing enforced at the pod).
+ */
+export type WorkloadDataPlane = 'sidecar' | 'ambient' | 'none';
+
 /** A workload of the mesh (a pod template, a pod, or a declared/inferred gateway). */
 export interface Workload {
   /** `namespace/name`, or `namespace/kind/name` when two kinds share a name. */
@@ -46,6 +54,10 @@ export interface Workload {
   readonly sidecar: boolean;
   /** Why `sidecar` is what it is. */
   readonly sidecarReason: string;
+  /** The data plane of its pods (`sidecar` exactly when `sidecar` is true). */
+  readonly dataPlane: WorkloadDataPlane;
+  /** Why `dataPlane` is what it is. */
+  readonly dataPlaneReason: string;
   readonly origin: 'manifest' | 'declared' | 'inferred';
   /** Inbound ports the sidecar captures: undefined = all (`traffic.sidecar.istio.io/includeInboundPorts`). */
   readonly includeInboundPorts?: number[];
@@ -254,7 +266,28 @@ function sidecarOf(t: { labels: Labels; annotations: Labels; namespace: string }
     return { sidecar: false, reason: `namespace ${t.namespace} is not labelled for injection` };
   }
   if (pod === 'true') return { sidecar: true, reason: `${INJECT}: "true"` };
+  if (t.labels[DATAPLANE_MODE_LABEL] === AMBIENT_MODE) return { sidecar: false, reason: `${DATAPLANE_MODE_LABEL}: ${AMBIENT_MODE} on the pod` };
   return { sidecar: true, reason: `assumed: namespace ${t.namespace} is not in the input` };
+}
+
+/**
+ * The data plane of a pod: a sidecar pod is never captured by ztunnel (sidecar injection takes
+ * precedence); otherwise the pod is ambient when it, or else its namespace, has
+ * `istio.io/dataplane-mode: ambient`, and `istio.io/dataplane-mode: none` on the pod opts it out
+ * (istio.io docs/ambient/usage/add-workloads, "Pod selection logic for ambient and sidecar modes":
+ * the pod label has precedence).
+ */
+function dataPlaneOf(t: { labels: Labels; namespace: string }, sidecar: { sidecar: boolean; reason: string },
+  namespaces: Map<string, NamespaceInfo>): { dataPlane: WorkloadDataPlane; reason: string } {
+  if (sidecar.sidecar) return { dataPlane: 'sidecar', reason: sidecar.reason };
+  const pod = t.labels[DATAPLANE_MODE_LABEL];
+  if (pod === 'none') return { dataPlane: 'none', reason: `${DATAPLANE_MODE_LABEL}: none on the pod` };
+  if (pod === AMBIENT_MODE) return { dataPlane: 'ambient', reason: `${DATAPLANE_MODE_LABEL}: ${AMBIENT_MODE} on the pod` };
+  const ns = namespaces.get(t.namespace);
+  if (ns?.known && isAmbientNamespaceLabels(ns.labels)) {
+    return { dataPlane: 'ambient', reason: `namespace ${t.namespace} has ${DATAPLANE_MODE_LABEL}: ${AMBIENT_MODE}` };
+  }
+  return { dataPlane: 'none', reason: sidecar.reason };
 }
 
 interface ServicePortEntry {
@@ -265,11 +298,16 @@ interface ServicePortEntry {
   readonly appProtocol?: string;
 }
 
-interface ServiceInfo {
+/** A Service with a selector, as the evaluators use it. */
+export interface ServiceInfo {
   readonly namespace: string;
   readonly name: string;
   readonly selector: Labels;
   readonly ports: ServicePortEntry[];
+  /** Its labels (`istio.io/use-waypoint`, `istio.io/ingress-use-waypoint`, ...). */
+  readonly labels: Labels;
+  /** `clusterIP: None`: no virtual IP (clients address the pods directly). */
+  readonly headless: boolean;
 }
 
 /** Services with a selector (Services without one have no automatic endpoints). */
@@ -291,7 +329,7 @@ export function servicesOf(objects: readonly any[]): ServiceInfo[] {
         appProtocol: typeof p.appProtocol === 'string' ? p.appProtocol : undefined,
       });
     }
-    out.push({ namespace: ns, name: o.metadata.name, selector, ports });
+    out.push({ namespace: ns, name: o.metadata.name, selector, ports, labels: stringMap(o.metadata.labels), headless: o.spec.clusterIP === 'None' });
   }
   return out;
 }
@@ -306,6 +344,8 @@ interface Draft {
   ports: Map<number, { name?: string; protocols: PortProtocol[]; services: string[] }>;
   sidecar: boolean;
   sidecarReason: string;
+  dataPlane: WorkloadDataPlane;
+  dataPlaneReason: string;
   origin: 'manifest' | 'declared' | 'inferred';
 }
 
@@ -324,25 +364,45 @@ export function discoverWorkloads(objects: readonly any[], options: DiscoverOpti
     if (!t) continue;
     const sa = typeof t.spec.serviceAccountName === 'string' ? t.spec.serviceAccountName
       : typeof t.spec.serviceAccount === 'string' ? t.spec.serviceAccount : 'default';
-    const { sidecar, reason } = sidecarOf(t, namespaces);
+    const side = sidecarOf(t, namespaces);
+    const plane = dataPlaneOf(t, side, namespaces);
     const ports = new Map<number, { name?: string; protocols: PortProtocol[]; services: string[] }>();
     for (const p of containerPorts(t.spec)) if (!ports.has(p.port)) ports.set(p.port, { name: p.name, protocols: [], services: [] });
-    drafts.push({ kind: t.kind, name: t.name, namespace: t.namespace, serviceAccount: sa, labels: t.labels, annotations: t.annotations, ports, sidecar, sidecarReason: reason, origin: 'manifest' });
+    drafts.push({
+      kind: t.kind,
+      name: t.name,
+      namespace: t.namespace,
+      serviceAccount: sa,
+      labels: t.labels,
+      annotations: t.annotations,
+      ports,
+      sidecar: side.sidecar,
+      sidecarReason: side.reason,
+      dataPlane: plane.dataPlane,
+      dataPlaneReason: plane.reason,
+      origin: 'manifest',
+    });
   }
   for (const d of options.declared) {
     const ports = new Map<number, { name?: string; protocols: PortProtocol[]; services: string[] }>();
     for (const p of d.ports ?? []) ports.set(p, { protocols: [], services: [] });
     const sidecar = d.sidecar ?? true;
+    const labels = { ...(d.labels ?? {}) };
+    const sidecarReason = sidecar ? 'declared with a proxy' : 'declared without a proxy';
+    // A workload declared without a proxy follows its namespace (and labels) into ambient mode.
+    const plane = dataPlaneOf({ labels, namespace: d.namespace }, { sidecar, reason: sidecarReason }, namespaces);
     drafts.push({
       kind: 'Workload',
       name: d.name,
       namespace: d.namespace,
       serviceAccount: d.serviceAccount ?? 'default',
-      labels: { ...(d.labels ?? {}) },
+      labels,
       annotations: {},
       ports,
       sidecar,
-      sidecarReason: sidecar ? 'declared with a proxy' : 'declared without a proxy',
+      sidecarReason,
+      dataPlane: plane.dataPlane,
+      dataPlaneReason: plane.reason,
       origin: 'declared',
     });
   }
@@ -391,6 +451,8 @@ export function discoverWorkloads(objects: readonly any[], options: DiscoverOpti
       })),
       sidecar: d.sidecar,
       sidecarReason: d.sidecarReason,
+      dataPlane: d.dataPlane,
+      dataPlaneReason: d.dataPlaneReason,
       origin: d.origin,
       includeInboundPorts: include === undefined || include.trim() === '*' ? undefined : portList(include),
       excludeInboundPorts: portList(d.annotations[EXCLUDE_INBOUND]),
@@ -442,6 +504,8 @@ function inferredGateways(objects: readonly any[], drafts: readonly Draft[], war
       ports: new Map(),
       sidecar: true,
       sidecarReason: 'gateway proxy',
+      dataPlane: 'sidecar',
+      dataPlaneReason: 'gateway proxy',
       origin: 'inferred',
     });
     warnings.push(`inferred gateway workload ${ns}/${name} (service account ${sa}) from the selector of ${refOf(g)}; declare it to be exact`);
@@ -488,6 +552,8 @@ function withPolicyPorts(workloads: Workload[], objects: readonly any[], rootNam
       }
     }
     for (const p of UNCAPTURED_PROXY_PORTS) ports.delete(p);
+    // HBONE's port carries the tunnel to an ambient pod (NetworkPolicies open it), not a port of the workload.
+    if (w.dataPlane === 'ambient') ports.delete(HBONE_PORT);
     return { ...w, ports: [...ports].sort((a, b) => a - b).map((port) => ({ port, protocol: 'auto' as PortProtocol, services: [] })) };
   });
 }

@@ -69,7 +69,7 @@ export function registerAccessCommand(program: Command, io?: CliIo, setExitCode?
     .description('Who can call whom, and why: evaluate AuthorizationPolicies, PeerAuthentications and NetworkPolicies offline.')
     .argument('<paths...>', 'files, directories (recursive: .yaml, .yml, .json) or - for stdin')
     .option('--from <workload>', 'caller (namespace/name) of a single question')
-    .option('--to <workload>', 'target (namespace/name) of a single question')
+    .option('--to <target>', 'target of a single question: a workload (namespace/name) or an external host served by an egress waypoint')
     .option('--port <port>', 'target port of a single question', parsePort)
     .option('--method <method>', 'HTTP method (default: any)')
     .option('--path <path>', 'HTTP path (default: any)')
@@ -223,7 +223,8 @@ export function renderCheck(r: AccessCheckResult, color = false): string {
   }
   if (r.missingGrants.length > 0) {
     lines.push('to allow it, add:', ...r.missingGrants.map((g) => `  - ${g}`));
-    lines.push(`  (with cdk8s-secure-mesh: the target SecureService's allowFrom(caller) writes ${r.missingGrants.length > 1 ? 'them all' : 'it'})`);
+    const verb = r.to.includes('/') ? 'the target SecureService\'s allowFrom(caller)' : `AmbientEgressGateway.allowExternal(${r.to}, { from: [caller] })`;
+    lines.push(`  (with cdk8s-secure-mesh: ${verb} writes ${r.missingGrants.length > 1 ? 'them all' : 'it'})`);
   }
   return `${lines.join('\n')}\n`;
 }

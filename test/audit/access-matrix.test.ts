@@ -164,6 +164,7 @@ describe('AccessMatrix', () => {
       labels: { app: 'web' },
       ports: [8080],
       sidecar: true,
+      dataPlane: 'sidecar',
       origin: 'manifest',
     });
     // Principals in policies use cluster.local, which Istio reads as the local trust domain (example.org here).

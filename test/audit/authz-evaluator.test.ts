@@ -125,17 +125,23 @@ describe('Istio AuthorizationPolicy reference examples (AUTHZ-1/2/3)', () => {
     expect(decide([audit], httpbin, { method: 'GET', path: '/' })).toMatchObject({ value: true, policies: [] });
   });
 
-  test('dry-run policies, waypoint targetRefs and unknown actions are left out, with warnings', () => {
-    const { policies, warnings } = parseAuthorizationPolicies([
+  test('dry-run policies and unknown actions are left out, with warnings; waypoint targetRefs are attached, not pod policies', () => {
+    const { policies, attached, warnings } = parseAuthorizationPolicies([
       ap('foo', 'dry', { action: 'DENY', rules: [{}] }, { 'istio.io/dry-run': 'true' }),
       ap('foo', 'waypoint', { targetRefs: [{ kind: 'Service', group: '', name: 'reviews' }], rules: [{}] }),
+      ap('foo', 'se', { targetRefs: [{ kind: 'ServiceEntry', group: 'networking.istio.io', name: 'ext' }], rules: [{}] }),
       ap('foo', 'odd', { action: 'MAYBE' }),
       { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x' } },
     ]);
     expect(policies).toEqual([]);
+    // A Service (or waypoint Gateway) reference is evaluated at the waypoint (the access matrix); a ServiceEntry is not evaluated.
+    expect(attached.map((p) => [p.ref, p.targetRefs])).toEqual([
+      ['AuthorizationPolicy/foo/waypoint', [{ kind: 'Service', group: '', name: 'reviews' }]],
+      ['AuthorizationPolicy/foo/se', [{ kind: 'ServiceEntry', group: 'networking.istio.io', name: 'ext' }]],
+    ]);
     expect(warnings).toEqual([
       'AuthorizationPolicy/foo/dry is a dry run (istio.io/dry-run), not enforced',
-      'AuthorizationPolicy/foo/waypoint attaches with targetRef(s) to Service reviews (a waypoint or a gateway class), not evaluated',
+      'AuthorizationPolicy/foo/se attaches with targetRef(s) to networking.istio.io/ServiceEntry ext, not evaluated',
       'AuthorizationPolicy/foo/odd has an unknown action "MAYBE", not evaluated',
     ]);
   });

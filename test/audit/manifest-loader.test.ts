@@ -186,13 +186,16 @@ describe('unknown kinds', () => {
       'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: ok, namespace: shop}',
       'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ok}',
       'apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: third-party, namespace: shop}',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: waypoint, namespace: shop}',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoutes\nmetadata: {name: typo, namespace: shop}',
     ].join('\n---\n');
     const { manifests } = parseManifests(text, 'kinds.yaml');
-    expect(manifests).toHaveLength(6);
+    expect(manifests).toHaveLength(8);
     expect(unknownKindIssues(manifests).map(formatIssue)).toEqual([
       'warning: kinds.yaml:1 (document 0): unknown kind: security.istio.io/v1 PeerAuthentcation is not served by Istio 1.30: a cluster would reject it, and a misspelt kind escapes every rule',
       'warning: kinds.yaml:5 (document 1): unknown kind: security.istio.io/v2 PeerAuthentication is not served by Istio 1.30: a cluster would reject it, and a misspelt kind escapes every rule',
       'warning: kinds.yaml:9 (document 2): unknown kind: apps/v1 Deploymnt is not served by Kubernetes: a cluster would reject it, and a misspelt kind escapes every rule',
+      'warning: kinds.yaml:29 (document 7): unknown kind: gateway.networking.k8s.io/v1 HTTPRoutes is not served by Gateway API v1.5.1: a cluster would reject it, and a misspelt kind escapes every rule',
     ]);
   });
 

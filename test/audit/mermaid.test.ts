@@ -3,7 +3,7 @@ import { mermaidId, nodeIds, renderMermaid } from '../../src/audit/mermaid';
 
 function workload(id: string): AccessWorkload {
   const [namespace, name] = id.split('/');
-  return { id, name, namespace, kind: 'Deployment', serviceAccount: name, principal: `cluster.local/ns/${namespace}/sa/${name}`, labels: {}, ports: [80], sidecar: true, origin: 'manifest' };
+  return { id, name, namespace, kind: 'Deployment', serviceAccount: name, principal: `cluster.local/ns/${namespace}/sa/${name}`, labels: {}, ports: [80], sidecar: true, dataPlane: 'sidecar', origin: 'manifest' };
 }
 
 function edge(from: string, to: string, port: number, decision = AccessDecision.ALLOWED): AccessEdge {

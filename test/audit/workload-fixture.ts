@@ -24,6 +24,8 @@ export function testWorkload(
     ports: (options.ports ?? []).map((p) => ({ ...p, protocol: 'auto', services: [] })),
     sidecar: true,
     sidecarReason: 'test',
+    dataPlane: 'sidecar',
+    dataPlaneReason: 'test',
     origin: 'manifest',
     excludeInboundPorts: [],
     excludeOutboundPorts: [],
