@@ -1,6 +1,8 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
+import { DataPlane } from './data-plane';
+import { ExternalHostLedger, ExternalHostRecord as HostRecord, checkExternalGrant, sortedCallers } from './external-grant';
 import { ExternalHost, ExternalHostMode } from './external-host';
 import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
@@ -96,19 +98,6 @@ export interface EgressGatewayProps {
   readonly hosts?: ExternalAccess[];
 }
 
-interface CallerRecord {
-  readonly caller: MeshWorkload;
-  readonly principal: string;
-  readonly grant: AccessGrant;
-}
-
-interface HostRecord {
-  readonly external: ExternalHost;
-  /** DNS-label form of the host, unique per host. */
-  readonly slug: string;
-  readonly callers: Map<string, CallerRecord>;
-}
-
 /**
  * The mesh's only way out (EGRESS-1; with MTLS-1, AUTHZ-2 and AUTHZ-4).
  *
@@ -158,6 +147,11 @@ interface HostRecord {
  * callers. Restrict the gateway nodes' egress further in the cloud firewall where addresses are
  * known.
  *
+ * Callers are sidecar workloads. An ambient workload has no sidecar to follow the mesh route, so
+ * granting one is an error: ambient workloads reach external hosts through an
+ * `AmbientEgressGateway` (the egress namespace's waypoint). Each external host leaves through one
+ * egress construct of either kind.
+ *
  * Note for the default namespace `istio-system`, which is usually also the mesh root namespace:
  * an AuthorizationPolicy with a selector in the root namespace applies to pods with those labels
  * in every namespace. It only ever allows the granted callers, and callers' NetworkPolicies reach
@@ -185,7 +179,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
 
-  private readonly records = new Map<string, HostRecord>();
+  private readonly ledger = new ExternalHostLedger();
 
   constructor(scope: Construct, id: string, props: EgressGatewayProps = {}) {
     super(scope, id);
@@ -246,25 +240,20 @@ export class EgressGateway extends Construct implements IMeshPeer {
    * nobody else (see the class comment for every object involved). Returns one grant per
    * caller. Idempotent: granting the same host to the same caller again returns the same grant;
    * granting it to more callers extends the callers. Granting a host again with other settings
-   * (mode, ports, CA or names) is an error.
+   * (mode, ports, CA or names) is an error, and so is an ambient caller (see the class comment).
    *
    * @param host the external host
    * @param options the callers
    */
   public allowExternal(host: ExternalHost, options: AllowExternalOptions): AccessGrant[] {
-    if (!(host instanceof ExternalHost)) {
-      throw configError(this, 'allowExternal.host', `${JSON.stringify(host)} is not an ExternalHost`,
-        'Pass ExternalHost.https(host) or ExternalHost.httpsOriginated(host, { caCredentialName })');
-    }
-    const callers = options?.from ?? [];
-    if (callers.length === 0) {
-      throw configError(this, 'allowExternal.from', `an empty caller list grants ${host.host} to nobody`,
-        'Name at least one mesh workload (SecureService, SecureStatefulSet, SecureJob, SecureCronJob) that may call the host');
-    }
+    const callers = checkExternalGrant(this, host, options?.from, 'its egress NetworkPolicy and Sidecar');
     callers.forEach((c, i) => {
-      if (!(c instanceof MeshWorkload)) {
-        throw configError(this, `allowExternal.from[${i}]`, 'the caller is not a mesh workload of this app, so its egress NetworkPolicy and Sidecar cannot be opened here',
-          'Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances; a workload of another repository is granted in that repository');
+      // Ambient pods have no sidecar: the mesh route, DestinationRule and Sidecar import written
+      // here would not apply to them, and ztunnel would send them nowhere near this gateway.
+      if (c.peerDataPlane === DataPlane.AMBIENT) {
+        throw configError(this, `allowExternal.from[${i}]`, `${c.peerNamespace}/${c.workloadName} is an ambient workload: it has no sidecar, so the mesh route `
+          + 'to this egress gateway (VirtualService "mesh", DestinationRule, Sidecar hosts) does nothing for it',
+        'Grant it the host through an AmbientEgressGateway (the egress namespace\'s waypoint), or run it in a sidecar namespace');
       }
     });
     const record = this.recordFor(host);
@@ -273,29 +262,19 @@ export class EgressGateway extends Construct implements IMeshPeer {
 
   /** The external hosts granted so far, sorted by host. */
   public get externalHosts(): ExternalHost[] {
-    return this.sortedRecords().map((r) => r.external);
+    return this.ledger.hosts;
   }
 
   /** The grants made so far, sorted by host then caller. */
   public get accessGrants(): AccessGrant[] {
-    return this.sortedRecords().flatMap((r) => sortedCallers(r).map((c) => c.grant));
+    return this.ledger.grants;
   }
 
   private recordFor(host: ExternalHost): HostRecord {
-    const existing = this.records.get(host.host);
-    if (existing) {
-      if (!existing.external.sameAs(host)) {
-        throw configError(this, 'allowExternal.host', `${host.host} is already granted as ${existing.external} and this call asks for ${host}`,
-          'Grant each external host with one setting: reuse the same ExternalHost for every caller');
-      }
-      return existing;
-    }
-    this.checkHostNotElsewhere(host);
-    const record: HostRecord = { external: host, slug: hostSlug(host.host), callers: new Map() };
-    this.records.set(host.host, record);
-    this.ensureSharedObjects();
-    this.createHostObjects(record);
-    return record;
+    return this.ledger.recordFor(this, host, (record) => {
+      this.ensureSharedObjects();
+      this.createHostObjects(record);
+    });
   }
 
   private grantCaller(record: HostRecord, caller: MeshWorkload): AccessGrant {
@@ -493,7 +472,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
 
   private renderIngress(): NetworkPolicyIngressRule[] {
     const peers = new Map<string, NetworkPolicyPeer>();
-    for (const r of this.records.values()) {
+    for (const r of this.ledger.sorted()) {
       for (const c of r.callers.values()) {
         const peer = podsInNamespace(c.caller.peerNamespace, c.caller.peerPodLabels);
         peers.set(JSON.stringify(peer), peer);
@@ -508,7 +487,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
       dnsEgressRule(),
       { to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)], ports: tcpPorts([XDS_CA_PORT]) },
     ];
-    const ports = [...this.records.values()].map((r) => r.external.port);
+    const ports = this.ledger.sorted().map((r) => r.external.port);
     if (ports.length > 0) {
       // External DNS names have no stable addresses, so L3 cannot narrow further (see class comment).
       rules.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: tcpPorts(ports) });
@@ -539,7 +518,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
   }
 
   private sortedRecords(): HostRecord[] {
-    return [...this.records.values()].sort((a, b) => (a.external.host < b.external.host ? -1 : 1));
+    return this.ledger.sorted();
   }
 
   private perHostName(record: HostRecord): string {
@@ -575,25 +554,5 @@ export class EgressGateway extends Construct implements IMeshPeer {
         'Describe each egress gateway once and grant all its hosts on that construct');
     }
   }
-
-  private checkHostNotElsewhere(host: ExternalHost): void {
-    const other = this.node.root.node.findAll()
-      .find((c) => c !== this && c instanceof EgressGateway && c.records.has(host.host)) as EgressGateway | undefined;
-    if (other) {
-      throw configError(this, 'allowExternal.host', `${host.host} is already routed through the egress gateway at ${other.node.path}`,
-        'Route each external host through one egress gateway, and grant its callers there');
-    }
-  }
 }
 
-/**
- * A DNS-label form of a host name that never maps two hosts to one name: each `-` is doubled,
- * then each `.` becomes `-` (DNS labels never start or end with `-`, so the mapping is reversible).
- */
-function hostSlug(host: string): string {
-  return host.replace(/-/g, '--').replace(/\./g, '-');
-}
-
-function sortedCallers(record: HostRecord): CallerRecord[] {
-  return [...record.callers.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, c]) => c);
-}

@@ -1,12 +1,11 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
-import { isHttpProtocol } from './app-protocol';
+import { EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, resolveEdgeRoute } from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
 import { EdgeProtection, edgeServiceProblems, renderEdgeProtection } from './edge-protection';
 import { GatewayTls, TlsVersion } from './gateway-tls';
 import { checkDnsHostname } from './hostname';
-import { checkHttpMethod, checkHttpPath } from './http-match';
 import { checkRedirectException, redirectAuthorizationPolicy } from './https-redirect';
 import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
@@ -18,7 +17,6 @@ import { networkPolicy } from '../network/network-policy';
 import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
-import { isProtectedHeader } from '../policy/rules/mesh-jwt-001';
 import { SecureService } from '../workload/secure-service';
 import { JwtRequirement } from '../workload/workload-props';
 
@@ -211,13 +209,18 @@ export interface RouteOptions {
   readonly publicAccess?: PolicyException;
 }
 
-interface Route {
-  readonly service: SecureService;
-  readonly host: string;
-  readonly port: number;
-  readonly paths: string[];
-  readonly methods: string[];
-  readonly isPublic: boolean;
+/**
+ * Whether some path is both admitted by the ALLOW path `grantPath` and matched by the
+ * VirtualService match IngressGateway writes for the route path `routePath`: `exact` for an exact
+ * path, `prefix: "/p/"` for `/p/*` (a string prefix, as Istio's ALLOW `/p/*` is), `prefix: "/"` for `/*`.
+ */
+export function admittedAndRoutedByVirtualService(grantPath: string, routePath: string): boolean {
+  const routed = (p: string) => (routePath.endsWith('*') ? p.startsWith(routePath.slice(0, -1)) : p === routePath);
+  if (!grantPath.endsWith('*')) return routed(grantPath);
+  const grantPrefix = grantPath.slice(0, -1);
+  if (!routePath.endsWith('*')) return routePath.startsWith(grantPrefix);
+  const routePrefix = routePath.slice(0, -1);
+  return routePrefix.startsWith(grantPrefix) || grantPrefix.startsWith(routePrefix);
 }
 
 /**
@@ -266,7 +269,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
   private readonly mesh: IMesh;
   private readonly externalIssuers: ExternalJwtIssuer[];
   private readonly tokenExchange?: TokenExchange;
-  private readonly routes: Route[] = [];
+  private readonly routes: EdgeRoute[] = [];
 
   constructor(scope: Construct, id: string, props: IngressGatewayProps) {
     super(scope, id);
@@ -298,7 +301,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
         'Use EdgeProtection.gkeIngressBackendConfig(...), EdgeProtection.gkeGatewayBackendPolicy(...) or EdgeProtection.none(reason)');
     }
     this.hosts = [...props.hosts].sort();
-    this.externalIssuers = (props.externalIssuers ?? []).map((iss, i) => this.checkIssuer(iss, `externalIssuers[${i}]`));
+    this.externalIssuers = (props.externalIssuers ?? []).map((iss, i) => checkExternalIssuer(this, `externalIssuers[${i}]`, iss));
     if (props.tokenExchange) {
       if (!props.tokenExchange.provider || /\s/.test(props.tokenExchange.provider)) {
         throw configError(this, 'tokenExchange.provider', `"${props.tokenExchange.provider}" is not a provider name`, 'Name the ext-authz provider from meshConfig.extensionProviders');
@@ -373,16 +376,8 @@ export class IngressGateway extends Construct implements IMeshPeer {
         metadata: meta(objectName([this.gatewayName, 'jwt'])),
         spec: {
           selector,
-          jwtRules: this.externalIssuers.map((e) => ({
-            issuer: e.issuer,
-            jwksUri: e.jwksUri,
-            audiences: e.audiences,
-            // TOKEN-1: the external token never travels into the mesh.
-            forwardOriginalToken: false,
-            ...(e.outputClaimToHeaders?.length
-              ? { outputClaimToHeaders: e.outputClaimToHeaders.map((c) => ({ claim: c.claim, header: c.header })) }
-              : {}),
-          })),
+          // TOKEN-1: the external token never travels into the mesh.
+          jwtRules: edgeJwtRules(this.externalIssuers),
         },
       });
     }
@@ -425,51 +420,25 @@ export class IngressGateway extends Construct implements IMeshPeer {
    * on the service. Returns the grant.
    */
   public route(service: SecureService, options: RouteOptions): AccessGrant {
-    if (!(service instanceof SecureService)) {
-      throw configError(this, 'route.service', 'the target is not a mesh service of this app', 'Route to a SecureService');
-    }
-    if (!this.hosts.includes(options.host)) {
-      throw configError(this, 'route.host', `"${options.host}" is not served by this gateway`, `Use one of ${this.hosts.join(', ')} or add it to hosts`);
-    }
-    if (service.callsOnly) {
-      throw configError(this, 'route.service', `${service.namespaceName}/${service.serviceName} only calls (ports: []): there is nothing to route to`,
-        'Route to a service that serves the host');
-    }
-    const httpPorts = service.ports.filter((p) => isHttpProtocol(p.protocol));
-    const port = options.port !== undefined ? service.ports.find((p) => p.port === options.port) : httpPorts.length === 1 ? httpPorts[0] : undefined;
-    if (!port || !isHttpProtocol(port.protocol)) {
-      throw configError(this, 'route.port', options.port !== undefined ? `${service.serviceName} has no HTTP port ${options.port}` : `${service.serviceName} has ${httpPorts.length} HTTP ports`,
-        'Name the service port to route to with port');
-    }
-    const paths = [...new Set(options.paths ?? ['/*'])].sort();
-    const methods = [...new Set(options.methods ?? [])].sort();
-    paths.forEach((p) => assertNoProblems(this, 'route.paths', checkHttpPath(p), 'Write exact paths or "/prefix/*", normalized'));
-    methods.forEach((m) => assertNoProblems(this, 'route.methods', checkHttpMethod(m), 'Use upper-case HTTP methods'));
-    const isPublic = options.publicAccess !== undefined;
-    if (isPublic && !(options.publicAccess instanceof PolicyException && options.publicAccess.rules.includes('MESH-AUTHZ-004'))) {
-      throw configError(this, 'route.publicAccess', 'anonymous access needs a PolicyException that relaxes MESH-AUTHZ-004',
-        'Create a PolicyException for MESH-AUTHZ-004 covering the gateway, with a justification, an owner and an expiry date');
-    }
-    if (!isPublic && this.externalIssuers.length === 0) {
-      throw configError(this, 'route.publicAccess', 'the route needs an end-user token but the gateway accepts no issuer',
-        'Declare externalIssuers on the gateway, or give the route publicAccess (a PolicyException) if anonymous users may call it');
-    }
-    if (isPublic && (this.tokenExchange || service.requiredJwtIssuers.length > 0)) {
+    const r = resolveEdgeRoute(this, this.hosts, this.externalIssuers, service, options);
+    // After a token exchange every routed service accepts only the internal issuer's tokens.
+    if (r.isPublic && this.tokenExchange) {
       throw configError(this, 'route.publicAccess', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
         'Route it without publicAccess (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
+    }
+    const key = JSON.stringify([service.node.path, r.host, r.port.port, r.paths, r.methods, r.isPublic]);
+    if (!this.routes.some((x) => JSON.stringify([x.service.node.path, x.host, x.port.port, x.paths, x.methods, x.isPublic]) === key)) {
+      checkNoAnonymousOverlap(this, this.routes, r, admittedAndRoutedByVirtualService);
+      this.routes.push(r);
     }
     if (this.tokenExchange && !service.requiredJwtIssuers.includes(this.tokenExchange.internalIssuer.issuer)) {
       service.requireJwt(this.tokenExchange.internalIssuer);
     }
     this.ensureVirtualService();
-    const key = JSON.stringify([service.node.path, options.host, port.port, paths, methods, isPublic]);
-    if (!this.routes.some((r) => JSON.stringify([r.service.node.path, r.host, r.port, r.paths, r.methods, r.isPublic]) === key)) {
-      this.routes.push({ service, host: options.host, port: port.port, paths, methods, isPublic });
-    }
     return service.allowFrom(this, {
-      ports: [port.port],
-      ...(paths.includes('/*') ? {} : { paths }),
-      ...(methods.length ? { methods } : {}),
+      ports: [r.port.port],
+      ...(r.paths.includes('/*') ? {} : { paths: r.paths }),
+      ...(r.methods.length ? { methods: r.methods } : {}),
     });
   }
 
@@ -498,13 +467,13 @@ export class IngressGateway extends Construct implements IMeshPeer {
         const authority = { exact: r.host };
         return r.methods.length ? r.methods.map((m) => ({ authority, uri, method: { exact: m } })) : [{ authority, uri }];
       }),
-      route: [{ destination: { host: r.service.host, port: { number: r.port } } }],
+      route: [{ destination: { host: r.service.host, port: { number: r.port.port } } }],
     }));
   }
 
   private renderEdgeRules(): any[] | undefined {
     if (this.routes.length === 0) return undefined;
-    const requestPrincipals = this.externalIssuers.map((e) => `${e.issuer}/*`).sort();
+    const requestPrincipals = edgeRequestPrincipals(this.externalIssuers);
     return [...this.routes].sort(byKey).map((r) => ({
       ...(r.isPublic ? {} : { from: [{ source: { requestPrincipals } }] }),
       to: [{
@@ -515,25 +484,6 @@ export class IngressGateway extends Construct implements IMeshPeer {
         },
       }],
     }));
-  }
-
-  private checkIssuer(e: ExternalJwtIssuer, field: string): ExternalJwtIssuer {
-    if (!/^https:\/\/[^/\s]+/.test(e.issuer ?? '')) throw configError(this, `${field}.issuer`, `"${e.issuer}" is not an https URL`, 'External issuers are identified by their https URL');
-    if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(e.jwksUri ?? '')) throw configError(this, `${field}.jwksUri`, `"${e.jwksUri}" is not an https URL`, 'Fetch signing keys over https only');
-    if (!e.audiences?.length || e.audiences.some((a) => !a)) {
-      throw configError(this, `${field}.audiences`, 'at least one non-empty audience is required', 'Name the audience of tokens for this application');
-    }
-    (e.outputClaimToHeaders ?? []).forEach((c, i) => {
-      const header = (c.header ?? '').toLowerCase();
-      if (!c.claim) throw configError(this, `${field}.outputClaimToHeaders[${i}].claim`, 'empty claim', 'Name the claim to copy');
-      if (!/^[-_a-z0-9]+$/.test(header)) throw configError(this, `${field}.outputClaimToHeaders[${i}].header`, `"${c.header}" is not a header name`, 'Use letters, digits, "-" and "_"');
-      // The same list as rule MESH-JWT-001, which checks every RequestAuthentication at synth and admission.
-      if (isProtectedHeader(header)) {
-        throw configError(this, `${field}.outputClaimToHeaders[${i}].header`, `"${c.header}" is a security-sensitive or well-known header`,
-          'Write claims into an application header such as "x-jwt-sub"; never authorization, cookie, host, x-forwarded-*, x-envoy-* or x-request-id');
-      }
-    });
-    return e;
   }
 
   /**
@@ -553,7 +503,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
   }
 }
 
-function byKey(a: Route, b: Route): number {
+function byKey(a: EdgeRoute, b: EdgeRoute): number {
   const ka = `${a.host}|${a.service.host}|${a.paths.join(',')}|${a.methods.join(',')}`;
   const kb = `${b.host}|${b.service.host}|${b.paths.join(',')}|${b.methods.join(',')}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { AppProtocol } from '../../src/mesh/app-protocol';
+import { DataPlane } from '../../src/mesh/data-plane';
 import { EgressGateway, EgressGatewayProps } from '../../src/mesh/egress-gateway';
 import { ExternalHost } from '../../src/mesh/external-host';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
@@ -464,6 +465,21 @@ describe('EgressGateway (EGRESS-1)', () => {
 
     test('no mesh', () => {
       expect(() => new EgressGateway(Testing.chart(), 'egress')).toThrow(/mesh: no MeshBaseline in this app/);
+    });
+
+    test('an ambient caller: no sidecar follows the mesh route, so AmbientEgressGateway is named', () => {
+      const chart = Testing.chart();
+      new MeshBaseline(chart, 'mesh', { ambient: true });
+      const side = new HardenedNamespace(chart, 'side', { name: 'side', dataPlane: DataPlane.SIDECAR });
+      const amb = new HardenedNamespace(chart, 'amb', { name: 'amb', dataPlane: DataPlane.AMBIENT });
+      const sidecarCaller = new SecureService(chart, 'sidecar-caller', { namespace: side, image: IMAGE, ports: HTTP });
+      const ambientCaller = new SecureService(chart, 'ambient-caller', { namespace: amb, image: IMAGE, ports: HTTP });
+      const egress = new EgressGateway(chart, 'egress');
+      expect(() => egress.allowExternal(books(), { from: [sidecarCaller, ambientCaller] })).toThrow(
+        /\[test\/egress\] allowExternal.from\[1\]: amb\/ambient-caller is an ambient workload: it has no sidecar, .*Grant it the host through an AmbientEgressGateway/);
+      // Refused before anything is written: the sidecar caller was not granted either.
+      expect(egress.externalHosts).toEqual([]);
+      expect(ofKind(synthValidated(chart), 'ServiceEntry')).toEqual([]);
     });
 
     test('not an ExternalHost', () => {

@@ -1,8 +1,9 @@
 import { Testing } from 'cdk8s';
+import * as fc from 'fast-check';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { EdgeProtection } from '../../src/mesh/edge-protection';
 import { GatewayTls, TlsVersion } from '../../src/mesh/gateway-tls';
-import { ExternalJwtIssuer, IngressGateway, IngressGatewayProps } from '../../src/mesh/ingress-gateway';
+import { ExternalJwtIssuer, IngressGateway, IngressGatewayProps, admittedAndRoutedByVirtualService } from '../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { PolicyException } from '../../src/policy/policy-exception';
 import { Validation } from '../../src/validation/validation';
@@ -228,7 +229,19 @@ describe('IngressGateway', () => {
     test('anonymous access without an exception for MESH-AUTHZ-004', () => {
       const { gw, web, chart } = world();
       const other = new PolicyException(chart, 'other', { rules: ['MESH-EXC-001'], justification: 'An unrelated exception that relaxes something else entirely.', owner: 'x', expires: inDays(chart, 30), objects: ['Deployment/shop/web'] });
-      expect(() => gw.route(web, { host: 'shop.acme.example', publicAccess: other })).toThrow(/route.publicAccess: anonymous access needs a PolicyException that relaxes MESH-AUTHZ-004/);
+      expect(() => gw.route(web, { host: 'shop.acme.example', publicAccess: other }))
+        .toThrow(/\[test\/edge\] route.publicAccess: the exception at test\/other does not relax MESH-AUTHZ-004 \(it relaxes MESH-EXC-001\)/);
+    });
+
+    test('a public route that would open a token-protected route of the same host, in either order', () => {
+      for (const publicFirst of [true, false]) {
+        const { gw, web, chart } = world();
+        const admin = new SecureService(chart, 'admin', { namespace: web.namespace, image: IMAGE, ports: HTTP });
+        const open = () => gw.route(web, { host: 'shop.acme.example', paths: ['/docs/*'], publicAccess: publicDocs(gw) });
+        const closed = () => gw.route(admin, { host: 'shop.acme.example', paths: ['/docs/admin'] });
+        if (publicFirst) open(); else closed();
+        expect(publicFirst ? closed : open).toThrow(/\[test\/edge\] route.paths: on shop.acme.example the public route to web \(\/docs\/\* admits \/docs\/admin\) would let anonymous requests reach shop\/admin/);
+      }
     });
 
     test('without the exception the anonymous ALLOW rule fails synthesis (MESH-AUTHZ-004)', () => {
@@ -262,5 +275,23 @@ describe('IngressGateway', () => {
       web.requireJwt({ issuer: EXTERNAL.issuer, jwksUri: EXTERNAL.jwksUri, audiences: ['shop'] });
       expect(() => Testing.synth(chart)).toThrow(/\[test\/web\] requireJwt.issuer: "https:\/\/login.acme.example" is an external issuer of gateway test\/edge, accepted at the edge only \(TOKEN-1\)/);
     });
+  });
+});
+
+describe('admittedAndRoutedByVirtualService: the overlap of an ALLOW path and a VirtualService match', () => {
+  // Every path of up to four segments over a small alphabet, with and without a trailing slash.
+  const universe: string[] = [''];
+  for (let depth = 0; depth < 4; depth++) {
+    for (const p of [...universe]) for (const seg of ['a', 'b', 'ab']) if (p.split('/').length - 1 === depth) universe.push(`${p}/${seg}`);
+  }
+  const paths = universe.filter((p) => p !== '').flatMap((p) => [p, `${p}/`]);
+  const matches = (pattern: string, p: string) => (pattern.endsWith('*') ? p.startsWith(pattern.slice(0, -1)) : p === pattern);
+  const short = fc.constantFrom(...paths.filter((p) => p.split('/').length <= 3));
+  const pattern = fc.oneof(short, short.map((p) => `${p.endsWith('/') ? p : `${p}/`}*`), fc.constant('/*'));
+
+  test('property: true exactly when some request path is both admitted and routed', () => {
+    fc.assert(fc.property(pattern, pattern, (grant, route) => {
+      expect(admittedAndRoutedByVirtualService(grant, route)).toBe(paths.some((p) => matches(grant, p) && matches(route, p)));
+    }), { numRuns: 500 });
   });
 });
