@@ -95,16 +95,20 @@ project.addTask('import', {
 
 // The README's main job: synthesize the example blueprint into examples/blueprint/dist, validate
 // every object, then run the README's audit and access commands on it as a user would (no flags:
-// the settings come from examples/blueprint/secure-mesh.yaml).
+// the settings come from examples/blueprint/secure-mesh.yaml). Then the same for its ambient
+// variant (examples/blueprint-ambient: the same blueprint on ztunnel and waypoints).
+const exampleSteps = (dir: string) => [
+  { exec: 'cdk8s synth --no-check-upgrade --output dist', cwd: dir },
+  { exec: 'ts-node --transpile-only ../blueprint/validate-output.ts dist', cwd: dir },
+  { exec: 'ts-node --transpile-only ../../src/cli/main.ts audit dist/', cwd: dir },
+  { exec: 'ts-node --transpile-only ../../src/cli/main.ts access dist/', cwd: dir },
+];
 project.addTask('synth:example', {
-  description: 'Synthesize examples/blueprint into examples/blueprint/dist, validate every object, audit it and print its access matrix',
-  cwd: 'examples/blueprint',
+  description: 'Synthesize examples/blueprint (sidecar) and examples/blueprint-ambient into their dist/, validate every object, audit them and print their access matrices',
   steps: [
     { spawn: 'generate' },
-    { exec: 'cdk8s synth --no-check-upgrade --output dist' },
-    { exec: 'ts-node --transpile-only validate-output.ts dist' },
-    { exec: 'ts-node --transpile-only ../../src/cli/main.ts audit dist/' },
-    { exec: 'ts-node --transpile-only ../../src/cli/main.ts access dist/' },
+    ...exampleSteps('examples/blueprint'),
+    ...exampleSteps('examples/blueprint-ambient'),
   ],
 });
 

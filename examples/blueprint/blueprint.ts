@@ -2,7 +2,8 @@ import { Chart, ChartProps, Cron, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  AdmissionGuardrails, AppProtocol, EdgeProtection, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace, HealthProbeType, IngressGateway,
+  AdmissionGuardrails, AmbientEgressGateway, AppProtocol, DataPlane, EdgeProtection, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace,
+  HealthProbeType, IngressGateway,
   MeshBaseline, MeshRoleSets, MeshWorkload, RbacSubject, SecureCronJob, SecureJob, SecureService, SecureStatefulSet, ServicePort,
 } from '../../src';
 
@@ -60,19 +61,34 @@ const MONGO_ID = 999;
  * Everything else is denied: by the mesh-wide and namespace allow-nothing policies at L7 and by
  * the default-deny NetworkPolicies at L3/L4.
  */
+/** Props of the blueprint. */
+export interface BlueprintProps extends ChartProps {
+  /**
+   * The data plane of the app namespace. The same grants render for either: on SIDECAR every pod's
+   * sidecar enforces them; on AMBIENT ztunnel enforces the L4 grants (mongodb's) and the
+   * namespace's waypoint the L7 ones (the Bookinfo services'), and egress leaves through a waypoint
+   * in `istio-egress`. The access matrix is the same call graph either way.
+   *
+   * @default DataPlane.SIDECAR
+   */
+  readonly dataPlane?: DataPlane;
+}
+
 export class BlueprintChart extends Chart {
   public readonly services: { [name: string]: SecureService };
   /** The workloads that are not plain services: the load generator, the database and its batch jobs. */
   public readonly workloads: { [name: string]: MeshWorkload };
   public readonly gateway: IngressGateway;
-  public readonly egress: EgressGateway;
+  public readonly egress: EgressGateway | AmbientEgressGateway;
 
-  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+  constructor(scope: Construct, id: string, props: BlueprintProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
+    const dataPlane = props.dataPlane ?? DataPlane.SIDECAR;
 
     new MeshBaseline(this, 'mesh', {
       allowedRegistries: ['docker.io/istio', 'docker.io/library/mongo', 'docker.io/library/busybox'],
       monitoringNamespace: 'monitoring',
+      defaultDataPlane: dataPlane,
     });
 
     const bookinfo = new HardenedNamespace(this, 'bookinfo', {
@@ -168,7 +184,10 @@ export class BlueprintChart extends Chart {
     gateway.route(productpage, { host, methods: ['GET'], paths: ['/productpage', '/static/*', '/logout', '/api/v1/products/*'] });
     gateway.route(productpage, { host, methods: ['GET', 'POST'], paths: ['/login'] });
 
-    const egress = new EgressGateway(this, 'egress');
+    // The way out: the sidecar mesh's egress gateway, or on ambient a waypoint in its own namespace.
+    const egress = dataPlane === DataPlane.AMBIENT
+      ? new AmbientEgressGateway(this, 'egress', { namespace: new HardenedNamespace(this, 'istio-egress', { name: 'istio-egress' }) })
+      : new EgressGateway(this, 'egress');
     egress.allowExternal(ExternalHost.https('www.googleapis.com'), { from: [details] });
 
     // RBAC-1: operators by role; only security admins write security policy.
