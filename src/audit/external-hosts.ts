@@ -67,7 +67,8 @@ export function parseServiceEntries(objects: readonly any[]): ExternalEntry[] {
       location: typeof spec.location === 'string' ? spec.location : 'MESH_EXTERNAL',
       ports: ports.sort((a, b) => a.number - b.number),
       labels: stringMap(o.metadata.labels),
-      exportTo: Array.isArray(spec.exportTo) ? spec.exportTo.map(String) : undefined,
+      // An empty list is unset: Istio's conversion reads exportTo only when it has entries.
+      exportTo: Array.isArray(spec.exportTo) && spec.exportTo.length > 0 ? spec.exportTo.map(String) : undefined,
     });
   }
   return out.sort((a, b) => compareStrings(a.ref, b.ref));

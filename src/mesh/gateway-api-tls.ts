@@ -56,6 +56,10 @@ const WRITTEN_TERMINATE_MODES: readonly string[] = [GatewayTlsMode.MUTUAL];
 
 /** Why one cipher suite name is not among the strong ones, in words a reviewer acts on. */
 function cipherWeakness(suite: string): string {
+  if (suite.trim() === '') return 'is empty (a stray comma?)';
+  if (suite !== suite.trim()) return 'has surrounding spaces (list the names separated by "," alone)';
+  if (STRONG_CIPHER_SUITES.includes(suite.toUpperCase())) return `is not written in upper case (${suite.toUpperCase()})`;
+  if (/^TLS_(AES|CHACHA20)/.test(suite)) return 'is a TLS 1.3 suite, which Envoy does not let a listener configure (TLS 1.3 always uses strong ones)';
   if (!suite.startsWith('ECDHE-')) return 'has no ECDHE key exchange (no forward secrecy)';
   if (/3DES|DES-CBC|RC4|NULL|EXPORT/.test(suite)) return 'uses a broken cipher';
   if (!/GCM|CHACHA20-POLY1305/.test(suite)) return 'is not an AEAD cipher (CBC with a SHA-1 or SHA-2 MAC)';
@@ -64,13 +68,14 @@ function cipherWeakness(suite: string): string {
 
 /** Problems of a cipher suite list: empty, duplicates, or a suite outside {@link STRONG_CIPHER_SUITES}. */
 export function cipherSuiteProblems(suites: readonly string[]): string[] {
-  if (!Array.isArray(suites) || suites.length === 0) return ['the cipher suite list is empty'];
+  if (!Array.isArray(suites)) return ['the cipher suites are not a list of names'];
+  if (suites.length === 0) return ['the cipher suite list is empty'];
   const problems: string[] = [];
   suites.forEach((s) => {
     if (typeof s !== 'string' || !STRONG_CIPHER_SUITES.includes(s)) problems.push(`cipher suite ${JSON.stringify(s)} ${typeof s === 'string' ? cipherWeakness(s) : 'is not a name'}`);
   });
   const dupes = suites.filter((s, i) => suites.indexOf(s) !== i);
-  if (dupes.length > 0) problems.push(`${[...new Set(dupes)].join(', ')} listed twice`);
+  if (dupes.length > 0) problems.push(`${[...new Set(dupes)].join(', ')} listed more than once`);
   return problems;
 }
 
@@ -85,8 +90,8 @@ export function listenerTlsOptionProblems(options: unknown): string[] {
   for (const [key, value] of Object.entries(options as { [key: string]: unknown })) {
     if (key === TLS_TERMINATE_MODE_OPTION) {
       if (typeof value !== 'string' || !WRITTEN_TERMINATE_MODES.includes(value)) {
-        problems.push(`${key}: ${JSON.stringify(value)} is not MUTUAL (OPTIONAL_MUTUAL lets clients skip the certificate; ISTIO_SIMPLE and ISTIO_MUTUAL serve the mesh `
-          + 'certificate instead of the listener\'s certificateRefs)');
+        problems.push(`${key}: ${JSON.stringify(value)} is not MUTUAL (SIMPLE is the default: leave the option out; OPTIONAL_MUTUAL lets clients skip the certificate; `
+          + 'ISTIO_SIMPLE and ISTIO_MUTUAL serve the mesh certificate instead of the listener\'s certificateRefs)');
       }
     } else if (key === TLS_CIPHER_SUITES_OPTION) {
       if (typeof value !== 'string') problems.push(`${key} is not a string`);
