@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccessCommand } from './access-command';
 import { registerAuditCommand, toolVersion } from './audit-command';
+import { registerDiffCommand } from './diff-command';
 import { registerGatekeeperCommand } from './gatekeeper-command';
 import { registerInitCommand } from './init-command';
 
@@ -24,7 +25,10 @@ export interface CliIo {
   readonly env?: { readonly [key: string]: string | undefined };
 }
 
-/** Exit codes of `audit`: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input errors (`access` adds 3: undecidable). */
+/**
+ * Exit codes of `audit`: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input errors (`access` adds 3: undecidable;
+ * `diff` exits 1 only with `--fail-on-widening`).
+ */
 export enum ExitCode {
   OK = 0,
   FINDINGS = 1,
@@ -50,6 +54,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   const setExitCode = (code: number) => { exitCode = Math.max(exitCode, code); };
   registerAuditCommand(program, io, setExitCode);
   registerAccessCommand(program, io, setExitCode);
+  registerDiffCommand(program, io, setExitCode);
   registerInitCommand(program, io, setExitCode);
   registerGatekeeperCommand(program, io, setExitCode);
   try {

@@ -191,9 +191,9 @@ describe('cdk8s-secure-mesh init: what it writes', () => {
     expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push', 'schedule']);
     // A scheduled run catches exceptions that expire between merges (the audit uses the real date).
     expect(workflow.on.schedule).toEqual([{ cron: '0 6 * * 1-5' }]);
-    const jobs = Object.values(workflow.jobs) as any[];
-    expect(jobs).toHaveLength(1);
-    const job = jobs[0];
+    // The gate, and the pull-request security diff (tested below).
+    expect(Object.keys(workflow.jobs)).toEqual(['blueprint', 'security-diff']);
+    const job = workflow.jobs.blueprint;
     expect(job.permissions).toEqual({ 'contents': 'read', 'security-events': 'write' });
     const steps = job.steps as any[];
     const index = (pred: (s: any) => boolean) => {
@@ -215,6 +215,44 @@ describe('cdk8s-secure-mesh init: what it writes', () => {
     expect(steps[upload].with.sarif_file).toBe('audit.sarif');
     expect(steps[upload].if).toMatch(/^always\(\)/);
     expect(steps[fail].run).toMatch(/exit 1/);
+  });
+
+  test('CI: on pull requests, a security diff of base and head synthesized side by side, posted as one updated comment', () => {
+    const workflow = YAML.parse(read(dir, '.github/workflows/ci.yml'));
+    const job = workflow.jobs['security-diff'];
+    expect(job.if).toBe("github.event_name == 'pull_request'");
+    // Least privilege: read the code, write the comment; no code scanning.
+    expect(job.permissions).toEqual({ 'contents': 'read', 'pull-requests': 'write' });
+    const steps = job.steps as any[];
+    const index = (pred: (s: any) => boolean) => {
+      const i = steps.findIndex(pred);
+      expect(i).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const head = index((s) => /^actions\/checkout@/.test(s.uses ?? '') && s.with?.path === 'head');
+    const base = index((s) => /^actions\/checkout@/.test(s.uses ?? '') && s.with?.path === 'base');
+    expect(steps[base].with.ref).toBe('${{ github.event.pull_request.base.sha }}');
+    // No token left in .git/config for the code of the pull request to find.
+    expect([steps[head].with['persist-credentials'], steps[base].with['persist-credentials']]).toEqual([false, false]);
+    const setupNode = index((s) => /^actions\/setup-node@/.test(s.uses ?? ''));
+    expect(steps[setupNode].with).toMatchObject({ 'node-version': 20, 'cache': 'npm' });
+    const synthHead = index((s) => s['working-directory'] === 'head' && s.run === 'npm ci && npx cdk8s synth');
+    const synthBase = index((s) => s['working-directory'] === 'base' && s.run === 'npm ci && npx cdk8s synth');
+    expect([steps[synthHead]['continue-on-error'], steps[synthBase]['continue-on-error']]).toEqual([true, true]);
+    const compare = index((s) => /npx cdk8s-secure-mesh diff \.\.\/base\/dist dist --format markdown > \.\.\/diff\.md/.test(s.run ?? ''));
+    expect(steps[compare]['working-directory']).toBe('head');
+    expect(steps[compare].if).toBe(`steps.${steps[synthHead].id}.outcome == 'success' && steps.${steps[synthBase].id}.outcome == 'success'`);
+    const explain = index((s) => typeof s.if === 'string' && s.if.includes("outcome != 'success'"));
+    // Outcomes reach the script through the environment, never spliced into it.
+    expect(steps[explain].run).not.toContain('${{');
+    const summary = index((s) => /GITHUB_STEP_SUMMARY/.test(s.run ?? ''));
+    const comment = index((s) => /^actions\/github-script@v\d+$/.test(s.uses ?? ''));
+    expect(steps[comment].if).toMatch(/^always\(\) && hashFiles\('diff\.md'\) != '' && github\.event\.pull_request\.head\.repo\.full_name == github\.repository$/);
+    expect(steps[comment].with.script).toContain('updateComment');
+    expect(steps[comment].with.script).toContain('createComment');
+    expect([head, base, setupNode, synthHead, synthBase, compare, explain, summary, comment]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // The comment script is valid JavaScript (github-script runs it as the body of an async function).
+    expect(() => new Function(`return (async () => { ${steps[comment].with.script} });`)).not.toThrow();
   });
 });
 
@@ -443,6 +481,49 @@ describe('starter/ against this repository\'s source', () => {
     expect([audit.code, audit.stderr]).toEqual([0, '']);
     expect(audit.stdout).toMatch(/0 errors, 0 warnings/);
     expect([access.code, access.stderr]).toEqual([0, '']);
+  });
+
+  test('what the security-diff job runs: `diff ../base/dist dist --format markdown` from the pull request\'s directory', async () => {
+    // Base and head checked out side by side, both synthesized; here the blueprint itself, and the
+    // blueprint with one more grant.
+    const root = tmpdir('pr');
+    const head = path.join(root, 'head');
+    initProject({ dir: head });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { BlueprintChart } = require('../../starter/blueprint');
+    const synth = (outdir: string, grant: boolean) => {
+      const app = new App({ outdir, recordConstructMetadata: true });
+      const chart = new BlueprintChart(app, 'blueprint');
+      if (grant) chart.services.ratings.allowFrom(chart.services.productpage, { ports: [9080], methods: ['GET'], paths: ['/ratings/*'] });
+      app.synth();
+    };
+    synth(path.join(root, 'base', 'dist'), false);
+    synth(path.join(head, 'dist'), true);
+    const cwd = process.cwd();
+    let same: Captured;
+    let diff: Captured;
+    try {
+      process.chdir(head);
+      same = await cli(['diff', '../base/dist', '../base/dist', '--format', 'markdown']);
+      diff = await cli(['diff', '../base/dist', 'dist', '--format', 'markdown']);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect([same.code, same.stderr, same.stdout]).toEqual([0, '', '## Security diff: no change\n\nNo change to security.\n']);
+    expect([diff.code, diff.stderr]).toEqual([0, '']);
+    // The new rule comes first in ratings' policy, renumbering reviews' rule: not a change of what reviews may do.
+    expect(diff.stdout).toBe([
+      '## Security diff: 1 edge added',
+      '',
+      'This change widens access.',
+      '',
+      '### Access added (1)',
+      '',
+      '| From | To | Port | Allowed by (AuthorizationPolicy) | Requests |',
+      '|---|---|---|---|---|',
+      '| bookinfo/productpage | bookinfo/ratings | 9080/http | bookinfo/ratings rules[0] | `GET /ratings/*` |',
+      '',
+    ].join('\n'));
   });
 
   // The starter's own tests, run against src/ (its snapshot is kept next to this file).
