@@ -4,12 +4,14 @@
  * `namespaceObject`), so both decide alike. Not a rule itself.
  *
  * - A namespace is ambient when it is labelled `istio.io/dataplane-mode: ambient` and carries no
- *   sidecar-injection label (`istio-injection: enabled`, or a non-empty `istio.io/rev`): with one,
- *   the injector still gives its pods sidecars, and "sidecar injection takes precedence"
- *   (istio.io docs/ambient/usage/add-workloads, "Pod selection logic"). Istio's own analyzers
- *   judge it the same way (istio/istio pkg/config/analysis/analyzers/util/in_mesh.go,
- *   `NamespaceInAmbientMode`), so the Sidecar objects and selector policies of a namespace being
- *   migrated from sidecars are not reported.
+ *   sidecar-injection label that injects (`istio-injection: enabled`, or a non-empty `istio.io/rev`
+ *   without any `istio-injection` label, which is what the revision webhook's namespaceSelector
+ *   requires): with one, the injector still gives its pods sidecars, and "sidecar injection takes
+ *   precedence" (istio.io docs/ambient/usage/add-workloads, "Pod selection logic"), so the Sidecar
+ *   objects and selector policies of a namespace being migrated from sidecars are not reported.
+ *   Istio's analyzer (`NamespaceInAmbientMode`, pkg/config/analysis/analyzers/util/in_mesh.go) also
+ *   counts a revision next to `istio-injection: disabled`; no webhook injects there, so the pods
+ *   are ambient and are judged as such here (the audit's workloads.ts agrees).
  * - In an ambient namespace, a pod is outside ztunnel when it is a sidecar pod (label
  *   `sidecar.istio.io/inject: "true"`, which the injector's object selector matches in a
  *   namespace without an injection label, or annotation `sidecar.istio.io/status`, which the
@@ -51,7 +53,8 @@ export function isAmbientNamespace(labels: unknown): boolean {
   const map = asMap(labels);
   if (!map || !isAmbientNamespaceLabels(map as { [key: string]: string })) return false;
   if (map[INJECTION_NAMESPACE_LABEL] === 'enabled') return false;
-  return !(hasKey(map, REVISION_LABEL) && map[REVISION_LABEL] !== '');
+  // A revision injects only where istio-injection is absent (the revision webhook's namespaceSelector).
+  return !(!hasKey(map, INJECTION_NAMESPACE_LABEL) && hasKey(map, REVISION_LABEL) && map[REVISION_LABEL] !== '');
 }
 
 /** Names of the ambient namespaces among the Namespace objects of a context, cached per object list. */
@@ -89,7 +92,7 @@ export function inAmbientNamespace(object: RuleObject, context: RuleContext): bo
 function celAmbientLabels(labels: string): string {
   return `(${celString(DATAPLANE_MODE_LABEL)} in ${labels} && ${labels}[${celString(DATAPLANE_MODE_LABEL)}] == ${celString(AMBIENT_MODE)}`
     + ` && !(${celString(INJECTION_NAMESPACE_LABEL)} in ${labels} && ${labels}[${celString(INJECTION_NAMESPACE_LABEL)}] == 'enabled')`
-    + ` && !(${celString(REVISION_LABEL)} in ${labels} && ${labels}[${celString(REVISION_LABEL)}] != ''))`;
+    + ` && !(!(${celString(INJECTION_NAMESPACE_LABEL)} in ${labels}) && ${celString(REVISION_LABEL)} in ${labels} && ${labels}[${celString(REVISION_LABEL)}] != ''))`;
 }
 
 /**

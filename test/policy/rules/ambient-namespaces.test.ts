@@ -31,7 +31,8 @@ const NAMESPACE_LABELS: [string, unknown, boolean][] = [
   ['ambient and istio-injection with another value', { [MODE]: 'ambient', 'istio-injection': 'Enabled' }, true],
   ['ambient and a revision label (injection wins)', { [MODE]: 'ambient', 'istio.io/rev': 'canary' }, false],
   ['ambient and an empty revision label', { [MODE]: 'ambient', 'istio.io/rev': '' }, true],
-  ['ambient, injection disabled, and a revision (as Istio\'s analyzer reads it)', { [MODE]: 'ambient', 'istio-injection': 'disabled', 'istio.io/rev': '1-24' }, false],
+  // The revision webhook injects only where istio-injection is absent: with it disabled, no sidecar, so the pods are ambient.
+  ['ambient, injection disabled, and a revision (no webhook injects)', { [MODE]: 'ambient', 'istio-injection': 'disabled', 'istio.io/rev': '1-24' }, true],
   ['dataplane-mode none', { [MODE]: 'none' }, false],
   ['dataplane-mode Ambient (case matters)', { [MODE]: 'Ambient' }, false],
   ['injection only', { 'istio-injection': 'enabled' }, false],
