@@ -123,6 +123,7 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
    */
   protected _headless = false;
   private probePorts: number[] = [];
+  private renderedCache?: { readonly key: string; readonly value: RenderedAccess };
 
   protected constructor(scope: Construct, id: string, identity: MeshWorkloadIdentity) {
     super(scope, id);
@@ -491,16 +492,22 @@ export abstract class MeshWorkload extends Construct implements IMeshPeer {
     this.podAnnotations[key] = value;
   }
 
-  /** The workload's grants rendered for its data plane. */
+  /** The workload's grants rendered for its data plane (once per synthesis: both policies read it). */
   private rendered(): RenderedAccess {
-    return renderAccess({
+    // Grants and token requirements only grow and the waypoint is set once, so this key changes with any input.
+    const probePorts = this._kubeletProbePorts();
+    const key = `${this.grants.length}|${this.jwtRules.length}|${this.waypoint !== undefined}|${probePorts.join(',')}`;
+    if (this.renderedCache?.key === key) return this.renderedCache.value;
+    const value = renderAccess({
       namespace: this.namespaceName,
       dataPlane: this.namespace.dataPlane,
       grants: this.grants,
       requestPrincipals: this.jwtRules.map((r) => `${r.issuer}/*`).sort(),
       waypoint: this.waypoint,
-      probePorts: this._kubeletProbePorts(),
+      probePorts,
     });
+    this.renderedCache = { key, value };
+    return value;
   }
 
   private renderEgress(): NetworkPolicyEgressRule[] {
