@@ -14,7 +14,7 @@ export const END = '<!-- rules:end -->';
 export function ruleCatalogMarkdown(): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   const rows = PolicyRules.list().map((r) =>
-    `| ${r.id} | ${r.severity} | ${r.practices.join(', ')} | ${r.since} | ${r.admission ? 'yes' : '—'} | ${escape(r.title)} |`);
+    `| ${r.id} | ${r.severity} | ${r.practices.join(', ')} | ${r.since} | ${r.admission ? 'yes' : '—'} | ${r.auditOnly ? '(audit only) ' : ''}${escape(r.title)} |`);
   return ['| Rule | Severity | Practices | Rule set | Admission | What it demands |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 

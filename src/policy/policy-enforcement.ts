@@ -302,7 +302,8 @@ export class PolicyEnforcement extends Construct {
     const { ruleSet, error: ruleSetError } = this.declaredRuleSet(config);
     const errors: string[] = [...(configError ? [configError] : []), ...(ruleSetError ? [ruleSetError] : []), ...this.configDrift(config),
       ...(clock.error ? [clock.error] : [])];
-    const rules = rulesFor(ruleSetError ? undefined : ruleSet);
+    // Audit-only rules judge several repositories' outputs together (see PolicyRule.auditOnly).
+    const rules = rulesFor(ruleSetError ? undefined : ruleSet).filter((r) => !r.auditOnly);
     const known = new Set(ALL_RULES.map((r) => r.id));
     for (const ex of exceptions) {
       const unknown = ex.rules.filter((r) => !known.has(r));

@@ -20,10 +20,13 @@ export interface RuleInfo {
   readonly admission: boolean;
   /** The rule set that introduced the rule or made it stricter (`'1'`, `'2'`, ...). */
   readonly since: string;
+  /** Whether the rule runs only in the audit (over several repositories' outputs together), not at synthesis. */
+  readonly auditOnly: boolean;
 }
 
 /**
- * The rule set the library enforces at synth, in audits and at admission, and its versions: an
+ * The rule set the library enforces at synth, in audits and at admission (audit-only rules: in
+ * audits alone), and its versions: an
  * app declares the set it was written against (`ruleSet` in secure-mesh.yaml, or the context key
  * `RULE_SET_CONTEXT_KEY`); rules added or made stricter in a later set report as warnings for it.
  */
@@ -49,6 +52,7 @@ export class PolicyRules {
       fix: r.fix,
       admission: r.admission !== undefined || r.admissionFor !== undefined || INVARIANT_RULE_IDS.includes(r.id),
       since: r.since ?? RULE_SETS[0],
+      auditOnly: r.auditOnly === true,
     }));
   }
 

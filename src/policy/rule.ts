@@ -97,6 +97,13 @@ export interface PolicyRule {
    * (see `RuleSets`).
    */
   readonly since?: string;
+  /**
+   * The rule judges several repositories' outputs together (the CI audit over combined outputs)
+   * and is not run at synthesis, where one app's library-made objects satisfy it by construction.
+   *
+   * @default false
+   */
+  readonly auditOnly?: boolean;
   /** The admission form of the rule, when CEL over a single object can express it. */
   readonly admission?: AdmissionCheck;
   /**

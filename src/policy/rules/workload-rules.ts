@@ -3,6 +3,7 @@ import { MESH_PROXY_001, POD_UID_001 } from './mesh-proxy-overrides';
 import { NS_PSA_001 } from './namespace-pod-security';
 import { NS_SENS_001 } from './namespace-sensitive-data';
 import { NET_AMBIENT_001 } from './network-ambient-probes';
+import { NET_GRANT_001 } from './network-grant-pairing';
 import { NET_CP_001 } from './network-control-plane';
 import { NET_DENY_001 } from './network-default-deny';
 import { NET_L4_002 } from './network-l4-all-ports';
@@ -71,6 +72,7 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   NET_L4_002,
   NET_DENY_001,
   NET_AMBIENT_001,
+  NET_GRANT_001,
   NET_EGRESS_001,
   NET_CP_001,
   POD_SA_001,
