@@ -2,6 +2,7 @@ import { EntryVerdict, ExceptionProblem, ExceptionRecordInfo, reviewExceptions }
 import { readRegistries } from './exception-registry-reader';
 import { guardrailProblems } from './guardrail-integrity';
 import { LoadedManifest } from './manifest-loader';
+import type { SecureMeshConfig } from '../config/secure-mesh-config';
 import { daysBetween, isCalendarDate } from '../policy/calendar';
 import { DEFAULT_MAX_EXCEPTION_DAYS, MAX_EXCEPTION_DAYS_LIMIT, RECORDS_KEY, REGISTRY_LABEL, REGISTRY_LABEL_VALUE, REGISTRY_NAME } from '../policy/exception-registry-format';
 import { EXCEPTION_ANNOTATION } from '../policy/policy-enforcement';
@@ -154,6 +155,25 @@ export const ADMISSION_GUARDRAIL: AuditRuleDescriptor = {
 export const AUDIT_RULES: readonly AuditRuleDescriptor[] = [
   ...ALL_RULES, EXC_EXPIRED, EXC_INVALID, EXC_UNREGISTERED, EXC_REGISTRY, EXC_UNKNOWN, EXC_UNLABELLED, ADMISSION_GUARDRAIL, MANIFEST_INVALID,
 ];
+
+/**
+ * The audit options the reviewed mesh settings decide (secure-mesh.yaml): namespaces, the groups
+ * trusted with cluster-wide roles, registries, proxy repositories, the rule set and the longest
+ * exception lifetime. The CLI, the validation plugin and the diff all audit with these, so one
+ * file means the same checks everywhere; the exception lifetime never comes from a flag.
+ */
+export function auditSettingsOf(config: SecureMeshConfig): AuditOptions {
+  return {
+    rootNamespace: config.rootNamespace,
+    controlPlaneNamespace: config.controlPlaneNamespace,
+    meshAdminGroups: config.meshAdminGroups,
+    operatorGroups: config.operatorGroups,
+    allowedRegistries: config.allowedRegistries,
+    proxyImageRepositories: config.proxyImageRepositories,
+    ruleSet: config.ruleSet,
+    maxExceptionDays: config.maxExceptionDays,
+  };
+}
 
 /** Options of {@link auditManifests}. */
 export interface AuditOptions {

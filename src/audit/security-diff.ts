@@ -1,6 +1,6 @@
 import { AccessMatrix } from './access-matrix';
 import { AccessDecision, AccessEdge, DeclaredWorkload } from './access-types';
-import { AuditFinding, AuditResult, auditManifests } from './audit';
+import { AuditFinding, AuditResult, auditManifests, auditSettingsOf } from './audit';
 import { readRegistries } from './exception-registry-reader';
 import { LoadedManifest } from './manifest-loader';
 import { PathNormalization } from './path-normalization';
@@ -296,18 +296,7 @@ function evaluate(manifests: readonly LoadedManifest[], config: SecureMeshConfig
     inferGateways: options.inferGateways,
     pathNormalization: options.pathNormalization,
   });
-  const audit = auditManifests(manifests, {
-    today,
-    rootNamespace: config.rootNamespace,
-    controlPlaneNamespace: config.controlPlaneNamespace,
-    meshAdminGroups: config.meshAdminGroups,
-    operatorGroups: config.operatorGroups,
-    allowedRegistries: config.allowedRegistries,
-    proxyImageRepositories: config.proxyImageRepositories,
-    ruleSet: config.ruleSet,
-    maxExceptionDays: config.maxExceptionDays,
-    expectMeshBaseline: options.expectMeshBaseline,
-  });
+  const audit = auditManifests(manifests, { ...auditSettingsOf(config), today, expectMeshBaseline: options.expectMeshBaseline });
   const edges = new Map<string, AccessEdge>();
   for (const e of matrix.edges()) edges.set(edgeKey(e), e);
   return { edges, matrix, audit, exceptions: exceptionsOf(manifests, audit, today) };

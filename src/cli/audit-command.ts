@@ -3,7 +3,7 @@ import * as path from 'path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo, CliStream } from './main';
-import { auditManifests, isFailing } from '../audit/audit';
+import { auditManifests, auditSettingsOf, isFailing } from '../audit/audit';
 import { applyDefaultNamespace, withoutNamespace } from '../audit/default-namespace';
 import { DEFAULT_MAX_FILE_BYTES, LoadIssue, formatIssue, loadManifests } from '../audit/manifest-loader';
 import { renderJson } from '../audit/reporters/json';
@@ -116,15 +116,7 @@ function audit(paths: string[], flags: AuditFlags, io: CliIo): number {
       + `at ${first.file}:${first.line}); rules that read namespaces judge them as namespace-less: pass --namespace NS (the namespace they are applied to)\n`);
   }
   const result = auditManifests(manifests, {
-    rootNamespace: config.rootNamespace,
-    controlPlaneNamespace: config.controlPlaneNamespace,
-    meshAdminGroups: config.meshAdminGroups,
-    operatorGroups: config.operatorGroups,
-    allowedRegistries: config.allowedRegistries,
-    proxyImageRepositories: config.proxyImageRepositories,
-    ruleSet: config.ruleSet,
-    // The longest exception lifetime comes from the reviewed settings file, never from a flag.
-    maxExceptionDays: config.maxExceptionDays,
+    ...auditSettingsOf(config),
     expectMeshBaseline: flags.mesh,
     onProgress: (done, total) => progress.update('auditing', done, total, manifests.length),
   });

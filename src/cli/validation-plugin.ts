@@ -1,4 +1,4 @@
-import { AUDIT_RULES, AuditFinding, auditManifests, isFailing } from '../audit/audit';
+import { AUDIT_RULES, AuditFinding, auditManifests, auditSettingsOf, isFailing } from '../audit/audit';
 import { formatIssue, loadManifests } from '../audit/manifest-loader';
 import { summaryLine } from '../audit/reporters/report';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
@@ -108,15 +108,7 @@ export class SecureMeshValidation {
     }
     const loaded = loadManifests(context.manifests);
     const result = auditManifests(loaded.manifests, {
-      rootNamespace: config.rootNamespace,
-      controlPlaneNamespace: config.controlPlaneNamespace,
-      meshAdminGroups: config.meshAdminGroups,
-      operatorGroups: config.operatorGroups,
-      allowedRegistries: config.allowedRegistries,
-      proxyImageRepositories: config.proxyImageRepositories,
-      ruleSet: config.ruleSet,
-      // The longest exception lifetime comes from the reviewed settings file, never from a flag.
-      maxExceptionDays: config.maxExceptionDays,
+      ...auditSettingsOf(config),
       expectMeshBaseline: this.props.expectMeshBaseline,
     });
     const sharedNames = namesOfSeveralObjects(loaded.manifests.map((m) => m.object));

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { addDays, annotate, daysFromNow, excepted, record, registry } from './registry-fixtures';
-import { AUDIT_RULES, AuditResult, auditManifests, exceptionEntries, isFailing } from '../../src/audit/audit';
+import { AUDIT_RULES, AuditResult, auditManifests, auditSettingsOf, exceptionEntries, isFailing } from '../../src/audit/audit';
+import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { LoadedManifest } from '../../src/audit/manifest-loader';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
@@ -548,5 +549,18 @@ describe('AUDIT_RULES and isFailing', () => {
     expect([isFailing(error, 'error'), isFailing(warning, 'error')]).toEqual([true, false]);
     expect([isFailing(error, 'warning'), isFailing(warning, 'warning')]).toEqual([true, true]);
     expect([isFailing(error, 'none'), isFailing({ ...error, excepted: true }, 'error')]).toEqual([false, false]);
+  });
+});
+
+describe('auditSettingsOf: the audit options the reviewed settings decide', () => {
+  test('every setting of secure-mesh.yaml reaches the audit, the exception lifetime included', () => {
+    const config = SecureMeshConfig.fromSettings({
+      rootNamespace: 'mesh-root', controlPlaneNamespace: 'istio-cp', meshAdminGroups: ['admins'], operatorGroups: ['ops'],
+      allowedRegistries: ['gcr.io/acme'], proxyImageRepositories: ['gcr.io/acme/proxyv2'], ruleSet: '1', maxExceptionDays: 30,
+    });
+    expect(auditSettingsOf(config)).toEqual({
+      rootNamespace: 'mesh-root', controlPlaneNamespace: 'istio-cp', meshAdminGroups: ['admins'], operatorGroups: ['ops'],
+      allowedRegistries: ['gcr.io/acme'], proxyImageRepositories: ['gcr.io/acme/proxyv2'], ruleSet: '1', maxExceptionDays: 30,
+    });
   });
 });
