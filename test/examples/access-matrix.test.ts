@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { BOOKINFO_MESH_CALLS, EGRESS_GATEWAY, INGRESS_GATEWAY } from './bookinfo-calls';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
 import { AppProtocol, HardenedNamespace, MeshBaseline, SecureService } from '../../src';
 import { AccessMatrix } from '../../src/audit/access-matrix';
@@ -13,22 +14,10 @@ import { AccessDecision, AccessLayer, DeclaredWorkload } from '../../src/audit/a
  */
 
 /** The gateways Istio installs (their pods are not in the blueprint's manifests). */
-export const BLUEPRINT_GATEWAYS: DeclaredWorkload[] = [
-  { name: 'istio-ingressgateway', namespace: 'istio-system', serviceAccount: 'istio-ingressgateway-service-account', labels: { istio: 'ingressgateway' }, ports: [8080, 8443] },
-  { name: 'istio-egressgateway', namespace: 'istio-system', serviceAccount: 'istio-egressgateway-service-account', labels: { istio: 'egressgateway' }, ports: [8443] },
-];
+export const BLUEPRINT_GATEWAYS: DeclaredWorkload[] = [INGRESS_GATEWAY, EGRESS_GATEWAY];
 
 /** Caller -> target:port, exactly what the blueprint intends (examples/blueprint/blueprint.ts). */
-const INTENDED = [
-  'istio-system/istio-ingressgateway -> bookinfo/productpage:9080',
-  'bookinfo/productpage -> bookinfo/details:9080',
-  'bookinfo/productpage -> bookinfo/reviews:9080',
-  'bookinfo/reviews -> bookinfo/ratings:9080',
-  'bookinfo/loadgen -> bookinfo/details:9080',
-  'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
-  'bookinfo/mongodb-compact -> bookinfo/mongodb:27017',
-  'bookinfo/details -> istio-system/istio-egressgateway:8443',
-];
+const INTENDED = [...BOOKINFO_MESH_CALLS, 'bookinfo/details -> istio-system/istio-egressgateway:8443'];
 
 const ACCESS_MD = path.join(__dirname, '..', '..', 'examples', 'blueprint', 'README.md');
 

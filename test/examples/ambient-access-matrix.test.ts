@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
+import { BOOKINFO_MESH_CALLS, EGRESS_GATEWAY, INGRESS_GATEWAY } from './bookinfo-calls';
 import { BlueprintChart } from '../../examples/blueprint/blueprint';
 import { DataPlane, EgressGateway } from '../../src';
 import { AccessMatrix } from '../../src/audit/access-matrix';
-import { AccessDecision, AccessLayer, DeclaredWorkload } from '../../src/audit/access-types';
+import { AccessDecision, AccessLayer } from '../../src/audit/access-types';
 
 /**
  * The Bookinfo blueprint on both data planes (examples/blueprint and examples/blueprint-ambient):
@@ -16,23 +17,7 @@ import { AccessDecision, AccessLayer, DeclaredWorkload } from '../../src/audit/a
  */
 
 /** Caller -> target:port, the calls the blueprint intends, with the external host as the egress target. */
-const INTENDED_CALLS = [
-  'istio-system/istio-ingressgateway -> bookinfo/productpage:9080',
-  'bookinfo/productpage -> bookinfo/details:9080',
-  'bookinfo/productpage -> bookinfo/reviews:9080',
-  'bookinfo/reviews -> bookinfo/ratings:9080',
-  'bookinfo/loadgen -> bookinfo/details:9080',
-  'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
-  'bookinfo/mongodb-compact -> bookinfo/mongodb:27017',
-  'bookinfo/details -> www.googleapis.com:443',
-];
-
-const INGRESS_GATEWAY: DeclaredWorkload = {
-  name: 'istio-ingressgateway', namespace: 'istio-system', serviceAccount: 'istio-ingressgateway-service-account', labels: { istio: 'ingressgateway' }, ports: [8080, 8443],
-};
-const EGRESS_GATEWAY: DeclaredWorkload = {
-  name: 'istio-egressgateway', namespace: 'istio-system', serviceAccount: 'istio-egressgateway-service-account', labels: { istio: 'egressgateway' }, ports: [8443],
-};
+const INTENDED_CALLS = [...BOOKINFO_MESH_CALLS, 'bookinfo/details -> www.googleapis.com:443'];
 
 function variant(dataPlane: DataPlane): { chart: BlueprintChart; matrix: AccessMatrix } {
   const chart = new BlueprintChart(Testing.app(), 'blueprint', { dataPlane });
