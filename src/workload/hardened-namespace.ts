@@ -1,25 +1,24 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { SENSITIVE_DATA_LABEL, resolveNamespaceProfile, writeNamespaceObject } from './namespace-profile';
 import { configError } from '../core/errors';
-import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel, objectName } from '../core/names';
+import { objectName } from '../core/names';
 import { claimKey } from '../core/registry';
 import {
-  AMBIENT_MODE, DATAPLANE_MODE_LABEL, DataPlane, GATEWAY_NAME_LABEL, HBONE_PORT, WAYPOINT_FOR_LABEL, WAYPOINT_GATEWAY_CLASS, WAYPOINT_NAME,
+  DataPlane, GATEWAY_NAME_LABEL, HBONE_PORT, WAYPOINT_FOR_LABEL, WAYPOINT_GATEWAY_CLASS, WAYPOINT_NAME,
 } from '../mesh/data-plane';
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { Principal } from '../mesh/principal';
-import { ENVOY_PROMETHEUS_PORT, METRICS_PORTS, MONITORING_FIX, PROXY_STATUS_PORT, monitoringProblems } from '../mesh/proxy-ports';
 import { NetworkPolicyEgressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
-import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
+import { dnsEgressRule, podsInNamespace, tcpPorts } from '../network/peers';
 import { ExceptionRegistry } from '../policy/exception-registry';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
-import { MIN_POD_SECURITY_VERSION, podSecurityVersionProblem } from '../policy/rules/namespace-pod-security';
 import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
 import { RbacSubject } from '../rbac/rbac-subject';
 
-/** Kubernetes namespaces that belong to the cluster itself and never host app workloads. */
+export { SENSITIVE_DATA_LABEL };
 
 /** Props of a HardenedNamespace. */
 export interface HardenedNamespaceProps {
@@ -130,8 +129,17 @@ function uniquePeers(peers: NetworkPolicyPeer[]): NetworkPolicyPeer[] {
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, p]) => p);
 }
 
-/** Label marking a namespace that holds sensitive data (SECRET-1). */
-export const SENSITIVE_DATA_LABEL = 'secure-mesh.cdk8s.io/sensitive-data';
+/**
+ * Claims the namespace `name` for `owner` in its app: a namespace is defined once, by a
+ * HardenedNamespace or an AppTeamNamespace.
+ */
+export function claimNamespace(owner: IConstruct, name: string): void {
+  const other = claimKey(owner, `HardenedNamespace:${name}`);
+  if (other) {
+    throw configError(owner, 'name', `namespace "${name}" is already defined at ${other.node.path}`,
+      'Define each namespace once and pass that HardenedNamespace to every service in it');
+  }
+}
 
 /**
  * A namespace that is part of the mesh and closed by default (MTLS-1, AUTHZ-1, NETPOL-1, NS-1,
@@ -169,8 +177,8 @@ export class HardenedNamespace extends Construct {
   public readonly mesh: IMesh;
   /** Registries images here may come from (empty: any, still pinned by digest). */
   public readonly allowedRegistries: string[];
-  /** The team roles of the namespace. */
-  public readonly teamRoles: NamespaceTeamRoles;
+  /** The team roles of the namespace; undefined where the platform writes them (MeshContract.namespace). */
+  public readonly teamRoles?: NamespaceTeamRoles;
   /** Whether the namespace holds sensitive data (SECRET-1). */
   public readonly sensitiveData: boolean;
   /** The proxy ports the monitoring namespace may scrape here, sorted (empty: none). */
@@ -180,56 +188,30 @@ export class HardenedNamespace extends Construct {
   public readonly dataPlane: DataPlane;
 
   private readonly egressHosts = new Set<string>();
-  private readonly namespaceObject: ApiObject;
+  private readonly namespaceObject?: ApiObject;
   private waypoint?: Waypoint;
 
   constructor(scope: Construct, id: string, props: HardenedNamespaceProps) {
     super(scope, id);
-    assertDnsLabel(this, 'name', props.name);
-    this.name = props.name;
     this.mesh = props.mesh ?? MeshBaseline.of(this);
     PolicyEnforcement.of(this)._useMesh(this.mesh, false);
-    this.allowedRegistries = [...(props.allowedRegistries ?? this.mesh.allowedRegistries)];
-    const meshRegistries = this.mesh.allowedRegistries;
-    const wider = meshRegistries.length === 0 ? [] : this.allowedRegistries.filter((r) => !meshRegistries.some((m) => r === m || r.startsWith(`${m}/`)));
-    if (wider.length > 0 || (meshRegistries.length > 0 && this.allowedRegistries.length === 0)) {
-      throw configError(this, 'allowedRegistries', `${wider.length > 0 ? wider.map((r) => `"${r}"`).join(', ') : 'an empty list (any registry)'} `
-        + `widens the mesh's allowed registries (${meshRegistries.join(', ')}); a namespace may only narrow them (IMG-1)`,
-      'List registries (or paths) within the mesh\'s, or add the registry to MeshBaseline allowedRegistries');
-    }
-    this.checkNotReserved();
-    this.checkUnique();
-    this.sensitiveData = props.sensitiveData ?? false;
-    if (this.sensitiveData && (props.viewers ?? []).length > 0) {
-      throw configError(this, 'viewers', 'a sensitive-data namespace has no viewer role (SECRET-1)',
-        'Give read access only to the deployers who own the data, or drop sensitiveData');
-    }
-    this.metricsScrapingPorts = this.checkMetricsScrapingPorts(props.metricsScrapingPorts);
-    const version = props.podSecurityVersion ?? 'v1.30';
-    const versionProblem = podSecurityVersionProblem(version);
-    if (versionProblem) {
-      throw configError(this, 'podSecurityVersion', versionProblem,
-        `Use "latest" or ${MIN_POD_SECURITY_VERSION} or later, e.g. "v1.30" (older restricted profiles lack checks POD-1 relies on)`);
-    }
-
-    this.dataPlane = this.checkDataPlane(props.dataPlane ?? this.mesh.defaultDataPlane);
+    const profile = resolveNamespaceProfile(this, this.mesh, props);
+    this.name = profile.name;
+    claimNamespace(this, this.name);
+    this.allowedRegistries = profile.allowedRegistries;
+    this.sensitiveData = profile.sensitiveData;
+    this.metricsScrapingPorts = profile.metricsScrapingPorts;
+    this.dataPlane = profile.dataPlane;
     const ambient = this.dataPlane === DataPlane.AMBIENT;
 
-    const namespace = new k8s.KubeNamespace(this, 'Resource', {
-      metadata: {
-        name: this.name,
-        labels: sortedLabels({
-          ...(ambient ? { [DATAPLANE_MODE_LABEL]: AMBIENT_MODE } : this.mesh.injectionLabels),
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': version,
-          'pod-security.kubernetes.io/audit': 'restricted',
-          'pod-security.kubernetes.io/audit-version': version,
-          'pod-security.kubernetes.io/warn': 'restricted',
-          'pod-security.kubernetes.io/warn-version': version,
-          ...(this.sensitiveData ? { [SENSITIVE_DATA_LABEL]: 'true' } : {}),
-        }),
-      },
-    });
+    // The platform's repository writes the Namespace object and the team's roles of a namespace
+    // it gives an app team (AppTeamNamespace); the team's repository writes the rest (MeshContract.namespace).
+    const createdByPlatform = this._createdByPlatform();
+    if (createdByPlatform && ((props.deployers ?? []).length > 0 || (props.viewers ?? []).length > 0)) {
+      throw configError(this, props.deployers?.length ? 'deployers' : 'viewers', `the platform writes the team roles of namespace ${this.name} (AppTeamNamespace)`,
+        'Declare deployers and viewers on the platform\'s AppTeamNamespace');
+    }
+    const namespace = createdByPlatform ? undefined : writeNamespaceObject(this, 'Resource', this.mesh, profile);
     this.namespaceObject = namespace;
     const inNamespace = (name: string) => ({ name, namespace: this.name });
 
@@ -267,7 +249,7 @@ export class HardenedNamespace extends Construct {
       automountServiceAccountToken: false,
     });
 
-    this.teamRoles = new NamespaceTeamRoles(this, 'TeamRoles', {
+    this.teamRoles = createdByPlatform ? undefined : new NamespaceTeamRoles(this, 'TeamRoles', {
       namespace: this.name,
       deployers: props.deployers,
       viewers: props.viewers,
@@ -278,8 +260,18 @@ export class HardenedNamespace extends Construct {
 
     // Everything in the namespace is applied after the namespace itself.
     for (const child of this.node.findAll()) {
-      if (child instanceof ApiObject && child !== namespace) child.addDependency(namespace);
+      if (namespace && child instanceof ApiObject && child !== namespace) child.addDependency(namespace);
     }
+  }
+
+  /**
+   * Whether the platform's repository writes the Namespace object and the team roles (see
+   * MeshContract.namespace).
+   *
+   * @internal
+   */
+  protected _createdByPlatform(): boolean {
+    return false;
   }
 
   /**
@@ -341,7 +333,7 @@ export class HardenedNamespace extends Construct {
     this.allowMetricsScraping('WaypointAllowMetricsScraping', objectName([WAYPOINT_NAME, 'allow-metrics-scraping']), podLabels);
     // Applied after the namespace, as everything else in it.
     for (const child of this.node.children) {
-      if (!before.has(child) && child instanceof ApiObject) child.addDependency(this.namespaceObject);
+      if (this.namespaceObject && !before.has(child) && child instanceof ApiObject) child.addDependency(this.namespaceObject);
     }
     this.waypoint = {
       name: WAYPOINT_NAME,
@@ -374,66 +366,8 @@ export class HardenedNamespace extends Construct {
     });
   }
 
-  private checkDataPlane(plane: DataPlane): DataPlane {
-    if (!Object.values(DataPlane).includes(plane)) {
-      throw configError(this, 'dataPlane', `"${plane}" is not a data plane`, 'Use DataPlane.SIDECAR or DataPlane.AMBIENT');
-    }
-    if (plane !== DataPlane.AMBIENT) return plane;
-    if (!this.mesh.ambientEnabled) {
-      throw configError(this, 'dataPlane', 'AMBIENT on a mesh that does not run ambient: without ztunnel the pods would have no mTLS and no authorization',
-        'Set ambient: true on the MeshBaseline (or MeshBaseline.fromAttributes) once the cluster runs Istio\'s ambient profile, or use DataPlane.SIDECAR');
-    }
-    if (this.mesh.revision !== undefined) {
-      throw configError(this, 'dataPlane', `AMBIENT with control-plane revision "${this.mesh.revision}": istio.io/rev on the namespace would also turn on sidecar injection`,
-        'Use ambient with the default revision, or DataPlane.SIDECAR for a revisioned control plane');
-    }
-    return plane;
-  }
-
   private sidecarEgressHosts(): string[] {
     const base = ['./*', `${this.mesh.controlPlaneNamespace}/*`];
     return [...base, ...[...this.egressHosts].filter((h) => !base.includes(h)).sort()];
   }
-
-  private checkMetricsScrapingPorts(given: number[] | undefined): number[] {
-    const monitoring = this.mesh.monitoringNamespace;
-    if (monitoring !== undefined) assertDnsLabel(this, 'mesh.monitoringNamespace', monitoring);
-    const problems = monitoringProblems(monitoring, this.mesh.monitoringPodLabels);
-    if (problems.length > 0) throw configError(this, 'mesh', problems.join('; '), MONITORING_FIX);
-    if (given === undefined) {
-      if (monitoring === undefined) return [];
-      return this.sensitiveData ? [ENVOY_PROMETHEUS_PORT] : [...METRICS_PORTS];
-    }
-    const wrong = given.filter((p) => !METRICS_PORTS.includes(p));
-    if (wrong.length > 0) {
-      throw configError(this, 'metricsScrapingPorts', `${wrong.join(', ')} ${wrong.length > 1 ? 'are not proxy metrics ports' : 'is not a proxy metrics port'} `
-        + `(only ${PROXY_STATUS_PORT}, pilot-agent's merged metrics, and ${ENVOY_PROMETHEUS_PORT}, Envoy's stats, can be opened to the monitoring namespace)`,
-      'An app\'s own metrics reach Prometheus merged into 15020 (the workload\'s metrics prop); grant app ports with allowFrom, where an AuthorizationPolicy governs them too');
-    }
-    if (new Set(given).size !== given.length) {
-      throw configError(this, 'metricsScrapingPorts', `${given.join(', ')} lists a port twice`, `List ${PROXY_STATUS_PORT} and/or ${ENVOY_PROMETHEUS_PORT} once each`);
-    }
-    if (given.length > 0 && monitoring === undefined) {
-      throw configError(this, 'metricsScrapingPorts', `${given.join(', ')} would be opened to the monitoring namespace, but the mesh names none`,
-        'Set monitoringNamespace (and monitoringPodLabels) on the MeshBaseline or MeshBaseline.fromAttributes, or leave metricsScrapingPorts unset');
-    }
-    return [...given].sort((a, b) => a - b);
-  }
-
-  private checkNotReserved(): void {
-    const reserved = [...KUBERNETES_SYSTEM_NAMESPACES, this.mesh.rootNamespace, this.mesh.controlPlaneNamespace];
-    if (reserved.includes(this.name)) {
-      throw configError(this, 'name', `"${this.name}" is a reserved namespace (Kubernetes system or mesh control plane)`,
-        'Run applications in a namespace of their own, e.g. the team or app name');
-    }
-  }
-
-  private checkUnique(): void {
-    const other = claimKey(this, `HardenedNamespace:${this.name}`);
-    if (other) {
-      throw configError(this, 'name', `namespace "${this.name}" is already defined at ${other.node.path}`,
-        'Define each namespace once and pass that HardenedNamespace to every service in it');
-    }
-  }
-
 }

@@ -92,7 +92,7 @@ describe('HardenedNamespace', () => {
     const objects = synthValidated(chart);
     expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
     expect(findObject(objects, 'RoleBinding', 'app-deployers', 'team-a').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'devs' }]);
-    expect(ns.teamRoles.deployerRole).toBe('app-deployer');
+    expect(ns.teamRoles?.deployerRole).toBe('app-deployer');
   });
 
   test('allowedRegistries: namespace list replaces the mesh list (within it)', () => {
