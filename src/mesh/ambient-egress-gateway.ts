@@ -3,8 +3,9 @@ import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane, HBONE_PORT, USE_WAYPOINT_LABEL } from './data-plane';
 import { AllowExternalOptions, ExternalAccess } from './egress-gateway';
-import { ExternalHostLedger, ExternalHostRecord as HostRecord, checkExternalGrant, sortedCallers } from './external-grant';
+import { ExternalHostLedger, ExternalHostRecord as HostRecord, callerName, checkExternalGrant, sortedCallers } from './external-grant';
 import { ExternalHost, ExternalHostMode } from './external-host';
+import { IMeshPeer } from './mesh-peer';
 import { configError } from '../core/errors';
 import { objectName } from '../core/names';
 import { claimKey } from '../core/registry';
@@ -134,7 +135,7 @@ export class AmbientEgressGateway extends Construct {
     const callers = checkExternalGrant(this, host, options?.from, 'its egress NetworkPolicy');
     callers.forEach((c, i) => {
       if (c.peerDataPlane !== DataPlane.AMBIENT) {
-        throw configError(this, `allowExternal.from[${i}]`, `${c.peerNamespace}/${c.workloadName} is a sidecar workload: ztunnel does not capture its traffic, `
+        throw configError(this, `allowExternal.from[${i}]`, `${callerName(c)} is a sidecar workload: ztunnel does not capture its traffic, `
           + 'so the egress waypoint never sees it (its sidecar would need the host exported and imported)',
         'Grant it the host through an EgressGateway, or run it in an ambient namespace (HardenedNamespace dataPlane: DataPlane.AMBIENT)');
       }
@@ -157,7 +158,7 @@ export class AmbientEgressGateway extends Construct {
     return this.ledger.recordFor(this, host, (record) => this.createHostObjects(record, this.useWaypoint()));
   }
 
-  private grantCaller(record: HostRecord, caller: MeshWorkload): AccessGrant {
+  private grantCaller(record: HostRecord, caller: IMeshPeer): AccessGrant {
     const principal = caller.peerPrincipal.principalIn(this.namespace.mesh.trustDomain);
     const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}]);
     const existing = record.callers.get(key);
@@ -165,7 +166,9 @@ export class AmbientEgressGateway extends Construct {
     const waypoint = this.useWaypoint();
     // AUTHZ-4 / NETPOL-1: HBONE to the egress waypoint's pods, nothing else (ztunnel tunnels every
     // connection to the host there; the caller's pods never open one to an external address).
-    const callerObjects = caller._allowEgress({ namespace: this.namespaceName, podLabels: waypoint.podLabels }, [HBONE_PORT]);
+    // A service of another repository opens its side there (MeshContract.egressGateway(...).allowExternal).
+    const toWaypoint = { namespace: this.namespaceName, podLabels: waypoint.podLabels };
+    const callerObjects = caller instanceof MeshWorkload ? caller._allowEgress(toWaypoint, [HBONE_PORT]) : [];
     const grant = new AccessGrant({
       callerPrincipal: principal,
       target: record.external.host,

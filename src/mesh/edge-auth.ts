@@ -5,8 +5,9 @@ import type { ExternalJwtIssuer, RouteOptions } from './ingress-gateway';
 import { assertNoProblems, configError } from '../core/errors';
 import { isProtectedHeader } from '../policy/rules/mesh-jwt-001';
 import { requireException } from '../workload/grant-resolution';
-import { SecureService } from '../workload/secure-service';
+import { SecureService, isImportedService } from '../workload/secure-service';
 import { ServicePort } from '../workload/service-port';
+import { ISecureService } from '../workload/workload-props';
 
 /**
  * What an edge gateway decides about end users and routes (INGRESS-1, JWT-1, TOKEN-1,
@@ -65,9 +66,18 @@ export function edgeRequestPrincipals(issuers: readonly ExternalJwtIssuer[]): st
   return issuers.map((e) => `${e.issuer}/*`).sort();
 }
 
+/**
+ * The issuers whose tokens `service` requires: a service of this app knows; a service of another
+ * repository requires what its repository says (its side of the route checks it there).
+ */
+export function requiredJwtIssuersOf(service: ISecureService): string[] {
+  return service instanceof SecureService ? service.requiredJwtIssuers : [];
+}
+
 /** What one route call resolves to. */
 export interface EdgeRoute {
-  readonly service: SecureService;
+  /** A service of this app, or of an app team's repository (which writes the service's side). */
+  readonly service: ISecureService;
   readonly host: string;
   /** The Service port routed to. */
   readonly port: ServicePort;
@@ -85,14 +95,15 @@ export interface EdgeRoute {
  * authorize something other than what was asked.
  */
 export function resolveEdgeRoute(scope: IConstruct, hosts: readonly string[], issuers: readonly ExternalJwtIssuer[],
-  service: SecureService, options: RouteOptions): EdgeRoute {
-  if (!(service instanceof SecureService)) {
-    throw configError(scope, 'route.service', 'the target is not a mesh service of this app', 'Route to a SecureService');
+  service: ISecureService, options: RouteOptions): EdgeRoute {
+  if (!(service instanceof SecureService) && !isImportedService(service)) {
+    throw configError(scope, 'route.service', 'the target is neither a mesh service of this app nor a service of another repository',
+      'Route to a SecureService, or to SecureService.fromAttributes(...) for a service of an app team\'s repository');
   }
   if (!hosts.includes(options?.host)) {
     throw configError(scope, 'route.host', `"${options?.host}" is not served by this gateway`, `Use one of ${hosts.join(', ')} or add it to hosts`);
   }
-  if (service.callsOnly) {
+  if (service.ports.length === 0) {
     throw configError(scope, 'route.service', `${service.namespaceName}/${service.serviceName} only calls (ports: []): there is nothing to route to`,
       'Route to a service that serves the host');
   }
@@ -112,7 +123,7 @@ export function resolveEdgeRoute(scope: IConstruct, hosts: readonly string[], is
   const isPublic = options.publicAccess !== undefined;
   if (isPublic) {
     requireException(scope, 'route.publicAccess', options.publicAccess, ANONYMOUS_ROUTE_RULE_ID);
-    if (service.requiredJwtIssuers.length > 0) {
+    if (requiredJwtIssuersOf(service).length > 0) {
       throw configError(scope, 'route.publicAccess', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
         'Route it without publicAccess (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
     }

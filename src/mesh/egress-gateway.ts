@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane } from './data-plane';
-import { ExternalHostLedger, ExternalHostRecord as HostRecord, checkExternalGrant, sortedCallers } from './external-grant';
+import { ExternalHostLedger, ExternalHostRecord as HostRecord, callerName, checkExternalGrant, sortedCallers } from './external-grant';
 import { ExternalHost, ExternalHostMode } from './external-host';
 import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
@@ -23,18 +23,55 @@ const XDS_CA_PORT = 15012;
 /** The mesh gateway name that binds a VirtualService rule to every sidecar. */
 const MESH_GATEWAY = 'mesh';
 
+/** Where callers reach an egress gateway: its namespace, pods, container port and Service. */
+export interface EgressGatewayEndpoint {
+  readonly namespace: string;
+  readonly selector: { [key: string]: string };
+  readonly httpsTargetPort: number;
+  readonly serviceHost: string;
+}
+
+/**
+ * The caller's side of an egress-gateway grant of `host` (EGRESS-1, AUTHZ-4): the caller's pods
+ * may reach the gateway's pods on its HTTPS container port, and its namespace's sidecars see the
+ * host (exported by the gateway namespace) and, outside the control-plane namespace, the gateway's
+ * Service. Returns the objects that carry it.
+ *
+ * @internal
+ */
+export function openEgressGatewayCallerSide(caller: MeshWorkload, gateway: EgressGatewayEndpoint, host: string,
+  controlPlaneNamespace: string): string[] {
+  const to = { namespace: gateway.namespace, podLabels: gateway.selector };
+  const objects = caller._allowEgress(to, [gateway.httpsTargetPort], `${gateway.namespace}/${host}`);
+  if (gateway.namespace !== controlPlaneNamespace) {
+    // The caller's Sidecar sees the control-plane namespace already; elsewhere it must import the gateway Service.
+    objects.push(...caller._allowEgress(to, [gateway.httpsTargetPort], `${gateway.namespace}/${gateway.serviceHost}`));
+  }
+  return [...new Set(objects)];
+}
+
 /** Callers granted one external host (the declarative form of `allowExternal`). */
 export interface ExternalAccess {
   /** The external host. */
   readonly host: ExternalHost;
-  /** The workloads that may call it; at least one. */
-  readonly from: MeshWorkload[];
+  /**
+   * The workloads that may call it; at least one: mesh workloads of this app, or services of an
+   * app team's repository (`SecureService.fromAttributes`), which open their own side there.
+   */
+  readonly from: IMeshPeer[];
 }
 
 /** Who may call an external host through the egress gateway. */
 export interface AllowExternalOptions {
-  /** The workloads that may call the host; at least one. Every other workload stays refused. */
-  readonly from: MeshWorkload[];
+  /**
+   * The workloads that may call the host; at least one. Every other workload stays refused.
+   *
+   * A mesh workload of this app gets both sides here. A service of an app team's repository
+   * (`SecureService.fromAttributes`) gets the gateway's side only: its identity is admitted and its
+   * pods may connect, and its repository opens its own egress with
+   * `MeshContract.egressGateway(...).allowExternal(host, ...)`, which the platform's contract lists.
+   */
+  readonly from: IMeshPeer[];
 }
 
 /** Props of an EgressGateway. Every prop is optional: the defaults describe Istio's standard egress gateway. */
@@ -251,7 +288,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
       // Ambient pods have no sidecar: the mesh route, DestinationRule and Sidecar import written
       // here would not apply to them, and ztunnel would send them nowhere near this gateway.
       if (c.peerDataPlane === DataPlane.AMBIENT) {
-        throw configError(this, `allowExternal.from[${i}]`, `${c.peerNamespace}/${c.workloadName} is an ambient workload: it has no sidecar, so the mesh route `
+        throw configError(this, `allowExternal.from[${i}]`, `${callerName(c)} is an ambient workload: it has no sidecar, so the mesh route `
           + 'to this egress gateway (VirtualService "mesh", DestinationRule, Sidecar hosts) does nothing for it',
         'Grant it the host through an AmbientEgressGateway (the egress namespace\'s waypoint), or run it in a sidecar namespace');
       }
@@ -277,19 +314,16 @@ export class EgressGateway extends Construct implements IMeshPeer {
     });
   }
 
-  private grantCaller(record: HostRecord, caller: MeshWorkload): AccessGrant {
+  private grantCaller(record: HostRecord, caller: IMeshPeer): AccessGrant {
     const principal = caller.peerPrincipal.principalIn(this.mesh.trustDomain);
     const key = JSON.stringify([principal, caller.peerNamespace, caller.peerPodLabels ?? {}]);
     const existing = record.callers.get(key);
     if (existing) return existing.grant;
 
-    const to = { namespace: this.namespace, podLabels: this.selector };
-    const callerObjects = caller._allowEgress(to, [this.httpsTargetPort], `${this.namespace}/${record.external.host}`);
-    if (this.namespace !== this.mesh.controlPlaneNamespace) {
-      // The caller's Sidecar sees the control-plane namespace already; elsewhere it must import the gateway Service.
-      callerObjects.push(...caller._allowEgress(to, [this.httpsTargetPort], `${this.namespace}/${this.serviceHost}`));
-    }
-    const objects = [...this.hostObjects(record), ...new Set(callerObjects)];
+    // A service of another repository opens its side there (MeshContract.egressGateway(...).allowExternal).
+    const callerObjects = caller instanceof MeshWorkload
+      ? openEgressGatewayCallerSide(caller, this, record.external.host, this.mesh.controlPlaneNamespace) : [];
+    const objects = [...this.hostObjects(record), ...callerObjects];
     const grant = new AccessGrant({
       callerPrincipal: principal,
       target: record.external.host,

@@ -1,9 +1,11 @@
 import { IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { ExternalHost } from './external-host';
+import { IMeshPeer } from './mesh-peer';
 import { configError } from '../core/errors';
 import { claimKey } from '../core/registry';
 import { MeshWorkload } from '../workload/mesh-workload';
+import { isImportedService } from '../workload/secure-service';
 
 /**
  * What EgressGateway and AmbientEgressGateway share about granting an external host (EGRESS-1):
@@ -21,14 +23,21 @@ export function hostSlug(host: string): string {
   return host.replace(/-/g, '--').replace(/\./g, '-');
 }
 
+/** A caller's name for messages: `namespace/workload`. */
+export function callerName(c: IMeshPeer): string {
+  const name = (c as { workloadName?: string }).workloadName ?? c.peerPrincipal.serviceAccountName;
+  return `${c.peerNamespace}/${name}`;
+}
+
 /**
  * Checks the arguments of `allowExternal(host, { from })` and returns the callers: `host` must be
  * an ExternalHost, `from` a non-empty list of mesh workloads of this app (their egress
- * NetworkPolicy is opened here). `opened` names what is opened for a caller, for the message.
+ * NetworkPolicy is opened here) or services of other repositories (`SecureService.fromAttributes`:
+ * their repository opens their side). `opened` names what is opened for a caller, for the message.
  *
  * @internal
  */
-export function checkExternalGrant(scope: IConstruct, host: ExternalHost, from: MeshWorkload[] | undefined, opened: string): MeshWorkload[] {
+export function checkExternalGrant(scope: IConstruct, host: ExternalHost, from: IMeshPeer[] | undefined, opened: string): IMeshPeer[] {
   if (!(host instanceof ExternalHost)) {
     throw configError(scope, 'allowExternal.host', `${JSON.stringify(host)} is not an ExternalHost`,
       'Pass ExternalHost.https(host) or ExternalHost.httpsOriginated(host, { caCredentialName })');
@@ -39,9 +48,10 @@ export function checkExternalGrant(scope: IConstruct, host: ExternalHost, from: 
       'Name at least one mesh workload (SecureService, SecureStatefulSet, SecureJob, SecureCronJob) that may call the host');
   }
   callers.forEach((c, i) => {
-    if (!(c instanceof MeshWorkload)) {
-      throw configError(scope, `allowExternal.from[${i}]`, `the caller is not a mesh workload of this app, so ${opened} cannot be opened here`,
-        'Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances; a workload of another repository is granted in that repository');
+    if (!(c instanceof MeshWorkload) && !isImportedService(c)) {
+      throw configError(scope, `allowExternal.from[${i}]`, `the caller is neither a mesh workload of this app nor a service of another repository, so ${opened} `
+        + 'cannot be opened for its pods', 'Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances, or SecureService.fromAttributes(...) for a '
+        + 'workload of an app team\'s repository (which opens its side with MeshContract.egressGateway(...).allowExternal)');
     }
   });
   return callers;
@@ -87,7 +97,8 @@ export function claimExternalHost(scope: IConstruct, host: ExternalHost): void {
 
 /** One caller granted an external host. */
 export interface ExternalCallerRecord {
-  readonly caller: MeshWorkload;
+  /** A workload of this app, or a service of another repository (which opens its own side). */
+  readonly caller: IMeshPeer;
   readonly principal: string;
   readonly grant: AccessGrant;
 }

@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane, GATEWAY_NAME_LABEL, isAmbientNamespaceLabels } from './data-plane';
-import { EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, resolveEdgeRoute } from './edge-auth';
+import { EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf, resolveEdgeRoute } from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
 import { MAX_ROUTE_MATCHES, admittedAndRouted, httpRouteMatches } from './gateway-api-http-route';
 import { STRONG_CIPHER_SUITES, cipherSuiteProblems, listenerTlsOptionProblems, listenerTlsOptions } from './gateway-api-tls';
@@ -324,6 +324,12 @@ export class GatewayApiIngress extends Construct implements IMeshPeer {
    * Returns the grant. Idempotent: the same call twice writes one route and one grant.
    */
   public route(service: SecureService, options: RouteOptions): AccessGrant {
+    if (!(service instanceof SecureService)) {
+      // Its ReferenceGrant would belong in the service's namespace, which another repository owns.
+      throw configError(this, 'route.service', 'the target is not a mesh service of this app (a Gateway API route to another repository\'s namespace '
+        + 'needs a ReferenceGrant there, which this repository does not write)', 'Route to a SecureService of this app, or use an IngressGateway, '
+        + 'whose routes to services of app teams\' repositories are written here and granted there (MeshContract.ingressGateway)');
+    }
     const r = resolveEdgeRoute(this, this.hosts, this.externalIssuers, service, options);
     const key = JSON.stringify([service.node.path, r.host, r.port.port, r.paths, r.methods, r.isPublic]);
     const existing = this.routes.find((x) => x.key === key);
@@ -492,7 +498,7 @@ export class GatewayApiIngress extends Construct implements IMeshPeer {
 
   /** A public route whose service has since started to require a token would always be denied. */
   private publicRouteProblems(): string[] {
-    return this.routes.filter((r) => r.isPublic && r.service.requiredJwtIssuers.length > 0).map((r) =>
+    return this.routes.filter((r) => r.isPublic && requiredJwtIssuersOf(r.service).length > 0).map((r) =>
       `[${this.node.path}] route.publicAccess: ${r.service.serviceName} requires a JWT, so the public route to ${r.host} would always be denied. Route it without publicAccess`);
   }
 }

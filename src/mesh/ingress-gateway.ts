@@ -1,7 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
-import { EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, resolveEdgeRoute } from './edge-auth';
+import {
+  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf, resolveEdgeRoute,
+} from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
 import { EdgeProtection, edgeServiceProblems, renderEdgeProtection } from './edge-protection';
 import { GatewayTls, TlsVersion } from './gateway-tls';
@@ -18,7 +20,7 @@ import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
 import { SecureService } from '../workload/secure-service';
-import { JwtRequirement } from '../workload/workload-props';
+import { ISecureService, JwtRequirement } from '../workload/workload-props';
 
 
 /** Copies a verified JWT claim into a request header for the upstream service. */
@@ -418,8 +420,15 @@ export class IngressGateway extends Construct implements IMeshPeer {
   /**
    * Routes `host` + paths + methods to `service` and grants the gateway's identity exactly that
    * on the service. Returns the grant.
+   *
+   * For a service of an app team's repository (`SecureService.fromAttributes`), this writes the
+   * gateway's side only: the route and the edge's ALLOW rule. The platform's contract lists the
+   * route (`MeshContract.yamlOf`), and the team's repository writes the service's side with the
+   * same host, paths and methods (`MeshContract.ingressGateway(...).route`): the grant of the
+   * gateway's identity and, after a token exchange, the internal issuer's JWT requirement. Until
+   * it does, the service refuses the routed requests.
    */
-  public route(service: SecureService, options: RouteOptions): AccessGrant {
+  public route(service: ISecureService, options: RouteOptions): AccessGrant {
     const r = resolveEdgeRoute(this, this.hosts, this.externalIssuers, service, options);
     // After a token exchange every routed service accepts only the internal issuer's tokens.
     if (r.isPublic && this.tokenExchange) {
@@ -431,7 +440,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
       checkNoAnonymousOverlap(this, this.routes, r, admittedAndRoutedByVirtualService);
       this.routes.push(r);
     }
-    if (this.tokenExchange && !service.requiredJwtIssuers.includes(this.tokenExchange.internalIssuer.issuer)) {
+    if (this.tokenExchange && service instanceof SecureService && !service.requiredJwtIssuers.includes(this.tokenExchange.internalIssuer.issuer)) {
       service.requireJwt(this.tokenExchange.internalIssuer);
     }
     this.ensureVirtualService();
@@ -492,7 +501,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
    */
   private externalIssuerInsideMesh(): string[] {
     const external = new Set(this.externalIssuers.map((e) => e.issuer));
-    const publicToJwt = this.routes.filter((r) => r.isPublic && r.service.requiredJwtIssuers.length > 0).map((r) =>
+    const publicToJwt = this.routes.filter((r) => r.isPublic && requiredJwtIssuersOf(r.service).length > 0).map((r) =>
       `[${this.node.path}] route.publicAccess: ${r.service.serviceName} requires a JWT, so the public route to ${r.host} would always be denied. `
       + 'Route it without publicAccess');
     return [...publicToJwt, ...this.node.root.node.findAll()

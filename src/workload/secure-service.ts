@@ -160,6 +160,14 @@ export function writeService(scope: Construct, name: string, namespace: string, 
 }
 
 /**
+ * Whether `x` is a service of another repository (`SecureService.fromAttributes`): an identity
+ * with pods, whose own repository writes its side of every grant.
+ */
+export function isImportedService(x: unknown): x is ISecureService {
+  return x instanceof ImportedSecureService;
+}
+
+/**
  * A service from another repository. As a target, `allowFrom` opens only the caller's side
  * (egress NetworkPolicy and sidecar visibility); the owning repository must grant the caller too.
  */

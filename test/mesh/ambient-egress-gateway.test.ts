@@ -7,6 +7,7 @@ import { DataPlane, KUBELET_PROBE_SOURCE_CIDR } from '../../src/mesh/data-plane'
 import { EgressGateway } from '../../src/mesh/egress-gateway';
 import { ExternalHost } from '../../src/mesh/external-host';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { Principal } from '../../src/mesh/principal';
 import { PolicyEnforcement } from '../../src/policy/policy-enforcement';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureJob } from '../../src/workload/secure-job';
@@ -304,11 +305,19 @@ describe('AmbientEgressGateway (EGRESS-1, AUTHZ-2, AUTHZ-4, MTLS-1)', () => {
       expect(() => egress.allowExternal(books(), {} as any)).toThrow(/allowExternal.from: an empty caller list/);
     });
 
-    test('a caller that is not a mesh workload of this app', () => {
+    test('a caller that is neither a mesh workload of this app nor a service of another repository', () => {
+      const w = world();
+      expect(() => w.egress.allowExternal(books(), { from: [Principal.serviceAccount('other', 'ext')] }))
+        .toThrow(/allowExternal.from\[0\]: the caller is neither a mesh workload of this app nor a service of another repository, so its egress NetworkPolicy cannot/);
+    });
+
+    test('a service of another repository: admitted at the waypoint, nothing written in its namespace', () => {
       const w = world();
       const imported = SecureService.fromAttributes(w.chart, 'ext', { namespace: 'other', name: 'ext', ports: HTTP, dataPlane: DataPlane.AMBIENT });
-      expect(() => w.egress.allowExternal(books(), { from: [imported as any] }))
-        .toThrow(/allowExternal.from\[0\]: the caller is not a mesh workload of this app, so its egress NetworkPolicy cannot be opened here/);
+      w.egress.allowExternal(books(), { from: [imported] });
+      const objects = synthValidated(w.chart);
+      expect(JSON.stringify(ofKind(objects, 'AuthorizationPolicy').map((p) => p.spec))).toContain('cluster.local/ns/other/sa/ext');
+      expect(objects.filter((o) => o.metadata.namespace === 'other')).toEqual([]);
     });
 
     test('not an ExternalHost', () => {

@@ -160,9 +160,9 @@ describe('resolveEdgeRoute', () => {
   });
 
   test.each<[string, (m: ReturnType<typeof mesh>) => [SecureService, RouteOptions], string]>([
-    ['a target that is not a SecureService of this app',
-      (m) => [SecureService.fromAttributes(m.chart, 'imported', { namespace: 'x', name: 'x', ports: [http('http', 80)] }) as any, { host: HOSTS[0] }],
-      '[test/edge] route.service: the target is not a mesh service of this app. Route to a SecureService'],
+    ['a target that is neither a SecureService of this app nor one of another repository',
+      () => [{ serviceName: 'x' } as any, { host: HOSTS[0] }],
+      '[test/edge] route.service: the target is neither a mesh service of this app nor a service of another repository. Route to a SecureService'],
     ['a host the gateway does not serve', (m) => [m.svc('shop', [http('http', 80)]), { host: 'admin.acme.example' }],
       '[test/edge] route.host: "admin.acme.example" is not served by this gateway. Use one of shop.acme.example, api.acme.example or add it to hosts'],
     ['no options at all', (m) => [m.svc('shop', [http('http', 80)]), undefined as any], '[test/edge] route.host: "undefined" is not served by this gateway'],

@@ -5,6 +5,7 @@ import { DataPlane } from '../../src/mesh/data-plane';
 import { EgressGateway, EgressGatewayProps } from '../../src/mesh/egress-gateway';
 import { ExternalHost } from '../../src/mesh/external-host';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { Principal } from '../../src/mesh/principal';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureJob } from '../../src/workload/secure-job';
 import { SecureService } from '../../src/workload/secure-service';
@@ -38,6 +39,18 @@ const ruleFor = (objects: any[], host: string) => gatewayPolicy(objects).spec.ru
   JSON.stringify(r.to[0].operation.hosts ?? []).includes(`"${host}"`) || r.when?.[0]?.values?.includes(host));
 
 describe('EgressGateway (EGRESS-1)', () => {
+  test('a service of another repository: the gateway\'s side only (its identity admitted, its pods let in); nothing in its namespace', () => {
+    const { chart, egress } = world();
+    const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'team-a', name: 'fetcher', ports: HTTP, serviceAccountName: 'fetcher' });
+    const [grant] = egress.allowExternal(api(), { from: [imported] });
+    const objects = synthValidated(chart);
+    expect(ruleFor(objects, API)[0].from[0].source.principals).toEqual(['cluster.local/ns/team-a/sa/fetcher']);
+    expect(findObject(objects, 'NetworkPolicy', 'istio-egressgateway-ingress', GW_NS).spec.ingress.map((r: any) => r.from[0]))
+      .toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'team-a' } }, podSelector: { matchLabels: { app: 'fetcher' } } });
+    expect(objects.filter((o) => o.metadata.namespace === 'team-a')).toEqual([]);
+    expect(grant.objects.every((o) => o.split('/')[1] === GW_NS)).toBe(true);
+  });
+
   test('snapshot: TLS origination for details, app TLS for reviews and ledger', () => {
     const { chart, details, reviews, ledger, egress } = world();
     egress.allowExternal(books(), { from: [details] });
@@ -398,10 +411,10 @@ describe('EgressGateway (EGRESS-1)', () => {
       expect(egress.externalHosts).toEqual([]);
     });
 
-    test('a caller that is not a mesh workload of this app', () => {
-      const { chart, egress } = world();
-      const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'other', name: 'ext', ports: HTTP });
-      expect(() => egress.allowExternal(books(), { from: [imported as any] })).toThrow(/allowExternal.from\[0\]: the caller is not a mesh workload/);
+    test('a caller that is neither a mesh workload of this app nor a service of another repository', () => {
+      const { egress } = world();
+      expect(() => egress.allowExternal(books(), { from: [Principal.serviceAccount('other', 'ext')] }))
+        .toThrow(/allowExternal.from\[0\]: the caller is neither a mesh workload of this app nor a service of another repository/);
     });
 
     test.each([

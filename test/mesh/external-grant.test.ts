@@ -107,12 +107,13 @@ describe('checkExternalGrant', () => {
       + 'Name at least one mesh workload (SecureService, SecureStatefulSet, SecureJob, SecureCronJob) that may call the host');
   });
 
-  test('a caller that is not a mesh workload of this app, named by index and with what could not be opened', () => {
+  test('a caller that is neither a mesh workload nor a service of another repository, named by index and with what could not be opened', () => {
     const { chart, web, egress } = app();
     const imported = SecureService.fromAttributes(chart, 'imported', { namespace: 'elsewhere', name: 'svc', ports: [{ name: 'http', port: 80, protocol: AppProtocol.HTTP }] });
-    expect(() => checkExternalGrant(egress, api, [web, imported as any], 'its egress NetworkPolicy and Sidecar')).toThrow(
-      '[test/egress] allowExternal.from[1]: the caller is not a mesh workload of this app, so its egress NetworkPolicy and Sidecar cannot be opened here. '
-      + 'Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances');
+    expect(checkExternalGrant(egress, api, [web, imported], 'its egress NetworkPolicy and Sidecar')).toEqual([web, imported]);
+    expect(() => checkExternalGrant(egress, api, [web, { peerNamespace: 'x' } as any], 'its egress NetworkPolicy and Sidecar')).toThrow(
+      '[test/egress] allowExternal.from[1]: the caller is neither a mesh workload of this app nor a service of another repository, so its egress '
+      + 'NetworkPolicy and Sidecar cannot be opened for its pods. Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances');
   });
 });
 

@@ -36,6 +36,18 @@ function world(props: Partial<IngressGatewayProps> = {}) {
 }
 
 describe('IngressGateway', () => {
+  test('a route to a service of another repository: the route and the edge rule here, nothing in the service\'s namespace', () => {
+    const { chart, gw } = world({ tokenExchange: { provider: 'sts', internalIssuer: INTERNAL } });
+    const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'team-a', name: 'shop', ports: HTTP });
+    const grant = gw.route(imported, { host: 'shop.acme.example', methods: ['GET'], paths: ['/cart/*'] });
+    const objects = synthValidated(chart);
+    expect(findObject(objects, 'VirtualService', 'edge', 'istio-system').spec.http.map((r: any) => r.route[0].destination.host))
+      .toEqual(['shop.team-a.svc.cluster.local']);
+    expect(findObject(objects, 'AuthorizationPolicy', 'edge', 'istio-system').spec.rules[0].to[0].operation).toEqual({ hosts: ['shop.acme.example'], paths: ['/cart/*'], methods: ['GET'] });
+    expect(objects.filter((o) => o.metadata.namespace === 'team-a')).toEqual([]);
+    expect(grant.objects).toEqual([]);
+  });
+
   test('shape', () => {
     const { chart, gw, web } = world({ tokenExchange: { provider: 'sts', internalIssuer: INTERNAL } });
     gw.route(web, { host: 'shop.acme.example', methods: ['GET'], paths: ['/', '/assets/*'] });
@@ -213,9 +225,9 @@ describe('IngressGateway', () => {
     });
 
     test('a route to something that is not a mesh service', () => {
-      const { gw, chart } = world();
-      const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'x', name: 'ext', ports: HTTP });
-      expect(() => gw.route(imported as any, { host: 'shop.acme.example' })).toThrow(/\[test\/edge\] route.service: the target is not a mesh service of this app/);
+      const { gw } = world();
+      expect(() => gw.route({ serviceName: 'x' } as any, { host: 'shop.acme.example' }))
+        .toThrow(/\[test\/edge\] route.service: the target is neither a mesh service of this app nor a service of another repository/);
     });
 
     test('a route for a host the gateway does not serve, or a bad port/path/method', () => {
