@@ -158,9 +158,10 @@ export const AUDIT_RULES: readonly AuditRuleDescriptor[] = [
 
 /**
  * The audit options the reviewed mesh settings decide (secure-mesh.yaml): namespaces, the groups
- * trusted with cluster-wide roles, registries, proxy repositories, the rule set and the longest
- * exception lifetime. The CLI, the validation plugin and the diff all audit with these, so one
- * file means the same checks everywhere; the exception lifetime never comes from a flag.
+ * trusted with cluster-wide roles, registries, proxy repositories, the rule set, the longest
+ * exception lifetime and, in an app team's repository, the namespaces it owns. The CLI, the
+ * validation plugin and the diff all audit with these, so one file means the same checks
+ * everywhere; the exception lifetime never comes from a flag.
  */
 export function auditSettingsOf(config: SecureMeshConfig): AuditOptions {
   return {
@@ -172,6 +173,7 @@ export function auditSettingsOf(config: SecureMeshConfig): AuditOptions {
     proxyImageRepositories: config.proxyImageRepositories,
     ruleSet: config.ruleSet,
     maxExceptionDays: config.maxExceptionDays,
+    appNamespaces: config.appNamespaces,
   };
 }
 
@@ -204,6 +206,13 @@ export interface AuditOptions {
   readonly allowedRegistries?: readonly string[];
   /** The repositories the injected proxy comes from (the guardrails compared). @default - Istio's official hubs */
   readonly proxyImageRepositories?: readonly string[];
+  /**
+   * The namespaces the audited repository owns, when it is an app team's repository applied by a
+   * namespace-scoped sync (RepoSync, AppProject): REPO-SCOPE-001 reports objects outside them or
+   * cluster-scoped. Leave it out when auditing several repositories' outputs together.
+   * @default [] - not an app repository, no boundary
+   */
+  readonly appNamespaces?: readonly string[];
   /**
    * Whether the manifests are expected to hold the mesh baseline, so rules about mesh-wide
    * objects that are absent (mesh-wide STRICT mTLS, mesh-wide allow-nothing) report `<mesh>`.
@@ -337,6 +346,7 @@ export function auditManifests(manifests: readonly LoadedManifest[], options: Au
     operatorGroups: options.operatorGroups ? [...options.operatorGroups].sort() : undefined,
     allowedRegistries: options.allowedRegistries,
     proxyImageRepositories: options.proxyImageRepositories,
+    appNamespaces: options.appNamespaces,
   });
   const byObject = new Map<RuleObject, LoadedManifest>(manifests.map((m) => [m.object, m]));
   const inRoot = manifests.filter((m) => inNamespace(m.object, context.rootNamespace));

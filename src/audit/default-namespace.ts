@@ -1,27 +1,14 @@
 import type { LoadedManifest } from './manifest-loader';
-import { RuleObject, groupOf } from '../policy/rule';
+import { isClusterScopedKind } from '../policy/cluster-scoped-kinds';
+import { RuleObject } from '../policy/rule';
 
 /**
- * Kinds that live outside namespaces (group/Kind), as kustomize's namespace transformer and
- * `kubectl apply -n` treat them: they never get a default namespace. Any other kind, custom
- * resources included, is namespaced.
+ * Whether objects of this kind live in a namespace: every kind but the cluster-scoped ones
+ * (`CLUSTER_SCOPED_KINDS`, as kustomize's namespace transformer and `kubectl apply -n` treat
+ * them: they never get a default namespace), custom resources included.
  */
-const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
-  '/Namespace', '/Node', '/PersistentVolume', '/ComponentStatus',
-  'rbac.authorization.k8s.io/ClusterRole', 'rbac.authorization.k8s.io/ClusterRoleBinding',
-  'apiextensions.k8s.io/CustomResourceDefinition', 'apiregistration.k8s.io/APIService',
-  'admissionregistration.k8s.io/ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/MutatingWebhookConfiguration',
-  'admissionregistration.k8s.io/ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding',
-  'admissionregistration.k8s.io/MutatingAdmissionPolicy', 'admissionregistration.k8s.io/MutatingAdmissionPolicyBinding',
-  'storage.k8s.io/StorageClass', 'storage.k8s.io/CSIDriver', 'storage.k8s.io/CSINode', 'storage.k8s.io/VolumeAttachment',
-  'scheduling.k8s.io/PriorityClass', 'node.k8s.io/RuntimeClass', 'networking.k8s.io/IngressClass',
-  'certificates.k8s.io/CertificateSigningRequest', 'flowcontrol.apiserver.k8s.io/FlowSchema',
-  'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration', 'gateway.networking.k8s.io/GatewayClass',
-]);
-
-/** Whether objects of this kind live in a namespace. */
 export function isNamespaced(o: RuleObject): boolean {
-  return !CLUSTER_SCOPED.has(`${groupOf(o)}/${String(o.kind)}`);
+  return !isClusterScopedKind(o);
 }
 
 /** Namespaced objects that name no namespace (kustomize style: the namespace comes at apply time). */

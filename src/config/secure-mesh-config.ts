@@ -79,13 +79,22 @@ export interface SecureMeshSettings {
    * @default ['docker.io/istio/proxyv2', 'gcr.io/istio-release/proxyv2']
    */
   readonly proxyImageRepositories?: string[];
+
+  /**
+   * Set in an app team's repository: the namespaces this repository owns (the platform creates
+   * them and their RepoSync/AppProject); REPO-SCOPE-001 then reports anything the output writes
+   * outside them or cluster-scoped. Empty (default): a platform or single-app repository, no
+   * boundary.
+   * @default [] - not an app repository
+   */
+  readonly appNamespaces?: string[];
 }
 
 const KEYS: readonly (keyof SecureMeshSettings)[] = [
   'trustDomain', 'trustDomainAliases', 'rootNamespace', 'controlPlaneNamespace', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'ruleSet',
-  'maxExceptionDays', 'proxyImageRepositories',
+  'maxExceptionDays', 'proxyImageRepositories', 'appNamespaces',
 ];
-const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'proxyImageRepositories']);
+const LIST_KEYS = new Set<string>(['trustDomainAliases', 'meshAdminGroups', 'operatorGroups', 'allowedRegistries', 'proxyImageRepositories', 'appNamespaces']);
 
 /**
  * The one configuration of the checks that run outside synthesis: `cdk8s-secure-mesh audit` and
@@ -164,8 +173,8 @@ export class SecureMeshConfig {
 
   /**
    * The settings a blueprint declares: trust domain and namespaces of its `MeshBaseline` (or
-   * imported mesh), the Group subjects of its `MeshRoleSets`. Write them to `secure-mesh.yaml`
-   * with `toYaml()`.
+   * imported mesh), the Group subjects of its `MeshRoleSets`, and, in an app team's repository,
+   * the namespaces it owns (`appNamespaces`). Write them to `secure-mesh.yaml` with `toYaml()`.
    */
   public static fromApp(scope: IConstruct): SecureMeshConfig {
     const declared = declaredSettings(scope);
@@ -203,6 +212,13 @@ export class SecureMeshConfig {
   public readonly maxExceptionDays: number;
   /** The repositories the injected proxy comes from. */
   public readonly proxyImageRepositories: string[];
+  /**
+   * Set in an app team's repository: the namespaces this repository owns (the platform creates
+   * them and their RepoSync/AppProject); REPO-SCOPE-001 then reports anything the output writes
+   * outside them or cluster-scoped. Empty (default): a platform or single-app repository, no
+   * boundary.
+   */
+  public readonly appNamespaces: string[];
   /** Where the settings come from: the file, `settings`, `app`, or `defaults`, with ` + overrides` when overridden. */
   public readonly source: string;
 
@@ -217,6 +233,7 @@ export class SecureMeshConfig {
     this.ruleSet = settings.ruleSet;
     this.maxExceptionDays = settings.maxExceptionDays ?? DEFAULT_MAX_EXCEPTION_DAYS;
     this.proxyImageRepositories = [...(settings.proxyImageRepositories ?? DEFAULT_PROXY_IMAGE_REPOSITORIES)];
+    this.appNamespaces = [...(settings.appNamespaces ?? [])];
     this.source = source;
   }
 
@@ -247,6 +264,7 @@ export class SecureMeshConfig {
       ...(this.ruleSet !== undefined ? { ruleSet: this.ruleSet } : {}),
       ...(this.maxExceptionDays !== DEFAULT_MAX_EXCEPTION_DAYS ? { maxExceptionDays: this.maxExceptionDays } : {}),
       ...(!isDefaultProxyList(this.proxyImageRepositories) ? { proxyImageRepositories: [...this.proxyImageRepositories] } : {}),
+      ...(this.appNamespaces.length > 0 ? { appNamespaces: [...this.appNamespaces] } : {}),
     };
   }
 
@@ -269,6 +287,7 @@ export class SecureMeshConfig {
       ...(this.ruleSet !== undefined ? [`ruleSet: ${yamlScalar(this.ruleSet)}`] : []),
       ...(this.maxExceptionDays !== DEFAULT_MAX_EXCEPTION_DAYS ? [`maxExceptionDays: ${this.maxExceptionDays}`] : []),
       ...(!isDefaultProxyList(this.proxyImageRepositories) ? [`proxyImageRepositories: ${list(this.proxyImageRepositories)}`] : []),
+      ...(this.appNamespaces.length > 0 ? [`appNamespaces: ${list(this.appNamespaces)}`] : []),
       '',
     ].join('\n');
   }
@@ -281,7 +300,10 @@ export class SecureMeshConfig {
     const declared = declaredSettings(scope);
     const given = { ...declared.mesh, ...declared.groups } as { [key: string]: unknown };
     const mine = {
-      ...this.settings(), maxExceptionDays: this.maxExceptionDays, proxyImageRepositories: this.proxyImageRepositories,
+      ...this.settings(),
+      maxExceptionDays: this.maxExceptionDays,
+      proxyImageRepositories: this.proxyImageRepositories,
+      appNamespaces: this.appNamespaces,
     } as { [key: string]: unknown };
     const out: string[] = [];
     for (const key of KEYS) {
@@ -343,6 +365,7 @@ function checkSettings(settings: { [key: string]: unknown }, source: string): Se
       }
       if (key === 'trustDomainAliases') for (const td of value as string[]) problems.push(...trustDomainProblems(`${key}`, td));
       if (key === 'proxyImageRepositories') problems.push(...proxyRepositoryProblems(value).map((p) => `${key} ${p}`));
+      if (key === 'appNamespaces') problems.push(...namespaceListProblems(key, value as string[]));
     } else if (typeof value !== 'string') {
       problems.push(`${key} must be a string`);
     } else if (key === 'trustDomain') {
@@ -353,6 +376,18 @@ function checkSettings(settings: { [key: string]: unknown }, source: string): Se
   }
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
   return settings as SecureMeshSettings;
+}
+
+/** Each entry a namespace name (DNS-1123 label), none twice. */
+function namespaceListProblems(key: string, names: readonly string[]): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    if (!LABEL.test(name) || name.length > 63) problems.push(`${key} [${i}] "${name}" is not a namespace name (DNS-1123 label)`);
+    else if (seen.has(name)) problems.push(`${key} [${i}] "${name}" is listed twice`);
+    seen.add(name);
+  });
+  return problems;
 }
 
 function trustDomainProblems(key: string, value: string): string[] {
@@ -375,6 +410,8 @@ interface DeclaredMesh {
   readonly hasRoleSets: boolean;
   readonly meshAdminGroups: string[];
   readonly operatorGroups: string[];
+  /** The namespaces an app repository owns (absent from older enforcements). */
+  readonly appNamespaces?: string[];
 }
 
 
@@ -393,8 +430,10 @@ function declaredSettings(scope: IConstruct): { mesh: SecureMeshSettings; groups
     ...(typeof mesh.maxExceptionDays === 'number' ? { maxExceptionDays: mesh.maxExceptionDays } : {}),
     ...(Array.isArray(mesh.proxyImageRepositories) ? { proxyImageRepositories: [...mesh.proxyImageRepositories] } : {}),
   } : {};
+  const appNamespaces = Array.isArray(declared.appNamespaces) && declared.appNamespaces.length > 0
+    ? { appNamespaces: [...declared.appNamespaces].sort() } : {};
   return {
-    mesh: { ...declaredSet, ...layout },
+    mesh: { ...declaredSet, ...layout, ...appNamespaces },
     groups: declared.hasRoleSets ? { meshAdminGroups: declared.meshAdminGroups, operatorGroups: declared.operatorGroups } : {},
   };
 }

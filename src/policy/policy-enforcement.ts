@@ -103,6 +103,7 @@ export class PolicyEnforcement extends Construct {
   private meshBaselineInApp = false;
   private readonly adminGroups = new Set<string>();
   private readonly operatorGroups = new Set<string>();
+  private readonly appNamespaces = new Set<string>();
   private controlPlaneNamespace?: string;
   private hasRoleSets = false;
   private lastReport: PolicyReport = { findings: [], exceptions: [] };
@@ -154,13 +155,29 @@ export class PolicyEnforcement extends Construct {
    *
    * @internal
    */
-  public _declaredMesh(): { mesh?: IMesh; hasRoleSets: boolean; meshAdminGroups: string[]; operatorGroups: string[] } {
+  public _declaredMesh(): { mesh?: IMesh; hasRoleSets: boolean; meshAdminGroups: string[]; operatorGroups: string[]; appNamespaces: string[] } {
     return {
       mesh: this.mesh,
       hasRoleSets: this.hasRoleSets,
       meshAdminGroups: [...this.adminGroups].sort(),
       operatorGroups: [...this.operatorGroups].sort(),
+      appNamespaces: [...this.appNamespaces].sort(),
     };
+  }
+
+  /**
+   * A namespace this app's repository owns, when it is an app team's repository applied by a
+   * namespace-scoped sync (RepoSync, AppProject): once any is declared, REPO-SCOPE-001 reports
+   * every object written outside the declared namespaces or cluster-scoped, and `appNamespaces`
+   * in secure-mesh.yaml must list the same namespaces.
+   *
+   * @internal
+   */
+  public _declareAppNamespace(name: string): void {
+    if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) {
+      throw new Error(`[${this.node.path}] app namespace "${String(name)}" is not a namespace name (DNS-1123 label)`);
+    }
+    this.appNamespaces.add(name);
   }
 
   /**
@@ -296,6 +313,7 @@ export class PolicyEnforcement extends Construct {
       operatorGroups: [...this.operatorGroups].sort(),
       allowedRegistries: [...(this.mesh?.allowedRegistries ?? [])],
       ...(this.mesh ? { proxyImageRepositories: [...this.mesh.proxyImageRepositories] } : {}),
+      ...(this.appNamespaces.size > 0 ? { appNamespaces: [...this.appNamespaces].sort() } : {}),
     };
     this.lastContext = context;
     const { config, error: configError } = this.readConfig();

@@ -13,5 +13,6 @@ export function ruleContext(objects: readonly RuleObject[], overrides: Partial<R
     operatorGroups: overrides.operatorGroups ?? [],
     allowedRegistries: overrides.allowedRegistries ?? [],
     ...(overrides.proxyImageRepositories ? { proxyImageRepositories: overrides.proxyImageRepositories } : {}),
+    ...(overrides.appNamespaces && overrides.appNamespaces.length > 0 ? { appNamespaces: overrides.appNamespaces } : {}),
   };
 }

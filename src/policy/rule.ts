@@ -51,6 +51,14 @@ export interface RuleContext {
    * @default - Istio's official hubs (`docker.io/istio/proxyv2`, `gcr.io/istio-release/proxyv2`)
    */
   readonly proxyImageRepositories?: readonly string[];
+  /**
+   * The namespaces the repository whose output this is owns, when it is an app team's repository
+   * applied by a namespace-scoped GitOps sync (Config Sync RepoSync, Argo CD AppProject): `appNamespaces`
+   * in secure-mesh.yaml, or what the app declares at synthesis. REPO-SCOPE-001 reports anything
+   * written outside them or cluster-scoped.
+   * @default - undefined or empty: not an app repository (a platform or single-app repository, no boundary)
+   */
+  readonly appNamespaces?: readonly string[];
 }
 
 /** One place where an object breaks a rule. */

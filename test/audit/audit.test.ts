@@ -1,8 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
 import { addDays, annotate, daysFromNow, excepted, record, registry } from './registry-fixtures';
 import { AUDIT_RULES, AuditResult, auditManifests, auditSettingsOf, exceptionEntries, isFailing } from '../../src/audit/audit';
-import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { LoadedManifest } from '../../src/audit/manifest-loader';
+import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { AppProtocol } from '../../src/mesh/app-protocol';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
 import { recordsToYaml } from '../../src/policy/exception-registry-format';
@@ -554,13 +554,17 @@ describe('AUDIT_RULES and isFailing', () => {
 
 describe('auditSettingsOf: the audit options the reviewed settings decide', () => {
   test('every setting of secure-mesh.yaml reaches the audit, the exception lifetime included', () => {
-    const config = SecureMeshConfig.fromSettings({
-      rootNamespace: 'mesh-root', controlPlaneNamespace: 'istio-cp', meshAdminGroups: ['admins'], operatorGroups: ['ops'],
-      allowedRegistries: ['gcr.io/acme'], proxyImageRepositories: ['gcr.io/acme/proxyv2'], ruleSet: '1', maxExceptionDays: 30,
-    });
-    expect(auditSettingsOf(config)).toEqual({
-      rootNamespace: 'mesh-root', controlPlaneNamespace: 'istio-cp', meshAdminGroups: ['admins'], operatorGroups: ['ops'],
-      allowedRegistries: ['gcr.io/acme'], proxyImageRepositories: ['gcr.io/acme/proxyv2'], ruleSet: '1', maxExceptionDays: 30,
-    });
+    const settings = {
+      rootNamespace: 'mesh-root',
+      controlPlaneNamespace: 'istio-cp',
+      meshAdminGroups: ['admins'],
+      operatorGroups: ['ops'],
+      allowedRegistries: ['gcr.io/acme'],
+      proxyImageRepositories: ['gcr.io/acme/proxyv2'],
+      ruleSet: '1',
+      maxExceptionDays: 30,
+      appNamespaces: ['team-a'],
+    };
+    expect(auditSettingsOf(SecureMeshConfig.fromSettings(settings))).toEqual(settings);
   });
 });

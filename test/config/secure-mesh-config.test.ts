@@ -5,6 +5,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { SecureMeshConfig } from '../../src/config/secure-mesh-config';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
+import { PolicyEnforcement } from '../../src/policy/policy-enforcement';
 import { MeshRoleSets } from '../../src/rbac/mesh-role-sets';
 import { RbacSubject } from '../../src/rbac/rbac-subject';
 
@@ -208,5 +209,69 @@ describe('SecureMeshConfig: ruleSet pins the rule set the blueprint was written 
     app.node.setContext('cdk8s-secure-mesh:rule-set', '1');
     new MeshBaseline(new Chart(app, 'c'), 'mesh');
     expect(SecureMeshConfig.fromApp(app).ruleSet).toBe('1');
+  });
+});
+
+describe('SecureMeshConfig: appNamespaces, the namespaces an app team\'s repository owns (REPO-SCOPE-001)', () => {
+  test('read from the file; absent means none (a platform or single-app repository)', () => {
+    const c = SecureMeshConfig.fromFile(write(`${HEAD}appNamespaces: [team-a, team-b]\n`));
+    expect(c.appNamespaces).toEqual(['team-a', 'team-b']);
+    expect(c.settings()).toMatchObject({ appNamespaces: ['team-a', 'team-b'] });
+    const none = SecureMeshConfig.fromFile(write(HEAD));
+    expect(none.appNamespaces).toEqual([]);
+    expect(none.settings()).not.toHaveProperty('appNamespaces');
+  });
+
+  test('written only when set, last, and read back the same (deterministic)', () => {
+    const c = SecureMeshConfig.fromSettings({ meshAdminGroups: ['mesh-admins'], appNamespaces: ['team-b', 'team-a'] });
+    const text = c.toYaml();
+    expect(text.endsWith('\nappNamespaces: [team-b, team-a]\n')).toBe(true);
+    expect(SecureMeshConfig.fromSettings({ meshAdminGroups: ['mesh-admins'], appNamespaces: ['team-b', 'team-a'] }).toYaml()).toBe(text);
+    const read = SecureMeshConfig.fromFile(write(text));
+    expect(read.settings()).toEqual(c.settings());
+    expect(read.toYaml()).toBe(text);
+    expect(SecureMeshConfig.fromSettings({}).toYaml()).not.toContain('appNamespaces');
+    expect(SecureMeshConfig.fromSettings({ appNamespaces: [] }).toYaml()).not.toContain('appNamespaces');
+  });
+
+  test.each([
+    ['a string instead of a list', `${HEAD}appNamespaces: team-a\n`, 'appNamespaces must be a list of non-empty strings'],
+    ['an empty entry', `${HEAD}appNamespaces: [""]\n`, 'appNamespaces must be a list of non-empty strings'],
+    ['a name that is not a DNS-1123 label', `${HEAD}appNamespaces: [team-a, Team_B]\n`, 'appNamespaces [1] "Team_B" is not a namespace name (DNS-1123 label)'],
+    ['a name longer than 63 characters', `${HEAD}appNamespaces: [${'a'.repeat(64)}]\n`, `appNamespaces [0] "${'a'.repeat(64)}" is not a namespace name`],
+    ['a namespace listed twice', `${HEAD}appNamespaces: [team-a, team-b, team-a]\n`, 'appNamespaces [2] "team-a" is listed twice'],
+  ])('refuses %s, naming the file and the field', (_what, text, error) => {
+    const file = write(text);
+    expect(() => SecureMeshConfig.fromFile(file)).toThrow(error);
+    expect(() => SecureMeshConfig.fromFile(file)).toThrow(file);
+  });
+
+  test('checked in code and in overrides too', () => {
+    expect(() => SecureMeshConfig.fromSettings({ appNamespaces: ['a', 'a'] })).toThrow('settings: appNamespaces [1] "a" is listed twice');
+    expect(SecureMeshConfig.fromSettings({}).withOverrides({ appNamespaces: ['team-a'] }).appNamespaces).toEqual(['team-a']);
+    expect(() => SecureMeshConfig.fromSettings({}).withOverrides({ appNamespaces: ['A'] })).toThrow(/overrides: appNamespaces \[0\] "A"/);
+  });
+
+  test('fromApp writes the namespaces the app declares, sorted; the file must agree (drift)', () => {
+    const chart = new Chart(Testing.app(), 'team');
+    PolicyEnforcement.of(chart)._declareAppNamespace('team-b');
+    PolicyEnforcement.of(chart)._declareAppNamespace('team-a');
+    const fromApp = SecureMeshConfig.fromApp(chart);
+    expect(fromApp.appNamespaces).toEqual(['team-a', 'team-b']);
+    expect(fromApp.toYaml()).toContain('\nappNamespaces: [team-a, team-b]\n');
+    expect(fromApp.differencesFrom(chart)).toEqual([]);
+    // Order in the file does not matter; a missing or different namespace does.
+    expect(SecureMeshConfig.fromSettings({ appNamespaces: ['team-b', 'team-a'] }).differencesFrom(chart)).toEqual([]);
+    expect(SecureMeshConfig.fromSettings({ appNamespaces: ['team-a'] }).differencesFrom(chart))
+      .toEqual(['appNamespaces: the file says ["team-a"], the blueprint ["team-a","team-b"]']);
+    expect(SecureMeshConfig.fromSettings({}).differencesFrom(chart)).toEqual(['appNamespaces: the file says [], the blueprint ["team-a","team-b"]']);
+  });
+
+  test('an app that declares no namespaces says nothing about them: a file listing some is not drift', () => {
+    const chart = new Chart(Testing.app(), 'platform');
+    new MeshBaseline(chart, 'mesh');
+    expect(SecureMeshConfig.fromApp(chart).appNamespaces).toEqual([]);
+    expect(SecureMeshConfig.fromApp(chart).toYaml()).not.toContain('appNamespaces');
+    expect(SecureMeshConfig.fromSettings({ appNamespaces: ['team-a'] }).differencesFrom(chart)).toEqual([]);
   });
 });

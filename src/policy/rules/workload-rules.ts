@@ -3,9 +3,9 @@ import { MESH_PROXY_001, POD_UID_001 } from './mesh-proxy-overrides';
 import { NS_PSA_001 } from './namespace-pod-security';
 import { NS_SENS_001 } from './namespace-sensitive-data';
 import { NET_AMBIENT_001 } from './network-ambient-probes';
-import { NET_GRANT_001 } from './network-grant-pairing';
 import { NET_CP_001 } from './network-control-plane';
 import { NET_DENY_001 } from './network-default-deny';
+import { NET_GRANT_001 } from './network-grant-pairing';
 import { NET_L4_002 } from './network-l4-all-ports';
 import { NET_L4_001 } from './network-l4-counterpart';
 import { NET_EGRESS_001 } from './network-open-egress';
@@ -19,6 +19,7 @@ import { RBAC_POLICY_001 } from './rbac-policy-writers';
 import { RBAC_SECRET_001 } from './rbac-secret-access';
 import { RBAC_SENS_001 } from './rbac-sensitive-access';
 import { RBAC_WILD_001 } from './rbac-wildcard';
+import { REPO_SCOPE_001 } from './repo-scope';
 import { SECRET_DATA_001 } from './secret-data-001';
 import { POD_CAP_001 } from './workload-capabilities';
 import { POD_CAP_002 } from './workload-capabilities-restricted';
@@ -38,8 +39,9 @@ import { POD_SA_001 } from './workload-service-account';
 
 /**
  * The workload, RBAC and NetworkPolicy rules (POD-1, IMG-1, RBAC-1, NS-1, CA-1, AUTHZ-2, AUTHZ-4,
- * NETPOL-1, OPS-1): pod hardening, image pinning, one identity per workload, least-privilege
- * RBAC, CA secret protection and the L4 counterparts of mesh authorization.
+ * NETPOL-1, OPS-1, OPS-2): pod hardening, image pinning, one identity per workload, least-privilege
+ * RBAC, CA secret protection, the L4 counterparts of mesh authorization and an app repository's
+ * namespace boundary.
  */
 export const WORKLOAD_RULES: PolicyRule[] = [
   POD_PRIV_001,
@@ -79,4 +81,5 @@ export const WORKLOAD_RULES: PolicyRule[] = [
   SECRET_DATA_001,
   NS_PSA_001,
   NS_SENS_001,
+  REPO_SCOPE_001,
 ];

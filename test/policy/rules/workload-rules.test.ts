@@ -61,6 +61,7 @@ describe('WORKLOAD_RULES', () => {
       'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'IMG-REG-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-CRB-001', 'RBAC-CA-001',
       'RBAC-SUBJ-001', 'RBAC-BUILTIN-001', 'RBAC-SENS-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001', 'RBAC-ADMISSION-001',
       'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'NET-AMBIENT-001', 'NET-GRANT-001', 'NET-EGRESS-001', 'NET-CP-001', 'POD-SA-001', 'SECRET-DATA-001', 'NS-PSA-001', 'NS-SENS-001',
+      'REPO-SCOPE-001',
     ]);
     for (const rule of WORKLOAD_RULES) {
       expect(rule.id).toMatch(/^[A-Z]+-[A-Z0-9]+-[0-9]{3}$/);
@@ -83,7 +84,7 @@ describe('WORKLOAD_RULES', () => {
       'POD-PRIV-001', 'POD-CAP-001', 'POD-CAP-002', 'POD-HOST-001', 'POD-ESC-001', 'POD-ROOT-001', 'POD-SECCOMP-001', 'POD-HOSTPATH-001', 'POD-HOSTPORT-001', 'POD-PSS-001', 'POD-ROFS-001', 'POD-PID-001',
       'POD-UID-001', 'MESH-PROXY-001', 'IMG-DIGEST-001', 'RBAC-WILD-001', 'RBAC-ESC-001', 'RBAC-SUBJ-001', 'RBAC-SENS-001', 'NS-PSA-001',
     ]);
-    expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001', 'RBAC-ADMISSION-001', 'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'NET-AMBIENT-001', 'NET-GRANT-001', 'POD-SA-001', 'NS-SENS-001']);
+    expect(WORKLOAD_RULES.filter((r) => r.checkAll).map((r) => r.id)).toEqual(['RBAC-CA-001', 'RBAC-SECRET-001', 'RBAC-POLICY-001', 'RBAC-ADMISSION-001', 'NET-L4-001', 'NET-L4-002', 'NET-DENY-001', 'NET-AMBIENT-001', 'NET-GRANT-001', 'POD-SA-001', 'NS-SENS-001', 'REPO-SCOPE-001']);
   });
 
   test('admission resources: the API groups of the kinds, every version, plural resource names', () => {
