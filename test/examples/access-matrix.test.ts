@@ -211,8 +211,9 @@ describe('examples/blueprint access matrix (Bookinfo)', () => {
     expect(inferred.warnings()).toHaveLength(2);
     expect(blueprintMatrix({ declare: false, inferGateways: false }).edges().map((e) => `${e.from} -> ${e.to}:${e.port}`))
       .toEqual([
-        'bookinfo/loadgen -> bookinfo/details:9080', 'bookinfo/mongodb-compact -> bookinfo/mongodb:27017', 'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
+        'bookinfo/mongodb-compact -> bookinfo/mongodb:27017', 'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
         'bookinfo/productpage -> bookinfo/details:9080', 'bookinfo/productpage -> bookinfo/reviews:9080', 'bookinfo/reviews -> bookinfo/ratings:9080',
+        'probes/loadgen -> bookinfo/details:9080',
       ]);
   });
 

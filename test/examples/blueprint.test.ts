@@ -10,13 +10,15 @@ const CALL_GRAPH = [
   { from: 'reviews', to: 'ratings', path: '/ratings/*' },
 ];
 const SERVICES = ['productpage', 'details', 'reviews', 'ratings'];
-/** The workloads the example adds around Bookinfo: caller (ServiceAccount) -> target, port, GET path if HTTP. */
+/** The workloads the example adds around Bookinfo: caller (ServiceAccount) -> target, port, GET path if HTTP (loadgen runs in probes). */
 const ADDED_GRAPH = [
   { from: 'loadgen', to: 'details', port: 9080, path: '/details/*' },
   { from: 'mongodb-seed', to: 'mongodb', port: 27017 },
   { from: 'mongodb-compact', to: 'mongodb', port: 27017 },
 ];
 const WORKLOADS = [...SERVICES, 'loadgen', 'mongodb', 'mongodb-seed', 'mongodb-compact'];
+/** The namespace of a workload: the platform SRE team's probe runs in its own. */
+const namespaceOf = (name: string) => (name === 'loadgen' ? 'probes' : 'bookinfo');
 
 function synthBlueprint(): any[] {
   return synthValidated(new BlueprintChart(Testing.app(), 'blueprint'));
@@ -27,9 +29,10 @@ describe('examples/blueprint (Bookinfo)', () => {
     expect(synthBlueprint()).toMatchSnapshot();
   });
 
-  test('MTLS-1: STRICT mesh-wide and in bookinfo, ISTIO_MUTUAL to every service, no PERMISSIVE anywhere', () => {
+  test('MTLS-1: STRICT mesh-wide and in bookinfo and probes, ISTIO_MUTUAL to every service, no PERMISSIVE anywhere', () => {
     const objects = synthBlueprint();
-    expect(ofKind(objects, 'PeerAuthentication').map((p) => [p.metadata.namespace, p.spec.mtls.mode])).toEqual([['istio-system', 'STRICT'], ['bookinfo', 'STRICT']]);
+    expect(ofKind(objects, 'PeerAuthentication').map((p) => [p.metadata.namespace, p.spec.mtls.mode]))
+      .toEqual([['istio-system', 'STRICT'], ['bookinfo', 'STRICT'], ['probes', 'STRICT']]);
     // One DestinationRule per Service (the four services and the database; loadgen and the jobs serve nothing).
     expect(ofKind(objects, 'DestinationRule', 'bookinfo').map((d) => [d.metadata.name, d.spec.trafficPolicy.tls.mode]))
       .toEqual(ofKind(objects, 'Service', 'bookinfo').map((svc) => [svc.metadata.name, 'ISTIO_MUTUAL']));
@@ -46,7 +49,7 @@ describe('examples/blueprint (Bookinfo)', () => {
       .filter(({ to }) => to !== 'productpage');
     const key = (e: { from: string; to: string; port: number; path?: string }) => `${e.from}->${e.to}:${e.port}${e.path ?? ''}`;
     expect(allowed.map(({ to, rule }) => key({
-      from: rule.from[0].source.principals[0].replace(/^cluster\.local\/ns\/bookinfo\/sa\/(bookinfo-)?/, ''),
+      from: rule.from[0].source.principals[0].replace(/^cluster\.local\/ns\/(bookinfo|probes)\/sa\/(bookinfo-)?/, ''),
       to,
       port: Number(rule.to[0].operation.ports[0]),
       path: rule.to[0].operation.paths?.[0],
@@ -62,8 +65,8 @@ describe('examples/blueprint (Bookinfo)', () => {
     }
     // Nothing may call the workloads that only call.
     for (const name of ['loadgen', 'mongodb-seed', 'mongodb-compact']) {
-      expect(findObject(objects, 'AuthorizationPolicy', name, 'bookinfo').spec.rules).toBeUndefined();
-      expect(findObject(objects, 'NetworkPolicy', `${name}-ingress`, 'bookinfo').spec.ingress).toEqual([]);
+      expect(findObject(objects, 'AuthorizationPolicy', name, namespaceOf(name)).spec.rules).toBeUndefined();
+      expect(findObject(objects, 'NetworkPolicy', `${name}-ingress`, namespaceOf(name)).spec.ingress).toEqual([]);
     }
     // "the only ALLOW rule on ratings names reviews' principal on port 9080"
     expect(findObject(objects, 'AuthorizationPolicy', 'ratings', 'bookinfo').spec.rules).toEqual([{
@@ -99,9 +102,9 @@ describe('examples/blueprint (Bookinfo)', () => {
 
   test('AUTHZ-4: NetworkPolicy edges are exactly the call graph, both sides', () => {
     const objects = synthBlueprint();
-    const ingressEdges = WORKLOADS.flatMap((to) => findObject(objects, 'NetworkPolicy', `${to}-ingress`, 'bookinfo').spec.ingress
+    const ingressEdges = WORKLOADS.flatMap((to) => findObject(objects, 'NetworkPolicy', `${to}-ingress`, namespaceOf(to)).spec.ingress
       .map((r: any) => `${r.from[0].podSelector.matchLabels.app ?? r.from[0].podSelector.matchLabels.istio}->${to}:${r.ports.map((p: any) => p.port).join(',')}`));
-    const egressEdges = ofKind(objects, 'NetworkPolicy', 'bookinfo').filter((p) => p.metadata.name.endsWith('-egress'))
+    const egressEdges = [...ofKind(objects, 'NetworkPolicy', 'bookinfo'), ...ofKind(objects, 'NetworkPolicy', 'probes')].filter((p) => p.metadata.name.endsWith('-egress'))
       .flatMap((p) => p.spec.egress.map((r: any) => {
         const to = r.to[0].podSelector.matchLabels;
         return `${p.spec.podSelector.matchLabels.app}->${to.app ?? to.istio}:${r.ports.map((x: any) => x.port).join(',')}`;

@@ -18,7 +18,7 @@ export const BOOKINFO_MESH_CALLS: readonly string[] = [
   'bookinfo/productpage -> bookinfo/details:9080',
   'bookinfo/productpage -> bookinfo/reviews:9080',
   'bookinfo/reviews -> bookinfo/ratings:9080',
-  'bookinfo/loadgen -> bookinfo/details:9080',
+  'probes/loadgen -> bookinfo/details:9080',
   'bookinfo/mongodb-seed -> bookinfo/mongodb:27017',
   'bookinfo/mongodb-compact -> bookinfo/mongodb:27017',
 ];
