@@ -1,7 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { SENSITIVE_DATA_LABEL, resolveNamespaceProfile, writeNamespaceObject } from './namespace-profile';
+import {
+  SENSITIVE_DATA_LABEL, allowIstiod, allowMetricsScraping, resolveNamespaceProfile, writeDefaultServiceAccount, writeNamespaceIsolation,
+  writeNamespaceObject,
+} from './namespace-baseline';
 import { configError } from '../core/errors';
 import { objectName } from '../core/names';
 import { claimKey } from '../core/registry';
@@ -12,7 +14,7 @@ import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { Principal } from '../mesh/principal';
 import { NetworkPolicyEgressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
-import { dnsEgressRule, podsInNamespace, tcpPorts } from '../network/peers';
+import { tcpPorts } from '../network/peers';
 import { ExceptionRegistry } from '../policy/exception-registry';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { NamespaceTeamRoles } from '../rbac/namespace-team-roles';
@@ -204,8 +206,9 @@ export class HardenedNamespace extends Construct {
     this.dataPlane = profile.dataPlane;
     const ambient = this.dataPlane === DataPlane.AMBIENT;
 
-    // The platform's repository writes the Namespace object and the team's roles of a namespace
-    // it gives an app team (AppTeamNamespace); the team's repository writes the rest (MeshContract.namespace).
+    // The platform's repository writes the Namespace object, its isolation, the default
+    // ServiceAccount and the team's roles of a namespace it gives an app team (AppTeamNamespace);
+    // the team's repository writes the rest (MeshContract.namespace).
     const createdByPlatform = this._createdByPlatform();
     if (createdByPlatform && ((props.deployers ?? []).length > 0 || (props.viewers ?? []).length > 0)) {
       throw configError(this, props.deployers?.length ? 'deployers' : 'viewers', `the platform writes the team roles of namespace ${this.name} (AppTeamNamespace)`,
@@ -213,41 +216,22 @@ export class HardenedNamespace extends Construct {
     }
     const namespace = createdByPlatform ? undefined : writeNamespaceObject(this, 'Resource', this.mesh, profile);
     this.namespaceObject = namespace;
-    const inNamespace = (name: string) => ({ name, namespace: this.name });
-
-    // MTLS-1 and AUTHZ-1, repeated at namespace level as defence in depth. In ambient both bind
-    // to ztunnel (no selector, no targetRefs): STRICT HBONE, and nothing admitted at L4.
-    // Plain manifests, not the generated bindings: importing those costs every app that loads the package.
-    new ApiObject(this, 'StrictMtls', {
-      apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: inNamespace('default'), spec: { mtls: { mode: 'STRICT' } },
-    });
-    new ApiObject(this, 'AllowNothing', { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: inNamespace('allow-nothing'), spec: {} });
-
-    // NETPOL-1: nothing in, nothing out, except what pods need to start in the mesh.
-    networkPolicy(this, 'DefaultDeny', 'default-deny', this.name, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    networkPolicy(this, 'AllowDns', 'allow-dns', this.name, { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] });
-    // Sidecars reach istiod and are scraped. Ambient pods have no proxy of their own: istiod and
-    // the metrics ports concern only the waypoint (see _waypoint), and each workload admits
-    // kubelet probes on the ports it probes (see renderAccess).
+    // The baseline (MTLS-1, AUTHZ-1, NETPOL-1): the platform's repository writes it for a namespace it gives an app team.
+    if (!createdByPlatform) writeNamespaceIsolation(this, this.mesh, profile);
+    // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
+    // Ambient has no Sidecar: ztunnel has no registry filter, the default-deny egress keeps pods in.
     if (!ambient) {
-      this.allowIstiod('AllowIstiod', 'allow-istiod', {});
-      this.allowMetricsScraping('AllowMetricsScraping', 'allow-metrics-scraping', {});
-      // Sidecars see only this namespace, the control plane and granted hosts; nothing unregistered.
       new ApiObject(this, 'Sidecar', {
         apiVersion: 'networking.istio.io/v1',
         kind: 'Sidecar',
-        metadata: inNamespace('default'),
+        metadata: { name: 'default', namespace: this.name },
         spec: {
           egress: [{ hosts: Lazy.any({ produce: () => this.sidecarEgressHosts() }) }],
           outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
         },
       });
     }
-
-    new k8s.KubeServiceAccount(this, 'DefaultServiceAccount', {
-      metadata: inNamespace('default'),
-      automountServiceAccountToken: false,
-    });
+    if (!createdByPlatform) writeDefaultServiceAccount(this, this.name);
 
     this.teamRoles = createdByPlatform ? undefined : new NamespaceTeamRoles(this, 'TeamRoles', {
       namespace: this.name,
@@ -265,8 +249,9 @@ export class HardenedNamespace extends Construct {
   }
 
   /**
-   * Whether the platform's repository writes the Namespace object and the team roles (see
-   * MeshContract.namespace).
+   * Whether the platform's repository writes the namespace's baseline: the Namespace object, its
+   * isolation (STRICT, allow-nothing, default-deny, DNS, istiod, scraping), the `default`
+   * ServiceAccount and the team roles (AppTeamNamespace; see MeshContract.namespace).
    *
    * @internal
    */
@@ -329,8 +314,9 @@ export class HardenedNamespace extends Construct {
         return [...rules.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
       },
     });
-    this.allowIstiod('WaypointAllowIstiod', objectName([WAYPOINT_NAME, 'allow-istiod']), podLabels);
-    this.allowMetricsScraping('WaypointAllowMetricsScraping', objectName([WAYPOINT_NAME, 'allow-metrics-scraping']), podLabels);
+    allowIstiod(this, 'WaypointAllowIstiod', objectName([WAYPOINT_NAME, 'allow-istiod']), this.name, this.mesh, podLabels);
+    allowMetricsScraping(this, 'WaypointAllowMetricsScraping', objectName([WAYPOINT_NAME, 'allow-metrics-scraping']), this.name, this.mesh,
+      this.metricsScrapingPorts, podLabels);
     // Applied after the namespace, as everything else in it.
     for (const child of this.node.children) {
       if (this.namespaceObject && !before.has(child) && child instanceof ApiObject) child.addDependency(this.namespaceObject);
@@ -342,28 +328,6 @@ export class HardenedNamespace extends Construct {
       serve: (s: WaypointServed) => served.push(s),
     };
     return this.waypoint;
-  }
-
-  private allowIstiod(id: string, name: string, podLabels: { [key: string]: string }): void {
-    networkPolicy(this, id, name, this.name, {
-      podSelector: Object.keys(podLabels).length ? { matchLabels: { ...podLabels } } : {},
-      policyTypes: ['Egress'],
-      egress: [{ to: [podsInNamespace(this.mesh.controlPlaneNamespace, this.mesh.istiodPodLabels)], ports: tcpPorts([15012]) }],
-    });
-  }
-
-  /**
-   * OPS-3: Prometheus scrapes the proxies. Istio's proxies do not capture 15020/15090 (see
-   * mesh/proxy-ports.ts), so this policy is the only control: exactly the monitoring pods, exactly these ports.
-   */
-  private allowMetricsScraping(id: string, name: string, podLabels: { [key: string]: string }): void {
-    const monitoring = this.mesh.monitoringNamespace;
-    if (monitoring === undefined || this.metricsScrapingPorts.length === 0) return;
-    networkPolicy(this, id, name, this.name, {
-      podSelector: Object.keys(podLabels).length ? { matchLabels: { ...podLabels } } : {},
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [podsInNamespace(monitoring, this.mesh.monitoringPodLabels)], ports: tcpPorts(this.metricsScrapingPorts) }],
-    });
   }
 
   private sidecarEgressHosts(): string[] {

@@ -1,6 +1,7 @@
 // The public API of the workload domain; internal helpers stay out of the package root.
 export { HardenedNamespace } from './hardened-namespace';
 export type { HardenedNamespaceProps } from './hardened-namespace';
+export { AppTeamNamespace } from './app-team-namespace';
 export { MeshWorkload } from './mesh-workload';
 export type { MeshWorkloadIdentity } from './mesh-workload';
 export { AdoptedWorkload } from './adopted-workload';

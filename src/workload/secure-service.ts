@@ -40,7 +40,10 @@ export interface SecureServiceAttributes {
   readonly namespace: string;
   /** Service name. */
   readonly name: string;
-  /** Ports of the service (needed to grant access to it). */
+  /**
+   * Ports of the service (needed to grant access to it); `[]` for a workload that only calls (a
+   * load generator, a Job), which can be granted access to services here but never be a target.
+   */
   readonly ports: ServicePort[];
   /**
    * Its ServiceAccount.
@@ -188,7 +191,9 @@ class ImportedSecureService extends Construct implements ISecureService {
   constructor(scope: Construct, id: string, attrs: SecureServiceAttributes) {
     super(scope, id);
     assertNoProblems(this, 'name', checkDns1035Label(attrs.name).map((p) => `"${attrs.name}" ${p}`), 'Use the Service name of the imported service');
-    assertNoProblems(this, 'ports', checkServicePorts(attrs.ports), 'Describe the ports as the owning repository declares them');
+    if (!Array.isArray(attrs.ports) || attrs.ports.length > 0) {
+      assertNoProblems(this, 'ports', checkServicePorts(attrs.ports), 'Describe the ports as the owning repository declares them');
+    }
     this.serviceName = attrs.name;
     this.workloadName = attrs.name;
     this.namespaceName = attrs.namespace;
@@ -211,6 +216,10 @@ class ImportedSecureService extends Construct implements ISecureService {
   }
 
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {
+    if (this.ports.length === 0) {
+      throw configError(this, 'allowFrom', `${this.namespaceName}/${this.serviceName} only calls (ports: []): nothing can call it`,
+        'Import it with the ports its repository declares, or grant a service that serves');
+    }
     const { targetPorts, paths, methods } = resolveGrant(this, caller, options);
     const objects = caller instanceof MeshWorkload ? caller._allowEgressTo(this, targetPorts) : [];
     return new AccessGrant({

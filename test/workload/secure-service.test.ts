@@ -261,6 +261,16 @@ describe('SecureService', () => {
       expect(ext.peerPrincipal.principalIn('x')).toBe('cluster.local/ns/search/sa/search-api');
     });
 
+    test('fromAttributes: a workload of another repo that only calls (ports: []) is a caller, never a target', () => {
+      const { chart, svc } = world();
+      const cart = svc('cart');
+      const probe = SecureService.fromAttributes(chart, 'probe', { namespace: 'probes', name: 'probe', ports: [] });
+      cart.allowFrom(probe, { methods: ['GET'] });
+      const objects = synthValidated(chart);
+      expect(policyOf(objects, 'cart').spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/probes/sa/probe']);
+      expect(() => probe.allowFrom(cart)).toThrow(/\[test\/probe\] allowFrom: probes\/probe only calls \(ports: \[\]\): nothing can call it/);
+    });
+
     test('fromAttributes: grant from a service of another repo', () => {
       const { chart, svc } = world();
       const cart = svc('cart');

@@ -1,20 +1,23 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { configError } from '../core/errors';
 import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel } from '../core/names';
 import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, DataPlane } from '../mesh/data-plane';
 import { IMesh } from '../mesh/mesh';
 import { ENVOY_PROMETHEUS_PORT, METRICS_PORTS, MONITORING_FIX, PROXY_STATUS_PORT, monitoringProblems } from '../mesh/proxy-ports';
-import { sortedLabels } from '../network/peers';
+import { networkPolicy } from '../network/network-policy';
+import { dnsEgressRule, podsInNamespace, sortedLabels, tcpPorts } from '../network/peers';
 import { MIN_POD_SECURITY_VERSION, podSecurityVersionProblem } from '../policy/rules/namespace-pod-security';
 
 /**
- * What a namespace of the mesh is, as its Namespace object and its policies both need it: the
- * data plane, the Pod Security profile version, the registries, the sensitive-data profile and
- * the scraped proxy ports. HardenedNamespace (one repository writes everything) and
- * AppTeamNamespace with MeshContract.namespace (the platform writes the Namespace object, the app
- * team's repository the rest) decide it here, so the two halves always agree.
+ * What a namespace of the mesh is (its profile: data plane, Pod Security version, registries,
+ * sensitive-data profile, scraped proxy ports) and the baseline every such namespace has whatever
+ * runs in it: the Namespace object and its isolation (STRICT mTLS, allow-nothing, default-deny
+ * NetworkPolicies with DNS, istiod and scraping, the token-less `default` ServiceAccount).
+ * HardenedNamespace writes all of it with what runs in the namespace; for a namespace the
+ * platform gives an app team, AppTeamNamespace writes the baseline in the platform's repository
+ * and MeshContract.namespace the rest in the team's, from the same profile, so the halves agree.
  */
 
 /** Label marking a namespace that holds sensitive data (SECRET-1). */
@@ -139,4 +142,63 @@ function checkMetricsScrapingPorts(scope: IConstruct, mesh: IMesh, sensitiveData
       'Set monitoringNamespace (and monitoringPodLabels) on the MeshBaseline or MeshBaseline.fromAttributes, or leave metricsScrapingPorts unset');
   }
   return [...given].sort((a, b) => a - b);
+}
+
+/**
+ * The namespace's isolation (MTLS-1, AUTHZ-1, NETPOL-1): STRICT mTLS and allow-nothing at
+ * namespace level, as defence in depth (in ambient both bind to ztunnel: no selector, no
+ * targetRefs); default deny for ingress and egress; DNS to kube-dns; and for sidecars, xDS/CA
+ * (15012) to istiod and the monitoring namespace's scrape of the proxies' metrics ports.
+ */
+export function writeNamespaceIsolation(scope: Construct, mesh: IMesh, profile: NamespaceProfile): void {
+  const inNamespace = (name: string) => ({ name, namespace: profile.name });
+  // Plain manifests, not the generated bindings: importing those costs every app that loads the package.
+  new ApiObject(scope, 'StrictMtls', {
+    apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: inNamespace('default'), spec: { mtls: { mode: 'STRICT' } },
+  });
+  new ApiObject(scope, 'AllowNothing', { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: inNamespace('allow-nothing'), spec: {} });
+
+  // NETPOL-1: nothing in, nothing out, except what pods need to start in the mesh.
+  networkPolicy(scope, 'DefaultDeny', 'default-deny', profile.name, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  networkPolicy(scope, 'AllowDns', 'allow-dns', profile.name, { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] });
+  // Sidecars reach istiod and are scraped. Ambient pods have no proxy of their own: istiod and
+  // the metrics ports concern only the waypoint (HardenedNamespace._waypoint), and each workload
+  // admits kubelet probes on the ports it probes (see renderAccess).
+  if (profile.dataPlane !== DataPlane.AMBIENT) {
+    allowIstiod(scope, 'AllowIstiod', 'allow-istiod', profile.name, mesh, {});
+    allowMetricsScraping(scope, 'AllowMetricsScraping', 'allow-metrics-scraping', profile.name, mesh, profile.metricsScrapingPorts, {});
+  }
+}
+
+/** The namespace's `default` ServiceAccount mounts no API token (pods that use it get none). */
+export function writeDefaultServiceAccount(scope: Construct, namespace: string): void {
+  new k8s.KubeServiceAccount(scope, 'DefaultServiceAccount', {
+    metadata: { name: 'default', namespace },
+    automountServiceAccountToken: false,
+  });
+}
+
+/** The pods with `podLabels` (all: `{}`) reach istiod's xDS/CA port 15012, and nothing else of the control plane. */
+export function allowIstiod(scope: Construct, id: string, name: string, namespace: string, mesh: IMesh, podLabels: { [key: string]: string }): void {
+  networkPolicy(scope, id, name, namespace, {
+    podSelector: Object.keys(podLabels).length ? { matchLabels: { ...podLabels } } : {},
+    policyTypes: ['Egress'],
+    egress: [{ to: [podsInNamespace(mesh.controlPlaneNamespace, mesh.istiodPodLabels)], ports: tcpPorts([15012]) }],
+  });
+}
+
+/**
+ * OPS-3: Prometheus scrapes the proxies. Istio's proxies do not capture 15020/15090 (see
+ * mesh/proxy-ports.ts), so this policy is the only control: exactly the monitoring pods, exactly
+ * `ports`. Nothing when the mesh names no monitoring namespace or `ports` is empty.
+ */
+export function allowMetricsScraping(scope: Construct, id: string, name: string, namespace: string, mesh: IMesh, ports: number[],
+  podLabels: { [key: string]: string }): void {
+  const monitoring = mesh.monitoringNamespace;
+  if (monitoring === undefined || ports.length === 0) return;
+  networkPolicy(scope, id, name, namespace, {
+    podSelector: Object.keys(podLabels).length ? { matchLabels: { ...podLabels } } : {},
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [podsInNamespace(monitoring, mesh.monitoringPodLabels)], ports: tcpPorts(ports) }],
+  });
 }
