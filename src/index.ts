@@ -5,3 +5,4 @@ export * from './workload';
 export * from './validation';
 export * from './audit';
 export * from './config';
+export * from './contract';

@@ -3,9 +3,10 @@ import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane, HBONE_PORT, USE_WAYPOINT_LABEL } from './data-plane';
 import { AllowExternalOptions, ExternalAccess } from './egress-gateway';
-import { ExternalHostLedger, ExternalHostRecord as HostRecord, callerName, checkExternalGrant, sortedCallers } from './external-grant';
+import { ExternalHostLedger, ExternalHostRecord as HostRecord, callerName, checkExternalGrant, contractHostsOf, sortedCallers } from './external-grant';
 import { ExternalHost, ExternalHostMode } from './external-host';
 import { IMeshPeer } from './mesh-peer';
+import type { ContractExternalHost } from '../contract/contract-document';
 import { configError } from '../core/errors';
 import { objectName } from '../core/names';
 import { claimKey } from '../core/registry';
@@ -152,6 +153,18 @@ export class AmbientEgressGateway extends Construct {
   /** The grants made so far, sorted by host then caller. */
   public get accessGrants(): AccessGrant[] {
     return this.ledger.grants;
+  }
+
+  /**
+   * The hosts granted to services of app teams' repositories, as the platform's mesh contract
+   * publishes them (those repositories open their callers' side: HBONE to the waypoint).
+   *
+   * @internal
+   */
+  public _contractHosts(): ContractExternalHost[] {
+    // The waypoint exists once a host is granted.
+    if (!this.waypoint) return [];
+    return contractHostsOf(this.ledger, { kind: 'AmbientEgressGateway', namespace: this.namespaceName, podLabels: { ...this.waypoint.podLabels }, port: HBONE_PORT });
   }
 
   private recordFor(host: ExternalHost): HostRecord {

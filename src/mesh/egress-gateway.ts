@@ -2,12 +2,13 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane } from './data-plane';
-import { ExternalHostLedger, ExternalHostRecord as HostRecord, callerName, checkExternalGrant, sortedCallers } from './external-grant';
+import { ExternalHostLedger, ExternalHostRecord as HostRecord, callerName, checkExternalGrant, contractHostsOf, sortedCallers } from './external-grant';
 import { ExternalHost, ExternalHostMode } from './external-host';
 import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
 import { IMeshPeer } from './mesh-peer';
 import { Principal } from './principal';
+import type { ContractExternalHost } from '../contract/contract-document';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel, assertPort, objectName } from '../core/names';
 import { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, networkPolicy } from '../network/network-policy';
@@ -305,6 +306,18 @@ export class EgressGateway extends Construct implements IMeshPeer {
   /** The grants made so far, sorted by host then caller. */
   public get accessGrants(): AccessGrant[] {
     return this.ledger.grants;
+  }
+
+  /**
+   * The hosts granted to services of app teams' repositories, as the platform's mesh contract
+   * publishes them (those repositories open their callers' side).
+   *
+   * @internal
+   */
+  public _contractHosts(): ContractExternalHost[] {
+    return contractHostsOf(this.ledger, {
+      kind: 'EgressGateway', namespace: this.namespace, podLabels: { ...this.selector }, port: this.httpsTargetPort, serviceHost: this.serviceHost,
+    });
   }
 
   private recordFor(host: ExternalHost): HostRecord {

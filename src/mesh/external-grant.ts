@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { ExternalHost } from './external-host';
 import { IMeshPeer } from './mesh-peer';
+import type { ContractExternalHost } from '../contract/contract-document';
 import { configError } from '../core/errors';
 import { claimKey } from '../core/registry';
 import { MeshWorkload } from '../workload/mesh-workload';
@@ -152,6 +153,19 @@ export class ExternalHostLedger {
   public get grants(): AccessGrant[] {
     return this.sorted().flatMap((r) => sortedCallers(r).map((c) => c.grant));
   }
+}
+
+/**
+ * The hosts of `ledger` with callers of other repositories, reached `via` the egress construct,
+ * as the platform's mesh contract lists them (sorted by host; callers sorted).
+ *
+ * @internal
+ */
+export function contractHostsOf(ledger: ExternalHostLedger, via: ContractExternalHost['via']): ContractExternalHost[] {
+  return ledger.sorted().flatMap((r) => {
+    const callers = [...new Set(sortedCallers(r).filter((c) => isImportedService(c.caller)).map((c) => c.principal))].sort();
+    return callers.length ? [{ host: r.external.host, port: r.external.port, via: { ...via, podLabels: { ...via.podLabels } }, callers }] : [];
+  });
 }
 
 /** A host's callers, sorted by principal. */

@@ -13,13 +13,14 @@ import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
 import { IMeshPeer } from './mesh-peer';
 import { Principal } from './principal';
+import type { ContractIngressGateway } from '../contract/contract-document';
 import { assertNoProblems, configError } from '../core/errors';
 import { assertDnsLabel, assertPort, objectName } from '../core/names';
 import { networkPolicy } from '../network/network-policy';
 import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
-import { SecureService } from '../workload/secure-service';
+import { SecureService, isImportedService } from '../workload/secure-service';
 import { ISecureService, JwtRequirement } from '../workload/workload-props';
 
 
@@ -449,6 +450,46 @@ export class IngressGateway extends Construct implements IMeshPeer {
       ...(r.paths.includes('/*') ? {} : { paths: r.paths }),
       ...(r.methods.length ? { methods: r.methods } : {}),
     });
+  }
+
+  /**
+   * The gateway as the platform's mesh contract publishes it: identity, hosts, issuers, and the
+   * routes to services of app teams' repositories (which write the services' side).
+   *
+   * @internal
+   */
+  public _contractEntry(): ContractIngressGateway {
+    const issuer = (e: ExternalJwtIssuer) => ({
+      issuer: e.issuer,
+      jwksUri: e.jwksUri,
+      audiences: [...e.audiences],
+      ...(e.outputClaimToHeaders?.length ? { outputClaimToHeaders: e.outputClaimToHeaders.map((c) => ({ claim: c.claim, header: c.header })) } : {}),
+    });
+    const exchange = this.tokenExchange;
+    return {
+      name: this.gatewayName,
+      namespace: this.namespace,
+      serviceAccountName: this.peerPrincipal.serviceAccountName,
+      podLabels: { ...this.peerPodLabels },
+      hosts: [...this.hosts],
+      externalIssuers: this.externalIssuers.map(issuer),
+      ...(exchange ? {
+        tokenExchange: {
+          provider: exchange.provider,
+          internalIssuer: {
+            issuer: exchange.internalIssuer.issuer, jwksUri: exchange.internalIssuer.jwksUri, audiences: [...exchange.internalIssuer.audiences],
+          },
+        },
+      } : {}),
+      routes: [...this.routes].sort(byKey).filter((r) => isImportedService(r.service)).map((r) => ({
+        service: `${r.service.namespaceName}/${r.service.serviceName}`,
+        host: r.host,
+        port: r.port.port,
+        paths: [...r.paths],
+        methods: [...r.methods],
+        publicAccess: r.isPublic,
+      })),
+    };
   }
 
   /** The VirtualService of the gateway's routes, created with the first route (a VirtualService needs one). */
