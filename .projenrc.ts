@@ -70,7 +70,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       },
     },
   },
-  gitignore: ['/dist/', 'examples/*/dist/', '.jsii.tabl.json', '/bench/out/', '/generated/'],
+  gitignore: ['/dist/', 'examples/*/dist/', 'examples/multi-repo/*/dist/', '.jsii.tabl.json', '/bench/out/', '/generated/'],
 });
 
 // The vendored bundles the build writes from installed packages (never committed). Runs before
@@ -96,19 +96,28 @@ project.addTask('import', {
 // The README's main job: synthesize the example blueprint into examples/blueprint/dist, validate
 // every object, then run the README's audit and access commands on it as a user would (no flags:
 // the settings come from examples/blueprint/secure-mesh.yaml). Then the same for its ambient
-// variant (examples/blueprint-ambient: the same blueprint on ztunnel and waypoints).
-const exampleSteps = (dir: string) => [
+// variant (examples/blueprint-ambient: the same blueprint on ztunnel and waypoints), and the same
+// blueprint as two repositories (examples/multi-repo): the platform's first (it writes the mesh
+// contract), then the Bookinfo team's, which reads it; each audited alone with its own settings,
+// then both together with the platform's, where a grant written on one side only would show.
+const exampleSteps = (dir: string, root = '../..') => [
   { exec: 'cdk8s synth --no-check-upgrade --output dist', cwd: dir },
-  { exec: 'ts-node --transpile-only ../blueprint/validate-output.ts dist', cwd: dir },
-  { exec: 'ts-node --transpile-only ../../src/cli/main.ts audit dist/', cwd: dir },
-  { exec: 'ts-node --transpile-only ../../src/cli/main.ts access dist/', cwd: dir },
+  { exec: `ts-node --transpile-only ${root}/examples/blueprint/validate-output.ts dist`, cwd: dir },
+  { exec: `ts-node --transpile-only ${root}/src/cli/main.ts audit dist/`, cwd: dir },
+  { exec: `ts-node --transpile-only ${root}/src/cli/main.ts access dist/`, cwd: dir },
 ];
+const multiRepo = 'examples/multi-repo';
 project.addTask('synth:example', {
-  description: 'Synthesize examples/blueprint (sidecar) and examples/blueprint-ambient into their dist/, validate every object, audit them and print their access matrices',
+  description: 'Synthesize examples/blueprint (sidecar), examples/blueprint-ambient and the two repositories of examples/multi-repo into their dist/, '
+    + 'validate every object, audit them (the two repositories also together) and print their access matrices',
   steps: [
     { spawn: 'generate' },
     ...exampleSteps('examples/blueprint'),
     ...exampleSteps('examples/blueprint-ambient'),
+    ...exampleSteps(`${multiRepo}/platform`, '../../..'),
+    ...exampleSteps(`${multiRepo}/app-bookinfo`, '../../..'),
+    { exec: 'ts-node --transpile-only ../../../src/cli/main.ts audit dist/ ../app-bookinfo/dist/', cwd: `${multiRepo}/platform` },
+    { exec: 'ts-node --transpile-only ../../../src/cli/main.ts access dist/ ../app-bookinfo/dist/', cwd: `${multiRepo}/platform` },
   ],
 });
 
