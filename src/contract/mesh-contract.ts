@@ -52,10 +52,11 @@ import { SecureService } from '../workload/secure-service';
  * - `contract.allowExternal(host, { from })`: the callers' side of an external host the platform
  *   routes (egress to its gateway or waypoint); a caller the platform does not admit is refused.
  *
- * Grants between services of different repositories take both sides: the target's repository
- * grants the caller (`allowFrom(SecureService.fromAttributes(...))`), the caller's repository opens
- * its egress (`SecureService.fromAttributes(...)` as the target of the caller's `allowFrom`... see
- * the README). `cdk8s-secure-mesh audit` over both outputs reports a grant written on one side
+ * Grants between workloads of different repositories take both sides: the target's repository
+ * admits the caller (`target.allowFrom(SecureService.fromAttributes(...caller...))`: its ALLOW rule
+ * and ingress NetworkPolicy), the caller's repository opens its egress
+ * (`SecureService.fromAttributes(...target...).allowFrom(caller)`: its egress NetworkPolicy and
+ * Sidecar host). `cdk8s-secure-mesh audit` over both outputs reports a grant written on one side
  * only (NET-GRANT-001).
  */
 export class MeshContract extends Construct {
