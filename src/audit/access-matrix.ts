@@ -23,6 +23,9 @@ import { forZtunnel } from './ztunnel-authz';
 import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, INGRESS_USE_WAYPOINT_LABEL, USE_WAYPOINT_LABEL } from '../mesh/data-plane';
 import { proxyPortRole } from '../mesh/proxy-ports';
+import { objectRef } from '../policy/rule';
+import { ruleContext } from '../policy/rule-test-kit';
+import { NET_GRANT_001 } from '../policy/rules/network-grant-pairing';
 
 /**
  * One authorizing proxy of a path, as `authorizeAt` evaluates it: a sidecar, a waypoint (hop 1 of
@@ -182,11 +185,15 @@ export class AccessMatrix {
   private readonly notes: string[];
   private readonly trustDomainNotes: string[];
   private edgeCache?: AccessEdge[];
+  /** The objects, for the pairing check of `oneSidedGrants`. */
+  private readonly objects: readonly any[];
+  private oneSidedCache?: string[];
   /** Per-target (and per-port) results that do not depend on the caller. */
   private readonly memo = new Map<string, any>();
 
   private constructor(objects: any[], options: AccessMatrixOptions) {
     if (!Array.isArray(objects)) throw new Error('AccessMatrix.fromManifests: objects must be an array of Kubernetes objects');
+    this.objects = objects;
     const settings = SecureMeshConfig.load(options.config, {
       trustDomain: options.trustDomain,
       trustDomainAliases: options.trustDomainAliases,
@@ -315,6 +322,23 @@ export class AccessMatrix {
       dataPlane: w.dataPlane,
       origin: w.origin,
     }));
+  }
+
+  /**
+   * Grants written on one side only (NET-GRANT-001), as `Kind/namespace/name path: message`, sorted:
+   * a target's ALLOW rule for a caller whose egress NetworkPolicy does not open the target, or an
+   * egress rule to pods that do not admit the caller. Over several repositories' outputs together,
+   * these are the grants whose other half the other repository did not write (or revoked); the
+   * matrix shows neither as a call, since neither works.
+   */
+  public oneSidedGrants(): string[] {
+    if (!this.oneSidedCache) {
+      const context = ruleContext(this.objects.filter((o) => o && typeof o === 'object'), { rootNamespace: this.rootNamespace });
+      this.oneSidedCache = (NET_GRANT_001.checkAll?.(context) ?? [])
+        .map(({ object, violation }) => `${object ? objectRef(object) : '(objects)'} ${violation.path}: ${violation.message}`)
+        .sort(compareStrings);
+    }
+    return [...this.oneSidedCache];
   }
 
   /**

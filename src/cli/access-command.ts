@@ -176,7 +176,11 @@ export function runAccess(paths: readonly string[], flags: AccessFlags, io: CliI
       : flags.format === 'mermaid' ? matrix.toMermaid()
         : flags.format === 'markdown' ? matrix.toMarkdown()
           : renderTable(matrix.edges(), [], tableWidth(flags, io));
-    notes = matrix.warnings().map((w) => `note: ${w}`);
+    notes = [
+      ...matrix.warnings().map((w) => `note: ${w}`),
+      // Calls that work need both halves: over several repositories' outputs, a half alone is a finding.
+      ...matrix.oneSidedGrants().map((g) => `warning: one-sided grant (NET-GRANT-001): ${g}`),
+    ];
   }
   if (flags.output !== undefined) {
     try {

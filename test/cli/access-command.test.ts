@@ -57,6 +57,20 @@ describe('cdk8s-secure-mesh access', () => {
     expect(r.stderr).toBe('');
   });
 
+  test('over several outputs, a grant written on one side only is a warning after the matrix (NET-GRANT-001)', async () => {
+    // The details team revokes the probe's grant; the probe's egress (another repository's) stays.
+    const revoked = structuredClone(objects);
+    const details = revoked.find((o: any) => o.kind === 'AuthorizationPolicy' && o.metadata.name === 'details');
+    details.spec.rules = details.spec.rules.filter((r: any) => !JSON.stringify(r.from).includes('/ns/probes/'));
+    const file = path.join(dir, 'revoked.k8s.yaml');
+    fs.writeFileSync(file, revoked.map((o: any) => stringify(o)).join('---\n'));
+    const r = await cli([file, ...GATEWAYS]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('7 edges');
+    expect(r.stderr).toMatch(/^warning: one-sided grant \(NET-GRANT-001\): NetworkPolicy\/probes\/loadgen-egress spec\.egress\[0\]: .*bookinfo\/details/m);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   test('json, mermaid and markdown are the library outputs', async () => {
     const matrix = AccessMatrix.fromManifests(objects, { workloads: GATEWAYS.filter((_, i) => i % 2 === 1).map(parseWorkload) });
     expect(JSON.parse((await cli([blueprint, ...GATEWAYS, '--format', 'json'])).stdout)).toEqual(JSON.parse(JSON.stringify(matrix.toJson())));

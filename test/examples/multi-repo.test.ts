@@ -89,6 +89,7 @@ describe('examples/multi-repo: a platform repository and an app team\'s, one mes
     expect(edges).toEqual(AccessMatrix.fromManifests(oneApp, { workloads }).edges().map((e) => `${e.from} -> ${e.to}:${e.port}`).sort());
     expect(edges).toEqual([...BOOKINFO_MESH_CALLS, 'bookinfo/details -> istio-system/istio-egressgateway:8443'].sort());
     expect(matrix.toMarkdown()).toBe(AccessMatrix.fromManifests(oneApp, { workloads }).toMarkdown());
+    expect(matrix.oneSidedGrants()).toEqual([]);
   });
 
   describe('a grant written on one side only is reported over both outputs (NET-GRANT-001)', () => {
@@ -102,6 +103,10 @@ describe('examples/multi-repo: a platform repository and an app team\'s, one mes
       const ingress = revoked.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'details-ingress');
       ingress.spec.ingress = ingress.spec.ingress.filter((r: any) => !JSON.stringify(r.from).includes('"probes"'));
       expect(findingsOf(audit(plat.objects, revoked))).toEqual(['NET-GRANT-001 NetworkPolicy/probes/loadgen-egress spec.egress[0]']);
+      // The access matrix over both: the probe's call is gone, and the half left is named.
+      const matrix = AccessMatrix.fromManifests([...plat.objects, ...revoked], { workloads: [INGRESS_GATEWAY, EGRESS_GATEWAY] });
+      expect(matrix.edges().some((e) => e.from === 'probes/loadgen')).toBe(false);
+      expect(matrix.oneSidedGrants()).toEqual([expect.stringMatching(/^NetworkPolicy\/probes\/loadgen-egress spec\.egress\[0\]: /)]);
       // Each repository alone still looks consistent: only the combined audit sees it.
       expect(findingsOf(auditManifests(loaded(revoked, 'bookinfo.yaml'), settings('app-bookinfo')))).toEqual([]);
     });
