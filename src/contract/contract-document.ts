@@ -1,4 +1,4 @@
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 /**
  * The mesh contract as a document: what a platform repository publishes for app teams'
@@ -61,10 +61,16 @@ export interface ContractRoute {
   readonly publicAccess: boolean;
 }
 
-/** An ingress gateway (IngressGateway) and its routes into app teams' namespaces. */
+/** An ingress gateway (IngressGateway or GatewayApiIngress) and its routes into app teams' namespaces. */
 export interface ContractIngressGateway {
   readonly name: string;
   readonly namespace: string;
+  /**
+   * The API it is programmed with: `istio` (IngressGateway: a VirtualService in the gateway's
+   * namespace) or `gateway-api` (GatewayApiIngress: an HTTPRoute there, which the service's
+   * namespace must consent to with a ReferenceGrant).
+   */
+  readonly api: 'istio' | 'gateway-api';
   readonly serviceAccountName: string;
   readonly podLabels: { [key: string]: string };
   readonly hosts: string[];
@@ -160,6 +166,7 @@ export const CONTRACT_SCHEMA = closed({
     items: closed({
       name: { type: 'string', pattern: LABEL },
       namespace: { type: 'string', pattern: LABEL },
+      api: { enum: ['istio', 'gateway-api'] },
       serviceAccountName: str,
       podLabels: labels,
       hosts: strings,
@@ -177,7 +184,7 @@ export const CONTRACT_SCHEMA = closed({
           publicAccess: { type: 'boolean' },
         }, ['service', 'host', 'port', 'paths', 'methods', 'publicAccess']),
       },
-    }, ['name', 'namespace', 'serviceAccountName', 'podLabels', 'hosts', 'externalIssuers', 'routes']),
+    }, ['name', 'namespace', 'api', 'serviceAccountName', 'podLabels', 'hosts', 'externalIssuers', 'routes']),
   },
   externalHosts: {
     type: 'array',
@@ -199,7 +206,7 @@ export const CONTRACT_SCHEMA = closed({
 
 /**
  * Reads a contract document. Throws one error naming `source` and, for each problem, the field
- * (`appNamespaces[0].dataPlane: must be one of SIDECAR, AMBIENT`).
+ * (`appNamespaces[0].dataPlane: must be one of sidecar, ambient`).
  */
 export function parseContract(text: string, source: string): ContractDocument {
   let doc: unknown;
@@ -214,14 +221,24 @@ export function parseContract(text: string, source: string): ContractDocument {
     throw new Error(`${source}: contractVersion ${version} is newer than this library reads (${CONTRACT_VERSION}). Upgrade cdk8s-secure-mesh to the `
       + 'version the platform repository uses');
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Ajv = (require('ajv') as typeof import('ajv')).default;
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(CONTRACT_SCHEMA);
+  const validate = contractValidator();
   if (!validate(doc)) {
     const problems = [...new Set((validate.errors ?? []).map(describe))].sort();
     throw new Error(`${source}: not a ${CONTRACT_KIND} this library reads: ${problems.join('; ')}. Write it with MeshContract.yamlOf(app) in the platform repository`);
   }
   return doc as unknown as ContractDocument;
+}
+
+let compiled: ValidateFunction | undefined;
+
+/** The schema, compiled once (on first use: loading ajv costs every app that never reads a contract). */
+function contractValidator(): ValidateFunction {
+  if (!compiled) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
+    compiled = new Ajv({ allErrors: true, strict: false }).compile(CONTRACT_SCHEMA);
+  }
+  return compiled;
 }
 
 function describe(e: ErrorObject): string {

@@ -13,12 +13,13 @@ import { DataPlane } from '../mesh/data-plane';
 import { resolveEdgeRoute } from '../mesh/edge-auth';
 import { AllowExternalOptions, EgressGateway, openEgressGatewayCallerSide } from '../mesh/egress-gateway';
 import { callerName } from '../mesh/external-grant';
+import { GatewayApiIngress, writeReferenceGrant } from '../mesh/gateway-api-ingress';
 import { IngressGateway, RouteOptions } from '../mesh/ingress-gateway';
 import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { IMeshPeer } from '../mesh/mesh-peer';
 import { Principal } from '../mesh/principal';
-import { PolicyEnforcement } from '../policy/policy-enforcement';
+import { CONFIG_CONTEXT_KEY, PolicyEnforcement } from '../policy/policy-enforcement';
 import { RULE_SET_CONTEXT_KEY } from '../policy/rule-sets';
 import { AppTeamNamespace } from '../workload/app-team-namespace';
 import { HardenedNamespace } from '../workload/hardened-namespace';
@@ -268,7 +269,7 @@ export class MeshContract extends Construct {
       declared = String(context);
     } else {
       try {
-        declared = SecureMeshConfig.find()?.ruleSet;
+        declared = appConfig(this)?.ruleSet;
       } catch {
         return []; // PolicyEnforcement reports an unreadable secure-mesh.yaml
       }
@@ -314,6 +315,9 @@ export class ImportedIngressGateway implements IMeshPeer {
   public readonly peerNamespace: string;
   public readonly peerPodLabels?: { [key: string]: string };
 
+  /** The Services each namespace's ReferenceGrant lets this gateway's HTTPRoutes name (Gateway API only). */
+  private readonly referenceGrants = new Map<string, Set<string>>();
+
   /** @internal */
   constructor(private readonly contract: MeshContract, private readonly entry: ContractIngressGateway, trustDomain: string) {
     this.gatewayName = entry.name;
@@ -326,33 +330,49 @@ export class ImportedIngressGateway implements IMeshPeer {
 
   /**
    * The service's side of a route the platform declared with the same host, port, paths, methods
-   * and public access (`IngressGateway.route(SecureService.fromAttributes(...), options)` in its
-   * app): grants the gateway's identity exactly that on `service`, and after a token exchange makes
-   * `service` require the internal issuer's token. A route the platform did not declare is refused,
+   * and public access (`route(SecureService.fromAttributes(...), options)` of its IngressGateway or
+   * GatewayApiIngress): grants the gateway's identity exactly that on `service`, after a token
+   * exchange makes `service` require the internal issuer's token, and for a Gateway API gateway
+   * writes the ReferenceGrant that lets the gateway's HTTPRoutes name `service` (and no other Service). A route the platform did not declare is refused,
    * so the edge and the service cannot disagree about what is exposed. Returns the grant.
    */
   public route(service: SecureService, options: RouteOptions): AccessGrant {
-    const r = resolveEdgeRoute(this.contract, this.entry.hosts, this.entry.externalIssuers, service, options);
+    // Whether a route is public (anonymous) is the platform's decision, with its PolicyException.
+    const r = resolveEdgeRoute(this.contract, this.entry.hosts, this.entry.externalIssuers, service, options, true);
     const name = `${service.namespaceName}/${service.serviceName}`;
     const same = (a: readonly string[], b: readonly string[]) => JSON.stringify(a) === JSON.stringify(b);
     const declared = this.entry.routes.filter((x) => x.service === name);
-    const matches = (x: typeof declared[number]) => x.host === r.host && x.port === r.port.port && same(x.paths, r.paths)
-      && same(x.methods, r.methods) && x.publicAccess === r.isPublic;
-    if (!declared.some(matches)) {
-      const asked = `${r.host} ${r.paths.join(',')} ${r.methods.join(',') || 'any method'} on ${r.port.port}${r.isPublic ? ' (public)' : ''}`;
+    const route = declared.find((x) => x.host === r.host && x.port === r.port.port && same(x.paths, r.paths) && same(x.methods, r.methods));
+    if (!route) {
+      const asked = `${r.host} ${r.paths.join(',')} ${r.methods.join(',') || 'any method'} on ${r.port.port}`;
       const known = declared.map((x) => `${x.host} ${x.paths.join(',')} ${x.methods.join(',') || 'any method'} on ${x.port}${x.publicAccess ? ' (public)' : ''}`);
       throw configError(this.contract, 'ingressGateway.route', `the platform's gateway ${this.namespace}/${this.gatewayName} routes no ${asked} to ${name} `
         + `(its routes to ${name}: ${known.length ? known.join('; ') : 'none'})`,
       'Grant exactly a route the platform declared, or ask the platform team to route it (IngressGateway.route with SecureService.fromAttributes) and publish the contract again');
     }
+    if (route.publicAccess && (this.entry.tokenExchange || service.requiredJwtIssuers.length > 0)) {
+      throw configError(this.contract, 'ingressGateway.route', `the platform routes ${r.host} ${r.paths.join(',')} to ${name} without a token (public), `
+        + `but ${name} requires a JWT on every request, so the route would always be denied`,
+      'Ask the platform team to route it with sign-in, or expose anonymous pages from a service that does not require a token');
+    }
     const exchange = this.entry.tokenExchange;
     if (exchange && !service.requiredJwtIssuers.includes(exchange.internalIssuer.issuer)) service.requireJwt(exchange.internalIssuer);
+    // Gateway API: the platform's HTTPRoute names this Service across namespaces only with this namespace's consent.
+    if (this.entry.api === 'gateway-api' && service.namespaceName !== this.namespace) {
+      writeReferenceGrant(service.namespace, this.referenceGrants, this.namespace, this.gatewayName, service);
+    }
     return service.allowFrom(this, {
       ports: [r.port.port],
       ...(r.paths.includes('/*') ? {} : { paths: r.paths }),
       ...(r.methods.length ? { methods: r.methods } : {}),
     });
   }
+}
+
+/** The settings file synthesis reads: the one the context key names, else ./secure-mesh.yaml when there is one. */
+function appConfig(scope: IConstruct): SecureMeshConfig | undefined {
+  const named: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
+  return typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find();
 }
 
 function listed(items: readonly string[]): string {
@@ -371,7 +391,7 @@ function collectContract(scope: IConstruct): ContractDocument {
   }
   const all = root.node.findAll();
   const context: unknown = scope.node.tryGetContext(RULE_SET_CONTEXT_KEY);
-  const ruleSet = context !== undefined ? String(context) : SecureMeshConfig.find()?.ruleSet;
+  const ruleSet = context !== undefined ? String(context) : appConfig(scope)?.ruleSet;
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return {
     apiVersion: CONTRACT_API_VERSION,
@@ -401,7 +421,8 @@ function collectContract(scope: IConstruct): ContractDocument {
       sensitiveData: p.sensitiveData,
       metricsScrapingPorts: p.metricsScrapingPorts,
     })),
-    ingressGateways: all.filter((c): c is IngressGateway => c instanceof IngressGateway).map((g) => g._contractEntry())
+    ingressGateways: all.filter((c): c is IngressGateway | GatewayApiIngress => c instanceof IngressGateway || c instanceof GatewayApiIngress)
+      .map((g) => g._contractEntry())
       .sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1)),
     externalHosts: all.filter((c): c is EgressGateway | AmbientEgressGateway => c instanceof EgressGateway || c instanceof AmbientEgressGateway)
       .flatMap((g) => g._contractHosts())

@@ -179,7 +179,7 @@ export class AmbientEgressGateway extends Construct {
     const waypoint = this.useWaypoint();
     // AUTHZ-4 / NETPOL-1: HBONE to the egress waypoint's pods, nothing else (ztunnel tunnels every
     // connection to the host there; the caller's pods never open one to an external address).
-    // A service of another repository opens its side there (MeshContract.egressGateway(...).allowExternal).
+    // A service of another repository opens its side there (MeshContract.allowExternal).
     const toWaypoint = { namespace: this.namespaceName, podLabels: waypoint.podLabels };
     const callerObjects = caller instanceof MeshWorkload ? caller._allowEgress(toWaypoint, [HBONE_PORT]) : [];
     const grant = new AccessGrant({

@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { isHttpProtocol } from './app-protocol';
 import { checkHttpMethod, checkHttpPath } from './http-match';
 import type { ExternalJwtIssuer, RouteOptions } from './ingress-gateway';
+import type { ContractIssuer } from '../contract/contract-document';
 import { assertNoProblems, configError } from '../core/errors';
 import { isProtectedHeader } from '../policy/rules/mesh-jwt-001';
 import { requireException } from '../workload/grant-resolution';
@@ -61,6 +62,12 @@ export function edgeJwtRules(issuers: readonly ExternalJwtIssuer[]): object[] {
   });
 }
 
+/** An issuer as the platform's mesh contract publishes it (plain data, optional fields left out). */
+export function contractIssuer(e: ExternalJwtIssuer): ContractIssuer {
+  const claims = (e.outputClaimToHeaders ?? []).map((c) => ({ claim: c.claim, header: c.header }));
+  return { issuer: e.issuer, jwksUri: e.jwksUri, audiences: [...e.audiences], ...(claims.length ? { outputClaimToHeaders: claims } : {}) };
+}
+
 /** The request principals a protected route requires: a verified token of any accepted issuer. */
 export function edgeRequestPrincipals(issuers: readonly ExternalJwtIssuer[]): string[] {
   return issuers.map((e) => `${e.issuer}/*`).sort();
@@ -92,10 +99,12 @@ export interface EdgeRoute {
 /**
  * Checks a route call of an edge gateway serving `hosts` that accepts tokens of `issuers`, and
  * resolves its port, paths and methods. Throws with the fix on anything that would route or
- * authorize something other than what was asked.
+ * authorize something other than what was asked. `publicDecidedElsewhere`: the service's side of
+ * a route another repository declared, whose owner decided (with its PolicyException) whether it
+ * is public; `publicAccess` is then refused here and the result is not public.
  */
 export function resolveEdgeRoute(scope: IConstruct, hosts: readonly string[], issuers: readonly ExternalJwtIssuer[],
-  service: ISecureService, options: RouteOptions): EdgeRoute {
+  service: ISecureService, options: RouteOptions, publicDecidedElsewhere = false): EdgeRoute {
   if (!(service instanceof SecureService) && !isImportedService(service)) {
     throw configError(scope, 'route.service', 'the target is neither a mesh service of this app nor a service of another repository',
       'Route to a SecureService, or to SecureService.fromAttributes(...) for a service of an app team\'s repository');
@@ -120,6 +129,13 @@ export function resolveEdgeRoute(scope: IConstruct, hosts: readonly string[], is
   const methods = [...new Set(options.methods ?? [])].sort();
   paths.forEach((p) => assertNoProblems(scope, 'route.paths', checkHttpPath(p), 'Write exact paths or "/prefix/*", normalized'));
   methods.forEach((m) => assertNoProblems(scope, 'route.methods', checkHttpMethod(m), 'Use upper-case HTTP methods'));
+  if (publicDecidedElsewhere) {
+    if (options.publicAccess !== undefined) {
+      throw configError(scope, 'route.publicAccess', 'whether the route is public is the gateway owner\'s decision, recorded with its PolicyException there',
+        'Omit publicAccess: the service\'s side of the route is the same either way');
+    }
+    return { service, host: options.host, port, paths, methods, isPublic: false };
+  }
   const isPublic = options.publicAccess !== undefined;
   if (isPublic) {
     requireException(scope, 'route.publicAccess', options.publicAccess, ANONYMOUS_ROUTE_RULE_ID);

@@ -70,7 +70,7 @@ export interface AllowExternalOptions {
    * A mesh workload of this app gets both sides here. A service of an app team's repository
    * (`SecureService.fromAttributes`) gets the gateway's side only: its identity is admitted and its
    * pods may connect, and its repository opens its own egress with
-   * `MeshContract.egressGateway(...).allowExternal(host, ...)`, which the platform's contract lists.
+   * `MeshContract.allowExternal(host, ...)`, which the platform's contract lists.
    */
   readonly from: IMeshPeer[];
 }
@@ -333,7 +333,7 @@ export class EgressGateway extends Construct implements IMeshPeer {
     const existing = record.callers.get(key);
     if (existing) return existing.grant;
 
-    // A service of another repository opens its side there (MeshContract.egressGateway(...).allowExternal).
+    // A service of another repository opens its side there (MeshContract.allowExternal).
     const callerObjects = caller instanceof MeshWorkload
       ? openEgressGatewayCallerSide(caller, this, record.external.host, this.mesh.controlPlaneNamespace) : [];
     const objects = [...this.hostObjects(record), ...callerObjects];

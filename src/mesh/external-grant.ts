@@ -52,7 +52,7 @@ export function checkExternalGrant(scope: IConstruct, host: ExternalHost, from: 
     if (!(c instanceof MeshWorkload) && !isImportedService(c)) {
       throw configError(scope, `allowExternal.from[${i}]`, `the caller is neither a mesh workload of this app nor a service of another repository, so ${opened} `
         + 'cannot be opened for its pods', 'Pass SecureService, SecureStatefulSet, SecureJob or SecureCronJob instances, or SecureService.fromAttributes(...) for a '
-        + 'workload of an app team\'s repository (which opens its side with MeshContract.egressGateway(...).allowExternal)');
+        + 'workload of an app team\'s repository (which opens its side with MeshContract.allowExternal)');
     }
   });
   return callers;

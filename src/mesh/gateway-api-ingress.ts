@@ -2,7 +2,10 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane, GATEWAY_NAME_LABEL, isAmbientNamespaceLabels } from './data-plane';
-import { EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf, resolveEdgeRoute } from './edge-auth';
+import {
+  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
+  resolveEdgeRoute,
+} from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
 import { MAX_ROUTE_MATCHES, admittedAndRouted, httpRouteMatches } from './gateway-api-http-route';
 import { STRONG_CIPHER_SUITES, cipherSuiteProblems, listenerTlsOptionProblems, listenerTlsOptions } from './gateway-api-tls';
@@ -14,6 +17,7 @@ import { IMesh } from './mesh';
 import { MeshBaseline } from './mesh-baseline';
 import { IMeshPeer } from './mesh-peer';
 import { Principal } from './principal';
+import type { ContractIngressGateway } from '../contract/contract-document';
 import { assertNoProblems, configError } from '../core/errors';
 import { KUBERNETES_SYSTEM_NAMESPACES, assertDnsLabel, assertPort, objectName } from '../core/names';
 import { claimKey } from '../core/registry';
@@ -25,7 +29,8 @@ import { GATEWAY_API_GROUP } from '../policy/rules/mesh-gateway-scope';
 import { checkDns1035Label } from '../validation/kubernetes-names';
 import { egressHop } from '../workload/mesh-workload';
 import { ISTIO_RESERVED_PORTS } from '../workload/pod-settings';
-import { SecureService } from '../workload/secure-service';
+import { SecureService, isImportedService } from '../workload/secure-service';
+import { ISecureService } from '../workload/workload-props';
 
 /** The GatewayClass Istio deploys ingress gateways for. */
 const ISTIO_GATEWAY_CLASS = 'istio';
@@ -322,14 +327,15 @@ export class GatewayApiIngress extends Construct implements IMeshPeer {
    * Routes `host` + paths + methods to `service` (an HTTPRoute on the host's HTTPS listener) and
    * grants the gateway's identity exactly that port, those paths and methods on the service.
    * Returns the grant. Idempotent: the same call twice writes one route and one grant.
+   *
+   * For a service of an app team's repository (`SecureService.fromAttributes`), this writes the
+   * gateway's side: the HTTPRoute, the edge's ALLOW rule and the gateway's egress to the service.
+   * The platform's contract lists the route, and the team's repository writes the service's side
+   * with the same host, paths and methods (`MeshContract.ingressGateway(...).route`): the grant of
+   * the gateway's identity, and the ReferenceGrant in its namespace that lets this HTTPRoute name
+   * its Service (the namespace owner's consent). Until it does, the route has no backend.
    */
-  public route(service: SecureService, options: RouteOptions): AccessGrant {
-    if (!(service instanceof SecureService)) {
-      // Its ReferenceGrant would belong in the service's namespace, which another repository owns.
-      throw configError(this, 'route.service', 'the target is not a mesh service of this app (a Gateway API route to another repository\'s namespace '
-        + 'needs a ReferenceGrant there, which this repository does not write)', 'Route to a SecureService of this app, or use an IngressGateway, '
-        + 'whose routes to services of app teams\' repositories are written here and granted there (MeshContract.ingressGateway)');
-    }
+  public route(service: ISecureService, options: RouteOptions): AccessGrant {
     const r = resolveEdgeRoute(this, this.hosts, this.externalIssuers, service, options);
     const key = JSON.stringify([service.node.path, r.host, r.port.port, r.paths, r.methods, r.isPublic]);
     const existing = this.routes.find((x) => x.key === key);
@@ -364,30 +370,40 @@ export class GatewayApiIngress extends Construct implements IMeshPeer {
         }],
       },
     });
-    if (crossNamespace) this.allowReference(service);
+    // A service of another repository: its namespace's owner writes the ReferenceGrant (its consent).
+    if (crossNamespace && service instanceof SecureService) {
+      writeReferenceGrant(this, this.referenceGrants, this.namespace, this.gatewayName, service);
+    }
     this.routes.push({ ...r, key, routeName, grant });
     return grant;
   }
 
-  /** A ReferenceGrant in the service's namespace: HTTPRoutes of this namespace may name the routed Services there, and no other. */
-  private allowReference(service: SecureService): void {
-    const ns = service.namespaceName;
-    let names = this.referenceGrants.get(ns);
-    if (!names) {
-      const granted = new Set<string>();
-      names = granted;
-      this.referenceGrants.set(ns, granted);
-      new ApiObject(this, `ReferenceGrant-${ns}`, {
-        apiVersion: `${GATEWAY_API_GROUP}/v1beta1`,
-        kind: 'ReferenceGrant',
-        metadata: { name: objectName(['gateway', this.namespace, this.gatewayName]), namespace: ns },
-        spec: {
-          from: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute', namespace: this.namespace }],
-          to: Lazy.any({ produce: () => [...granted].sort().map((name) => ({ group: '', kind: 'Service', name })) }),
-        },
-      });
-    }
-    names.add(service.serviceName);
+  /**
+   * The gateway as the platform's mesh contract publishes it: identity, hosts, issuers, and the
+   * routes to services of app teams' repositories (which write the services' side and the
+   * ReferenceGrant).
+   *
+   * @internal
+   */
+  public _contractEntry(): ContractIngressGateway {
+    return {
+      name: this.gatewayName,
+      namespace: this.namespace,
+      api: 'gateway-api',
+      serviceAccountName: this.deploymentName,
+      podLabels: { ...this.peerPodLabels },
+      hosts: [...this.hosts],
+      externalIssuers: this.externalIssuers.map(contractIssuer),
+      routes: [...this.routes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .filter((r) => isImportedService(r.service)).map((r) => ({
+          service: `${r.service.namespaceName}/${r.service.serviceName}`,
+          host: r.host,
+          port: r.port.port,
+          paths: [...r.paths],
+          methods: [...r.methods],
+          publicAccess: r.isPublic,
+        })),
+    };
   }
 
   private parentRef(sectionName: string): object {
@@ -501,6 +517,35 @@ export class GatewayApiIngress extends Construct implements IMeshPeer {
     return this.routes.filter((r) => r.isPublic && requiredJwtIssuersOf(r.service).length > 0).map((r) =>
       `[${this.node.path}] route.publicAccess: ${r.service.serviceName} requires a JWT, so the public route to ${r.host} would always be denied. Route it without publicAccess`);
   }
+}
+
+/**
+ * The ReferenceGrant in `service`'s namespace that lets the HTTPRoutes of the gateway namespace
+ * name the routed Services there, and no other (one per namespace and gateway, `granted` keeps
+ * its Services by namespace). Written by whoever owns the service's namespace: the gateway's app,
+ * or the app team's repository for a route the platform declared (MeshContract).
+ *
+ * @internal
+ */
+export function writeReferenceGrant(scope: Construct, granted: Map<string, Set<string>>, gatewayNamespace: string, gatewayName: string,
+  service: ISecureService): void {
+  const ns = service.namespaceName;
+  let names = granted.get(ns);
+  if (!names) {
+    const services = new Set<string>();
+    names = services;
+    granted.set(ns, services);
+    new ApiObject(scope, `ReferenceGrant-${ns}`, {
+      apiVersion: `${GATEWAY_API_GROUP}/v1beta1`,
+      kind: 'ReferenceGrant',
+      metadata: { name: objectName(['gateway', gatewayNamespace, gatewayName]), namespace: ns },
+      spec: {
+        from: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute', namespace: gatewayNamespace }],
+        to: Lazy.any({ produce: () => [...services].sort().map((name) => ({ group: '', kind: 'Service', name })) }),
+      },
+    });
+  }
+  names.add(service.serviceName);
 }
 
 /** A listener name: `<protocol>-<host>`, a DNS subdomain (hashed when too long). */

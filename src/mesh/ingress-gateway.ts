@@ -2,7 +2,8 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import {
-  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf, resolveEdgeRoute,
+  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
+  resolveEdgeRoute,
 } from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
 import { EdgeProtection, edgeServiceProblems, renderEdgeProtection } from './edge-protection';
@@ -459,20 +460,15 @@ export class IngressGateway extends Construct implements IMeshPeer {
    * @internal
    */
   public _contractEntry(): ContractIngressGateway {
-    const issuer = (e: ExternalJwtIssuer) => ({
-      issuer: e.issuer,
-      jwksUri: e.jwksUri,
-      audiences: [...e.audiences],
-      ...(e.outputClaimToHeaders?.length ? { outputClaimToHeaders: e.outputClaimToHeaders.map((c) => ({ claim: c.claim, header: c.header })) } : {}),
-    });
     const exchange = this.tokenExchange;
     return {
       name: this.gatewayName,
       namespace: this.namespace,
+      api: 'istio',
       serviceAccountName: this.peerPrincipal.serviceAccountName,
       podLabels: { ...this.peerPodLabels },
       hosts: [...this.hosts],
-      externalIssuers: this.externalIssuers.map(issuer),
+      externalIssuers: this.externalIssuers.map(contractIssuer),
       ...(exchange ? {
         tokenExchange: {
           provider: exchange.provider,

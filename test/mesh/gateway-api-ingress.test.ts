@@ -458,6 +458,18 @@ describe('GatewayApiIngress', () => {
       expect(() => world(props)).toThrow(error);
     });
 
+    test('a route to a service of another repository: the HTTPRoute, the edge rule and the egress here; its ReferenceGrant is its namespace\'s', () => {
+      const { gw, chart } = world();
+      const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'team-a', name: 'shop', ports: HTTP });
+      const grant = gw.route(imported, { host: HOST, methods: ['GET'], paths: ['/cart/*'] });
+      const objects = synthValidated(chart);
+      expect(ofKind(objects, 'HTTPRoute').map((r) => r.spec.rules[0].backendRefs)).toEqual([[{ group: '', kind: 'Service', name: 'shop', namespace: 'team-a', port: 80 }]]);
+      expect(ofKind(objects, 'ReferenceGrant')).toEqual([]);
+      expect(objects.filter((o) => o.metadata.namespace === 'team-a')).toEqual([]);
+      expect(JSON.stringify(findObject(objects, 'NetworkPolicy', 'edge-egress', GW_NS).spec.egress)).toContain('"kubernetes.io/metadata.name":"team-a"');
+      expect(grant.objects).toEqual([]);
+    });
+
     test('two gateways of one name in one namespace', () => {
       const { chart } = world();
       expect(() => new GatewayApiIngress(chart, 'edge-again', { name: 'edge', hosts: ['b.acme.example'], tls: GatewayTls.simple('b-tls') }))
@@ -466,11 +478,10 @@ describe('GatewayApiIngress', () => {
 
     test('route guards', () => {
       const { gw, web, chart, shop } = world();
-      const imported = SecureService.fromAttributes(chart, 'ext', { namespace: 'x', name: 'ext', ports: HTTP });
       const caller = new SecureService(chart, 'caller', { namespace: shop, image: IMAGE, ports: [] });
       const twoPorts = new SecureService(chart, 'two', { namespace: shop, image: IMAGE, ports: [...HTTP, { name: 'admin', port: 81, targetPort: 8081, protocol: AppProtocol.HTTP }] });
       const tcp = new SecureService(chart, 'tcp', { namespace: shop, image: IMAGE, ports: [{ name: 'tcp', port: 5432, protocol: AppProtocol.TCP }] });
-      expect(() => gw.route(imported as any, { host: HOST })).toThrow(/\[test\/edge\] route.service: the target is not a mesh service of this app \(a Gateway API route to another repository's namespace needs a ReferenceGrant there/);
+      expect(() => gw.route({ serviceName: 'x' } as any, { host: HOST })).toThrow(/\[test\/edge\] route.service: the target is neither a mesh service of this app nor/);
       expect(() => gw.route(web, { host: 'other.acme.example' })).toThrow(/route.host: "other.acme.example" is not served by this gateway/);
       expect(() => gw.route(caller, { host: HOST })).toThrow(/route.service: shop\/caller only calls/);
       expect(() => gw.route(twoPorts, { host: HOST })).toThrow(/route.port: two has 2 HTTP ports/);
