@@ -19,3 +19,8 @@ export function claimKey(owner: IConstruct, key: string): IConstruct | undefined
   registry.set(key, owner);
   return undefined;
 }
+
+/** The construct holding `key` in the app of `scope`, if any (see `claimKey`). */
+export function claimedBy(scope: IConstruct, key: string): IConstruct | undefined {
+  return registries.get(scope.node.root)?.get(key);
+}

@@ -7,6 +7,7 @@ import { MeshWorkload, nativeIdentity } from './mesh-workload';
 import { ServicePort, checkServicePorts } from './service-port';
 import { AllowFromOptions, EgressPeer, ISecureService, ServingWorkloadProps } from './workload-props';
 import { assertNoProblems, configError } from '../core/errors';
+import { claimedBy } from '../core/registry';
 import { AccessGrant } from '../mesh/access-grant';
 import { DataPlane, GATEWAY_NAME_LABEL, WAYPOINT_NAME } from '../mesh/data-plane';
 import { IMeshPeer } from '../mesh/mesh-peer';
@@ -213,6 +214,19 @@ class ImportedSecureService extends Construct implements ISecureService {
       }
       this.importedWaypoint = { namespace: attrs.namespace, podLabels: { [GATEWAY_NAME_LABEL]: WAYPOINT_NAME } };
     }
+    this.node.addValidation({ validate: () => this.dataPlaneProblems() });
+  }
+
+  /**
+   * When this app defines the service's namespace (a HardenedNamespace, or the AppTeamNamespace a
+   * platform gives the service's team), the data plane declared here must be the namespace's: a
+   * grant rendered for the other one would open the wrong ports (the app port or HBONE).
+   */
+  private dataPlaneProblems(): string[] {
+    const owner = claimedBy(this, `HardenedNamespace:${this.namespaceName}`) as { dataPlane?: DataPlane; node: { path: string } } | undefined;
+    if (owner?.dataPlane === undefined || owner.dataPlane === this.peerDataPlane) return [];
+    return [`[${this.node.path}] dataPlane: ${this.namespaceName}/${this.serviceName} is declared ${this.peerDataPlane}, but its namespace (${owner.node.path}) `
+      + `is ${owner.dataPlane}. Declare dataPlane: DataPlane.${owner.dataPlane.toUpperCase()}`];
   }
 
   public allowFrom(caller: IMeshPeer, options: AllowFromOptions = {}): AccessGrant {

@@ -2,6 +2,7 @@ import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { AccessMatrix } from '../../src/audit/access-matrix';
 import { AppProtocol } from '../../src/mesh/app-protocol';
+import { DataPlane } from '../../src/mesh/data-plane';
 import { GatewayTls } from '../../src/mesh/gateway-tls';
 import { IngressGateway } from '../../src/mesh/ingress-gateway';
 import { MeshBaseline } from '../../src/mesh/mesh-baseline';
@@ -269,6 +270,13 @@ describe('SecureService', () => {
       const objects = synthValidated(chart);
       expect(policyOf(objects, 'cart').spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/probes/sa/probe']);
       expect(() => probe.allowFrom(cart)).toThrow(/\[test\/probe\] allowFrom: probes\/probe only calls \(ports: \[\]\): nothing can call it/);
+    });
+
+    test('fromAttributes: a data plane that is not its namespace\'s (defined in this app) fails synthesis', () => {
+      const { chart, svc } = world();
+      const cart = svc('cart');
+      cart.allowFrom(SecureService.fromAttributes(chart, 'peer', { namespace: 'shop', name: 'peer', ports: HTTP, dataPlane: DataPlane.AMBIENT }));
+      expect(() => Testing.synth(chart)).toThrow(/\[test\/peer\] dataPlane: shop\/peer is declared ambient, but its namespace \(test\/shop\) is sidecar\. Declare dataPlane: DataPlane\.SIDECAR/);
     });
 
     test('fromAttributes: grant from a service of another repo', () => {

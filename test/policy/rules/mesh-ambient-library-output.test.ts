@@ -49,7 +49,7 @@ describe('the library\'s ambient output', () => {
 
   test('the example blueprint on the ambient data plane (examples/blueprint-ambient): no finding, nothing refused at admission', () => {
     const objects = Testing.synth(new BlueprintChart(Testing.app(), 'blueprint', { dataPlane: DataPlane.AMBIENT }));
-    expect(objects.filter((o) => o.kind === 'Namespace' && isAmbientNamespace(o.metadata?.labels)).map((o) => o.metadata.name)).toEqual(['bookinfo', 'istio-egress']);
+    expect(objects.filter((o) => o.kind === 'Namespace' && isAmbientNamespace(o.metadata?.labels)).map((o) => o.metadata.name)).toEqual(['bookinfo', 'probes', 'istio-egress']);
     for (const rule of RULES) {
       expect([rule.id, findingsOver(rule, objects)]).toEqual([rule.id, []]);
       const ns = (o: any) => objects.find((n) => n.kind === 'Namespace' && n.metadata?.name === o.metadata?.namespace);
