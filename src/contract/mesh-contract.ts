@@ -205,7 +205,7 @@ export class MeshContract extends Construct {
     const key = `${entry.namespace}/${entry.name}`;
     let gateway = this.gateways.get(key);
     if (!gateway) {
-      gateway = new ImportedIngressGateway(this, entry, this.mesh.trustDomain);
+      gateway = ImportedIngressGateway._of(this, entry, this.mesh.trustDomain);
       this.gateways.set(key, gateway);
     }
     return gateway;
@@ -305,6 +305,15 @@ class PlatformCreatedNamespace extends HardenedNamespace {
  * and pods), and the service's side of the routes the platform declared.
  */
 export class ImportedIngressGateway implements IMeshPeer {
+  /**
+   * The gateway `entry` of `contract`.
+   *
+   * @internal
+   */
+  public static _of(contract: MeshContract, entry: ContractIngressGateway, trustDomain: string): ImportedIngressGateway {
+    return new ImportedIngressGateway(contract, entry, trustDomain);
+  }
+
   /** The gateway's name. */
   public readonly gatewayName: string;
   /** The gateway's namespace. */
@@ -318,8 +327,7 @@ export class ImportedIngressGateway implements IMeshPeer {
   /** The Services each namespace's ReferenceGrant lets this gateway's HTTPRoutes name (Gateway API only). */
   private readonly referenceGrants = new Map<string, Set<string>>();
 
-  /** @internal */
-  constructor(private readonly contract: MeshContract, private readonly entry: ContractIngressGateway, trustDomain: string) {
+  private constructor(private readonly contract: MeshContract, private readonly entry: ContractIngressGateway, trustDomain: string) {
     this.gatewayName = entry.name;
     this.namespace = entry.namespace;
     this.hosts = [...entry.hosts];
