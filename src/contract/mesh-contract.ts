@@ -46,7 +46,8 @@ import { SecureService } from '../workload/secure-service';
  *
  * In an app team's repository: `const contract = MeshContract.fromFile(app, 'contract', path)`, then
  * - `contract.namespace(chart, id, name)`: the team's namespace, as a HardenedNamespace whose
- *   policies are written here and whose Namespace object and team roles the platform writes;
+ *   baseline (Namespace object, isolation, team roles) the platform writes and whose workloads,
+ *   grants, Sidecar and exception registry are written here;
  * - `contract.ingressGateway(name).route(service, options)`: the service's side of a route the
  *   platform declared (the grant of the gateway's identity, and the internal token after an
  *   exchange); a route the platform did not declare is refused;
@@ -168,12 +169,14 @@ export class MeshContract extends Construct {
 
   /**
    * The app team's namespace `name`, which the platform created (`AppTeamNamespace`): a
-   * HardenedNamespace with the contract's data plane and profile that writes everything in the
-   * namespace (STRICT mTLS, allow-nothing, default-deny NetworkPolicies, the `Sidecar`, the
-   * `default` ServiceAccount, this repository's exception registry, and the workloads' policies)
-   * but not the Namespace object or the team roles, which are the platform's. The namespace
-   * becomes one this repository owns: REPO-SCOPE-001 reports anything written outside the
-   * namespaces it owns, or cluster-scoped.
+   * HardenedNamespace with the contract's data plane and profile. The platform's repository writes
+   * its baseline (the Namespace object, STRICT mTLS, allow-nothing, the default-deny, DNS, istiod
+   * and scraping NetworkPolicies, the `default` ServiceAccount, the team roles), which this
+   * repository therefore cannot weaken; this one writes the rest: the `Sidecar`, its own exception
+   * registry, the waypoint when one is needed, and its workloads with their grants. Both outputs
+   * together are what a HardenedNamespace of the same props writes. The namespace becomes one this
+   * repository owns: REPO-SCOPE-001 reports anything written outside the namespaces it owns, or
+   * cluster-scoped.
    *
    * @param scope where the namespace's constructs go
    * @param id the construct id
