@@ -123,3 +123,49 @@ export function sidecarBlueprint(): any[] {
 export function corpus(dir: string): RuleObject[] {
   return corpusObjects(dir).map((c) => c.object);
 }
+
+/** A row of a BAD table: name, object, then what the rule's test expects of its violations. */
+export type AmbientBadRow = [string, RuleObject, ...unknown[]];
+
+/**
+ * The table tests every ambient rule shares: in each namespace that is still ambient, `good`
+ * passes and `bad` fails (`expectFailure` judges the violations of a row) in check() and at
+ * admission alike; in each namespace that is not ambient everything passes (`notAmbient` says
+ * why); a namespace the context does not hold says nothing; and check() agrees with the admission
+ * CEL for every object in every namespace.
+ */
+export function describeAmbientTable(rule: PolicyRule, good: [string, RuleObject][], bad: AmbientBadRow[],
+  options: { readonly notAmbient: string; readonly expectFailure: (violations: RuleViolation[], row: AmbientBadRow) => void }): void {
+  const badObjects = bad.map(([n, o]): [string, RuleObject] => [n, o]);
+  describe.each(STILL_AMBIENT)('in an %s', (_ns, ns) => {
+    test.each(good)('passes: %s', (_name, object) => {
+      expect(checkIn(rule, object, ns)).toEqual([]);
+      expect(admitsIn(rule, object, ns)).toBe(true);
+    });
+
+    test.each(bad)('fails: %s', (...row) => {
+      options.expectFailure(checkIn(rule, row[1], ns), row);
+      expect(admitsIn(rule, row[1], ns)).toBe(false);
+    });
+  });
+
+  describe.each(NOT_AMBIENT)(`in a %s ${options.notAmbient}`, (_ns, ns) => {
+    test.each([...good, ...badObjects])('%s', (_name, object) => {
+      expect(checkIn(rule, object, ns)).toEqual([]);
+      expect(admitsIn(rule, object, ns)).toBe(true);
+    });
+  });
+
+  test.each(badObjects)('a namespace the context does not hold says nothing: %s', (_name, object) => {
+    expect(checkIn(rule, object)).toEqual([]);
+    expect(rule.check(object, ruleContext([namespace('other', AMBIENT), object]))).toEqual([]);
+    expect(admitsIn(rule, object)).toBe(true);
+  });
+
+  describe('check() and admission CEL agree', () => {
+    const namespaces: [string, RuleObject | undefined][] = [...STILL_AMBIENT, ...NOT_AMBIENT, ['no namespace object', undefined]];
+    test.each(namespaces)('in a %s', (_ns, ns) => {
+      for (const [, object] of [...good, ...badObjects]) expectAgreement(rule, object, ns);
+    });
+  });
+}

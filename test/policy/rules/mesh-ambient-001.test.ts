@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import {
-  AMBIENT_NS, NOT_AMBIENT, STILL_AMBIENT, admitsIn, checkIn, corpus, expectAgreement, findingsOver, flipToAmbient, namespace,
+  AMBIENT_NS, describeAmbientTable, admitsIn, checkIn, corpus, findingsOver, flipToAmbient, namespace,
   sidecarBlueprint, sidecarOutputRelabelledAmbient, sidecarShop,
 } from './ambient-fixtures';
 import { RuleObject } from '../../../src/policy/rule';
@@ -99,29 +99,9 @@ describe('MESH-AMBIENT-001 ztunnel-bound AuthorizationPolicies use L4 attributes
     expect(ZTUNNEL_L4_CONDITION_KEYS).toEqual(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
   });
 
-  describe.each(STILL_AMBIENT)('in an %s', (_ns, ns) => {
-    test.each(GOOD)('passes: %s', (_name, object) => {
-      expect(checkIn(rule, object, ns)).toEqual([]);
-      expect(admitsIn(rule, object, ns)).toBe(true);
-    });
-
-    test.each(BAD)('fails: %s', (_name, object, paths) => {
-      expect(checkIn(rule, object, ns).map((v) => v.path)).toEqual(paths);
-      expect(admitsIn(rule, object, ns)).toBe(false);
-    });
-  });
-
-  describe.each(NOT_AMBIENT)('in a %s every policy passes (sidecars enforce HTTP rules)', (_ns, ns) => {
-    test.each([...GOOD, ...BAD.map(([n, o]): [string, RuleObject] => [n, o])])('%s', (_name, object) => {
-      expect(checkIn(rule, object, ns)).toEqual([]);
-      expect(admitsIn(rule, object, ns)).toBe(true);
-    });
-  });
-
-  test.each(BAD.map(([n, o]): [string, RuleObject] => [n, o]))('a namespace the context does not hold says nothing: %s', (_name, object) => {
-    expect(checkIn(rule, object)).toEqual([]);
-    expect(rule.check(object, ruleContext([namespace('other', { 'istio.io/dataplane-mode': 'ambient' }), object]))).toEqual([]);
-    expect(admitsIn(rule, object)).toBe(true);
+  describeAmbientTable(rule, GOOD, BAD, {
+    notAmbient: 'every policy passes (sidecars enforce HTTP rules)',
+    expectFailure: (violations, [, , paths]) => expect(violations.map((v) => v.path)).toEqual(paths),
   });
 
   test('the messages say what ztunnel does with the rule', () => {
@@ -166,14 +146,6 @@ describe('MESH-AMBIENT-001 ztunnel-bound AuthorizationPolicies use L4 attributes
       expect(checkIn(rule, object, AMBIENT_NS)).toEqual([]);
       expect(admitsIn(rule, object, AMBIENT_NS)).toBe(true);
     }
-  });
-
-  describe('check() and admission CEL agree', () => {
-    const namespaces: [string, RuleObject | undefined][] = [...STILL_AMBIENT, ...NOT_AMBIENT, ['no namespace object', undefined]];
-    const objects: [string, RuleObject][] = [...GOOD, ...BAD.map(([n, o]): [string, RuleObject] => [n, o])];
-    test.each(namespaces)('in a %s', (_ns, ns) => {
-      for (const [, object] of objects) expectAgreement(rule, object, ns);
-    });
   });
 
   describe('what the library synthesizes', () => {

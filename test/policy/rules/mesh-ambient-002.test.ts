@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import {
-  AMBIENT_NS, NOT_AMBIENT, STILL_AMBIENT, admitsIn, checkIn, corpus, expectAgreement, findingsOver, flipToAmbient, namespace,
+  AMBIENT_NS, describeAmbientTable, admitsIn, checkIn, corpus, findingsOver, flipToAmbient,
   sidecarBlueprint, sidecarOutputRelabelledAmbient, sidecarShop,
 } from './ambient-fixtures';
 import { RuleObject } from '../../../src/policy/rule';
@@ -38,29 +38,9 @@ describe('MESH-AMBIENT-002 ambient RequestAuthentications attach to the waypoint
     expect(rule.kinds).toEqual(['security.istio.io/RequestAuthentication']);
   });
 
-  describe.each(STILL_AMBIENT)('in an %s', (_ns, ns) => {
-    test.each(GOOD)('passes: %s', (_name, object) => {
-      expect(checkIn(rule, object, ns)).toEqual([]);
-      expect(admitsIn(rule, object, ns)).toBe(true);
-    });
-
-    test.each(BAD)('fails: %s', (_name, object, path) => {
-      expect(checkIn(rule, object, ns)).toEqual([{ path, message: expect.stringContaining('ztunnel validates no JWT and waypoints ignore it') }]);
-      expect(admitsIn(rule, object, ns)).toBe(false);
-    });
-  });
-
-  describe.each(NOT_AMBIENT)('in a %s every RequestAuthentication passes (sidecars validate tokens)', (_ns, ns) => {
-    test.each([...GOOD, ...BAD.map(([n, o]): [string, RuleObject] => [n, o])])('%s', (_name, object) => {
-      expect(checkIn(rule, object, ns)).toEqual([]);
-      expect(admitsIn(rule, object, ns)).toBe(true);
-    });
-  });
-
-  test.each(BAD.map(([n, o]): [string, RuleObject] => [n, o]))('a namespace the context does not hold says nothing: %s', (_name, object) => {
-    expect(checkIn(rule, object)).toEqual([]);
-    expect(rule.check(object, ruleContext([namespace('other', { 'istio.io/dataplane-mode': 'ambient' }), object]))).toEqual([]);
-    expect(admitsIn(rule, object)).toBe(true);
+  describeAmbientTable(rule, GOOD, BAD, {
+    notAmbient: 'every RequestAuthentication passes (sidecars validate tokens)',
+    expectFailure: (violations, [, , path]) => expect(violations).toEqual([{ path, message: expect.stringContaining('ztunnel validates no JWT and waypoints ignore it') }]),
   });
 
   test('the messages say how it is bound', () => {
@@ -88,13 +68,6 @@ describe('MESH-AMBIENT-002 ambient RequestAuthentications attach to the waypoint
       expect(checkIn(rule, object, AMBIENT_NS)).toEqual([]);
       expect(admitsIn(rule, object, AMBIENT_NS)).toBe(true);
     }
-  });
-
-  describe('check() and admission CEL agree', () => {
-    const namespaces: [string, RuleObject | undefined][] = [...STILL_AMBIENT, ...NOT_AMBIENT, ['no namespace object', undefined]];
-    test.each(namespaces)('in a %s', (_ns, ns) => {
-      for (const [, object] of [...GOOD, ...BAD]) expectAgreement(rule, object, ns);
-    });
   });
 
   describe('what the library synthesizes', () => {

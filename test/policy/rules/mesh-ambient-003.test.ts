@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import {
-  AMBIENT_NS, NOT_AMBIENT, STILL_AMBIENT, admitsIn, checkIn, corpus, expectAgreement, findingsOver, flipToAmbient, namespace,
+  AMBIENT_NS, describeAmbientTable, admitsIn, checkIn, corpus, findingsOver, flipToAmbient,
   sidecarBlueprint, sidecarOutputRelabelledAmbient, sidecarShop,
 } from './ambient-fixtures';
 import { MeshBaseline } from '../../../src/mesh/mesh-baseline';
@@ -95,29 +95,9 @@ describe('MESH-AMBIENT-003 ambient namespaces carry no sidecar-only configuratio
     expect(isSidecarOnlyAnnotation(key)).toBe(expected);
   });
 
-  describe.each(STILL_AMBIENT)('in an %s', (_ns, ns) => {
-    test.each(GOOD)('passes: %s', (_name, object) => {
-      expect(checkIn(rule, object, ns)).toEqual([]);
-      expect(admitsIn(rule, object, ns)).toBe(true);
-    });
-
-    test.each(BAD)('fails: %s', (_name, object, paths) => {
-      expect(checkIn(rule, object, ns).map((v) => v.path)).toEqual(paths);
-      expect(admitsIn(rule, object, ns)).toBe(false);
-    });
-  });
-
-  describe.each(NOT_AMBIENT)('in a %s everything passes (not an ambient namespace)', (_ns, ns) => {
-    test.each([...GOOD, ...BAD.map(([n, o]): [string, RuleObject] => [n, o])])('%s', (_name, object) => {
-      expect(checkIn(rule, object, ns)).toEqual([]);
-      expect(admitsIn(rule, object, ns)).toBe(true);
-    });
-  });
-
-  test.each(BAD.map(([n, o]): [string, RuleObject] => [n, o]))('a namespace the context does not hold says nothing: %s', (_name, object) => {
-    expect(checkIn(rule, object)).toEqual([]);
-    expect(rule.check(object, ruleContext([namespace('other', { 'istio.io/dataplane-mode': 'ambient' }), object]))).toEqual([]);
-    expect(admitsIn(rule, object)).toBe(true);
+  describeAmbientTable(rule, GOOD, BAD, {
+    notAmbient: 'everything passes (not an ambient namespace)',
+    expectFailure: (violations, [, , paths]) => expect(violations.map((v) => v.path)).toEqual(paths),
   });
 
   test('the messages say what is inert and why', () => {
@@ -162,13 +142,6 @@ describe('MESH-AMBIENT-003 ambient namespaces carry no sidecar-only configuratio
       expect(checkIn(rule, object, AMBIENT_NS)).toEqual([]);
       expect(admitsIn(rule, object, AMBIENT_NS)).toBe(true);
     }
-  });
-
-  describe('check() and admission CEL agree', () => {
-    const namespaces: [string, RuleObject | undefined][] = [...STILL_AMBIENT, ...NOT_AMBIENT, ['no namespace object', undefined]];
-    test.each(namespaces)('in a %s', (_ns, ns) => {
-      for (const [, object] of [...GOOD, ...BAD]) expectAgreement(rule, object, ns);
-    });
   });
 
   describe('what the library synthesizes', () => {
