@@ -29,3 +29,12 @@ export function findObject(objects: any[], kind: string, name: string, namespace
 export function inDays(scope: IConstruct, days: number): string {
   return new Date(Date.parse(`${PolicyException.today(scope)}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
+
+/** JSON with the keys of every object sorted: two objects that mean the same give the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as any)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

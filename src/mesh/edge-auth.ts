@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { isHttpProtocol } from './app-protocol';
 import { checkHttpMethod, checkHttpPath } from './http-match';
 import type { ExternalJwtIssuer, RouteOptions } from './ingress-gateway';
-import type { ContractIssuer } from '../contract/contract-document';
+import type { ContractIssuer, ContractRoute } from '../contract/contract-document';
 import { assertNoProblems, configError } from '../core/errors';
 import { isProtectedHeader } from '../policy/rules/mesh-jwt-001';
 import { requireException } from '../workload/grant-resolution';
@@ -66,6 +66,21 @@ export function edgeJwtRules(issuers: readonly ExternalJwtIssuer[]): object[] {
 export function contractIssuer(e: ExternalJwtIssuer): ContractIssuer {
   const claims = (e.outputClaimToHeaders ?? []).map((c) => ({ claim: c.claim, header: c.header }));
   return { issuer: e.issuer, jwksUri: e.jwksUri, audiences: [...e.audiences], ...(claims.length ? { outputClaimToHeaders: claims } : {}) };
+}
+
+/**
+ * The routes to services of app teams' repositories, as the platform's mesh contract publishes
+ * them (in the order given); routes to the app's own services are not the contract's.
+ */
+export function contractRoutes(routes: readonly EdgeRoute[]): ContractRoute[] {
+  return routes.filter((r) => isImportedService(r.service)).map((r) => ({
+    service: `${r.service.namespaceName}/${r.service.serviceName}`,
+    host: r.host,
+    port: r.port.port,
+    paths: [...r.paths],
+    methods: [...r.methods],
+    publicAccess: r.isPublic,
+  }));
 }
 
 /** The request principals a protected route requires: a verified token of any accepted issuer. */

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import { DataPlane, GATEWAY_NAME_LABEL, isAmbientNamespaceLabels } from './data-plane';
 import {
-  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
+  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, contractRoutes, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
   resolveEdgeRoute,
 } from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
@@ -29,7 +29,7 @@ import { GATEWAY_API_GROUP } from '../policy/rules/mesh-gateway-scope';
 import { checkDns1035Label } from '../validation/kubernetes-names';
 import { egressHop } from '../workload/mesh-workload';
 import { ISTIO_RESERVED_PORTS } from '../workload/pod-settings';
-import { SecureService, isImportedService } from '../workload/secure-service';
+import { SecureService } from '../workload/secure-service';
 import { ISecureService } from '../workload/workload-props';
 
 /** The GatewayClass Istio deploys ingress gateways for. */
@@ -394,15 +394,7 @@ export class GatewayApiIngress extends Construct implements IMeshPeer {
       podLabels: { ...this.peerPodLabels },
       hosts: [...this.hosts],
       externalIssuers: this.externalIssuers.map(contractIssuer),
-      routes: [...this.routes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-        .filter((r) => isImportedService(r.service)).map((r) => ({
-          service: `${r.service.namespaceName}/${r.service.serviceName}`,
-          host: r.host,
-          port: r.port.port,
-          paths: [...r.paths],
-          methods: [...r.methods],
-          publicAccess: r.isPublic,
-        })),
+      routes: contractRoutes([...this.routes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))),
     };
   }
 

@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import {
-  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
+  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, contractRoutes, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
   resolveEdgeRoute,
 } from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
@@ -21,7 +21,7 @@ import { networkPolicy } from '../network/network-policy';
 import { sortedLabels, tcpPorts } from '../network/peers';
 import { PolicyEnforcement } from '../policy/policy-enforcement';
 import { PolicyException } from '../policy/policy-exception';
-import { SecureService, isImportedService } from '../workload/secure-service';
+import { SecureService } from '../workload/secure-service';
 import { ISecureService, JwtRequirement } from '../workload/workload-props';
 
 
@@ -477,14 +477,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
           },
         },
       } : {}),
-      routes: [...this.routes].sort(byKey).filter((r) => isImportedService(r.service)).map((r) => ({
-        service: `${r.service.namespaceName}/${r.service.serviceName}`,
-        host: r.host,
-        port: r.port.port,
-        paths: [...r.paths],
-        methods: [...r.methods],
-        publicAccess: r.isPublic,
-      })),
+      routes: contractRoutes([...this.routes].sort(byKey)),
     };
   }
 

@@ -23,7 +23,7 @@ import { AppTeamNamespace } from '../../src/workload/app-team-namespace';
 import { HardenedNamespace } from '../../src/workload/hardened-namespace';
 import { SecureService } from '../../src/workload/secure-service';
 import { ServicePort } from '../../src/workload/service-port';
-import { findObject, inDays, ofKind, synthValidated } from '../helpers';
+import { canonicalJson, findObject, inDays, ofKind, synthValidated } from '../helpers';
 
 const IMAGE = `gcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 const HTTP: ServicePort[] = [{ name: 'http', port: 8080, protocol: AppProtocol.HTTP }];
@@ -107,14 +107,6 @@ function synthApp(app: App): any[] {
 
 const findings = (app: App) => PolicyEnforcement.of(app).report.findings.map((f) => `${f.ruleId} ${f.object} ${f.path}: ${f.message}`);
 const ref = (o: any) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-/** Canonical JSON: keys sorted at every level (object order is not meaning). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 let platformYaml: string;
 beforeAll(() => {
@@ -465,10 +457,10 @@ describe('a public route: the platform decides, with its exception', () => {
  */
 function expectSameObjects(split: any[], one: any[]): void {
   expect(new Set(split.map(ref)).size).toBe(split.length);
-  const keys = new Set(one.map(canonical));
-  const splitKeys = new Set(split.map(canonical));
-  const onlySplit = split.filter((x) => !keys.has(canonical(x)));
-  const onlyOne = one.filter((x) => !splitKeys.has(canonical(x)));
+  const keys = new Set(one.map(canonicalJson));
+  const splitKeys = new Set(split.map(canonicalJson));
+  const onlySplit = split.filter((x) => !keys.has(canonicalJson(x)));
+  const onlyOne = one.filter((x) => !splitKeys.has(canonicalJson(x)));
   expect({ onlySplit, onlyOne }).toEqual({ onlySplit: [], onlyOne: [] });
   expect(split).toHaveLength(one.length);
 }

@@ -4,7 +4,7 @@ import { MeshBaseline, MeshBaselineProps } from '../../src/mesh/mesh-baseline';
 import { RbacSubject } from '../../src/rbac/rbac-subject';
 import { AppTeamNamespace } from '../../src/workload/app-team-namespace';
 import { HardenedNamespaceProps, HardenedNamespace } from '../../src/workload/hardened-namespace';
-import { findObject, ofKind, synthValidated } from '../helpers';
+import { canonicalJson, findObject, ofKind, synthValidated } from '../helpers';
 
 const REGISTRIES = ['gcr.io/acme', 'docker.io/istio'];
 const MONITORING: MeshBaselineProps = { monitoringNamespace: 'monitoring', monitoringPodLabels: { 'app.kubernetes.io/name': 'prometheus' } };
@@ -34,14 +34,6 @@ const BASELINE = [
   'NetworkPolicy/team-a/allow-dns', 'NetworkPolicy/team-a/allow-istiod', 'ServiceAccount/team-a/default',
 ];
 const ref = (o: any) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-/** JSON with keys sorted at every level. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** The objects the AppTeamNamespace wrote (not the MeshBaseline's). */
 const own = (objects: any[]) => objects.filter((o) => o.metadata.namespace === 'team-a' || (o.kind === 'Namespace' && o.metadata.name === 'team-a'));
@@ -86,7 +78,7 @@ describe('AppTeamNamespace (the platform\'s half of an app team\'s namespace)', 
       new HardenedNamespace(chart, 'team', { name: 'team-a', ...props });
       const hardened = own(synthValidated(chart)).filter((o) => !(o.kind === 'Sidecar' || (o.kind === 'ConfigMap' && o.metadata.name === 'secure-mesh-exceptions')));
       expect(platform.map(ref).sort()).toEqual(hardened.map(ref).sort());
-      expect(platform.map(canonical).sort()).toEqual(hardened.map(canonical).sort());
+      expect(platform.map(canonicalJson).sort()).toEqual(hardened.map(canonicalJson).sort());
     }
   });
 
