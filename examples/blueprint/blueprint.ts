@@ -1,8 +1,8 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DETAILS_PROBE, EDGE_HOST, GOOGLE_APIS, PRODUCTPAGE_ROUTES, REGISTRIES, bookinfoWorkloads, detailsProbe } from './bookinfo';
+import { BOOKINFO_EDGE, DETAILS_PROBE, GOOGLE_APIS, PRODUCTPAGE_ROUTES, REGISTRIES, bookinfoWorkloads, detailsProbe } from './bookinfo';
 import {
-  AdmissionGuardrails, AmbientEgressGateway, DataPlane, EdgeProtection, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace, IngressGateway,
+  AdmissionGuardrails, AmbientEgressGateway, DataPlane, EgressGateway, ExternalHost, HardenedNamespace, IngressGateway,
   MeshBaseline, MeshRoleSets, MeshWorkload, RbacSubject, SecureService,
 } from '../../src';
 
@@ -84,25 +84,7 @@ export class BlueprintChart extends Chart {
     const loadgen = detailsProbe(this, probes);
     details.allowFrom(loadgen, DETAILS_PROBE);
 
-    const gateway = new IngressGateway(this, 'bookinfo-gateway', {
-      hosts: [EDGE_HOST],
-      tls: GatewayTls.simple('bookinfo-example-com-tls'),
-      // INGRESS-1: Cloud Armor at the GKE load balancer in front of the gateway (a GKE Ingress with NEGs).
-      edgeProtection: EdgeProtection.gkeIngressBackendConfig({ securityPolicy: 'bookinfo-edge' }),
-      externalIssuers: [{
-        issuer: 'https://login.example.com',
-        jwksUri: 'https://login.example.com/.well-known/jwks.json',
-        audiences: ['bookinfo'],
-      }],
-      tokenExchange: {
-        provider: 'token-exchange',
-        internalIssuer: {
-          issuer: 'https://sts.mesh.example.com',
-          jwksUri: 'https://sts.mesh.example.com/.well-known/jwks.json',
-          audiences: ['bookinfo-productpage'],
-        },
-      },
-    });
+    const gateway = new IngressGateway(this, 'bookinfo-gateway', BOOKINFO_EDGE);
     PRODUCTPAGE_ROUTES.forEach((route) => gateway.route(productpage, route));
 
     // The way out: the sidecar mesh's egress gateway, or on ambient a waypoint in its own namespace.

@@ -2,14 +2,14 @@ import { Cron, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  AllowFromOptions, AppProtocol, HardenedNamespace, HealthProbeType, MeshWorkload, RouteOptions, SecureCronJob, SecureJob, SecureService,
-  SecureStatefulSet, ServicePort,
+  AllowFromOptions, AppProtocol, EdgeProtection, GatewayTls, HardenedNamespace, HealthProbeType, IngressGatewayProps, MeshWorkload, RouteOptions,
+  SecureCronJob, SecureJob, SecureService, SecureStatefulSet, ServicePort,
 } from '../../src';
 
 /**
- * Istio's Bookinfo as one app team writes it: the workloads of the `bookinfo` namespace and the
- * grants among them. The one-app blueprint (blueprint.ts) and the app team's repository of the
- * multi-repo example (../multi-repo/app-bookinfo) build it from here, so the two describe the
+ * Istio's Bookinfo: the workloads of the `bookinfo` namespace and the grants among them, and the
+ * edge, probe and egress settings around them. The one-app blueprint (blueprint.ts) and both
+ * repositories of the multi-repo example (../multi-repo) build from here, so they describe the
  * same mesh.
  */
 
@@ -38,6 +38,31 @@ const MONGO_ID = 999;
 
 /** The host users reach Bookinfo on, through the ingress gateway. */
 export const EDGE_HOST = 'bookinfo.example.com';
+
+/**
+ * Bookinfo's edge: HTTPS only on https://bookinfo.example.com, behind Cloud Armor (INGRESS-1),
+ * users signed in with the external issuer, whose token the `token-exchange` ext-authz provider
+ * swaps for the internal one productpage accepts (TOKEN-1).
+ */
+export const BOOKINFO_EDGE: IngressGatewayProps = {
+  hosts: [EDGE_HOST],
+  tls: GatewayTls.simple('bookinfo-example-com-tls'),
+  // INGRESS-1: Cloud Armor at the GKE load balancer in front of the gateway (a GKE Ingress with NEGs).
+  edgeProtection: EdgeProtection.gkeIngressBackendConfig({ securityPolicy: 'bookinfo-edge' }),
+  externalIssuers: [{
+    issuer: 'https://login.example.com',
+    jwksUri: 'https://login.example.com/.well-known/jwks.json',
+    audiences: ['bookinfo'],
+  }],
+  tokenExchange: {
+    provider: 'token-exchange',
+    internalIssuer: {
+      issuer: 'https://sts.mesh.example.com',
+      jwksUri: 'https://sts.mesh.example.com/.well-known/jwks.json',
+      audiences: ['bookinfo-productpage'],
+    },
+  },
+};
 
 /** What signed-in users may call on productpage through the ingress gateway. */
 export const PRODUCTPAGE_ROUTES: RouteOptions[] = [

@@ -1,11 +1,11 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  AdmissionGuardrails, AppTeamNamespace, EdgeProtection, EgressGateway, ExternalHost, GatewayTls, HardenedNamespace, IngressGateway, MeshBaseline,
+  AdmissionGuardrails, AppTeamNamespace, EgressGateway, ExternalHost, HardenedNamespace, IngressGateway, MeshBaseline,
   MeshRoleSets, RbacSubject, SecureService,
 } from '../../../src';
 import {
-  DETAILS_PROBE, EDGE_HOST, GOOGLE_APIS, HTTP_9080, PRODUCTPAGE_ROUTES, REGISTRIES, bookinfoServiceAccount, detailsProbe,
+  BOOKINFO_EDGE, DETAILS_PROBE, GOOGLE_APIS, HTTP_9080, PRODUCTPAGE_ROUTES, REGISTRIES, bookinfoServiceAccount, detailsProbe,
 } from '../../blueprint/bookinfo';
 
 /**
@@ -50,25 +50,7 @@ export class PlatformChart extends Chart {
     const probes = new HardenedNamespace(this, 'probes', { name: 'probes' });
     details.allowFrom(detailsProbe(this, probes), DETAILS_PROBE);
 
-    const gateway = new IngressGateway(this, 'bookinfo-gateway', {
-      hosts: [EDGE_HOST],
-      tls: GatewayTls.simple('bookinfo-example-com-tls'),
-      // INGRESS-1: Cloud Armor at the GKE load balancer in front of the gateway (a GKE Ingress with NEGs).
-      edgeProtection: EdgeProtection.gkeIngressBackendConfig({ securityPolicy: 'bookinfo-edge' }),
-      externalIssuers: [{
-        issuer: 'https://login.example.com',
-        jwksUri: 'https://login.example.com/.well-known/jwks.json',
-        audiences: ['bookinfo'],
-      }],
-      tokenExchange: {
-        provider: 'token-exchange',
-        internalIssuer: {
-          issuer: 'https://sts.mesh.example.com',
-          jwksUri: 'https://sts.mesh.example.com/.well-known/jwks.json',
-          audiences: ['bookinfo-productpage'],
-        },
-      },
-    });
+    const gateway = new IngressGateway(this, 'bookinfo-gateway', BOOKINFO_EDGE);
     PRODUCTPAGE_ROUTES.forEach((route) => gateway.route(productpage, route));
 
     new EgressGateway(this, 'egress').allowExternal(ExternalHost.https(GOOGLE_APIS), { from: [details] });
