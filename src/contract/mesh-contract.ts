@@ -5,7 +5,6 @@ import {
   CONTRACT_API_VERSION, CONTRACT_KIND, CONTRACT_VERSION, ContractDocument, ContractExternalHost, ContractIngressGateway, ContractNamespace,
   parseContract, renderContract,
 } from './contract-document';
-import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { configError } from '../core/errors';
 import { AccessGrant } from '../mesh/access-grant';
 import { AmbientEgressGateway } from '../mesh/ambient-egress-gateway';
@@ -19,8 +18,7 @@ import { IMesh } from '../mesh/mesh';
 import { MeshBaseline } from '../mesh/mesh-baseline';
 import { IMeshPeer } from '../mesh/mesh-peer';
 import { Principal } from '../mesh/principal';
-import { CONFIG_CONTEXT_KEY, PolicyEnforcement } from '../policy/policy-enforcement';
-import { RULE_SET_CONTEXT_KEY } from '../policy/rule-sets';
+import { PolicyEnforcement, appRuleSet } from '../policy/policy-enforcement';
 import { AppTeamNamespace } from '../workload/app-team-namespace';
 import { HardenedNamespace } from '../workload/hardened-namespace';
 import { MeshWorkload } from '../workload/mesh-workload';
@@ -266,17 +264,7 @@ export class MeshContract extends Construct {
   /** The app must check against the platform's rule set: its context key or secure-mesh.yaml must name it. */
   private ruleSetProblems(): string[] {
     if (this.ruleSet === undefined) return [];
-    const context: unknown = this.node.tryGetContext(RULE_SET_CONTEXT_KEY);
-    let declared: string | undefined;
-    if (context !== undefined) {
-      declared = String(context);
-    } else {
-      try {
-        declared = appConfig(this)?.ruleSet;
-      } catch {
-        return []; // PolicyEnforcement reports an unreadable secure-mesh.yaml
-      }
-    }
+    const declared = appRuleSet(this);
     if (declared === this.ruleSet) return [];
     return [`[${this.node.path}] ruleSet: the platform's contract (${this.source}) pins rule set ${this.ruleSet}, this app declares `
       + `${declared === undefined ? 'none (the latest)' : declared}. Declare ruleSet: "${this.ruleSet}" in secure-mesh.yaml, so both repositories check the same rules`];
@@ -380,12 +368,6 @@ export class ImportedIngressGateway implements IMeshPeer {
   }
 }
 
-/** The settings file synthesis reads: the one the context key names, else ./secure-mesh.yaml when there is one. */
-function appConfig(scope: IConstruct): SecureMeshConfig | undefined {
-  const named: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
-  return typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find();
-}
-
 function listed(items: readonly string[]): string {
   return items.length ? items.join(', ') : 'none';
 }
@@ -401,8 +383,7 @@ function collectContract(scope: IConstruct): ContractDocument {
       'Write the contract from the platform app: the one with the MeshBaseline (or MeshBaseline.fromAttributes used by its constructs)');
   }
   const all = root.node.findAll();
-  const context: unknown = scope.node.tryGetContext(RULE_SET_CONTEXT_KEY);
-  const ruleSet = context !== undefined ? String(context) : appConfig(scope)?.ruleSet;
+  const ruleSet = appRuleSet(scope);
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return {
     apiVersion: CONTRACT_API_VERSION,

@@ -6,13 +6,12 @@ import {
   ALWAYS_EXCLUDED_NAMESPACES, celClusterAdminWrite, celControllerDerived, celExcepted, celMeshNamespace, isClusterScoped, meshNamespaceSelectors,
 } from './admission-scope';
 import { REGISTRY_NAME } from './exception-registry-format';
-import { CONFIG_CONTEXT_KEY, PolicyEnforcement } from './policy-enforcement';
+import { PolicyEnforcement, appRuleSet } from './policy-enforcement';
 import { PolicyException } from './policy-exception';
 import { AdmissionCheck, PolicyRule, RuleContext, RuleSeverity } from './rule';
 import { rulesFor } from './rule-pack';
-import { RULE_SETS, RULE_SET_CONTEXT_KEY, ruleSetProblem } from './rule-sets';
+import { RULE_SETS, ruleSetProblem } from './rule-sets';
 import { ruleContext } from './rule-test-kit';
-import { SecureMeshConfig } from '../config/secure-mesh-config';
 import { configError } from '../core/errors';
 import { assertDnsLabel } from '../core/names';
 
@@ -335,14 +334,3 @@ export function invariantSettingsFor(ctx: RuleContext, excludedNamespaces: reado
   };
 }
 
-/** The rule set the app declares (context key, else ./secure-mesh.yaml), or undefined; an unreadable file is enforcement's to report. */
-function appRuleSet(scope: Construct): string | undefined {
-  const fromContext: unknown = scope.node.tryGetContext(RULE_SET_CONTEXT_KEY);
-  if (fromContext !== undefined) return String(fromContext);
-  try {
-    const named: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
-    return (typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find())?.ruleSet;
-  } catch {
-    return undefined;
-  }
-}

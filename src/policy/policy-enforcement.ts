@@ -77,6 +77,31 @@ interface Located {
 /** Context key naming the config file synthesis compares with the blueprint (default: ./secure-mesh.yaml). */
 export const CONFIG_CONTEXT_KEY = 'cdk8s-secure-mesh:config';
 
+/**
+ * The settings file synthesis reads for the app of `scope`: the one the context key
+ * `cdk8s-secure-mesh:config` names, else `./secure-mesh.yaml` when there is one. Throws, naming the
+ * file and the field, when it cannot be read.
+ */
+export function appConfigFile(scope: IConstruct): SecureMeshConfig | undefined {
+  const named: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
+  return typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find();
+}
+
+/**
+ * The rule set the app of `scope` declares: the context key `cdk8s-secure-mesh:rule-set`, else the
+ * settings file's; undefined (the latest) when neither does, or when the file cannot be read
+ * (synthesis reports that).
+ */
+export function appRuleSet(scope: IConstruct): string | undefined {
+  const fromContext: unknown = scope.node.tryGetContext(RULE_SET_CONTEXT_KEY);
+  if (fromContext !== undefined) return String(fromContext);
+  try {
+    return appConfigFile(scope)?.ruleSet;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Exceptions already warned about in this process (synthesis validates once per chart). */
 const warned = new Set<string>();
 
@@ -267,9 +292,8 @@ export class PolicyEnforcement extends Construct {
 
   /** The config file synthesis reads (`./secure-mesh.yaml` or the one the context names), or the error reading it. */
   private readConfig(): { readonly config?: SecureMeshConfig; readonly error?: string } {
-    const named = this.node.tryGetContext(CONFIG_CONTEXT_KEY);
     try {
-      return { config: typeof named === 'string' ? SecureMeshConfig.fromFile(named) : SecureMeshConfig.find() };
+      return { config: appConfigFile(this) };
     } catch (e) {
       return { error: `[${this.node.path}] ${(e as Error).message}` };
     }
