@@ -9,7 +9,7 @@ import { configError } from '../core/errors';
 import { AccessGrant } from '../mesh/access-grant';
 import { AmbientEgressGateway } from '../mesh/ambient-egress-gateway';
 import { DataPlane } from '../mesh/data-plane';
-import { resolveEdgeRoute } from '../mesh/edge-auth';
+import { assertAnonymousReachable, resolveEdgeRoute } from '../mesh/edge-auth';
 import { AllowExternalOptions, EgressGateway, openEgressGatewayCallerSide } from '../mesh/egress-gateway';
 import { callerName } from '../mesh/external-grant';
 import { GatewayApiIngress, writeReferenceGrant } from '../mesh/gateway-api-ingress';
@@ -349,10 +349,9 @@ export class ImportedIngressGateway implements IMeshPeer {
         + `(its routes to ${name}: ${known.length ? known.join('; ') : 'none'})`,
       'Grant exactly a route the platform declared, or ask the platform team to route it (IngressGateway.route with SecureService.fromAttributes) and publish the contract again');
     }
-    if (route.publicAccess && (this.entry.tokenExchange || service.requiredJwtIssuers.length > 0)) {
-      throw configError(this.contract, 'ingressGateway.route', `the platform routes ${r.host} ${r.paths.join(',')} to ${name} without a token (public), `
-        + `but ${name} requires a JWT on every request, so the route would always be denied`,
-      'Ask the platform team to route it with sign-in, or expose anonymous pages from a service that does not require a token');
+    if (route.publicAccess) {
+      assertAnonymousReachable(this.contract, 'ingressGateway.route', service, this.entry.tokenExchange !== undefined || service.requiredJwtIssuers.length > 0,
+        `The platform routes ${r.host} ${r.paths.join(',')} to it without a token (public): ask the platform team to route it with sign-in`);
     }
     const exchange = this.entry.tokenExchange;
     if (exchange && !service.requiredJwtIssuers.includes(exchange.internalIssuer.issuer)) service.requireJwt(exchange.internalIssuer);

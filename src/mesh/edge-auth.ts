@@ -96,6 +96,17 @@ export function requiredJwtIssuersOf(service: ISecureService): string[] {
   return service instanceof SecureService ? service.requiredJwtIssuers : [];
 }
 
+/**
+ * Throws when a public (anonymous) route leads to `service` and `tokenRequired` (it requires a
+ * JWT itself, or will after the gateway's token exchange): every routed request would be denied.
+ * `fix` says how to route it instead; the other way out, a service without a token, is added.
+ */
+export function assertAnonymousReachable(scope: IConstruct, field: string, service: ISecureService, tokenRequired: boolean, fix: string): void {
+  if (!tokenRequired) return;
+  throw configError(scope, field, `${service.namespaceName}/${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
+    `${fix}, or expose anonymous pages from a service that does not require a token`);
+}
+
 /** What one route call resolves to. */
 export interface EdgeRoute {
   /** A service of this app, or of an app team's repository (which writes the service's side). */
@@ -154,10 +165,8 @@ export function resolveEdgeRoute(scope: IConstruct, hosts: readonly string[], is
   const isPublic = options.publicAccess !== undefined;
   if (isPublic) {
     requireException(scope, 'route.publicAccess', options.publicAccess, ANONYMOUS_ROUTE_RULE_ID);
-    if (requiredJwtIssuersOf(service).length > 0) {
-      throw configError(scope, 'route.publicAccess', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
-        'Route it without publicAccess (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
-    }
+    assertAnonymousReachable(scope, 'route.publicAccess', service, requiredJwtIssuersOf(service).length > 0,
+      'Route it without publicAccess (sign-in at the edge)');
   } else if (issuers.length === 0) {
     throw configError(scope, 'route.publicAccess', 'the route needs an end-user token but the gateway accepts no issuer',
       'Declare externalIssuers on the gateway, or give the route publicAccess (a PolicyException for MESH-AUTHZ-004) if anonymous users may call it');

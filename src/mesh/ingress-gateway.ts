@@ -2,8 +2,8 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AccessGrant } from './access-grant';
 import {
-  EdgeRoute, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, contractRoutes, edgeJwtRules, edgeRequestPrincipals, requiredJwtIssuersOf,
-  resolveEdgeRoute,
+  EdgeRoute, assertAnonymousReachable, checkExternalIssuer, checkNoAnonymousOverlap, contractIssuer, contractRoutes, edgeJwtRules,
+  edgeRequestPrincipals, requiredJwtIssuersOf, resolveEdgeRoute,
 } from './edge-auth';
 import { GATEWAY_STATUS_PORT, GOOGLE_CLOUD_HEALTH_CHECK_RANGES, healthCheckNetworkPolicy, healthCheckRangeProblems } from './edge-health-checks';
 import { EdgeProtection, edgeServiceProblems, renderEdgeProtection } from './edge-protection';
@@ -433,10 +433,7 @@ export class IngressGateway extends Construct implements IMeshPeer {
   public route(service: ISecureService, options: RouteOptions): AccessGrant {
     const r = resolveEdgeRoute(this, this.hosts, this.externalIssuers, service, options);
     // After a token exchange every routed service accepts only the internal issuer's tokens.
-    if (r.isPublic && this.tokenExchange) {
-      throw configError(this, 'route.publicAccess', `${service.serviceName} requires a JWT on every request, so an anonymous route to it would always be denied`,
-        'Route it without publicAccess (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
-    }
+    if (r.isPublic) assertAnonymousReachable(this, 'route.publicAccess', service, this.tokenExchange !== undefined, 'Route it without publicAccess (sign-in at the edge)');
     const key = JSON.stringify([service.node.path, r.host, r.port.port, r.paths, r.methods, r.isPublic]);
     if (!this.routes.some((x) => JSON.stringify([x.service.node.path, x.host, x.port.port, x.paths, x.methods, x.isPublic]) === key)) {
       checkNoAnonymousOverlap(this, this.routes, r, admittedAndRoutedByVirtualService);

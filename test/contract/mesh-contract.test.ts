@@ -447,7 +447,7 @@ describe('a public route: the platform decides, with its exception', () => {
     const { contract, docs } = publicSplit();
     docs.requireJwt(INTERNAL);
     expect(() => contract.ingressGateway('edge').route(docs, { host: HOST, paths: ['/docs/*'] }))
-      .toThrow(/\[contract\] ingressGateway.route: the platform routes shop.acme.example \/docs\/\* to team-a\/docs without a token \(public\), but team-a\/docs requires a JWT/);
+      .toThrow(/\[contract\] ingressGateway.route: team-a\/docs requires a JWT on every request, so an anonymous route to it would always be denied\. The platform routes shop.acme.example \/docs\/\* to it without a token \(public\): ask the platform team to route it with sign-in, or expose/);
   });
 });
 

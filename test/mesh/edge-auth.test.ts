@@ -213,7 +213,8 @@ describe('resolveEdgeRoute', () => {
       const docs = svc('docs', [http('http', 80)]);
       docs.requireJwt({ issuer: 'https://sts.mesh.acme.example', jwksUri: 'https://sts.mesh.acme.example/keys', audiences: ['docs'] });
       expect(() => resolveEdgeRoute(scope, HOSTS, [LOGIN], docs, { host: HOSTS[0], publicAccess: exception() }))
-        .toThrow('[test/edge] route.publicAccess: docs requires a JWT on every request, so an anonymous route to it would always be denied');
+        .toThrow('[test/edge] route.publicAccess: store/docs requires a JWT on every request, so an anonymous route to it would always be denied. '
+          + 'Route it without publicAccess (sign-in at the edge), or expose anonymous pages from a service that does not require a token');
     });
   });
 });
